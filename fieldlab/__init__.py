@@ -1,0 +1,99 @@
+"""Fieldlab: runs Field Lab programmes from the first vraagstuk to the day-100 terugkomdag."""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from fieldlab.config import DefaultConfig, environment_settings, normalise_database_url
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: defaults, then instance/config.py, then the environment, then `config`."""
+    instance_path = os.environ.get("FIELDLAB_INSTANCE_PATH") or (config or {}).get("INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.config.from_object(DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(environment_settings())
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _configure_database_url(app)
+    _configure_secret_key(app)
+
+    from fieldlab import extensions, web
+
+    import_models()
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(PROJECT_ROOT / "migrations"),
+                                render_as_batch=True)
+    extensions.csrf.init_app(app)
+    extensions.htmx.init_app(app)
+    extensions.limiter.init_app(app)
+    web.init_app(app)
+
+    from fieldlab import audit, auth, home, mail, organisations
+
+    for feature in (auth, organisations, audit, mail, home):
+        feature.init_app(app)
+
+    from fieldlab import cli, scheduler
+
+    cli.init_app(app)
+    scheduler.init_app(app)
+    return app
+
+
+MODEL_MODULES = (
+    "fieldlab.organisations.models",
+    "fieldlab.auth.models",
+    "fieldlab.audit.models",
+    "fieldlab.mail.models",
+    "fieldlab.labs.models",
+    "fieldlab.problems.models",
+    "fieldlab.teams.models",
+    "fieldlab.boards.models",
+)
+
+
+def import_models() -> None:
+    """Every table must be known before mappers configure and before Alembic compares schemas."""
+    import importlib
+
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
+
+
+def _configure_database_url(app: Flask) -> None:
+    url = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not url:
+        url = "sqlite:///" + str(Path(app.instance_path) / "fieldlab.sqlite")
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+
+
+def _configure_secret_key(app: Flask) -> None:
+    """Generate the secret key once into instance/ so sessions and mailed links survive a restart."""
+    if app.config.get("SECRET_KEY"):
+        return
+    key_file = Path(app.instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.touch(mode=0o600)
+        key_file.write_text(secrets.token_urlsafe(48))
+    app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL and a busy timeout let a handful of users write at once without 'database is locked'."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()

@@ -1,0 +1,107 @@
+import enum
+import secrets
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fieldlab.extensions import db
+from fieldlab.models import UTCDateTime
+from fieldlab.timeutil import utcnow
+
+
+class Role(enum.StrEnum):
+    """Roles a person holds. Permissions are still decided per object (see permissions.py)."""
+
+    FACILITATOR = "facilitator"
+    COMMISSIONER = "commissioner"
+    PARTICIPANT = "participant"
+    MANAGER = "manager"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.FACILITATOR: _l("facilitator"),
+    Role.COMMISSIONER: _l("opdrachtgever"),
+    Role.PARTICIPANT: _l("deelnemer"),
+    Role.MANAGER: _l("leidinggevende"),
+}
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_role"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class User(UserMixin, db.Model):
+    """A person with an account. `session_token` is part of the login cookie: changing it (logout,
+    password change, deactivation) ends every session of this user on the server side."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(5), default="nl")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Counts password changes and uses of reset links, so a reset link works once.
+    password_version: Mapped[int] = mapped_column(default=0)
+
+    organisation = relationship("Organisation")
+    role_rows: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by=UserRole.role
+    )
+
+    @property
+    def roles(self) -> set[Role]:
+        return {Role(row.role) for row in self.role_rows}
+
+    def has_role(self, role: Role) -> bool:
+        return any(row.role == role for row in self.role_rows)
+
+    def set_roles(self, roles) -> None:
+        wanted = {Role(role) for role in roles}
+        self.role_rows = [row for row in self.role_rows if Role(row.role) in wanted]
+        for role in sorted(wanted - self.roles):
+            self.role_rows.append(UserRole(role=role.value))
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def end_all_sessions(self) -> None:
+        self.session_token = new_session_token()
+
+    @staticmethod
+    def by_email(email: str) -> "User | None":
+        return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+    def __repr__(self) -> str:
+        return f"<User {self.id}>"
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()

@@ -1,0 +1,203 @@
+"""Accounts: passwords, login throttling, invitations, resets, roles and deactivation.
+
+Services take the acting user and the time explicitly and flush; the route commits.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from limits import parse
+
+from fieldlab.audit import services as audit
+from fieldlab.auth.models import Role, User, normalise_email
+from fieldlab.extensions import db, limiter
+from fieldlab.mail.services import external_url, queue_message
+from fieldlab.timeutil import utcnow
+
+# argon2id with the library's RFC 9106 "low memory" defaults.
+_hasher = PasswordHasher()
+# A hash to verify against when the e-mail is unknown, so both cases take the same time.
+_DUMMY_HASH = _hasher.hash("fieldlab-timing-equaliser")
+
+
+class LoginThrottled(Exception):
+    """Too many failed logins for this account or from this address."""
+
+
+class InvalidToken(Exception):
+    """A link that is tampered with, expired, used already or meant for something else."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return user is not None and user.password_hash is not None
+
+
+# --- Login ---------------------------------------------------------------------------------
+
+def _throttle_keys(email: str, address: str):
+    config = current_app.config
+    return (
+        (parse(config["LOGIN_FAILURES_PER_ACCOUNT"]), "login-account", normalise_email(email)),
+        (parse(config["LOGIN_FAILURES_PER_ADDRESS"]), "login-address", address or "unknown"),
+    )
+
+
+def authenticate(email: str, password: str, *, address: str, now: datetime | None = None) -> User | None:
+    """The user for these credentials, or None. Only failures count towards the throttle, in the
+    limiter's shared storage (Redis with several workers), per account and per address. An unknown
+    e-mail is throttled and answered exactly like a wrong password: no account enumeration."""
+    now = now or utcnow()
+    strategy = limiter.limiter
+    keys = _throttle_keys(email, address)
+    user = User.by_email(email)
+    if not all(strategy.test(limit, *identifiers) for limit, *identifiers in keys):
+        audit.record("login_throttled", subject_user=user, now=now)
+        raise LoginThrottled()
+    if password_matches(user, password) and user.active:
+        user.last_login_at = now
+        audit.record("login", actor=user, now=now)
+        return user
+    for limit, *identifiers in keys:
+        strategy.hit(limit, *identifiers)
+    audit.record("login_failed", subject_user=user, now=now,
+                 reason="unknown_account" if user is None else "wrong_password")
+    return None
+
+
+def logout(user: User, *, now: datetime | None = None) -> None:
+    """End every session of this user, not only the cookie in this browser."""
+    user.end_all_sessions()
+    audit.record("logout", actor=user, now=now)
+
+
+def change_password(user: User, new_password: str, *, now: datetime | None = None) -> None:
+    user.password_hash = hash_password(new_password)
+    user.password_version += 1
+    user.end_all_sessions()
+    audit.record("password_changed", actor=user, now=now)
+
+
+# --- Signed, single-purpose, single-use links ----------------------------------------------
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"fieldlab.{purpose}")
+
+
+def make_token(user: User, purpose: str) -> str:
+    return _serializer(purpose).dumps({"user": user.id, "version": user.password_version})
+
+
+def user_for_token(token: str, purpose: str, *, max_age_seconds: int) -> User:
+    """The user a link is for. A link stops working when the password changes (single use)."""
+    try:
+        data = _serializer(purpose).loads(token, max_age=max_age_seconds)
+    except SignatureExpired as error:
+        raise InvalidToken("expired") from error
+    except BadSignature as error:
+        raise InvalidToken("invalid") from error
+    user = db.session.get(User, data.get("user"))
+    if user is None or not user.active or user.password_version != data.get("version"):
+        raise InvalidToken("used")
+    return user
+
+
+def request_password_reset(email: str, *, now: datetime | None = None) -> None:
+    """Mail a reset link if the account exists. The caller says the same thing either way."""
+    user = User.by_email(email)
+    if user is None or not user.active:
+        return
+    now = now or utcnow()
+    token = make_token(user, "reset")
+    queue_message(
+        key=f"reset:user{user.id}:v{user.password_version}:{int(now.timestamp())}",
+        to=user.email, template="password_reset", locale=user.locale, now=now,
+        user=user, link=external_url("auth.reset_password", token=token),
+        hours=int(current_app.config["PASSWORD_RESET_MAX_AGE"].total_seconds() // 3600),
+    )
+    audit.record("password_reset_requested", subject_user=user, now=now)
+
+
+def reset_password(token: str, new_password: str, *, purpose: str = "reset", now=None) -> User:
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE" if purpose == "reset" else "INVITATION_MAX_AGE"]
+    user = user_for_token(token, purpose, max_age_seconds=int(max_age.total_seconds()))
+    change_password(user, new_password, now=now)
+    audit.record("password_reset" if purpose == "reset" else "invitation_accepted", actor=user, now=now)
+    return user
+
+
+# --- Accounts managed by facilitators -------------------------------------------------------
+
+@dataclass
+class Invitee:
+    name: str
+    email: str
+    organisation_id: int | None
+    roles: list[Role]
+
+
+def invite_user(invitee: Invitee, *, by: User, now: datetime | None = None) -> User:
+    """Create the account without a password and mail a link to set one."""
+    now = now or utcnow()
+    user = User(
+        name=invitee.name.strip(), email=normalise_email(invitee.email),
+        organisation_id=invitee.organisation_id,
+    )
+    user.set_roles(invitee.roles)
+    db.session.add(user)
+    db.session.flush()
+    send_invitation(user, by=by, now=now)
+    audit.record("user_invited", actor=by, subject_user=user, now=now,
+                 roles=sorted(role.value for role in user.roles))
+    return user
+
+
+def send_invitation(user: User, *, by: User, now: datetime) -> None:
+    token = make_token(user, "invite")
+    queue_message(
+        key=f"invite-account:user{user.id}:v{user.password_version}:{int(now.timestamp())}",
+        to=user.email, template="account_invitation", locale=user.locale, now=now,
+        user=user, inviter=by, link=external_url("auth.accept_invitation", token=token),
+        days=current_app.config["INVITATION_MAX_AGE"].days,
+    )
+
+
+def change_roles(user: User, roles, *, by: User, now: datetime | None = None) -> None:
+    before = sorted(role.value for role in user.roles)
+    user.set_roles(roles)
+    after = sorted(role.value for role in user.roles)
+    if before != after:
+        audit.record("roles_changed", actor=by, subject_user=user, now=now, before=before, after=after)
+
+
+def set_active(user: User, active: bool, *, by: User, now: datetime | None = None) -> None:
+    """Deactivating ends the user's sessions at their next request."""
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        user.end_all_sessions()
+    audit.record("user_reactivated" if active else "user_deactivated", actor=by, subject_user=user, now=now)
+
+
+def load_user_from_cookie_id(cookie_id: str) -> User | None:
+    """Flask-Login's loader: the id carries the user's session token, which logout rotates."""
+    user_id, _, token = (cookie_id or "").partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user

@@ -1,0 +1,162 @@
+"""The `fieldlab` command: serve, scheduler, seed-demo, create-user (plus Flask's and Flask-Migrate's `db`)."""
+
+import ipaddress
+import signal
+import sys
+import threading
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import func, select
+
+
+def _create_app(*args, **kwargs):
+    from fieldlab import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+def main():
+    """Fieldlab: Field Lab programmes from vraagstuk to terugkomdag."""
+
+
+def init_app(app: Flask) -> None:
+    for command in (serve, scheduler_command, seed_demo_command, create_user_command, prepare_command):
+        app.cli.add_command(command)
+
+
+def prepare_database(*, demo: bool) -> list:
+    """Bring the schema up to date (migrations), load the reference organisations, and fill an
+    empty database with demo data. Returns the demo logins when it seeded them."""
+    from flask_migrate import upgrade
+
+    from fieldlab.auth.models import User
+    from fieldlab.demo import seed_demo
+    from fieldlab.extensions import db
+    from fieldlab.organisations.services import load_reference_list
+    from fieldlab.timeutil import local, utcnow
+
+    upgrade()
+    load_reference_list()
+    logins = []
+    if demo and db.session.scalar(select(func.count()).select_from(User)) == 0:
+        logins = seed_demo(today=local(utcnow()).date())
+    db.session.commit()
+    return logins
+
+
+def _print_logins(logins) -> None:
+    from fieldlab.demo import DEMO_PASSWORD
+
+    if not logins:
+        return
+    click.echo("\nDemo-gegevens geladen. Inloggen kan met (wachtwoord voor allen: %s):" % DEMO_PASSWORD)
+    for login in logins:
+        click.echo(f"  {login.role:<15} {login.email:<45} {login.name}")
+    click.echo("")
+
+
+@click.command("prepare")
+@click.option("--demo/--no-demo", default=False, help="Load demo data into an empty database.")
+@with_appcontext
+def prepare_command(demo):
+    """Migrate the database and load the reference data (deployments run this once per release)."""
+    _print_logins(prepare_database(demo=demo))
+    click.echo("Database bijgewerkt.")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--demo/--no-demo", default=True, show_default=True, help="Load demo data into an empty database.")
+@click.option("--scheduler/--no-scheduler", "with_scheduler", default=True, show_default=True,
+              help="Run the scheduler in this process (the embedded default).")
+@with_appcontext
+def serve(host, port, threads, demo, with_scheduler):
+    """Start Fieldlab (waitress), with the scheduler in-process: the embedded default."""
+    import waitress
+
+    from fieldlab import scheduler
+
+    app = current_app._get_current_object()
+    _print_logins(prepare_database(demo=demo))
+    if _is_loopback(host) and not app.config.get("SESSION_COOKIE_SECURE_FORCED"):
+        # Plain http on this machine only: browsers would drop Secure cookies (Safari does).
+        app.config["SESSION_COOKIE_SECURE"] = False
+        app.config["REMEMBER_COOKIE_SECURE"] = False
+    if with_scheduler:
+        app.config["SCHEDULER_ENABLED"] = True
+        if scheduler.start(app, wait_for_lock=False):
+            click.echo("Planner gestart in dit proces.")
+        else:
+            click.echo("Een ander proces draait de planner al; dit proces doet dat niet.")
+    click.echo(f"Fieldlab draait op http://{host}:{port}/  (stoppen: Ctrl+C)")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="Fieldlab")
+    finally:
+        scheduler.shutdown(app)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command():
+    """Run the scheduler in its own process (deployments with several web workers).
+
+    A second one started on this or another host waits as a hot standby until the first stops."""
+    from fieldlab import scheduler
+
+    app = current_app._get_current_object()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    click.echo("Wachten op het planner-slot (een andere planner kan het hebben)...")
+    scheduler.start(app, wait_for_lock=True)
+    click.echo("Planner gestart.")
+    stop.wait()
+    scheduler.shutdown(app)
+    click.echo("Planner gestopt.")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command():
+    """Load the demo data into an empty database."""
+    logins = prepare_database(demo=True)
+    if not logins:
+        click.echo("De database is niet leeg; er zijn geen demogegevens geladen.")
+        sys.exit(1)
+    _print_logins(logins)
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, default=["facilitator"], show_default=True,
+              type=click.Choice(["facilitator", "commissioner", "participant", "manager"]))
+@click.password_option()
+@with_appcontext
+def create_user_command(email, name, roles, password):
+    """Create an account with a password (the first facilitator of a new installation)."""
+    from fieldlab.auth.models import Role, User, normalise_email
+    from fieldlab.auth.services import hash_password
+    from fieldlab.extensions import db
+
+    if User.by_email(email):
+        raise click.ClickException("Er bestaat al een account met dit e-mailadres.")
+    user = User(email=normalise_email(email), name=name, password_hash=hash_password(password))
+    user.set_roles(Role(role) for role in roles)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Account aangemaakt voor {user.email}.")

@@ -1,0 +1,111 @@
+"""Defaults. `instance/config.py` and environment variables override them (in that order).
+
+Everything that differs between the embedded default (one process, SQLite) and a scale-out
+deployment (PostgreSQL, several gunicorn workers, one scheduler process) is configuration here:
+no code path branches on the deployment kind.
+"""
+
+import os
+from datetime import timedelta
+
+
+class DefaultConfig:
+    # Database: SQLite file in instance/ unless DATABASE_URL is set (see create_app).
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    # Sessions and cookies: secure by default. `fieldlab serve` on a loopback address
+    # over plain http turns SESSION_COOKIE_SECURE off, because browsers drop Secure
+    # cookies on http there (Safari) and the embedded default has no TLS.
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "fieldlab_session"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    # CSRF: tied to the session, without a time limit, so a board left open for hours still saves.
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_SSL_STRICT = True
+
+    # Languages: Dutch first, English second.
+    BABEL_DEFAULT_LOCALE = "nl"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
+    LANGUAGES = ("nl", "en")
+
+    # Login throttling and other rate limits. memory:// is only right for the single-process
+    # embedded default; with several workers set RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"
+    PASSWORD_RESET_REQUESTS = "5 per hour"
+
+    # Signed links in e-mail.
+    PASSWORD_RESET_MAX_AGE = timedelta(hours=2)
+    INVITATION_MAX_AGE = timedelta(days=14)
+
+    # Mail. With no SMTP_HOST, messages stay in the outbox for a facilitator to read.
+    MAIL_FROM = "Fieldlab <fieldlab@localhost>"
+    SMTP_HOST = ""
+    SMTP_PORT = 25
+    SMTP_USERNAME = ""
+    SMTP_PASSWORD = ""
+    SMTP_STARTTLS = False
+    SMTP_TIMEOUT = 10
+    MAIL_MAX_ATTEMPTS = 10
+    MAIL_FIRST_RETRY = timedelta(seconds=30)
+    MAIL_MAX_RETRY = timedelta(hours=2)
+    # The base URL used in e-mailed links (no request exists when a job writes a message).
+    BASE_URL = "http://127.0.0.1:5000"
+
+    # The scheduler runs in-process under `fieldlab serve`, in its own process under
+    # `fieldlab scheduler`, and never under gunicorn workers or tests.
+    SCHEDULER_ENABLED = False
+    MAIL_DRAIN_INTERVAL = timedelta(seconds=30)
+
+    # Behind a load balancer: how many proxies to trust for X-Forwarded-* (ProxyFix).
+    PROXY_FIX_HOPS = 0
+
+    PASSWORD_MIN_LENGTH = 10
+    ITEMS_PER_PAGE = 25
+
+
+# Environment variables that override settings, with their converters.
+ENVIRONMENT_OVERRIDES = {
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
+    "SMTP_HOST": ("SMTP_HOST", str),
+    "SMTP_PORT": ("SMTP_PORT", int),
+    "SMTP_USERNAME": ("SMTP_USERNAME", str),
+    "SMTP_PASSWORD": ("SMTP_PASSWORD", str),
+    "SMTP_STARTTLS": ("SMTP_STARTTLS", lambda value: value.lower() in {"1", "true", "yes", "ja"}),
+    "MAIL_FROM": ("MAIL_FROM", str),
+    "BASE_URL": ("BASE_URL", str),
+    "PROXY_FIX_HOPS": ("PROXY_FIX_HOPS", int),
+    "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", lambda value: value.lower() in {"1", "true", "yes"}),
+}
+
+
+def environment_settings(environ=os.environ) -> dict:
+    """Settings taken from the environment, so a deployment needs no file of its own."""
+    settings = {}
+    for variable, (key, convert) in ENVIRONMENT_OVERRIDES.items():
+        if environ.get(variable):
+            settings[key] = convert(environ[variable])
+    if settings.get("SESSION_COOKIE_SECURE") is not None:
+        settings["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
+    return settings
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the `postgres://` and `postgresql://` forms hosting platforms hand out and use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url

@@ -1,0 +1,142 @@
+"""Demo data for a first start: one Lab of each kind, two teams, a challenge around day 37 and a
+login for every role. Names follow the Field Lab facts sheet; people are made up."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from fieldlab.auth.models import Role, User
+from fieldlab.auth.services import hash_password
+from fieldlab.boards.models import Challenge
+from fieldlab.extensions import db
+from fieldlab.labs.models import Lab, LabFacilitator, LabKind, Level, ParticipantProfile, Participation
+from fieldlab.organisations.models import Organisation
+from fieldlab.organisations.services import load_reference_list
+from fieldlab.problems.models import Confidentiality, Problem, ProblemStatus
+from fieldlab.teams.models import Membership, Team, TeamRole
+
+DEMO_PASSWORD = "fieldlab-demo"
+DEMO_DOMAIN = "demo.fieldlab.example"
+
+
+@dataclass
+class DemoLogin:
+    role: str
+    email: str
+    name: str
+
+
+def _organisation(name: str, short_name: str = "", kind: str = "", sector: str = "publiek") -> Organisation:
+    found = db.session.scalar(select(Organisation).where(Organisation.name == name))
+    if found is None:
+        found = Organisation(name=name, short_name=short_name or name, kind=kind, sector=sector)
+        db.session.add(found)
+        db.session.flush()
+    return found
+
+
+def seed_demo(*, today: date) -> list[DemoLogin]:
+    """Fill an empty database. Returns the logins to print."""
+    load_reference_list()
+    tilburg = _organisation("Gemeente Tilburg", "Tilburg", "gemeente")
+    breda = _organisation("Gemeente Breda", "Breda", "gemeente")
+    bank = _organisation("Rabobank", "Rabobank", "bedrijf", "privaat")
+    police = _organisation("Nationale Politie")
+    prosecution = _organisation("Openbaar Ministerie")
+    tax = _organisation("Belastingdienst")
+    ns = _organisation("Nederlandse Spoorwegen")
+    liec = _organisation("Landelijk Informatie- en Expertisecentrum")
+    riec = _organisation("Regionaal Informatie- en Expertisecentrum")
+    labour = _organisation("Nederlandse Arbeidsinspectie")
+    password_hash = hash_password(DEMO_PASSWORD)
+
+    def person(local_part, name, organisation, roles, level=None, expertise=()):
+        user = User(email=f"{local_part}@{DEMO_DOMAIN}", name=name, organisation=organisation,
+                    password_hash=password_hash)
+        user.set_roles(roles)
+        db.session.add(user)
+        if level:
+            db.session.add(ParticipantProfile(user=user, level=level, expertise=list(expertise)))
+        return user
+
+    facilitator = person("facilitator", "Fenna de Vries", liec, [Role.FACILITATOR])
+    commissioner = person("opdrachtgever", "Omar Bakker", tilburg, [Role.COMMISSIONER])
+    manager = person("leidinggevende", "Lotte Jansen", police, [Role.MANAGER])
+    participant = person("deelnemer", "Daan Visser", police, [Role.PARTICIPANT], Level.EXECUTION,
+                         ["wijkagent", "mensenhandel"])
+    others = [
+        person("sanne.smit", "Sanne Smit", tilburg, [Role.PARTICIPANT], Level.POLICY, ["openbare orde", "vergunningen"]),
+        person("youssef.elamrani", "Youssef El Amrani", prosecution, [Role.PARTICIPANT], Level.EXPERT,
+               ["strafrecht", "mensenhandel"]),
+        person("ingrid.mulder", "Ingrid Mulder", tax, [Role.PARTICIPANT], Level.EXPERT, ["financieel onderzoek"]),
+        person("peter.dekker", "Peter Dekker", bank, [Role.PARTICIPANT], Level.MANAGEMENT, ["witwassen", "compliance"]),
+        person("anouk.bos", "Anouk Bos", breda, [Role.PARTICIPANT], Level.EXECUTION, ["toezicht", "handhaving"]),
+        person("kees.vandijk", "Kees van Dijk", ns, [Role.PARTICIPANT], Level.MANAGEMENT, ["veiligheid", "vastgoed"]),
+        person("marieke.hendriks", "Marieke Hendriks", riec, [Role.PARTICIPANT], Level.POLICY,
+               ["informatie-uitwisseling"]),
+        person("ruben.dejong", "Ruben de Jong", labour, [Role.PARTICIPANT], Level.EXECUTION, ["arbeidsuitbuiting"]),
+    ]
+    db.session.flush()
+
+    teams_lab = Lab(name="Field Lab Mensenhandel 2026", kind=LabKind.TEAMS, theme="mensenhandel",
+                    programme_starts_on=today - timedelta(days=40), programme_ends_on=today - timedelta(days=38),
+                    place="Utrecht")
+    individual_lab = Lab(name="Field Lab Leiderschap in ketens 2026", kind=LabKind.INDIVIDUAL,
+                         theme="Preventie met Gezag", programme_starts_on=today + timedelta(days=30),
+                         programme_ends_on=today + timedelta(days=32), place="Den Haag")
+    speedlab = Lab(name="Speedlab Vastgoed en witwassen", kind=LabKind.SPEEDLAB, theme="vastgoed",
+                   programme_starts_on=today + timedelta(days=14), programme_ends_on=today + timedelta(days=14),
+                   place="Online")
+    for lab in (teams_lab, individual_lab, speedlab):
+        lab.facilitator_rows.append(LabFacilitator(user=facilitator))
+        db.session.add(lab)
+    db.session.flush()
+
+    problem_a = Problem(
+        commissioner=commissioner, organisation=tilburg, lab=teams_lab, status=ProblemStatus.ACCEPTED,
+        title="Uitbuiting in de schoonmaakbranche",
+        description="Signalen van arbeidsuitbuiting bij schoonmaakbedrijven die via onderaanneming werken.",
+        facts="Twaalf meldingen in een jaar; drie bedrijven met dezelfde bestuurder.",
+        concerns="Slachtoffers melden zich niet; toezicht ziet alleen de hoofdaannemer.",
+        theme="mensenhandel", confidentiality=Confidentiality.CONFIDENTIAL, staff_offered=4,
+        expertise_needed=["arbeidsuitbuiting", "financieel onderzoek", "strafrecht"],
+    )
+    problem_b = Problem(
+        commissioner=commissioner, organisation=tilburg, lab=teams_lab, status=ProblemStatus.ACCEPTED,
+        title="Huisjesmelkers en overbewoning",
+        description="Panden met veel arbeidsmigranten, hoge huren en verborgen eigenaren.",
+        facts="Veertig adressen in twee wijken; eigenaren wisselen vaak.", concerns="Bewoners zijn afhankelijk.",
+        theme="mensenhandel", confidentiality=Confidentiality.INTERNAL, staff_offered=3,
+        expertise_needed=["vastgoed", "handhaving", "witwassen"],
+    )
+    problem_c = Problem(
+        commissioner=commissioner, organisation=tilburg, status=ProblemStatus.SUBMITTED,
+        title="Ondermijning in het buitengebied",
+        description="Leegstaande agrarische panden worden gehuurd voor drugslabs.",
+        theme="ondermijning in het buitengebied", confidentiality=Confidentiality.INTERNAL, staff_offered=2,
+        expertise_needed=["vergunningen", "toezicht"],
+    )
+    db.session.add_all([problem_a, problem_b, problem_c])
+    db.session.flush()
+
+    members = [participant, *others]
+    for user in members:
+        db.session.add(Participation(lab=teams_lab, user=user,
+                                     manager=manager if user.organisation_id == police.id else None))
+    db.session.add(Participation(lab=individual_lab, user=others[0]))
+    challenge_start = today - timedelta(days=36)  # today is day 37
+    for name, problem, people in (("Team Kompas", problem_a, members[:5]), ("Team Baken", problem_b, members[5:])):
+        team = Team(lab=teams_lab, problem=problem, name=name)
+        for index, user in enumerate(people):
+            team.memberships.append(Membership(user=user, role=TeamRole.LEADER if index == 0 else TeamRole.MEMBER))
+        team.challenge = Challenge(goal=f"Binnen 100 dagen: {problem.title.lower()} aanpakken met één integrale aanpak.",
+                                   starts_on=challenge_start)
+        db.session.add(team)
+    db.session.flush()
+    return [
+        DemoLogin("facilitator", facilitator.email, facilitator.name),
+        DemoLogin("opdrachtgever", commissioner.email, commissioner.name),
+        DemoLogin("deelnemer", participant.email, participant.name),
+        DemoLogin("leidinggevende", manager.email, manager.name),
+    ]

@@ -1,0 +1,95 @@
+"""What is next for me: the home page's content per role."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from fieldlab.auth.models import Role, User
+from fieldlab.boards.models import CHALLENGE_DAYS, Challenge
+from fieldlab.extensions import db
+from fieldlab.labs.models import Lab, Participation
+from fieldlab.mail.models import MessageStatus, OutboxMessage
+from fieldlab.problems.models import Problem, ProblemStatus
+from fieldlab.teams.models import Membership, Team
+
+
+@dataclass
+class TeamProgress:
+    """One team's place in its 100-day challenge, as the home page shows it."""
+
+    team: Team
+    day: int | None
+    day_50: date | None
+    day_100: date | None
+    starts_on: date | None
+
+    @property
+    def total_days(self) -> int:
+        return CHALLENGE_DAYS
+
+    @property
+    def finished(self) -> bool:
+        return self.day is not None and self.day > CHALLENGE_DAYS
+
+
+def team_progress(team: Team, today: date) -> TeamProgress:
+    challenge: Challenge | None = team.challenge
+    if challenge is None:
+        return TeamProgress(team, None, None, None, None)
+    return TeamProgress(team, challenge.day_on(today), challenge.date_of_day(50), challenge.date_of_day(100),
+                        challenge.starts_on)
+
+
+@dataclass
+class Dashboard:
+    roles: set[Role]
+    my_teams: list[TeamProgress] = field(default_factory=list)
+    managed_teams: list[TeamProgress] = field(default_factory=list)
+    my_problems: list[Problem] = field(default_factory=list)
+    labs: list[Lab] = field(default_factory=list)
+    problems_to_review: int = 0
+    outbox_queued: int = 0
+    outbox_failed: int = 0
+
+
+def _teams_query():
+    return select(Team).options(selectinload(Team.challenge), selectinload(Team.lab),
+                                selectinload(Team.memberships))
+
+
+def dashboard_for(user: User, *, today: date) -> Dashboard:
+    dashboard = Dashboard(roles=user.roles)
+    my_teams = db.session.scalars(
+        _teams_query().join(Membership).where(Membership.user_id == user.id).order_by(Team.name)
+    ).all()
+    dashboard.my_teams = [team_progress(team, today) for team in my_teams]
+
+    if user.has_role(Role.MANAGER):
+        managed_user_ids = select(Participation.user_id).where(Participation.manager_id == user.id)
+        teams = db.session.scalars(
+            _teams_query().join(Membership).where(Membership.user_id.in_(managed_user_ids))
+            .where(Team.lab_id.in_(select(Participation.lab_id).where(Participation.manager_id == user.id)))
+            .distinct().order_by(Team.name)
+        ).all()
+        dashboard.managed_teams = [team_progress(team, today) for team in teams]
+
+    if user.has_role(Role.COMMISSIONER):
+        dashboard.my_problems = db.session.scalars(
+            select(Problem).where(Problem.commissioner_id == user.id).order_by(Problem.updated_at.desc())
+        ).all()
+
+    if user.has_role(Role.FACILITATOR):
+        dashboard.labs = db.session.scalars(
+            select(Lab).options(selectinload(Lab.teams)).order_by(Lab.programme_starts_on.desc(), Lab.name)
+        ).all()
+        dashboard.problems_to_review = db.session.scalar(
+            select(func.count()).select_from(Problem).where(Problem.status == ProblemStatus.SUBMITTED)
+        )
+        counts = dict(db.session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all())
+        dashboard.outbox_queued = counts.get(MessageStatus.QUEUED, 0)
+        dashboard.outbox_failed = counts.get(MessageStatus.FAILED, 0)
+    return dashboard

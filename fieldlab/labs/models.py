@@ -1,0 +1,121 @@
+import enum
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fieldlab.extensions import db
+from fieldlab.models import UTCDateTime
+from fieldlab.timeutil import utcnow
+
+
+class LabKind(enum.StrEnum):
+    TEAMS = "teams"
+    INDIVIDUAL = "individual"
+    SPEEDLAB = "speedlab"
+
+    @property
+    def label(self) -> str:
+        return str(LAB_KIND_LABELS[self])
+
+
+LAB_KIND_LABELS = {
+    LabKind.TEAMS: _l("Field Lab voor teams"),
+    LabKind.INDIVIDUAL: _l("Field Lab voor individuele deelnemers"),
+    LabKind.SPEEDLAB: _l("Speedlab"),
+}
+
+
+class Level(enum.StrEnum):
+    """The levels a team mixes: people from execution and policy, with management skills, and experts."""
+
+    EXECUTION = "execution"
+    POLICY = "policy"
+    MANAGEMENT = "management"
+    EXPERT = "expert"
+
+    @property
+    def label(self) -> str:
+        return str(LEVEL_LABELS[self])
+
+
+LEVEL_LABELS = {
+    Level.EXECUTION: _l("uitvoering"),
+    Level.POLICY: _l("beleid"),
+    Level.MANAGEMENT: _l("management"),
+    Level.EXPERT: _l("expert"),
+}
+
+
+class Lab(db.Model):
+    __tablename__ = "lab"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))
+    theme: Mapped[str] = mapped_column(String(120), default="")
+    programme_starts_on: Mapped[date | None] = mapped_column(Date)
+    programme_ends_on: Mapped[date | None] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    # When true, every participant of the Lab may read every team's board.
+    boards_open_to_participants: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    facilitator_rows: Mapped[list["LabFacilitator"]] = relationship(cascade="all, delete-orphan")
+    participations: Mapped[list["Participation"]] = relationship(back_populates="lab", cascade="all, delete-orphan")
+    teams = relationship("Team", back_populates="lab", cascade="all, delete-orphan", order_by="Team.name")
+    problems = relationship("Problem", back_populates="lab")
+
+    @property
+    def kind_label(self) -> str:
+        return LabKind(self.kind).label
+
+    @property
+    def facilitator_ids(self) -> set[int]:
+        return {row.user_id for row in self.facilitator_rows}
+
+    def __repr__(self) -> str:
+        return f"<Lab {self.id} {self.kind}>"
+
+
+class LabFacilitator(db.Model):
+    __tablename__ = "lab_facilitator"
+
+    lab_id: Mapped[int] = mapped_column(ForeignKey("lab.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+
+    user = relationship("User")
+
+
+class Participation(db.Model):
+    """A person registered as participant of a Lab, with the manager who follows them."""
+
+    __tablename__ = "participation"
+    __table_args__ = (UniqueConstraint("lab_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lab_id: Mapped[int] = mapped_column(ForeignKey("lab.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+
+    lab = relationship(Lab, back_populates="participations")
+    user = relationship("User", foreign_keys=[user_id])
+    manager = relationship("User", foreign_keys=[manager_id])
+
+
+class ParticipantProfile(db.Model):
+    """What team formation needs to know of a person: level and expertise."""
+
+    __tablename__ = "participant_profile"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    level: Mapped[str | None] = mapped_column(String(20))
+    expertise: Mapped[list] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    user = relationship("User", backref=db.backref("profile", uselist=False))
+
+    @property
+    def level_label(self) -> str:
+        return Level(self.level).label if self.level else ""

@@ -1,0 +1,106 @@
+"""Deliver queued outbox messages over SMTP, with retries and backoff.
+
+Runs as a scheduler job (every MAIL_DRAIN_INTERVAL) and can be called directly by tests. It only
+ever sees committed rows, so a message is handed to SMTP only after the transaction that queued
+it committed. On PostgreSQL rows are claimed with SKIP LOCKED so two senders never take the same one.
+"""
+
+import smtplib
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from flask import current_app
+from sqlalchemy import select
+
+from fieldlab.extensions import db
+from fieldlab.mail.models import MessageStatus, OutboxMessage
+from fieldlab.timeutil import utcnow
+
+
+def smtp_configured() -> bool:
+    return bool(current_app.config.get("SMTP_HOST"))
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """30 s after the first failure, doubling, at most MAIL_MAX_RETRY."""
+    first = current_app.config["MAIL_FIRST_RETRY"]
+    return min(first * (2 ** max(attempts - 1, 0)), current_app.config["MAIL_MAX_RETRY"])
+
+
+def build_email(message: OutboxMessage) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = current_app.config["MAIL_FROM"]
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Date"] = formatdate(localtime=False)
+    email["Message-ID"] = make_msgid(domain="fieldlab")
+    email["X-Fieldlab-Key"] = message.idempotency_key
+    email.set_content(message.body_text)
+    email.add_alternative(message.body_html, subtype="html")
+    for attachment in message.attachments:
+        maintype, _, subtype_and_params = attachment["content_type"].partition("/")
+        subtype, *params = [part.strip() for part in subtype_and_params.split(";")]
+        email.add_attachment(
+            attachment["content"].encode("utf-8"), maintype=maintype, subtype=subtype,
+            filename=attachment["filename"],
+            params=dict(param.split("=", 1) for param in params if "=" in param),
+        )
+    return email
+
+
+def deliver_due(*, now: datetime | None = None, limit: int = 50) -> int:
+    """Send what is due; commit after each message so a crash never re-sends a delivered one.
+    Returns the number sent."""
+    if not smtp_configured():
+        return 0
+    now = now or utcnow()
+    sent = 0
+    while sent < limit:
+        message = db.session.scalar(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == MessageStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if message is None:
+            break
+        try:
+            _send(message)
+        except (OSError, smtplib.SMTPException) as error:
+            _record_failure(message, error, now)
+            db.session.commit()
+            continue
+        message.status = MessageStatus.SENT
+        message.attempts += 1
+        message.sent_at = utcnow()
+        message.last_error = ""
+        db.session.commit()
+        sent += 1
+    return sent
+
+
+def _send(message: OutboxMessage) -> None:
+    config = current_app.config
+    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]) as smtp:
+        if config["SMTP_STARTTLS"]:
+            smtp.starttls()
+        if config["SMTP_USERNAME"]:
+            smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
+        smtp.send_message(build_email(message))
+
+
+def _record_failure(message: OutboxMessage, error: Exception, now: datetime) -> None:
+    message.attempts += 1
+    message.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        message.status = MessageStatus.FAILED
+    else:
+        message.next_attempt_at = now + retry_delay(message.attempts)
+
+
+def retry_now(message: OutboxMessage, *, now: datetime) -> None:
+    """A facilitator's 'opnieuw proberen' on a failed message."""
+    message.status = MessageStatus.QUEUED
+    message.next_attempt_at = now

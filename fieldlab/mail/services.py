@@ -1,0 +1,52 @@
+"""Queue messages in the outbox. Nothing here talks SMTP: see sender.py."""
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from fieldlab.extensions import db
+from fieldlab.mail.models import OutboxMessage
+from fieldlab.timeutil import utcnow
+
+
+def queue_message(*, key: str, to: str, template: str, locale: str = "nl", attachments=(), now=None,
+                  **context) -> OutboxMessage:
+    """Render `mail/<template>.txt` and `.html` in the recipient's language and queue them once.
+
+    A second call with the same key returns the first message instead of queueing another:
+    re-running a job, a double click or a second scheduler can never send twice.
+    """
+    existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+    if existing is not None:
+        return existing
+    with force_locale(locale):
+        subject = render_template(f"mail/{template}.subject.txt", **context).strip()
+        body_text = render_template(f"mail/{template}.txt", **context)
+        body_html = render_template(f"mail/{template}.html", subject=subject, **context)
+    message = OutboxMessage(
+        idempotency_key=key, recipient=to, subject=subject, body_text=body_text, body_html=body_html,
+        attachments=list(attachments), next_attempt_at=now or utcnow(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+    except IntegrityError:
+        # Another process queued the same key between our check and our insert.
+        return db.session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+    return message
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for an e-mail, built from BASE_URL: a job has no request to take it from."""
+    from flask import url_for
+
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return base + url_for(endpoint, _external=False, **values)
+
+
+def outbox_page(*, status: str | None, page: int):
+    query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    return db.paginate(query, page=page, per_page=current_app.config["ITEMS_PER_PAGE"], error_out=False)

@@ -1,0 +1,151 @@
+"""Cross-cutting web glue: locale, error pages (full page or fragment), security headers, htmx."""
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, flash, g, has_request_context, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from fieldlab.extensions import babel, db, htmx
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+])
+
+ERROR_TEXTS = {
+    400: (_l("Verzoek niet begrepen"), _l("Het formulier of de link klopt niet. Ga terug en probeer het opnieuw.")),
+    403: (_l("Geen toegang"), _l("U heeft geen toegang tot deze pagina.")),
+    404: (_l("Pagina niet gevonden"),
+          _l("Deze pagina bestaat niet, of u heeft er geen toegang toe. Controleer het adres of ga naar de startpagina.")),
+    405: (_l("Actie niet toegestaan"), _l("Deze actie kan niet op deze manier worden uitgevoerd.")),
+    409: (_l("Iemand anders was u voor"),
+          _l("Iemand anders heeft dit intussen gewijzigd. Laad de pagina opnieuw en bekijk de nieuwe versie.")),
+    413: (_l("Te groot"), _l("Wat u verstuurde is te groot.")),
+    422: (_l("Niet verwerkt"), _l("Controleer wat u heeft ingevuld en probeer het opnieuw.")),
+    429: (_l("Even geduld"), _l("U heeft dit te vaak geprobeerd. Wacht een kwartier en probeer het dan opnieuw.")),
+    500: (_l("Er ging iets mis"),
+          _l("Er ging aan onze kant iets mis. Uw laatste wijziging is niet opgeslagen. Probeer het over een paar minuten opnieuw.")),
+}
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.after_request(add_security_headers)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(Exception, handle_unexpected_error)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals.update(is_safe_next=is_safe_next)
+    if app.testing:
+        from jinja2 import StrictUndefined
+
+        app.jinja_env.undefined = StrictUndefined
+
+    @app.context_processor
+    def inject_globals():
+        from fieldlab.auth.permissions import can
+
+        return {"can": can, "current_locale": str(get_locale() or "nl")}
+
+
+def select_locale() -> str:
+    """The user's choice (account, then session), else Dutch. Not the browser's language: the
+    Hub's working language is Dutch and English is a choice, not a guess."""
+    languages = ("nl", "en")
+    if not has_request_context():
+        return "nl"
+    if "locale" in g:
+        return g.locale
+    chosen = None
+    if current_user and current_user.is_authenticated:
+        chosen = current_user.locale
+    chosen = chosen or session.get("locale")
+    g.locale = chosen if chosen in languages else "nl"
+    return g.locale
+
+
+def add_security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    response.vary.add("HX-Request")
+    return response
+
+
+def render_error(status: int, message: str | None = None):
+    title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
+    template = "errors/_error.html" if htmx else "errors/error.html"
+    return render_template(template, status=status, title=title, text=message or text), status
+
+
+def handle_http_error(error: HTTPException):
+    if error.code is None or error.code < 400:
+        return error
+    if error.code == 401:
+        return redirect(url_for("auth.login", next=request.full_path))
+    description = getattr(error, "fieldlab_message", None)
+    return render_error(error.code if error.code in ERROR_TEXTS else 400, description)
+
+
+def handle_csrf_error(error: CSRFError):
+    return render_error(400, _("Uw formulier is verlopen of niet geldig. Laad de pagina opnieuw en probeer het nog eens; "
+                               "wat u had ingevuld staat er dan nog niet in, dus kopieer het eerst."))
+
+
+def handle_unexpected_error(error: Exception):
+    """Never a stack trace for the user; the transaction is rolled back so nothing is half saved."""
+    if isinstance(error, HTTPException):
+        return handle_http_error(error)
+    db.session.rollback()
+    from flask import current_app
+
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    if current_app.config.get("PROPAGATE_EXCEPTIONS") and current_app.testing:
+        raise error
+    return render_error(500)
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only local paths: no scheme, no host, no protocol-relative `//evil.example`."""
+    if not target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") \
+        and "\\" not in target
+
+
+def redirect_after_post(endpoint_or_url: str, **values):
+    """Post → redirect → get for plain forms; HX-Redirect for htmx, so both end on the same page."""
+    url = endpoint_or_url if endpoint_or_url.startswith("/") else url_for(endpoint_or_url, **values)
+    if htmx:
+        # XHR follows a 303 silently; htmx needs the header on a response it sees itself.
+        return Response(status=204, headers={"HX-Redirect": url})
+    return redirect(url, code=303)
+
+
+def flash_saved(message: str) -> None:
+    flash(message, "success")

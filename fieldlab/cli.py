@@ -23,7 +23,10 @@ def main():
 
 
 def init_app(app: Flask) -> None:
-    for command in (serve, scheduler_command, seed_demo_command, create_user_command, prepare_command):
+    from fieldlab.i18n import translations_command
+
+    for command in (serve, scheduler_command, seed_demo_command, create_user_command, prepare_command,
+                    translations_command):
         app.cli.add_command(command)
 
 

@@ -40,6 +40,7 @@ class DefaultConfig:
     # embedded default; with several workers set RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
+    RATELIMIT_KEY_PREFIX = "fieldlab"
     LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
     LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"
     PASSWORD_RESET_REQUESTS = "5 per hour"

@@ -49,9 +49,10 @@ def password_matches(user: User | None, password: str) -> bool:
 
 def _throttle_keys(email: str, address: str):
     config = current_app.config
+    prefix = config["RATELIMIT_KEY_PREFIX"]
     return (
-        (parse(config["LOGIN_FAILURES_PER_ACCOUNT"]), "login-account", normalise_email(email)),
-        (parse(config["LOGIN_FAILURES_PER_ADDRESS"]), "login-address", address or "unknown"),
+        (parse(config["LOGIN_FAILURES_PER_ACCOUNT"]), prefix, "login-account", normalise_email(email)),
+        (parse(config["LOGIN_FAILURES_PER_ADDRESS"]), prefix, "login-address", address or "unknown"),
     )
 
 

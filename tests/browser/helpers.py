@@ -1,0 +1,14 @@
+"""Steps the journeys share, written as a person would do them."""
+
+from tests import factories
+from tests.browser.conftest import checked
+
+
+def log_in(page, user, password=factories.PASSWORD):
+    page.goto("/inloggen")
+    checked(page)
+    page.get_by_label("E-mailadres").fill(user.email)
+    page.get_by_label("Wachtwoord", exact=True).fill(password)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_load_state("load")
+    return checked(page)

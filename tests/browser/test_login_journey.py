@@ -1,0 +1,59 @@
+"""Logging in as each role lands on that role's home page; a wrong password says so, in Dutch."""
+
+import pytest
+from playwright.sync_api import expect
+
+from fieldlab.auth.models import Role
+from tests import factories
+from tests.browser.conftest import checked
+from tests.browser.helpers import log_in
+
+pytestmark = pytest.mark.browser
+
+HOME_HEADINGS = {
+    Role.FACILITATOR: "Field Lab Hub",
+    Role.COMMISSIONER: "Mijn vraagstukken",
+    Role.PARTICIPANT: "Mijn Field Labs",
+    Role.MANAGER: "Teams van mijn medewerkers",
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_logs_in_and_sees_its_home_page(live_db, page, role):
+    user = factories.make_user(role, name=f"Browser {role.value}")
+    live_db.session.commit()
+
+    log_in(page, user)
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Welkom, Browser {role.value}")
+    expect(page.get_by_role("heading", name=HOME_HEADINGS[role])).to_be_visible()
+    page.get_by_role("button", name="Uitloggen").click()
+    expect(page.get_by_role("status")).to_contain_text("U bent uitgelogd")
+    checked(page)
+
+
+def test_wrong_password_shows_a_dutch_error_next_to_the_field(live_db, page):
+    user = factories.make_user(Role.PARTICIPANT)
+    live_db.session.commit()
+    page.goto("/inloggen")
+    checked(page)
+    page.get_by_label("E-mailadres").fill(user.email)
+    page.get_by_label("Wachtwoord", exact=True).fill("niet het goede wachtwoord")
+    page.get_by_role("button", name="Inloggen").click()
+
+    expect(page.locator(".field__error")).to_have_text("Het e-mailadres of het wachtwoord klopt niet.")
+    expect(page.get_by_label("E-mailadres")).to_have_value(user.email)
+    checked(page)
+
+
+def test_facilitator_pages_pass_axe_on_a_phone(live_db, new_page):
+    facilitator = factories.make_user(Role.FACILITATOR)
+    live_db.session.commit()
+    page = new_page(viewport={"width": 320, "height": 640})
+    log_in(page, facilitator)
+    for link in ("Accounts", "Organisaties", "Uitgaande berichten", "Logboek", "Mijn account"):
+        page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name=link).click()
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        checked(page)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), \
+            f"{link} scrolls sideways at 320 px"

@@ -1,0 +1,154 @@
+"""Fixtures: an app per test on a shared schema (SQLite file, or PostgreSQL when
+FIELDLAB_TEST_DATABASE_URL is set), a test client that sends CSRF tokens like a browser does,
+login helpers and model factories."""
+
+import os
+
+import pytest
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import text
+
+from fieldlab import create_app
+from fieldlab.auth.models import Role
+from fieldlab.extensions import db
+from tests import factories
+
+TEST_DATABASE_URL = os.environ.get("FIELDLAB_TEST_DATABASE_URL")
+SECRET_KEY = "test-secret-key-for-fieldlab-tests-only"
+CSRF_RAW_TOKEN = "test-csrf-raw-token"
+
+
+def csrf_token_for(secret_key: str = SECRET_KEY) -> str:
+    """The signed token Flask-WTF expects for the raw token we put in the session."""
+    return URLSafeTimedSerializer(secret_key, salt="wtf-csrf-token").dumps(CSRF_RAW_TOKEN)
+
+
+class BrowserLikeClient(FlaskClient):
+    """Sends the CSRF token with every unsafe request, as the real forms and htmx do.
+    Pass `csrf=False` to send none (for the tests that check the refusal)."""
+
+    def open(self, *args, csrf=True, **kwargs):
+        method = (kwargs.get("method") or "GET").upper()
+        if csrf and method not in {"GET", "HEAD", "OPTIONS"}:
+            with self.session_transaction() as session:
+                session.setdefault("csrf_token", CSRF_RAW_TOKEN)
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", csrf_token_for(self.application.config["SECRET_KEY"]))
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if TEST_DATABASE_URL:
+        return TEST_DATABASE_URL
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "fieldlab-test.sqlite")
+
+
+def make_test_app(database_url, instance_path, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(instance_path),
+        "SERVER_NAME": "localhost",
+        "BASE_URL": "http://localhost",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SMTP_HOST": "",
+    }
+    config.update(overrides)
+    app = create_app(config)
+    app.test_client_class = BrowserLikeClient
+    return app
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url, tmp_path_factory):
+    """Create the tables once per run from the models (a separate test checks the migrations)."""
+    app = make_test_app(database_url, tmp_path_factory.mktemp("instance"))
+    with app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+    return True
+
+
+def _empty_all_tables():
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{table.name}"' for table in tables)
+        with db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            connection.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+    else:
+        with db.engine.begin() as connection:
+            for table in tables:
+                connection.execute(table.delete())
+            connection.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+
+
+@pytest.fixture
+def app_config():
+    """Override in a test module (or parametrise) to change the app's configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(_schema, database_url, tmp_path, app_config):
+    app = make_test_app(database_url, tmp_path / "instance", **app_config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_all_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make():
+    """The factories: `make.user(Role.FACILITATOR)`, `make.lab(...)`, `make.team(...)`."""
+    return factories
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, user, password=factories.PASSWORD, **kwargs):
+        response = self.client.post("/inloggen", data={"email": user.email, "password": password, **kwargs})
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        return response
+
+    def logout(self):
+        return self.client.post("/uitloggen")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def login_as(app, client, auth):
+    """Create a user with this role, commit, log in through the login form; returns the user."""
+
+    def login(role: Role = Role.PARTICIPANT, **fields):
+        user = factories.make_user(role, **fields)
+        db.session.commit()
+        auth.login(user)
+        return user
+
+    return login

@@ -1,0 +1,90 @@
+"""Build objects for tests through the models, with sensible defaults. Each call flushes."""
+
+import itertools
+from datetime import date
+
+from fieldlab.auth.models import Role, User
+from fieldlab.auth.services import hash_password
+from fieldlab.boards.models import Challenge
+from fieldlab.extensions import db
+from fieldlab.labs.models import Lab, LabFacilitator, LabKind, Level, ParticipantProfile, Participation
+from fieldlab.organisations.models import Organisation
+from fieldlab.problems.models import Confidentiality, Problem, ProblemStatus
+from fieldlab.teams.models import Membership, Team
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+_password_hash: str | None = None
+
+
+def password_hash() -> str:
+    """argon2 is slow on purpose; hash the test password once per run."""
+    global _password_hash
+    if _password_hash is None:
+        _password_hash = hash_password(PASSWORD)
+    return _password_hash
+
+
+def make_organisation(name=None, *, sector="publiek", kind="gemeente", short_name=None) -> Organisation:
+    number = next(_counter)
+    organisation = Organisation(name=name or f"Gemeente Test {number}", short_name=short_name or f"T{number}",
+                                kind=kind, sector=sector)
+    db.session.add(organisation)
+    db.session.flush()
+    return organisation
+
+
+def make_user(*roles, name=None, email=None, organisation=None, password=True, active=True,
+              locale="nl", level=None, expertise=()) -> User:
+    number = next(_counter)
+    user = User(name=name or f"Persoon {number}", email=email or f"persoon{number}@example.org",
+                organisation=organisation, password_hash=password_hash() if password else None,
+                active=active, locale=locale)
+    user.set_roles(roles or [Role.PARTICIPANT])
+    db.session.add(user)
+    if level:
+        db.session.add(ParticipantProfile(user=user, level=level, expertise=list(expertise)))
+    db.session.flush()
+    return user
+
+
+def make_lab(*, name=None, kind=LabKind.TEAMS, facilitators=(), theme="mensenhandel", **fields) -> Lab:
+    lab = Lab(name=name or f"Field Lab {next(_counter)}", kind=kind, theme=theme, **fields)
+    for facilitator in facilitators:
+        lab.facilitator_rows.append(LabFacilitator(user=facilitator))
+    db.session.add(lab)
+    db.session.flush()
+    return lab
+
+
+def add_participant(lab: Lab, user: User, *, manager: User | None = None) -> Participation:
+    participation = Participation(lab=lab, user=user, manager=manager)
+    db.session.add(participation)
+    db.session.flush()
+    return participation
+
+
+def make_problem(commissioner: User, *, lab=None, title=None, status=ProblemStatus.SUBMITTED,
+                 confidentiality=Confidentiality.INTERNAL, **fields) -> Problem:
+    problem = Problem(commissioner=commissioner, organisation=commissioner.organisation, lab=lab,
+                      title=title or f"Vraagstuk {next(_counter)}", status=status,
+                      confidentiality=confidentiality, **fields)
+    db.session.add(problem)
+    db.session.flush()
+    return problem
+
+
+def make_team(lab: Lab, *, members=(), name=None, problem=None, starts_on: date | None = None) -> Team:
+    team = Team(lab=lab, name=name or f"Team {next(_counter)}", problem=problem)
+    for member in members:
+        team.memberships.append(Membership(user=member))
+        if not any(p.user_id == member.id for p in lab.participations):
+            lab.participations.append(Participation(user=member))
+    if starts_on is not None:
+        team.challenge = Challenge(goal="Een concreet doel.", starts_on=starts_on)
+    db.session.add(team)
+    db.session.flush()
+    return team
+
+
+__all__ = ["Level", "Role", "LabKind"]

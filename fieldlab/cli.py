@@ -26,7 +26,7 @@ def init_app(app: Flask) -> None:
     from fieldlab.i18n import translations_command
 
     for command in (serve, scheduler_command, seed_demo_command, create_user_command, prepare_command,
-                    translations_command):
+                    translations_command, backup_command, restore_command):
         app.cli.add_command(command)
 
 
@@ -163,3 +163,45 @@ def create_user_command(email, name, roles, password):
     db.session.add(user)
     db.session.commit()
     click.echo(f"Account aangemaakt voor {user.email}.")
+
+
+@click.command("backup")
+@click.option("--output", type=click.Path(dir_okay=False), help="File to write (default: instance/backups/).")
+@with_appcontext
+def backup_command(output):
+    """Write a consistent copy of the database (SQLite backup API, or pg_dump)."""
+    from pathlib import Path
+
+    from fieldlab import backup
+    from fieldlab.timeutil import utcnow
+
+    app = current_app._get_current_object()
+    destination = Path(output) if output else backup.default_backup_path(app, now=utcnow())
+    try:
+        backup.backup(app, destination)
+    except backup.BackupError as error:
+        raise click.ClickException(f"Back-up mislukt: {error}") from error
+    click.echo(f"Back-up geschreven naar {destination}")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(source, yes):
+    """Replace the database with a backup. Stop the web workers and the scheduler first."""
+    from pathlib import Path
+
+    from fieldlab import backup
+    from fieldlab.extensions import db
+
+    if not yes:
+        click.confirm("Dit vervangt alle gegevens in de database door die uit de back-up. Doorgaan?", abort=True)
+    app = current_app._get_current_object()
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        backup.restore(app, Path(source))
+    except backup.BackupError as error:
+        raise click.ClickException(f"Terugzetten mislukt: {error}") from error
+    click.echo("Back-up teruggezet.")

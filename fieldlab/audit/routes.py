@@ -1,10 +1,22 @@
 from flask import Blueprint, render_template, request
 from flask_login import login_required
+from sqlalchemy import select
 
 from fieldlab.audit import services
+from fieldlab.auth.models import User
 from fieldlab.auth.routes import require
+from fieldlab.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/logboek")
+
+
+def _parse_date(value):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 @bp.get("/")
@@ -12,8 +24,13 @@ bp = Blueprint("audit", __name__, url_prefix="/logboek")
 def index():
     require("audit.view")
     action = request.args.get("actie") or None
-    if action not in services.ACTION_LABELS:
-        action = None
-    page = services.events_page(action=action, page=request.args.get("pagina", 1, type=int))
-    return render_template("audit/index.html", page=page, action=action, labels=services.ACTION_LABELS,
-                           action_label=services.action_label)
+    audit_filter = services.AuditFilter(
+        action=action if action in services.ACTION_LABELS else None,
+        person_id=request.args.get("persoon", type=int) or None,
+        date_from=_parse_date(request.args.get("van")),
+        date_to=_parse_date(request.args.get("tot")),
+    )
+    page = services.events_page(audit_filter, page=request.args.get("pagina", 1, type=int))
+    people = db.session.execute(select(User.id, User.name).order_by(User.name)).all()
+    return render_template("audit/index.html", page=page, audit_filter=audit_filter, people=people,
+                           labels=services.ACTION_LABELS, action_label=services.action_label)

@@ -1,16 +1,17 @@
 """Write and read audit events. Services call `record`; nothing updates or deletes a row."""
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
 
 from fieldlab.audit.models import AuditEvent
 from fieldlab.extensions import db
-from fieldlab.timeutil import utcnow
+from fieldlab.timeutil import LOCAL_ZONE, utcnow
 
 # Dutch descriptions of the actions, shown on the audit page.
-from flask_babel import lazy_gettext as _l
 
 ACTION_LABELS = {
     "login": _l("ingelogd"),
@@ -48,8 +49,27 @@ def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
 
 
-def events_page(*, action: str | None, page: int):
+@dataclass
+class AuditFilter:
+    action: str | None = None
+    person_id: int | None = None  # as actor or as the person acted upon
+    date_from: date | None = None  # local dates, inclusive
+    date_to: date | None = None
+
+
+def _local_midnight_utc(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=LOCAL_ZONE)
+
+
+def events_page(audit_filter: AuditFilter, *, page: int):
     query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-    if action:
-        query = query.where(AuditEvent.action == action)
+    if audit_filter.action:
+        query = query.where(AuditEvent.action == audit_filter.action)
+    if audit_filter.person_id:
+        query = query.where(or_(AuditEvent.actor_id == audit_filter.person_id,
+                                AuditEvent.subject_user_id == audit_filter.person_id))
+    if audit_filter.date_from:
+        query = query.where(AuditEvent.at >= _local_midnight_utc(audit_filter.date_from))
+    if audit_filter.date_to:
+        query = query.where(AuditEvent.at < _local_midnight_utc(audit_filter.date_to + timedelta(days=1)))
     return db.paginate(query, page=page, per_page=current_app.config["ITEMS_PER_PAGE"], error_out=False)

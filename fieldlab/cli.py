@@ -26,7 +26,7 @@ def init_app(app: Flask) -> None:
     from fieldlab.i18n import translations_command
 
     for command in (serve, scheduler_command, seed_demo_command, create_user_command, prepare_command,
-                    translations_command, backup_command, restore_command):
+                    translations_command, backup_command, restore_command, demo_code_command):
         app.cli.add_command(command)
 
 
@@ -51,14 +51,15 @@ def prepare_database(*, demo: bool) -> list:
 
 
 def _print_logins(logins) -> None:
-    from fieldlab.demo import DEMO_PASSWORD
+    from fieldlab.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 
     if not logins:
         return
-    click.echo("\nDemo-gegevens geladen. Inloggen kan met (wachtwoord voor allen: %s):" % DEMO_PASSWORD)
+    click.echo(f"\nDemo-gegevens geladen. Inloggen kan met (wachtwoord voor allen: {DEMO_PASSWORD}):")
     for login in logins:
         click.echo(f"  {login.role:<15} {login.email:<45} {login.name}")
-    click.echo("")
+    click.echo(f"De facilitator logt in met tweestapsverificatie: sleutel {DEMO_TOTP_SECRET} in een "
+               "authenticator-app, of `fieldlab demo-code` voor de code van nu.\n")
 
 
 @click.command("prepare")
@@ -205,3 +206,19 @@ def restore_command(source, yes):
     except backup.BackupError as error:
         raise click.ClickException(f"Terugzetten mislukt: {error}") from error
     click.echo("Back-up teruggezet.")
+
+
+@click.command("demo-code")
+@click.option("--email", default="facilitator@demo.fieldlab.example", show_default=True)
+@with_appcontext
+def demo_code_command(email):
+    """Print the current two-factor code of a demo account (demo accounts only)."""
+    import pyotp
+
+    from fieldlab.auth.models import User
+    from fieldlab.demo import is_demo_account
+
+    user = User.by_email(email)
+    if user is None or not is_demo_account(user.email) or not user.has_two_factor:
+        raise click.ClickException("Alleen voor demo-accounts met tweestapsverificatie.")
+    click.echo(pyotp.TOTP(user.totp_secret).now())

@@ -72,6 +72,10 @@ class DefaultConfig:
     PROXY_FIX_HOPS = 0
 
     PASSWORD_MIN_LENGTH = 10
+    # Roles that must use two-factor sign-in; everyone else may turn it on.
+    TWO_FACTOR_REQUIRED_ROLES = ("facilitator",)
+    # How long the second step of a login may wait after the password was right.
+    TWO_FACTOR_PENDING_SECONDS = 300
     ITEMS_PER_PAGE = 25
 
 

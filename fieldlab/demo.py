@@ -15,9 +15,13 @@ from fieldlab.organisations.models import Organisation
 from fieldlab.organisations.services import load_reference_list
 from fieldlab.problems.models import Confidentiality, Problem, ProblemStatus
 from fieldlab.teams.models import Membership, Team, TeamRole
+from fieldlab.timeutil import utcnow
 
 DEMO_PASSWORD = "fieldlab-demo"
 DEMO_DOMAIN = "demo.fieldlab.example"
+# Facilitators must use two-factor sign-in. The demo facilitator is enrolled with this published
+# key: add it to an authenticator app, or run `fieldlab demo-code` for the current code.
+DEMO_TOTP_SECRET = "FIELDLABDEMOCODEFIELDLABDEMOCODE"
 
 
 @dataclass
@@ -61,6 +65,8 @@ def seed_demo(*, today: date) -> list[DemoLogin]:
         return user
 
     facilitator = person("facilitator", "Fenna de Vries", liec, [Role.FACILITATOR])
+    facilitator.totp_secret = DEMO_TOTP_SECRET
+    facilitator.totp_enabled_at = utcnow()
     commissioner = person("opdrachtgever", "Omar Bakker", tilburg, [Role.COMMISSIONER])
     manager = person("leidinggevende", "Lotte Jansen", police, [Role.MANAGER])
     participant = person("deelnemer", "Daan Visser", police, [Role.PARTICIPANT], Level.EXECUTION,
@@ -140,3 +146,7 @@ def seed_demo(*, today: date) -> list[DemoLogin]:
         DemoLogin("deelnemer", participant.email, participant.name),
         DemoLogin("leidinggevende", manager.email, manager.name),
     ]
+
+
+def is_demo_account(email: str) -> bool:
+    return email.endswith("@" + DEMO_DOMAIN)

@@ -128,8 +128,12 @@ class Auth:
         self.client = client
 
     def login(self, user, password=factories.PASSWORD, **kwargs):
+        """Log in through the form, with the second step when the user has two-factor sign-in."""
         response = self.client.post("/inloggen", data={"email": user.email, "password": password, **kwargs})
         assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        if response.headers["Location"].endswith("/inloggen/code"):
+            response = self.client.post("/inloggen/code", data={"code": factories.totp_code_for(user)})
+            assert response.status_code == 303, response.get_data(as_text=True)[:500]
         return response
 
     def logout(self):

@@ -1,7 +1,9 @@
 """Build objects for tests through the models, with sensible defaults. Each call flushes."""
 
 import itertools
-from datetime import date
+from datetime import UTC, date, datetime
+
+import pyotp
 
 from fieldlab.auth.models import Role, User
 from fieldlab.auth.services import hash_password
@@ -13,6 +15,8 @@ from fieldlab.problems.models import Confidentiality, Problem, ProblemStatus
 from fieldlab.teams.models import Membership, Team
 
 PASSWORD = "correct horse battery"
+# Facilitators must use two-factor sign-in; test facilitators are enrolled with this secret.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _counter = itertools.count(1)
 _password_hash: str | None = None
 
@@ -25,6 +29,17 @@ def password_hash() -> str:
     return _password_hash
 
 
+_codes_used: dict[int, int] = {}
+
+
+def totp_code_for(user: User) -> str:
+    """A fresh code for this user: each login in a test takes the next time step, because a code
+    is accepted only once and one step ahead is allowed."""
+    offset = _codes_used.get(user.id, -1) + 1
+    _codes_used[user.id] = offset
+    return pyotp.TOTP(user.totp_secret).at(datetime.now(UTC).timestamp() + 30 * min(offset, 1))
+
+
 def make_organisation(name=None, *, sector="publiek", kind="gemeente", short_name=None) -> Organisation:
     number = next(_counter)
     organisation = Organisation(name=name or f"Gemeente Test {number}", short_name=short_name or f"T{number}",
@@ -35,12 +50,16 @@ def make_organisation(name=None, *, sector="publiek", kind="gemeente", short_nam
 
 
 def make_user(*roles, name=None, email=None, organisation=None, password=True, active=True,
-              locale="nl", level=None, expertise=()) -> User:
+              locale="nl", level=None, expertise=(), two_factor=None) -> User:
     number = next(_counter)
     user = User(name=name or f"Persoon {number}", email=email or f"persoon{number}@example.org",
                 organisation=organisation, password_hash=password_hash() if password else None,
                 active=active, locale=locale)
     user.set_roles(roles or [Role.PARTICIPANT])
+    enrol_two_factor = Role.FACILITATOR in user.roles if two_factor is None else two_factor
+    if enrol_two_factor:
+        user.totp_secret = TOTP_SECRET
+        user.totp_enabled_at = datetime.now(UTC)
     db.session.add(user)
     if level:
         db.session.add(ParticipantProfile(user=user, level=level, expertise=list(expertise)))

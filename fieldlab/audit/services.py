@@ -27,6 +27,10 @@ ACTION_LABELS = {
     "user_deactivated": _l("account gedeactiveerd"),
     "user_reactivated": _l("account weer geactiveerd"),
     "organisation_added": _l("organisatie toegevoegd"),
+    "two_factor_enabled": _l("tweestapsverificatie aangezet"),
+    "two_factor_disabled": _l("tweestapsverificatie uitgezet"),
+    "recovery_codes_regenerated": _l("nieuwe herstelcodes gemaakt"),
+    "recovery_code_used": _l("ingelogd met een herstelcode"),
 }
 
 

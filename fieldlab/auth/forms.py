@@ -75,3 +75,23 @@ class UserRolesForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.roles.choices = role_choices()
+
+
+class SecondStepForm(FlaskForm):
+    code = StringField(
+        _l("Code"), validators=[InputRequired(REQUIRED), Length(max=20)],
+        description=_l("De code van zes cijfers uit uw authenticator-app, of een van uw herstelcodes."),
+    )
+
+
+class TwoFactorSetupForm(FlaskForm):
+    code = StringField(
+        _l("Code uit de app"), validators=[InputRequired(REQUIRED), Length(max=20)],
+        description=_l("Zes cijfers, zoals uw app ze nu toont."),
+    )
+
+
+class TwoFactorConfirmForm(FlaskForm):
+    """Turning it off or making new recovery codes asks for a current code first."""
+
+    code = StringField(_l("Huidige code"), validators=[InputRequired(REQUIRED), Length(max=20)])

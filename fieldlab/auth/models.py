@@ -62,6 +62,10 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Counts password changes and uses of reset links, so a reset link works once.
     password_version: Mapped[int] = mapped_column(default=0)
+    # Two-factor sign-in (TOTP, RFC 6238). The last accepted time step stops a code being used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None]
 
     organisation = relationship("Organisation")
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -86,6 +90,10 @@ class User(UserMixin, db.Model):
         return self.active
 
     @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
+
+    @property
     def has_password(self) -> bool:
         return self.password_hash is not None
 
@@ -101,6 +109,17 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id}>"
+
+
+class RecoveryCode(db.Model):
+    """A one-time code to sign in when the authenticator app is lost. Only its hash is stored."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 def normalise_email(email: str) -> str:

@@ -3,13 +3,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from fieldlab.auth import services
+from fieldlab.auth import services, twofactor
 from fieldlab.auth.forms import (
     LanguageForm,
     LoginForm,
     NewPasswordForm,
     PasswordChangeForm,
     PasswordResetRequestForm,
+    SecondStepForm,
+    TwoFactorConfirmForm,
+    TwoFactorSetupForm,
     UserInviteForm,
     UserRolesForm,
 )
@@ -18,6 +21,7 @@ from fieldlab.auth.permissions import can
 from fieldlab.extensions import db, limiter
 from fieldlab.forms import EmptyForm
 from fieldlab.organisations.services import organisation_choices
+from fieldlab.timeutil import utcnow
 from fieldlab.web import is_safe_next, redirect_after_post
 
 bp = Blueprint("auth", __name__)
@@ -42,14 +46,62 @@ def login():
             db.session.commit()
             form.password.errors.append(_("Te veel mislukte pogingen. Wacht een kwartier en probeer het dan opnieuw."))
             return render_template("auth/login.html", form=form), 429
-        db.session.commit()
         if user is None:
+            db.session.commit()
             form.password.errors.append(_("Het e-mailadres of het wachtwoord klopt niet."))
             return render_template("auth/login.html", form=form), 422
         session.clear()  # a fresh session at login: no fixation
-        login_user(user, remember=form.remember.data)
-        return redirect(next_url if is_safe_next(next_url) else url_for("home.index"), code=303)
+        if user.has_two_factor:
+            db.session.commit()
+            session["pending_login"] = {
+                "user": user.get_id(), "remember": bool(form.remember.data),
+                "next": next_url if is_safe_next(next_url) else None, "at": int(utcnow().timestamp()),
+            }
+            return redirect(url_for("auth.second_step"), code=303)
+        return _finish_login(user, remember=form.remember.data, next_url=next_url)
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
+
+
+def _finish_login(user, *, remember: bool, next_url: str | None):
+    services.complete_login(user)
+    db.session.commit()
+    session.pop("pending_login", None)
+    login_user(user, remember=remember)
+    return redirect(next_url if is_safe_next(next_url) else url_for("home.index"), code=303)
+
+
+def _pending_login_user():
+    pending = session.get("pending_login")
+    if not pending:
+        return None, None
+    too_old = utcnow().timestamp() - pending.get("at", 0) > current_app.config["TWO_FACTOR_PENDING_SECONDS"]
+    user = None if too_old else services.load_user_from_cookie_id(pending.get("user", ""))
+    if user is None:
+        session.pop("pending_login", None)
+    return user, pending
+
+
+@bp.route("/inloggen/code", methods=["GET", "POST"])
+def second_step():
+    """After a correct password: the code from the authenticator app (or a recovery code)."""
+    user, pending = _pending_login_user()
+    if user is None:
+        flash(_("Log opnieuw in: de tweede stap duurde te lang of is niet begonnen."), "error")
+        return redirect(url_for("auth.login"), code=303)
+    form = SecondStepForm()
+    if form.validate_on_submit():
+        try:
+            accepted = services.check_second_step(user, form.code.data, address=request.remote_addr or "")
+        except services.LoginThrottled:
+            db.session.commit()
+            session.pop("pending_login", None)
+            form.code.errors.append(_("Te veel mislukte pogingen. Wacht een kwartier en probeer het dan opnieuw."))
+            return render_template("auth/second_step.html", form=form), 429
+        if accepted:
+            return _finish_login(user, remember=pending.get("remember", False), next_url=pending.get("next"))
+        db.session.commit()
+        form.code.errors.append(_("Deze code klopt niet of is al gebruikt. Probeer de volgende code uit de app."))
+    return render_template("auth/second_step.html", form=form), 422 if form.errors else 200
 
 
 @bp.post("/uitloggen")
@@ -117,8 +169,79 @@ def account():
             login_user(user)
             flash(_("Uw wachtwoord is gewijzigd. U bent op andere apparaten uitgelogd."), "success")
             return redirect(url_for("auth.account"), code=303)
-    return render_template("auth/account.html", form=form, language_form=language_form), \
-        422 if form.errors else 200
+    return render_template(
+        "auth/account.html", form=form, language_form=language_form, confirm_form=TwoFactorConfirmForm(),
+        two_factor_required=twofactor.required_for(current_user),
+        recovery_codes_left=twofactor.unused_recovery_codes(current_user) if current_user.has_two_factor else 0,
+    ), 422 if form.errors else 200
+
+
+# --- Two-factor sign-in ------------------------------------------------------------------------
+
+ALLOWED_WITHOUT_TWO_FACTOR = {"auth.two_factor_setup", "auth.logout", "auth.set_language", "static"}
+
+
+@bp.before_app_request
+def require_two_factor():
+    """Roles that must use two-factor sign-in get nothing else until they have set it up."""
+    if not current_user.is_authenticated or current_user.has_two_factor:
+        return None
+    if request.endpoint in ALLOWED_WITHOUT_TWO_FACTOR or not twofactor.required_for(current_user):
+        return None
+    flash(_("Stel eerst tweestapsverificatie in: dat is verplicht voor uw rol."), "error")
+    return redirect(url_for("auth.two_factor_setup"), code=303)
+
+
+@bp.route("/account/tweestapsverificatie", methods=["GET", "POST"])
+@login_required
+def two_factor_setup():
+    if current_user.has_two_factor:
+        return redirect(url_for("auth.account"))
+    secret = session.get("totp_setup_secret") or twofactor.new_secret()
+    session["totp_setup_secret"] = secret
+    form = TwoFactorSetupForm()
+    if form.validate_on_submit():
+        codes = twofactor.enable(current_user, secret, form.code.data)
+        if codes is not None:
+            db.session.commit()
+            session.pop("totp_setup_secret", None)
+            return render_template("auth/recovery_codes.html", codes=codes, first_time=True)
+        form.code.errors.append(_("Deze code klopt niet. Controleer of de tijd op uw telefoon goed staat "
+                                  "en probeer de volgende code."))
+    uri = twofactor.provisioning_uri(current_user, secret)
+    return render_template(
+        "auth/two_factor_setup.html", form=form, secret=twofactor.format_secret(secret),
+        qr_svg=twofactor.qr_code_svg(uri, _("QR-code voor uw authenticator-app")),
+    ), 422 if form.errors else 200
+
+
+@bp.post("/account/tweestapsverificatie/herstelcodes")
+@login_required
+def regenerate_recovery_codes():
+    form = TwoFactorConfirmForm()
+    if form.validate_on_submit() and twofactor.verify(current_user, form.code.data):
+        codes = twofactor.regenerate_recovery_codes(current_user)
+        db.session.commit()
+        return render_template("auth/recovery_codes.html", codes=codes, first_time=False)
+    db.session.rollback()
+    flash(_("De code klopt niet; er zijn geen nieuwe herstelcodes gemaakt."), "error")
+    return redirect(url_for("auth.account"), code=303)
+
+
+@bp.post("/account/tweestapsverificatie/uit")
+@login_required
+def two_factor_disable():
+    form = TwoFactorConfirmForm()
+    if twofactor.required_for(current_user):
+        flash(_("Voor uw rol is tweestapsverificatie verplicht; u kunt haar niet uitzetten."), "error")
+    elif form.validate_on_submit() and twofactor.verify(current_user, form.code.data):
+        twofactor.disable(current_user, by=current_user)
+        db.session.commit()
+        flash(_("Tweestapsverificatie staat uit."), "success")
+    else:
+        db.session.rollback()
+        flash(_("De code klopt niet; tweestapsverificatie staat nog aan."), "error")
+    return redirect(url_for("auth.account"), code=303)
 
 
 @bp.post("/taal")
@@ -195,14 +318,27 @@ def toggle_active(user_id):
     return redirect_after_post("auth.user_detail", user_id=person.id)
 
 
+@bp.post("/accounts/<int:user_id>/tweestapsverificatie-herstellen")
+@login_required
+def reset_two_factor(user_id):
+    """For someone who lost their phone and their recovery codes: they set it up again at next login."""
+    require("users.manage")
+    person = db.get_or_404(User, user_id)
+    if EmptyForm().validate_on_submit() and person.has_two_factor and person.id != current_user.id:
+        twofactor.disable(person, by=current_user)
+        person.end_all_sessions()
+        db.session.commit()
+        flash(_("De tweestapsverificatie van %(name)s is uitgezet; bij de volgende keer inloggen stelt "
+                "%(name)s haar opnieuw in.", name=person.name), "success")
+    return redirect_after_post("auth.user_detail", user_id=person.id)
+
+
 @bp.post("/accounts/<int:user_id>/uitnodiging-opnieuw")
 @login_required
 def resend_invitation(user_id):
     require("users.manage")
     person = db.get_or_404(User, user_id)
     if EmptyForm().validate_on_submit() and not person.has_password and person.active:
-        from fieldlab.timeutil import utcnow
-
         services.send_invitation(person, by=current_user, now=utcnow())
         db.session.commit()
         flash(_("De uitnodiging is opnieuw verstuurd."), "success")

@@ -56,26 +56,54 @@ def _throttle_keys(email: str, address: str):
     )
 
 
+def login_allowed(email: str, address: str) -> bool:
+    strategy = limiter.limiter
+    return all(strategy.test(limit, *identifiers) for limit, *identifiers in _throttle_keys(email, address))
+
+
+def record_login_failure(email: str, address: str) -> None:
+    strategy = limiter.limiter
+    for limit, *identifiers in _throttle_keys(email, address):
+        strategy.hit(limit, *identifiers)
+
+
 def authenticate(email: str, password: str, *, address: str, now: datetime | None = None) -> User | None:
     """The user for these credentials, or None. Only failures count towards the throttle, in the
     limiter's shared storage (Redis with several workers), per account and per address. An unknown
-    e-mail is throttled and answered exactly like a wrong password: no account enumeration."""
+    e-mail is throttled and answered exactly like a wrong password: no account enumeration.
+    The login itself is recorded by `complete_login`, after a second step where one is needed."""
     now = now or utcnow()
-    strategy = limiter.limiter
-    keys = _throttle_keys(email, address)
     user = User.by_email(email)
-    if not all(strategy.test(limit, *identifiers) for limit, *identifiers in keys):
+    if not login_allowed(email, address):
         audit.record("login_throttled", subject_user=user, now=now)
         raise LoginThrottled()
     if password_matches(user, password) and user.active:
-        user.last_login_at = now
-        audit.record("login", actor=user, now=now)
         return user
-    for limit, *identifiers in keys:
-        strategy.hit(limit, *identifiers)
+    record_login_failure(email, address)
     audit.record("login_failed", subject_user=user, now=now,
                  reason="unknown_account" if user is None else "wrong_password")
     return None
+
+
+def complete_login(user: User, *, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    user.last_login_at = now
+    audit.record("login", actor=user, now=now)
+
+
+def check_second_step(user: User, code: str, *, address: str, now: datetime | None = None) -> bool:
+    """The authenticator (or recovery) code after a correct password, throttled like the password."""
+    from fieldlab.auth import twofactor
+
+    now = now or utcnow()
+    if not login_allowed(user.email, address):
+        audit.record("login_throttled", subject_user=user, now=now)
+        raise LoginThrottled()
+    if twofactor.verify(user, code, now=now):
+        return True
+    record_login_failure(user.email, address)
+    audit.record("login_failed", subject_user=user, now=now, reason="wrong_code")
+    return False
 
 
 def logout(user: User, *, now: datetime | None = None) -> None:

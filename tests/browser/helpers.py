@@ -11,4 +11,9 @@ def log_in(page, user, password=factories.PASSWORD):
     page.get_by_label("Wachtwoord", exact=True).fill(password)
     page.get_by_role("button", name="Inloggen").click()
     page.wait_for_load_state("load")
+    if page.url.endswith("/inloggen/code"):
+        checked(page)
+        page.get_by_label("Code").fill(factories.totp_code_for(user))
+        page.get_by_role("button", name="Inloggen").click()
+        page.wait_for_load_state("load")
     return checked(page)

@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: fc04578b3bcc
+Revision ID: 5044cb991d7b
 Revises: 
-Create Date: 2026-11-26 15:22:31.523585
+Create Date: 2026-11-26 15:32:43.090954
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'fc04578b3bcc'
+revision = '5044cb991d7b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -74,6 +74,9 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('password_version', sa.Integer(), nullable=False),
+    sa.Column('totp_secret', sa.String(length=64), nullable=True),
+    sa.Column('totp_enabled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('totp_last_step', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_user_organisation_id_organisation')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
     sa.UniqueConstraint('email', name=op.f('uq_user_email'))
@@ -160,6 +163,17 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_problem_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_problem_status'), ['status'], unique=False)
 
+    op.create_table('recovery_code',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_recovery_code_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_recovery_code'))
+    )
+    with op.batch_alter_table('recovery_code', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_recovery_code_user_id'), ['user_id'], unique=False)
+
     op.create_table('user_role',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
@@ -220,6 +234,10 @@ def downgrade():
 
     op.drop_table('team')
     op.drop_table('user_role')
+    with op.batch_alter_table('recovery_code', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_recovery_code_user_id'))
+
+    op.drop_table('recovery_code')
     with op.batch_alter_table('problem', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_problem_status'))
         batch_op.drop_index(batch_op.f('ix_problem_organisation_id'))

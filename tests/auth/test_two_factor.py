@@ -1,0 +1,139 @@
+"""Two-factor sign-in: required for facilitators, optional for others, codes used once."""
+
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from fieldlab.audit.models import AuditEvent
+from fieldlab.auth import twofactor
+from fieldlab.auth.models import Role, User
+from fieldlab.extensions import db
+from tests import factories
+
+
+def password_step(client, user):
+    return client.post("/inloggen", data={"email": user.email, "password": factories.PASSWORD})
+
+
+def test_facilitator_without_two_factor_must_set_it_up_before_anything_else(client, auth, make):
+    facilitator = make.make_user(Role.FACILITATOR, two_factor=False)
+    db.session.commit()
+    auth.login(facilitator)
+
+    response = client.get("/accounts")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/account/tweestapsverificatie")
+
+    page = client.get("/account/tweestapsverificatie").get_data(as_text=True)
+    assert "<svg" in page and "QR-code" in page
+    with client.session_transaction() as session:
+        secret = session["totp_setup_secret"]
+
+    wrong = client.post("/account/tweestapsverificatie", data={"code": "000000"})
+    assert wrong.status_code == 422
+    assert "Deze code klopt niet" in wrong.get_data(as_text=True)
+
+    done = client.post("/account/tweestapsverificatie", data={"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200
+    assert "Uw herstelcodes" in done.get_data(as_text=True)
+    assert client.get("/accounts").status_code == 200
+    db.session.refresh(facilitator)
+    assert facilitator.has_two_factor
+
+
+def test_login_with_two_factor_needs_a_right_code_and_never_the_same_one_twice(client, make):
+    user = make.make_user(Role.PARTICIPANT, two_factor=True)
+    db.session.commit()
+    response = password_step(client, user)
+    assert response.headers["Location"].endswith("/inloggen/code")
+    assert client.get("/").status_code == 302  # not logged in yet
+
+    wrong = client.post("/inloggen/code", data={"code": "123456"})
+    assert wrong.status_code == 422
+    assert "Deze code klopt niet" in wrong.get_data(as_text=True)
+
+    code = pyotp.TOTP(factories.TOTP_SECRET).now()
+    assert client.post("/inloggen/code", data={"code": code}).status_code == 303
+    assert client.get("/").status_code == 200
+
+    client.post("/uitloggen")
+    password_step(client, user)
+    replay = client.post("/inloggen/code", data={"code": code})
+    assert replay.status_code == 422
+
+
+def test_a_recovery_code_works_once(client, make):
+    user = make.make_user(Role.PARTICIPANT, two_factor=True)
+    codes = twofactor.regenerate_recovery_codes(user)
+    db.session.commit()
+
+    password_step(client, user)
+    assert client.post("/inloggen/code", data={"code": codes[0].upper()}).status_code == 303
+    client.post("/uitloggen")
+    password_step(client, user)
+    assert client.post("/inloggen/code", data={"code": codes[0]}).status_code == 422
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "recovery_code_used")) is not None
+
+
+def test_the_second_step_expires(client, make, app):
+    user = make.make_user(Role.PARTICIPANT, two_factor=True)
+    db.session.commit()
+    password_step(client, user)
+    with client.session_transaction() as session:
+        session["pending_login"]["at"] -= app.config["TWO_FACTOR_PENDING_SECONDS"] + 1
+        session.modified = True
+    response = client.post("/inloggen/code", data={"code": pyotp.TOTP(factories.TOTP_SECRET).now()})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/inloggen")
+
+
+def test_wrong_codes_are_throttled_like_passwords(client, make):
+    user = make.make_user(Role.PARTICIPANT, two_factor=True)
+    db.session.commit()
+    password_step(client, user)
+    statuses = [client.post("/inloggen/code", data={"code": "000000"}).status_code for _ in range(6)]
+    assert statuses[:5] == [422] * 5
+    assert statuses[5] == 429
+
+
+def test_participant_turns_two_factor_on_and_off(client, login_as):
+    user = login_as(Role.PARTICIPANT)
+    client.get("/account/tweestapsverificatie")
+    with client.session_transaction() as session:
+        secret = session["totp_setup_secret"]
+    client.post("/account/tweestapsverificatie", data={"code": pyotp.TOTP(secret).now()})
+    db.session.refresh(user)
+    assert user.has_two_factor
+
+    later = datetime.now(UTC) + timedelta(seconds=30)
+    client.post("/account/tweestapsverificatie/uit", data={"code": pyotp.TOTP(secret).at(later)})
+    db.session.refresh(user)
+    assert not user.has_two_factor
+
+
+def test_facilitator_cannot_turn_required_two_factor_off(client, login_as):
+    facilitator = login_as(Role.FACILITATOR)
+    code = pyotp.TOTP(factories.TOTP_SECRET).at(datetime.now(UTC) + timedelta(seconds=30))
+    response = client.post("/account/tweestapsverificatie/uit", data={"code": code}, follow_redirects=True)
+    assert "verplicht" in response.get_data(as_text=True)
+    db.session.refresh(facilitator)
+    assert facilitator.has_two_factor
+
+
+def test_facilitator_resets_the_two_factor_of_someone_who_lost_their_phone(client, login_as, make):
+    login_as(Role.FACILITATOR)
+    person = make.make_user(Role.FACILITATOR, name="Telefoon Kwijt")
+    db.session.commit()
+    client.post(f"/accounts/{person.id}/tweestapsverificatie-herstellen")
+    person = db.session.get(User, person.id)
+    assert not person.has_two_factor
+
+
+@pytest.mark.parametrize("offset_steps, accepted", [(-1, True), (0, True), (1, True), (-2, False), (2, False)])
+def test_codes_are_accepted_one_step_either_side(app, make, offset_steps, accepted):
+    user = make.make_user(Role.PARTICIPANT, two_factor=True)
+    now = datetime(2026, 11, 26, 12, 0, 15, tzinfo=UTC)
+    code = pyotp.TOTP(factories.TOTP_SECRET).at(now + timedelta(seconds=30 * offset_steps))
+    assert twofactor.verify(user, code, now=now) is accepted

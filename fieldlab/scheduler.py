@@ -123,8 +123,14 @@ class SchedulerLock:
 
     def release(self) -> None:
         if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+            # close() only returns the connection to the pool, where the session-level lock
+            # would stay held: unlock explicitly first.
+            try:
+                self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
+                self._connection.commit()
+            finally:
+                self._connection.close()
+                self._connection = None
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()

@@ -38,13 +38,13 @@ BODIES = {
 
 
 def _step(return_day_id: int, kind: JobKind, now: datetime | None):
-    """The return day and its step when the step is due now, else (None, None)."""
+    """The return day and its step when the step is due now and has not run for this moment."""
     now = now or utcnow()
     return_day = db.session.get(ReturnDay, return_day_id)
     if return_day is None or return_day.status != ReturnDayStatus.CONFIRMED:
         return None, None, now
     job = next((job for job in return_day.jobs if job.kind == kind), None)
-    if job is None or job.run_at > now:
+    if job is None or job.run_at > now or not job.pending:
         return None, None, now
     return return_day, job, now
 

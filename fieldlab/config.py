@@ -67,6 +67,9 @@ class DefaultConfig:
     # `fieldlab scheduler`, and never under gunicorn workers or tests.
     SCHEDULER_ENABLED = False
     MAIL_DRAIN_INTERVAL = timedelta(seconds=30)
+    # How often the scheduler brings its return-day jobs in step with the return days (a web
+    # worker writes the steps; the scheduler process picks them up within this interval).
+    RETURNDAY_SYNC_INTERVAL = timedelta(seconds=30)
 
     # Behind a load balancer: how many proxies to trust for X-Forwarded-* (ProxyFix).
     PROXY_FIX_HOPS = 0

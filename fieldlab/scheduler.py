@@ -23,6 +23,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 from sqlalchemy import text
 
+from fieldlab.timeutil import utcnow
+
 log = logging.getLogger(__name__)
 
 JOB_TABLE = "apscheduler_jobs"
@@ -121,8 +123,14 @@ class SchedulerLock:
 
     def release(self) -> None:
         if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+            # close() only returns the connection to the pool, where the session-level lock
+            # would stay held: unlock explicitly first.
+            try:
+                self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
+                self._connection.commit()
+            finally:
+                self._connection.close()
+                self._connection = None
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
@@ -130,9 +138,12 @@ class SchedulerLock:
 
 
 def register_standing_jobs(scheduler, app: Flask) -> None:
-    """Jobs that always exist: draining the outbox."""
+    """Jobs that always exist: draining the outbox; keeping return-day jobs in step with their
+    return days (once at start, then every RETURNDAY_SYNC_INTERVAL)."""
     add_job(scheduler, "mail:drain", "fieldlab.mail.jobs:drain_outbox", trigger="interval",
             seconds=int(app.config["MAIL_DRAIN_INTERVAL"].total_seconds()))
+    add_job(scheduler, "returndays:sync", "fieldlab.returndays.jobs:sync_jobs", trigger="interval",
+            seconds=int(app.config["RETURNDAY_SYNC_INTERVAL"].total_seconds()), next_run_time=utcnow())
 
 
 def start(app: Flask, *, wait_for_lock: bool) -> bool:

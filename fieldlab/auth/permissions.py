@@ -137,3 +137,43 @@ def _view_board(user, team) -> bool:
 @rule("board.edit")
 def _edit_board(user, team) -> bool:
     return user.id in team.member_ids
+
+
+# --- Terugkomdagen (returndays) --------------------------------------------------------------
+
+def _return_day_teams(return_day):
+    return list(return_day.lab.teams) if return_day.team is None else [return_day.team]
+
+
+@rule("returndays.plan")
+def _plan_return_days(user) -> bool:
+    return is_facilitator(user)
+
+
+@rule("returnday.manage")
+def _manage_return_day(user, return_day) -> bool:
+    return is_facilitator(user)
+
+
+@rule("returnday.view")
+def _view_return_day(user, return_day) -> bool:
+    if is_facilitator(user):
+        return True
+    if return_day.status == "proposed":
+        return False
+    if any(invitation.user_id == user.id and invitation.removed_at is None for invitation in return_day.invitations):
+        return True
+    return any(_view_board(user, team) for team in _return_day_teams(return_day))
+
+
+@rule("returnday.add_stakeholder")
+def _add_stakeholder(user, return_day) -> bool:
+    """The team informs and involves its own stakeholders, so its members may invite them too."""
+    if return_day.status == "cancelled":
+        return False
+    return is_facilitator(user) or any(user.id in team.member_ids for team in _return_day_teams(return_day))
+
+
+@rule("calendar.view")
+def _view_calendar(user) -> bool:
+    return is_facilitator(user)

@@ -1,0 +1,23 @@
+"""Terugkomdagen: planning day 1/50/100, invitations with calendar files, RSVP, reminders, the
+return-day pack and agreements, the facilitator's calendar and private calendar feeds."""
+
+from flask_babel import lazy_gettext as _l
+
+AUDIT_LABELS = {
+    "returnday_confirmed": _l("terugkomdag vastgelegd"),
+    "returnday_changed": _l("terugkomdag gewijzigd"),
+    "returnday_cancelled": _l("terugkomdag afgelast"),
+    "returnday_invitee_added": _l("genodigde toegevoegd aan terugkomdag"),
+    "returnday_invitee_removed": _l("genodigde verwijderd van terugkomdag"),
+    "returnday_attendance_exported": _l("aanwezigheidslijst geëxporteerd"),
+    "returnday_settings_changed": _l("instellingen terugkomdagen gewijzigd"),
+}
+
+
+def init_app(app) -> None:
+    from fieldlab.audit.services import ACTION_LABELS
+    from fieldlab.returndays import routes
+
+    ACTION_LABELS.update(AUDIT_LABELS)
+    app.register_blueprint(routes.bp)
+    app.register_blueprint(routes.calendar_bp)

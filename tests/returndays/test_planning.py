@@ -1,0 +1,121 @@
+"""Proposals on day 1/50/100 with the next-working-day rule, and planning them."""
+
+from datetime import date
+
+import pytest
+
+from fieldlab.extensions import db
+from fieldlab.returndays import services
+from fieldlab.returndays.models import InviteeRole, ReturnDayStatus
+from tests.returndays.helpers import arrange_team, at, details, keys
+
+
+def test_day_n_is_start_plus_n_minus_one_and_working_days_stay():
+    proposals = services.proposals_for(date(2025, 2, 10))  # a Monday
+    assert [(p.day_number, p.natural_date, p.proposed_date, p.reason) for p in proposals] == [
+        (1, date(2025, 2, 10), date(2025, 2, 10), ""),
+        (50, date(2025, 3, 31), date(2025, 3, 31), ""),
+        (100, date(2025, 5, 20), date(2025, 5, 20), ""),
+    ]
+
+
+def test_day_on_tweede_paasdag_is_proposed_on_tuesday_with_the_reason(app):
+    # Day 50 on Monday 21 April 2025 (Tweede paasdag): start 3 March 2025.
+    proposal = services.proposals_for(date(2025, 3, 3))[1]
+    assert proposal.natural_date == date(2025, 4, 21)
+    assert proposal.proposed_date == date(2025, 4, 22)
+    assert proposal.reason == "valt op Tweede paasdag, voorgesteld: dinsdag 22 april 2025"
+
+
+def test_day_in_weekend_moves_to_monday_and_koningsdag_weekend_too(app):
+    saturday = services.next_working_day(date(2025, 3, 1))
+    assert saturday == (date(2025, 3, 3), "valt op zaterdag, voorgesteld: maandag 3 maart 2025")
+    # Hemelvaartsdag 2025 is Thursday 29 May.
+    assert services.next_working_day(date(2025, 5, 29))[0] == date(2025, 5, 30)
+    # Kerst: 25 and 26 December 2025 (Thu, Fri), then the weekend.
+    assert services.next_working_day(date(2025, 12, 25))[0] == date(2025, 12, 29)
+
+
+def test_plan_return_days_writes_three_proposed_days_and_follows_a_new_start(app):
+    setting = arrange_team(date(2025, 2, 10))
+    challenge = setting.team.challenge
+    planned = services.plan_return_days(challenge, by=setting.facilitator, now=at(date(2025, 1, 6), 9))
+    assert [(day.day_number, day.status) for day in planned] == [(1, "proposed"), (50, "proposed"), (100, "proposed")]
+    assert planned[0].starts_at == at(date(2025, 2, 10), 9, 30)
+    assert keys() == []  # proposing sends nothing
+
+    challenge.starts_on = date(2025, 3, 3)
+    again = services.plan_return_days(challenge, by=setting.facilitator, now=at(date(2025, 1, 6), 9))
+    assert [day.id for day in again] == [day.id for day in planned]
+    assert again[1].proposed_on == date(2025, 4, 22)
+    assert "Tweede paasdag" in again[1].proposal_reason
+
+
+def test_confirming_gathers_members_managers_commissioner_facilitators(app):
+    setting = arrange_team()
+    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                                          details=details(date(2025, 3, 31)), by=setting.facilitator,
+                                          now=at(date(2025, 1, 6), 9))
+    roles = {invitation.email: invitation.role for invitation in return_day.invitations}
+    assert roles == {
+        setting.members[0].email: InviteeRole.MEMBER, setting.members[1].email: InviteeRole.MEMBER,
+        setting.manager.email: InviteeRole.MANAGER, setting.commissioner.email: InviteeRole.COMMISSIONER,
+        setting.facilitator.email: InviteeRole.FACILITATOR,
+    }
+    assert return_day.status == ReturnDayStatus.CONFIRMED
+    assert sorted(job.kind for job in return_day.jobs) == ["evaluation", "invite", "nudge", "practical", "reminder"]
+    assert keys() == []  # the invitation moment (21 days before) has not come yet
+
+
+def test_confirming_after_the_invitation_moment_sends_at_once(app):
+    setting = arrange_team()
+    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                                          details=details(date(2025, 3, 31)), by=setting.facilitator,
+                                          now=at(date(2025, 3, 20), 14))
+    assert len(keys()) == 5
+    assert f"invite:returnday{return_day.id}:user{setting.manager.id}:seq0" in keys()
+
+
+def test_end_before_start_is_refused(app):
+    setting = arrange_team()
+    with pytest.raises(services.ReturnDayError):
+        services.save_return_day(lab=setting.lab, team=setting.team, day_number=1,
+                                 details=details(date(2025, 2, 10), start=(15, 0), end=(10, 0)),
+                                 by=setting.facilitator, now=at(date(2025, 1, 6), 9))
+
+
+def test_adding_and_removing_invitees_later_messages_only_them(app):
+    setting = arrange_team()
+    now = at(date(2025, 3, 20), 14)
+    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                                          details=details(date(2025, 3, 31)), by=setting.facilitator, now=now)
+    before = set(keys())
+    stakeholder = services.add_stakeholder(return_day, email="Wethouder@Gemeente.example", name="Wim Wethouder",
+                                           by=setting.members[0], now=now)
+    added = set(keys()) - before
+    assert added == {f"invite:returnday{return_day.id}:guest{stakeholder.id}:seq0"}
+
+    member = next(i for i in return_day.invitations if i.user_id == setting.members[1].id)
+    services.remove_invitee(member, by=setting.facilitator, now=now)
+    assert set(keys()) - before - added == {f"cancel:returnday{return_day.id}:user{setting.members[1].id}:seq0"}
+    # Removed people are not put back by a later sync, and a duplicate stakeholder is refused.
+    assert services.sync_invitees(return_day, now=now) == []
+    with pytest.raises(services.ReturnDayError):
+        services.add_stakeholder(return_day, email="wethouder@gemeente.example", name="", by=setting.facilitator,
+                                 now=now)
+
+
+def test_shared_lab_day_invites_every_team(app, make):
+    setting = arrange_team()
+    other_member = make.make_user(name="Ander Teamlid")
+    make.make_team(setting.lab, members=[other_member], name="Team Twee")
+    services.update_settings(setting.lab, invitation_days_before=21, shared=True, by=setting.facilitator,
+                             now=at(date(2025, 1, 6), 9))
+    planned = services.plan_return_days(setting.team.challenge, by=setting.facilitator, now=at(date(2025, 1, 6), 9))
+    assert all(day.team_id is None for day in planned)
+    return_day = services.save_return_day(lab=setting.lab, team=None, day_number=1,
+                                          details=details(date(2025, 2, 10)), by=setting.facilitator,
+                                          now=at(date(2025, 1, 6), 9))
+    emails = {invitation.email for invitation in return_day.invitations}
+    assert other_member.email in emails and setting.members[0].email in emails
+    db.session.flush()

@@ -16,9 +16,6 @@ pytestmark = pytest.mark.browser
 
 
 def test_facilitator_plans_three_return_days_and_moves_day_50(live_db, page):
-    # The live database is built by the migrations, which the lead regenerates when merging;
-    # until then add this feature's tables (create_all only creates the missing ones).
-    live_db.create_all()
     setting = arrange_team(local(utcnow()).date() + timedelta(days=3))
     # Invitations go out 60 days before, so day 1 and day 50 are invited as soon as they are planned.
     services.settings_for(setting.lab).invitation_days_before = 60

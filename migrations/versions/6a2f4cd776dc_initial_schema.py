@@ -1,8 +1,8 @@
-"""foundation
+"""initial schema
 
-Revision ID: 5044cb991d7b
+Revision ID: 6a2f4cd776dc
 Revises: 
-Create Date: 2026-11-26 15:32:43.090954
+Create Date: 2026-11-26 15:49:01.068538
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '5044cb991d7b'
+revision = '6a2f4cd776dc'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -62,6 +62,14 @@ def upgrade():
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_message_due', ['status', 'next_attempt_at'], unique=False)
 
+    op.create_table('lab_return_day_setting',
+    sa.Column('lab_id', sa.Integer(), nullable=False),
+    sa.Column('invitation_days_before', sa.Integer(), nullable=False),
+    sa.Column('shared', sa.Boolean(), nullable=False),
+    sa.CheckConstraint('invitation_days_before BETWEEN 6 AND 120', name=op.f('ck_lab_return_day_setting_invitation_days_before')),
+    sa.ForeignKeyConstraint(['lab_id'], ['lab.id'], name=op.f('fk_lab_return_day_setting_lab_id_lab'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('lab_id', name=op.f('pk_lab_return_day_setting'))
+    )
     op.create_table('user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -101,6 +109,20 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_audit_event_action'), ['action'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index('ix_audit_event_at', ['at'], unique=False)
+
+    op.create_table('calendar_feed',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_calendar_feed_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_feed')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_calendar_feed_token_hash'))
+    )
+    with op.batch_alter_table('calendar_feed', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_calendar_feed_user_id'), ['user_id'], unique=False)
 
     op.create_table('lab_facilitator',
     sa.Column('lab_id', sa.Integer(), nullable=False),
@@ -217,11 +239,125 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_membership_team_id'), ['team_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_membership_user_id'), ['user_id'], unique=False)
 
+    op.create_table('return_day',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('lab_id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('day_number', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('proposed_on', sa.Date(), nullable=True),
+    sa.Column('proposal_reason', sa.String(length=200), nullable=False),
+    sa.Column('place', sa.String(length=200), nullable=False),
+    sa.Column('online_link', sa.String(length=500), nullable=False),
+    sa.Column('agenda', sa.Text(), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('invitations_sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('proposed', 'confirmed', 'cancelled')", name=op.f('ck_return_day_status')),
+    sa.CheckConstraint('day_number IN (1, 50, 100)', name=op.f('ck_return_day_day_number')),
+    sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_return_day_ends_after_start')),
+    sa.ForeignKeyConstraint(['lab_id'], ['lab.id'], name=op.f('fk_return_day_lab_id_lab'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], name=op.f('fk_return_day_team_id_team'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_return_day')),
+    sa.UniqueConstraint('lab_id', 'team_id', 'day_number', name=op.f('uq_return_day_lab_id'))
+    )
+    with op.batch_alter_table('return_day', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_return_day_lab_id'), ['lab_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_return_day_team_id'), ['team_id'], unique=False)
+
+    op.create_table('return_day_action',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('return_day_id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('owner_name', sa.String(length=120), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=True),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_return_day_action_created_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['owner_id'], ['user.id'], name=op.f('fk_return_day_action_owner_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['return_day_id'], ['return_day.id'], name=op.f('fk_return_day_action_return_day_id_return_day'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], name=op.f('fk_return_day_action_team_id_team'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_return_day_action'))
+    )
+    with op.batch_alter_table('return_day_action', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_return_day_action_return_day_id'), ['return_day_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_return_day_action_team_id'), ['team_id'], unique=False)
+
+    op.create_table('return_day_invitation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('return_day_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('added_by_id', sa.Integer(), nullable=True),
+    sa.Column('response', sa.String(length=10), nullable=True),
+    sa.Column('remark', sa.Text(), nullable=False),
+    sa.Column('responded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('sent_sequence', sa.Integer(), nullable=True),
+    sa.Column('first_sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('removed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("response IS NULL OR response IN ('yes', 'no', 'maybe')", name=op.f('ck_return_day_invitation_response')),
+    sa.ForeignKeyConstraint(['added_by_id'], ['user.id'], name=op.f('fk_return_day_invitation_added_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['return_day_id'], ['return_day.id'], name=op.f('fk_return_day_invitation_return_day_id_return_day'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_return_day_invitation_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_return_day_invitation')),
+    sa.UniqueConstraint('return_day_id', 'email', name=op.f('uq_return_day_invitation_return_day_id'))
+    )
+    with op.batch_alter_table('return_day_invitation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_return_day_invitation_return_day_id'), ['return_day_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_return_day_invitation_user_id'), ['user_id'], unique=False)
+
+    op.create_table('return_day_job',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('return_day_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('days_before', sa.Integer(), nullable=True),
+    sa.Column('at_local', sa.Time(), nullable=True),
+    sa.Column('run_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ran_for', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_run_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('run_count', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['return_day_id'], ['return_day.id'], name=op.f('fk_return_day_job_return_day_id_return_day'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_return_day_job')),
+    sa.UniqueConstraint('return_day_id', 'kind', name=op.f('uq_return_day_job_return_day_id'))
+    )
+    with op.batch_alter_table('return_day_job', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_return_day_job_return_day_id'), ['return_day_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_return_day_job_run_at'), ['run_at'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('return_day_job', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_return_day_job_run_at'))
+        batch_op.drop_index(batch_op.f('ix_return_day_job_return_day_id'))
+
+    op.drop_table('return_day_job')
+    with op.batch_alter_table('return_day_invitation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_return_day_invitation_user_id'))
+        batch_op.drop_index(batch_op.f('ix_return_day_invitation_return_day_id'))
+
+    op.drop_table('return_day_invitation')
+    with op.batch_alter_table('return_day_action', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_return_day_action_team_id'))
+        batch_op.drop_index(batch_op.f('ix_return_day_action_return_day_id'))
+
+    op.drop_table('return_day_action')
+    with op.batch_alter_table('return_day', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_return_day_team_id'))
+        batch_op.drop_index(batch_op.f('ix_return_day_lab_id'))
+
+    op.drop_table('return_day')
     with op.batch_alter_table('membership', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_membership_user_id'))
         batch_op.drop_index(batch_op.f('ix_membership_team_id'))
@@ -253,6 +389,10 @@ def downgrade():
     op.drop_table('participation')
     op.drop_table('participant_profile')
     op.drop_table('lab_facilitator')
+    with op.batch_alter_table('calendar_feed', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_calendar_feed_user_id'))
+
+    op.drop_table('calendar_feed')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_event_at')
         batch_op.drop_index(batch_op.f('ix_audit_event_actor_id'))
@@ -263,6 +403,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_user_organisation_id'))
 
     op.drop_table('user')
+    op.drop_table('lab_return_day_setting')
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_message_due')
 

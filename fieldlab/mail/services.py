@@ -1,5 +1,7 @@
 """Queue messages in the outbox. Nothing here talks SMTP: see sender.py."""
 
+from urllib.parse import urlsplit
+
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
@@ -38,11 +40,11 @@ def queue_message(*, key: str, to: str, template: str, locale: str = "nl", attac
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for an e-mail, built from BASE_URL: a job has no request to take it from."""
-    from flask import url_for
-
+    """An absolute link for an e-mail, built from BASE_URL: a scheduled job has no request (and no
+    SERVER_NAME) to take it from, so the URL map is bound to the configured host directly."""
     base = current_app.config["BASE_URL"].rstrip("/")
-    return base + url_for(endpoint, _external=False, **values)
+    path = current_app.url_map.bind(urlsplit(base).hostname or "localhost").build(endpoint, values)
+    return base + path
 
 
 def outbox_page(*, status: str | None, page: int):

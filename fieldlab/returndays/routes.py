@@ -390,7 +390,7 @@ def feed_settings():
             return redirect_after_post("agenda.feed_settings")
         token = calendar.create_feed(current_user, now=now)
         db.session.commit()
-        new_link = services.link_to("agenda.feed", token=token)
+        new_link = services.external_url("agenda.feed", token=token)
     return render_template("returndays/feed.html", feed=calendar.active_feed(current_user), new_link=new_link,
                            form=EmptyForm())
 

@@ -10,7 +10,6 @@ never send the same message twice.
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from email.utils import parseaddr
-from urllib.parse import urlsplit
 
 import holidays
 from flask import current_app
@@ -25,7 +24,7 @@ from fieldlab.boards.models import RETURN_DAY_NUMBERS, Challenge
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab
 from fieldlab.mail.models import OutboxMessage
-from fieldlab.mail.services import queue_message
+from fieldlab.mail.services import external_url, queue_message
 from fieldlab.returndays import ics
 from fieldlab.returndays.models import (
     DEFAULT_INVITATION_DAYS_BEFORE,
@@ -340,15 +339,8 @@ def remove_invitee(invitation: Invitation, *, by, now: datetime) -> None:
 
 # --- Messages -----------------------------------------------------------------------------
 
-def link_to(endpoint: str, **values) -> str:
-    """An absolute link built from BASE_URL, also in a scheduled job (no request, no SERVER_NAME)."""
-    base = current_app.config["BASE_URL"].rstrip("/")
-    path = current_app.url_map.bind(urlsplit(base).hostname or "localhost").build(endpoint, values)
-    return base + path
-
-
 def rsvp_link(invitation: Invitation) -> str:
-    return link_to("returndays.rsvp", invitation_id=invitation.id, token=rsvp_token(invitation))
+    return external_url("returndays.rsvp", invitation_id=invitation.id, token=rsvp_token(invitation))
 
 
 def organizer() -> tuple[str, str]:
@@ -451,7 +443,7 @@ def send_progress_nudges(return_day: ReturnDay, *, now: datetime) -> int:
                 key=f"nudge:returnday{return_day.id}:user{user.id}:seq{return_day.sequence}", to=user.email,
                 template="returnday_nudge", locale=user.locale, now=now, return_day=return_day, team=team,
                 user=user, day=local(return_day.starts_at).date(),
-                link=link_to("returndays.detail", return_day_id=return_day.id),
+                link=external_url("returndays.detail", return_day_id=return_day.id),
             )
             sent += 1
     return sent

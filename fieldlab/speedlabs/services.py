@@ -278,12 +278,13 @@ def _add_invitation(speedlab, *, name, email, user=None, organisation=None, role
     email = normalise_email(email)
     if any(invitation.email == email for invitation in speedlab.invitations):
         return None
+    seat_free = seats_taken(speedlab) < speedlab.seats  # before the new row exists (autoflush)
     invitation = SpeedlabInvitation(
         session=speedlab, user=user, name=name, email=email, organisation=organisation, role=role,
         reason=reason[:500], created_at=now,
     )
     db.session.add(invitation)
-    if seats_taken(speedlab) < speedlab.seats:
+    if seat_free:
         invitation.status = InvitationStatus.INVITED
         invitation.invited_at = now
         db.session.flush()

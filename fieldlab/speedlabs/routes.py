@@ -7,7 +7,7 @@ invitation in the (signed) session cookie.
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, flash, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, flash, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -37,7 +37,6 @@ from fieldlab.web import redirect_after_post
 bp = Blueprint("speedlabs", __name__, url_prefix="/speedlabs")
 
 GUEST_SESSION_KEY = "speedlab_guests"
-POLL_SECONDS = 3
 
 
 @bp.errorhandler(services.SpeedlabError)
@@ -257,7 +256,7 @@ def _board_context(speedlab: SpeedlabSession, viewer: Viewer, *, idea_form=None,
         "voters": services.voters_count(speedlab) if speedlab.phase_enum == Phase.VOTING else 0,
         "idea_form": idea_form or IdeaForm(formdata=None), "cluster_form": ClusterForm(formdata=None),
         "round_form": round_form, "next_phase": following, "move_choices": move_choices,
-        "dots_errors": dots_errors or [], "poll_seconds": POLL_SECONDS, "empty_form": EmptyForm(),
+        "dots_errors": dots_errors or [], "poll_seconds": current_app.config["SPEEDLAB_POLL_SECONDS"], "empty_form": EmptyForm(),
         "my_ideas": [i for i in speedlab.ideas if viewer.invitation is not None and i.author_id == viewer.invitation.id],
     }
 

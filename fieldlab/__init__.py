@@ -1,5 +1,6 @@
 """Fieldlab: runs Field Lab programmes from the first vraagstuk to the day-100 terugkomdag."""
 
+import importlib
 import os
 import secrets
 from pathlib import Path
@@ -38,10 +39,8 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.limiter.init_app(app)
     web.init_app(app)
 
-    from fieldlab import audit, auth, home, mail, organisations, returndays
-
-    for feature in (auth, organisations, audit, mail, home, returndays):
-        feature.init_app(app)
+    for feature in FEATURES:
+        importlib.import_module(feature).init_app(app)
 
     from fieldlab import cli, scheduler
 
@@ -49,6 +48,17 @@ def create_app(config: dict | None = None) -> Flask:
     scheduler.init_app(app)
     return app
 
+
+# Feature packages, in import order (a feature uses only those above it).
+FEATURES = (
+    "fieldlab.auth",
+    "fieldlab.organisations",
+    "fieldlab.audit",
+    "fieldlab.mail",
+    "fieldlab.home",
+    "fieldlab.returndays",
+    "fieldlab.speedlabs",
+)
 
 MODEL_MODULES = (
     "fieldlab.organisations.models",
@@ -60,12 +70,12 @@ MODEL_MODULES = (
     "fieldlab.teams.models",
     "fieldlab.boards.models",
     "fieldlab.returndays.models",
+    "fieldlab.speedlabs.models",
 )
 
 
 def import_models() -> None:
     """Every table must be known before mappers configure and before Alembic compares schemas."""
-    import importlib
 
     for module in MODEL_MODULES:
         importlib.import_module(module)

@@ -48,6 +48,10 @@ class DefaultConfig:
     # Signed links in e-mail.
     PASSWORD_RESET_MAX_AGE = timedelta(hours=2)
     INVITATION_MAX_AGE = timedelta(days=14)
+    # Speedlab join and RSVP links: invitations go out weeks ahead, and the link is used on the day.
+    SPEEDLAB_LINK_MAX_AGE = timedelta(days=60)
+    # How often a speedlab board asks "anything new?" (a 204 after one query when not).
+    SPEEDLAB_POLL_SECONDS = 3
 
     # Mail. With no SMTP_HOST, messages stay in the outbox for a facilitator to read.
     MAIL_FROM = "Fieldlab <fieldlab@localhost>"

@@ -177,3 +177,39 @@ def _add_stakeholder(user, return_day) -> bool:
 @rule("calendar.view")
 def _view_calendar(user) -> bool:
     return is_facilitator(user)
+
+
+# --- Speedlabs ----------------------------------------------------------------------------
+# Facilitators prepare and run speedlabs. Invited people (status uitgenodigd or komt) join with
+# their account; guests without one join through a signed link (see `speedlab_invitation_may_join`).
+# The problem owner reads the summary. Everyone else gets a 404.
+
+SPEEDLAB_JOINABLE = {"invited", "accepted"}
+
+
+def speedlab_invitation_may_join(invitation) -> bool:
+    """Also for guests, who have no account: `can` needs a logged-in user."""
+    return invitation is not None and invitation.status in SPEEDLAB_JOINABLE
+
+
+@rule("speedlab.manage")
+def _manage_speedlabs(user) -> bool:
+    return is_facilitator(user)
+
+
+@rule("speedlab.run")
+def _run_speedlab(user, speedlab) -> bool:
+    return is_facilitator(user)
+
+
+@rule("speedlab.join")
+def _join_speedlab(user, speedlab) -> bool:
+    if is_facilitator(user):
+        return True
+    return any(invitation.user_id == user.id and speedlab_invitation_may_join(invitation)
+               for invitation in speedlab.invitations)
+
+
+@rule("speedlab.summary")
+def _view_speedlab_summary(user, speedlab) -> bool:
+    return is_facilitator(user) or (speedlab.owner_user_id is not None and speedlab.owner_user_id == user.id)

@@ -1,0 +1,471 @@
+"""Speedlab pages: prepare (facilitator), the live board (everyone in the session), the summary.
+
+The board polls `board_status` every few seconds; that answers 204 after one query when nothing
+changed. Guests without an account get in through a signed join link, which puts their
+invitation in the (signed) session cookie.
+"""
+
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, abort, current_app, flash, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from fieldlab.auth.models import User
+from fieldlab.auth.permissions import can, is_facilitator, speedlab_invitation_may_join
+from fieldlab.extensions import db, htmx
+from fieldlab.forms import EmptyForm
+from fieldlab.labs.models import Lab, LabKind
+from fieldlab.problems.models import Problem, ProblemStatus
+from fieldlab.speedlabs import links, services
+from fieldlab.speedlabs.forms import (
+    AlumniInviteForm,
+    ClusterForm,
+    GuestInviteForm,
+    IdeaForm,
+    IdeaMoveForm,
+    NotesForm,
+    RoundStartForm,
+    RsvpForm,
+    SpeedlabCreateForm,
+)
+from fieldlab.speedlabs.models import DEFAULT_ROUND_MINUTES, Cluster, Idea, InvitationStatus, Phase, SpeedlabSession
+from fieldlab.timeutil import local, utcnow
+from fieldlab.web import redirect_after_post
+
+bp = Blueprint("speedlabs", __name__, url_prefix="/speedlabs")
+
+GUEST_SESSION_KEY = "speedlab_guests"
+
+
+@bp.errorhandler(services.SpeedlabError)
+def handle_speedlab_error(error: services.SpeedlabError):
+    db.session.rollback()
+    from fieldlab.web import render_error
+
+    return render_error(error.status, error.message)
+
+
+# --- Who is this ----------------------------------------------------------------------------
+
+@dataclass
+class Viewer:
+    user: User | None
+    invitation: object | None
+    is_facilitator: bool
+
+    @property
+    def may_contribute(self) -> bool:
+        return self.is_facilitator or self.invitation is not None
+
+
+def _guest_ids() -> list[int]:
+    return [int(value) for value in session.get(GUEST_SESSION_KEY, []) if isinstance(value, int)]
+
+
+def _viewer_or_404(speedlab: SpeedlabSession) -> Viewer:
+    """Facilitators, invited people with an account, and guests who came through their link."""
+    user = current_user if current_user.is_authenticated else None
+    if user is not None and can(user, "speedlab.run", speedlab):
+        return Viewer(user=user, invitation=services.invitation_of_user(speedlab, user), is_facilitator=True)
+    invitation = services.invitation_of_user(speedlab, user)
+    if speedlab_invitation_may_join(invitation):
+        return Viewer(user=user, invitation=invitation, is_facilitator=False)
+    guest_ids = set(_guest_ids())
+    for invitation in speedlab.invitations:
+        if invitation.id in guest_ids and speedlab_invitation_may_join(invitation):
+            return Viewer(user=user, invitation=invitation, is_facilitator=False)
+    abort(404)
+
+
+def _speedlab_or_404(session_id: int) -> SpeedlabSession:
+    return db.get_or_404(SpeedlabSession, session_id)
+
+
+def _facilitated_or_404(session_id: int) -> SpeedlabSession:
+    speedlab = _speedlab_or_404(session_id)
+    if not can(current_user, "speedlab.run", speedlab):
+        abort(404)
+    return speedlab
+
+
+# --- Preparing ------------------------------------------------------------------------------
+
+@bp.get("/")
+@login_required
+def index():
+    return render_template("speedlabs/index.html", speedlabs=services.sessions_for(current_user),
+                           may_create=can(current_user, "speedlab.manage"))
+
+
+def _create_form() -> SpeedlabCreateForm:
+    form = SpeedlabCreateForm()
+    problems = db.session.scalars(
+        select(Problem).where(Problem.status.in_([ProblemStatus.SUBMITTED, ProblemStatus.ACCEPTED]))
+        .order_by(Problem.title)).all()
+    form.problem_id.choices = [(0, _("Geen: een losse vraag"))] + [(p.id, p.title) for p in problems]
+    labs = db.session.scalars(select(Lab).where(Lab.kind == LabKind.SPEEDLAB).order_by(Lab.name)).all()
+    form.lab_id.choices = [(0, _("Geen"))] + [(lab.id, lab.name) for lab in labs]
+    return form
+
+
+@bp.route("/nieuw", methods=["GET", "POST"])
+@login_required
+def new():
+    if not can(current_user, "speedlab.manage"):
+        abort(403)
+    form = _create_form()
+    if request.method == "GET" and request.args.get("vraagstuk", type=int):
+        problem = db.session.get(Problem, request.args.get("vraagstuk", type=int))
+        if problem is not None and any(choice[0] == problem.id for choice in form.problem_id.choices):
+            form.problem_id.data = problem.id
+            form.title.data = problem.title
+    if form.validate_on_submit():
+        problem = db.session.get(Problem, form.problem_id.data) if form.problem_id.data else None
+        lab = db.session.get(Lab, form.lab_id.data) if form.lab_id.data else None
+        owner_user = User.by_email(form.owner_email.data) if (not problem and form.owner_email.data) else None
+        speedlab = services.create_session(
+            title=form.title.data, question=form.question.data, context=form.context.data,
+            starts_at=form.moment(form.starts.data), ends_at=form.moment(form.ends.data),
+            place=form.place.data or "", online_url=form.online_url.data or "", seats=form.seats.data,
+            dots_per_participant=form.dots.data, problem=problem, lab=lab, owner_user=owner_user,
+            owner_name=form.owner_name.data or "", owner_email=form.owner_email.data or "",
+            by=current_user, now=utcnow(),
+        )
+        db.session.commit()
+        flash(_("Het speedlab is aangemaakt. Nodig nu alumni uit."), "success")
+        return redirect_after_post("speedlabs.prepare", session_id=speedlab.id)
+    return render_template("speedlabs/new.html", form=form), 422 if form.errors else 200
+
+
+def _prepare_page(speedlab, *, alumni_form=None, guest_form=None, status=200):
+    suggestions = services.suggest_alumni(speedlab, today=local(utcnow()).date())
+    alumni_form = alumni_form or AlumniInviteForm()
+    alumni_form.user_ids.choices = [(s.user.id, s.user.name) for s in suggestions]
+    free = speedlab.seats - services.seats_taken(speedlab)
+    return render_template(
+        "speedlabs/prepare.html", speedlab=speedlab, suggestions=suggestions, alumni_form=alumni_form,
+        guest_form=guest_form or GuestInviteForm(), free_seats=max(free, 0),
+        waiting=services.waiting_list(speedlab),
+    ), status
+
+
+@bp.get("/<int:session_id>")
+@login_required
+def prepare(session_id):
+    return _prepare_page(_facilitated_or_404(session_id))
+
+
+@bp.post("/<int:session_id>/alumni")
+@login_required
+def invite_alumni(session_id):
+    speedlab = _facilitated_or_404(session_id)
+    suggestions = services.suggest_alumni(speedlab, today=local(utcnow()).date())
+    form = AlumniInviteForm()
+    form.user_ids.choices = [(s.user.id, s.user.name) for s in suggestions]
+    if not form.validate_on_submit():
+        return _prepare_page(speedlab, alumni_form=form, status=422)
+    by_id = {s.user.id: s for s in suggestions}
+    picked = [by_id[user_id].user for user_id in form.user_ids.data]
+    added = services.invite_alumni(speedlab, picked, reasons={uid: by_id[uid].reason for uid in form.user_ids.data},
+                                   by=current_user, now=utcnow())
+    db.session.commit()
+    waiting = sum(1 for invitation in added if invitation.status == InvitationStatus.WAITING)
+    flash(_("%(n)s uitgenodigd, %(w)s op de wachtlijst.", n=len(added) - waiting, w=waiting), "success")
+    return redirect_after_post("speedlabs.prepare", session_id=speedlab.id)
+
+
+@bp.post("/<int:session_id>/gasten")
+@login_required
+def invite_guest(session_id):
+    speedlab = _facilitated_or_404(session_id)
+    form = GuestInviteForm()
+    if not form.validate_on_submit():
+        return _prepare_page(speedlab, guest_form=form, status=422)
+    try:
+        invitation = services.invite_guest(speedlab, name=form.name.data, email=form.email.data,
+                                           by=current_user, now=utcnow())
+    except services.SpeedlabError as error:
+        db.session.rollback()
+        form.email.errors.append(error.message)
+        return _prepare_page(_speedlab_or_404(session_id), guest_form=form, status=422)
+    db.session.commit()
+    flash(_("%(name)s is uitgenodigd (%(status)s).", name=invitation.name, status=invitation.status_label), "success")
+    return redirect_after_post("speedlabs.prepare", session_id=speedlab.id)
+
+
+# --- Signed links ---------------------------------------------------------------------------
+
+def _invitation_for_link_or_404(token: str, purpose: str):
+    try:
+        return services.invitation_for_link(token, purpose)
+    except links.InvalidLink:
+        abort(404)
+
+
+@bp.get("/deelnemen/<token>")
+def join(token):
+    """A guest's way in: the signed link remembers the invitation in this browser's session."""
+    invitation = _invitation_for_link_or_404(token, links.JOIN)
+    if not speedlab_invitation_may_join(invitation):
+        abort(404)
+    if invitation.status == InvitationStatus.INVITED:
+        services.respond(invitation, accept=True, now=utcnow())
+        db.session.commit()
+    guests = _guest_ids()
+    if invitation.id not in guests:
+        session[GUEST_SESSION_KEY] = guests + [invitation.id]
+    return render_template("speedlabs/join.html", invitation=invitation, speedlab=invitation.session)
+
+
+@bp.route("/antwoord/<token>", methods=["GET", "POST"])
+def rsvp(token):
+    invitation = _invitation_for_link_or_404(token, links.RSVP)
+    form = RsvpForm()
+    if form.validate_on_submit():
+        if form.answer.data not in {"ja", "nee"}:
+            abort(400)
+        services.respond(invitation, accept=form.answer.data == "ja", now=utcnow())
+        db.session.commit()
+        flash(_("Dank u, uw antwoord is opgeslagen."), "success")
+        return redirect_after_post("speedlabs.rsvp", token=token)
+    join_token = links.make_link_token(invitation, links.JOIN) if speedlab_invitation_may_join(invitation) else None
+    return render_template("speedlabs/rsvp.html", invitation=invitation, speedlab=invitation.session, form=form,
+                           join_token=join_token, starts=local(invitation.session.starts_at),
+                           ends=local(invitation.session.ends_at))
+
+
+# --- The live board -------------------------------------------------------------------------
+
+def _board_context(speedlab: SpeedlabSession, viewer: Viewer, *, idea_form=None, dots_errors=None):
+    now = utcnow()
+    visible = speedlab.votes_visible(now)
+    following = speedlab.phase_enum.next
+    round_form = RoundStartForm()
+    if following is not None and request.method == "GET":
+        round_form.minutes.data = DEFAULT_ROUND_MINUTES.get(following, 10)
+    move_choices = [(0, _("Nog niet geclusterd"))] + [(c.id, c.heading) for c in speedlab.clusters]
+    return {
+        "speedlab": speedlab, "viewer": viewer, "now": now, "phase": speedlab.phase_enum, "Phase": Phase,
+        "accepting": speedlab.accepting(now), "state": speedlab.board_state(now),
+        "round_ends": local(speedlab.round_ends_at) if speedlab.round_ends_at else None,
+        "groups": services.ideas_by_cluster(speedlab), "votes_visible": visible,
+        "ranking": services.ranking(speedlab) if visible else [],
+        "my_dots": services.own_dots(speedlab, viewer.invitation),
+        "voters": services.voters_count(speedlab) if speedlab.phase_enum == Phase.VOTING else 0,
+        "idea_form": idea_form or IdeaForm(formdata=None), "cluster_form": ClusterForm(formdata=None),
+        "round_form": round_form, "next_phase": following, "move_choices": move_choices,
+        "dots_errors": dots_errors or [], "poll_seconds": current_app.config["SPEEDLAB_POLL_SECONDS"], "empty_form": EmptyForm(),
+        "my_ideas": [i for i in speedlab.ideas if viewer.invitation is not None and i.author_id == viewer.invitation.id],
+    }
+
+
+def _changed(response):
+    """Tell every htmx element listening that the board changed (the board then polls at once)."""
+    response.headers["HX-Trigger"] = "speedlab-changed"
+    return response
+
+
+@bp.get("/<int:session_id>/bord")
+def board(session_id):
+    speedlab = _speedlab_or_404(session_id)
+    viewer = _viewer_or_404(speedlab)
+    return render_template("speedlabs/board.html", **_board_context(speedlab, viewer))
+
+
+@bp.get("/<int:session_id>/bord/stand")
+def board_status(session_id):
+    """The polling endpoint: 204 when revision and round state are as the client last saw them."""
+    user = current_user if current_user.is_authenticated else None
+    row = services.poll_status(session_id, user_id=user.id if user else None, guest_invitation_ids=_guest_ids())
+    if row is None or not (row.invited or (user is not None and is_facilitator(user) and user.active)):
+        abort(404)
+    now = utcnow()
+    state = services.state_of(row.phase, row.round_open, row.round_ends_at, now)
+    if request.args.get("rev", type=int) == row.revision and request.args.get("state") == state:
+        return Response(status=204)
+    speedlab = _speedlab_or_404(session_id)
+    viewer = _viewer_or_404(speedlab)
+    context = _board_context(speedlab, viewer)
+    html = render_template("speedlabs/_board.html", **context)
+    if request.args.get("state") != state:
+        html += render_template("speedlabs/_input.html", oob=True, **context)
+    return html
+
+
+@bp.post("/<int:session_id>/ronde/volgende")
+@login_required
+def next_round(session_id):
+    speedlab = _facilitated_or_404(session_id)
+    form = RoundStartForm()
+    if not form.validate_on_submit():
+        return render_template("speedlabs/board.html", **_board_context(speedlab, _viewer_or_404(speedlab))), 422
+    phase = services.start_next_round(speedlab, minutes=form.minutes.data, by=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("De ronde '%(phase)s' is begonnen.", phase=phase.label), "success")
+    return redirect_after_post("speedlabs.board", session_id=speedlab.id)
+
+
+@bp.post("/<int:session_id>/ronde/stoppen")
+@login_required
+def stop_round(session_id):
+    speedlab = _facilitated_or_404(session_id)
+    EmptyForm().validate_on_submit() or abort(400)
+    services.stop_round(speedlab, by=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("De ronde is gestopt."), "success")
+    return redirect_after_post("speedlabs.board", session_id=speedlab.id)
+
+
+@bp.post("/<int:session_id>/ideeen")
+def add_idea(session_id):
+    speedlab = _speedlab_or_404(session_id)
+    viewer = _viewer_or_404(speedlab)
+    form = IdeaForm()
+    if form.validate_on_submit():
+        try:
+            services.add_idea(speedlab, author=viewer.invitation if not viewer.is_facilitator else None,
+                              title=form.title.data, explanation=form.explanation.data, now=utcnow())
+        except services.RoundClosed as error:
+            db.session.rollback()
+            form.title.errors.append(error.message)
+        else:
+            db.session.commit()
+            if htmx:
+                return _changed(Response(render_template("speedlabs/_input.html",
+                                                         **_board_context(speedlab, viewer))))
+            flash(_("Uw idee staat op het bord."), "success")
+            return redirect_after_post("speedlabs.board", session_id=speedlab.id)
+    context = _board_context(speedlab, viewer, idea_form=form)
+    template = "speedlabs/_input.html" if htmx else "speedlabs/board.html"
+    return render_template(template, **context), 422
+
+
+@bp.post("/<int:session_id>/clusters")
+@login_required
+def add_cluster(session_id):
+    speedlab = _facilitated_or_404(session_id)
+    form = ClusterForm()
+    if not form.validate_on_submit():
+        context = _board_context(speedlab, _viewer_or_404(speedlab))
+        context["cluster_form"] = form
+        return render_template("speedlabs/_input.html" if htmx else "speedlabs/board.html", **context), 422
+    services.add_cluster(speedlab, heading=form.heading.data, by=current_user, now=utcnow())
+    db.session.commit()
+    if htmx:
+        return _changed(Response(render_template("speedlabs/_input.html",
+                                                 **_board_context(speedlab, _viewer_or_404(speedlab)))))
+    return redirect_after_post("speedlabs.board", session_id=speedlab.id)
+
+
+@bp.post("/<int:session_id>/ideeen/<int:idea_id>/cluster")
+@login_required
+def move_idea(session_id, idea_id):
+    speedlab = _facilitated_or_404(session_id)
+    idea = db.session.get(Idea, idea_id)
+    if idea is None or idea.session_id != speedlab.id:
+        abort(404)
+    form = IdeaMoveForm()
+    form.cluster_id.choices = [(0, "")] + [(c.id, c.heading) for c in speedlab.clusters]
+    if not form.validate_on_submit():
+        abort(400)
+    cluster = db.session.get(Cluster, form.cluster_id.data) if form.cluster_id.data else None
+    position = int(form.position.data) if (form.position.data or "").isdigit() else None
+    services.move_idea(speedlab, idea, cluster=cluster, position=position, by=current_user, now=utcnow())
+    db.session.commit()
+    if htmx:
+        return _changed(Response(status=204))
+    return redirect_after_post("speedlabs.board", session_id=speedlab.id)
+
+
+@bp.post("/<int:session_id>/stippen")
+def set_dots(session_id):
+    speedlab = _speedlab_or_404(session_id)
+    viewer = _viewer_or_404(speedlab)
+    if viewer.invitation is None:
+        abort(404)
+    EmptyForm().validate_on_submit() or abort(400)
+    allocation, errors = {}, []
+    for idea in speedlab.ideas:
+        raw = (request.form.get(f"dots-{idea.id}") or "0").strip() or "0"
+        if not raw.isdigit():
+            errors.append(_("Vul bij elk idee een heel aantal stippen in (0 of meer)."))
+            break
+        allocation[idea.id] = int(raw)
+    if not errors:
+        try:
+            services.set_dots(speedlab, viewer.invitation, allocation, now=utcnow())
+        except services.SpeedlabError as error:
+            db.session.rollback()
+            errors.append(error.message)
+    if errors:
+        context = _board_context(speedlab, viewer, dots_errors=errors)
+        context["my_dots"] = allocation
+        return render_template("speedlabs/_input.html" if htmx else "speedlabs/board.html", **context), 422
+    db.session.commit()
+    if htmx:
+        return _changed(Response(render_template("speedlabs/_input.html", saved=True,
+                                                 **_board_context(speedlab, viewer))))
+    flash(_("Uw stippen zijn opgeslagen."), "success")
+    return redirect_after_post("speedlabs.board", session_id=speedlab.id)
+
+
+# --- Afterwards -----------------------------------------------------------------------------
+
+def _summary_or_404(session_id: int) -> SpeedlabSession:
+    speedlab = _speedlab_or_404(session_id)
+    if not can(current_user, "speedlab.summary", speedlab):
+        abort(404)
+    return speedlab
+
+
+@bp.get("/<int:session_id>/samenvatting")
+@login_required
+def summary(session_id, notes_form=None, status=200):
+    speedlab = _summary_or_404(session_id)
+    notes_form = notes_form or NotesForm(notes=speedlab.facilitator_notes)
+    return render_template(
+        "speedlabs/summary.html", speedlab=speedlab, participants=services.participants(speedlab),
+        groups=services.ideas_by_cluster(speedlab), ranking=services.ranking(speedlab),
+        may_run=can(current_user, "speedlab.run", speedlab), notes_form=notes_form,
+        starts=local(speedlab.starts_at), ends=local(speedlab.ends_at),
+    ), status
+
+
+@bp.post("/<int:session_id>/notities")
+@login_required
+def save_notes(session_id):
+    speedlab = _facilitated_or_404(session_id)
+    form = NotesForm()
+    if not form.validate_on_submit():
+        return summary(session_id, notes_form=form, status=422)
+    services.save_notes(speedlab, notes=form.notes.data or "", by=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("De notities zijn opgeslagen."), "success")
+    return redirect_after_post("speedlabs.summary", session_id=speedlab.id)
+
+
+@bp.post("/<int:session_id>/samenvatting/mailen")
+@login_required
+def mail_summary(session_id):
+    speedlab = _facilitated_or_404(session_id)
+    EmptyForm().validate_on_submit() or abort(400)
+    services.send_summary(speedlab, by=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("De samenvatting staat klaar voor verzending aan %(name)s.", name=speedlab.owner_display_name), "success")
+    return redirect_after_post("speedlabs.summary", session_id=speedlab.id)
+
+
+@bp.post("/<int:session_id>/ideeen/<int:idea_id>/vraagstuk")
+@login_required
+def idea_to_problem(session_id, idea_id):
+    speedlab = _facilitated_or_404(session_id)
+    idea = db.session.get(Idea, idea_id)
+    if idea is None or idea.session_id != speedlab.id:
+        abort(404)
+    EmptyForm().validate_on_submit() or abort(400)
+    problem = services.idea_to_problem(idea, by=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("Concept-vraagstuk '%(title)s' is aangemaakt.", title=problem.title), "success")
+    return redirect_after_post(url_for("speedlabs.summary", session_id=speedlab.id) + f"#speedlab-idea-{idea.id}")

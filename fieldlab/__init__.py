@@ -38,9 +38,9 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.limiter.init_app(app)
     web.init_app(app)
 
-    from fieldlab import audit, auth, home, mail, organisations
+    from fieldlab import audit, auth, evaluations, home, mail, organisations
 
-    for feature in (auth, organisations, audit, mail, home):
+    for feature in (auth, organisations, audit, mail, evaluations, home):
         feature.init_app(app)
 
     from fieldlab import cli, scheduler
@@ -59,6 +59,7 @@ MODEL_MODULES = (
     "fieldlab.problems.models",
     "fieldlab.teams.models",
     "fieldlab.boards.models",
+    "fieldlab.evaluations.models",
 )
 
 

@@ -32,7 +32,7 @@ class BrowserLikeClient(FlaskClient):
         method = (kwargs.get("method") or "GET").upper()
         if csrf and method not in {"GET", "HEAD", "OPTIONS"}:
             with self.session_transaction() as session:
-                session.setdefault("csrf_token", CSRF_RAW_TOKEN)
+                session["csrf_token"] = CSRF_RAW_TOKEN  # also after a GET that made its own
             headers = dict(kwargs.pop("headers", None) or {})
             headers.setdefault("X-CSRFToken", csrf_token_for(self.application.config["SECRET_KEY"]))
             kwargs["headers"] = headers

@@ -26,6 +26,9 @@ ACTION_LABELS = {
     "user_deactivated": _l("account gedeactiveerd"),
     "user_reactivated": _l("account weer geactiveerd"),
     "organisation_added": _l("organisatie toegevoegd"),
+    "evaluation_sent": _l("evaluatie verstuurd"),
+    "evaluation_closed": _l("evaluatie gesloten"),
+    "evaluation_exported": _l("evaluatieresultaten geëxporteerd"),
 }
 
 

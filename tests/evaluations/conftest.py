@@ -57,6 +57,8 @@ def answers_for(form, overall="8", aspects="7", takeaway="Meer samenwerken met d
     for question in form.active_questions:
         if question.kind == "grade":
             data[question.field_name] = overall if question.is_overall else aspects
+        elif question.kind == "choice":
+            data[question.field_name] = question.choices[0]
         elif question.kind == "text" and takeaway:
             data[question.field_name] = takeaway
     return data

@@ -41,19 +41,21 @@ def format_number(value: float, decimals: int) -> str:
     return f"{value:.{decimals}f}".replace(".", ",") if decimals else str(int(round(value)))
 
 
-def bar_chart(items: list[tuple[str, float]], *, maximum: float | None = None, decimals: int = 0) -> BarChart:
-    """Vertical bars for (label, value) pairs, scaled to `maximum` (default: the largest value)."""
+def bar_chart(items: list[tuple[str, float | None]], *, maximum: float | None = None,
+              decimals: int = 0) -> BarChart:
+    """Vertical bars for (label, value) pairs, scaled to `maximum` (default: the largest value).
+    A value of None (not shown, e.g. too few respondents) draws no bar and a dash."""
     chart = BarChart()
     if not items:
         return chart
-    top_value = maximum or max((value for _label, value in items), default=0) or 1
+    top_value = maximum or max((value or 0 for _label, value in items), default=0) or 1
     plot_height = HEIGHT - TOP - BOTTOM
     slot = (WIDTH - LEFT - RIGHT) / len(items)
     bar_width = slot * 0.7
     for index, (label, value) in enumerate(items):
         height = plot_height * (value / top_value) if value else 0
         chart.bars.append(Bar(
-            label=label, value=value, value_text=format_number(value, decimals) if value else "–",
+            label=label, value=value or 0, value_text="–" if value is None else format_number(value, decimals),
             x=round(LEFT + index * slot + (slot - bar_width) / 2, 1), y=round(chart.baseline - height, 1),
             width=round(bar_width, 1), height=round(height, 1),
         ))

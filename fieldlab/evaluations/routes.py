@@ -259,7 +259,7 @@ def export_xlsx(form_id):
 def annual():
     require("evaluations.manage")
     years = services.annual_figures()
-    grade_chart = charts.bar_chart([(str(y.year), y.average or 0) for y in years], maximum=10, decimals=1)
+    grade_chart = charts.bar_chart([(str(y.year), y.average) for y in years], maximum=10, decimals=1)
     participant_chart = charts.bar_chart([(str(y.year), y.participants) for y in years])
     return render_template("evaluations/annual.html", years=years, grade_chart=grade_chart,
                            participant_chart=participant_chart)

@@ -39,10 +39,13 @@ def queue_message(*, key: str, to: str, template: str, locale: str = "nl", attac
 
 def external_url(endpoint: str, **values) -> str:
     """An absolute link for an e-mail, built from BASE_URL: a job has no request to take it from."""
-    from flask import url_for
+    from flask import has_request_context, url_for
 
     base = current_app.config["BASE_URL"].rstrip("/")
-    return base + url_for(endpoint, _external=False, **values)
+    if has_request_context() or current_app.config.get("SERVER_NAME"):
+        return base + url_for(endpoint, _external=False, **values)
+    # A scheduled job has an app context but no request and (usually) no SERVER_NAME to build from.
+    return base + current_app.url_map.bind("localhost").build(endpoint, values)
 
 
 def outbox_page(*, status: str | None, page: int):

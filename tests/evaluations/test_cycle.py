@@ -3,6 +3,7 @@ reminder goes to the rest after 5 days, the form closes at its deadline, and the
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from fieldlab.evaluations import jobs, services
@@ -166,3 +167,10 @@ def test_grades_are_whole_or_one_decimal_between_1_and_10():
     assert services.parse_grade("10.0", allow_decimal=True) == 10.0
     for bad in ("0", "0,9", "10,1", "abc", "nan", "inf", ""):
         assert services.parse_grade(bad, allow_decimal=True) is None
+
+
+@pytest.mark.parametrize("app_config", [{"SERVER_NAME": None, "BASE_URL": "https://fieldlab.example"}])
+def test_request_job_builds_links_without_a_request_or_server_name(app, programme):
+    jobs.request_evaluations(programme.form.id, now=NOW)
+    link = link_from_outbox(programme.participants[0].email)
+    assert link.startswith("https://fieldlab.example/evaluatie/")

@@ -101,3 +101,29 @@ def test_participant_answers_through_the_mailed_link_on_a_phone(live_db, new_pag
     checked(desk)
     desk.screenshot(path=str(screenshots_dir / "evaluation-results.png"), full_page=True)
     assert "8,3" in desk.locator(".stat-list").inner_text()  # (9 + 8 + 8) / 3
+
+
+def test_facilitator_builds_a_form_and_reads_the_annual_figures_on_a_phone(live_db, new_page):
+    facilitator = factories.make_user(Role.FACILITATOR)
+    factories.make_lab(name="Field Lab Preventie met Gezag")
+    live_db.session.commit()
+    page = new_page(viewport={"width": 320, "height": 640})
+    log_in(page, facilitator)
+    page.goto("/evaluaties/nieuw")
+    checked(page)
+    page.get_by_label("Lab").select_option(label="Field Lab Preventie met Gezag")
+    page.get_by_label("Op naam: de facilitatoren zien wie wat antwoordde").check()
+    page.get_by_role("button", name="Formulier aanmaken").click()
+    expect(page.get_by_role("status")).to_contain_text("Het evaluatieformulier is aangemaakt")
+    checked(page)
+    assert no_sideways_scroll(page), "the form builder scrolls sideways at 320 px"
+    page.get_by_role("button", name=re.compile(r"^Omlaag\W+Welk cijfer geeft u het programma als geheel")).click()
+    expect(page.locator(".evaluation-question").nth(1)).to_contain_text("het programma als geheel")
+    checked(page)
+    page.get_by_role("link", name="Alle evaluaties").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Evaluaties")
+    checked(page)
+    page.get_by_role("link", name="Jaaroverzicht").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Jaaroverzicht evaluaties")
+    checked(page)
+    assert no_sideways_scroll(page)

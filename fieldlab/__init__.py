@@ -58,6 +58,7 @@ FEATURES = (
     "fieldlab.home",
     "fieldlab.returndays",
     "fieldlab.speedlabs",
+    "fieldlab.evaluations",
 )
 
 MODEL_MODULES = (
@@ -71,6 +72,7 @@ MODEL_MODULES = (
     "fieldlab.boards.models",
     "fieldlab.returndays.models",
     "fieldlab.speedlabs.models",
+    "fieldlab.evaluations.models",
 )
 
 

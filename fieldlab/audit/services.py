@@ -31,6 +31,9 @@ ACTION_LABELS = {
     "two_factor_disabled": _l("tweestapsverificatie uitgezet"),
     "recovery_codes_regenerated": _l("nieuwe herstelcodes gemaakt"),
     "recovery_code_used": _l("ingelogd met een herstelcode"),
+    "evaluation_sent": _l("evaluatie verstuurd"),
+    "evaluation_closed": _l("evaluatie gesloten"),
+    "evaluation_exported": _l("evaluatieresultaten geëxporteerd"),
 }
 
 

@@ -213,3 +213,41 @@ def _join_speedlab(user, speedlab) -> bool:
 @rule("speedlab.summary")
 def _view_speedlab_summary(user, speedlab) -> bool:
     return is_facilitator(user) or (speedlab.owner_user_id is not None and speedlab.owner_user_id == user.id)
+# --- Evaluations --------------------------------------------------------------------------
+
+def _is_commissioner_of_lab(user, lab) -> bool:
+    """An opdrachtgever whose vraagstuk is worked on in this Lab (Problem.lab_id)."""
+    return lab is not None and any(problem.commissioner_id == user.id for problem in lab.problems)
+
+
+@rule("evaluations.view")
+def _view_evaluations(user) -> bool:
+    return is_facilitator(user) or user.has_role(Role.COMMISSIONER)
+
+
+@rule("evaluations.manage")
+def _manage_evaluations(user) -> bool:
+    """Build and send forms, and read the annual figures across Labs."""
+    return is_facilitator(user)
+
+
+@rule("evaluation_form.edit")
+def _edit_evaluation_form(user, form) -> bool:
+    return is_facilitator(user)
+
+
+@rule("evaluation_form.results")
+def _view_evaluation_results(user, form) -> bool:
+    """The summary: facilitators, and the opdrachtgever of the form's Lab."""
+    return is_facilitator(user) or _is_commissioner_of_lab(user, form.lab)
+
+
+@rule("evaluation_form.details")
+def _view_evaluation_details(user, form) -> bool:
+    """Comments (with names on a named form) and exports: facilitators only."""
+    return is_facilitator(user)
+
+
+@rule("evaluation_form.answer")
+def _answer_evaluation_form(user, form) -> bool:
+    return any(request.user_id == user.id for request in form.requests)

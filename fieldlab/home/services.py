@@ -1,18 +1,20 @@
 """What is next for me: the home page's content per role."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from fieldlab.auth.models import Role, User
 from fieldlab.boards.models import CHALLENGE_DAYS, Challenge
+from fieldlab.evaluations.services import open_requests_for
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, Participation
 from fieldlab.mail.models import MessageStatus, OutboxMessage
 from fieldlab.problems.models import Problem, ProblemStatus
 from fieldlab.teams.models import Membership, Team
+from fieldlab.timeutil import utcnow
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Dashboard:
     problems_to_review: int = 0
     outbox_queued: int = 0
     outbox_failed: int = 0
+    open_evaluations: list = field(default_factory=list)
 
 
 def _teams_query():
@@ -59,8 +62,9 @@ def _teams_query():
                                 selectinload(Team.memberships))
 
 
-def dashboard_for(user: User, *, today: date) -> Dashboard:
+def dashboard_for(user: User, *, today: date, now: datetime | None = None) -> Dashboard:
     dashboard = Dashboard(roles=user.roles)
+    dashboard.open_evaluations = open_requests_for(user, now=now or utcnow())
     my_teams = db.session.scalars(
         _teams_query().join(Membership).where(Membership.user_id == user.id).order_by(Team.name)
     ).all()

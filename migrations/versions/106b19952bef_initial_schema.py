@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 6a2f4cd776dc
+Revision ID: 106b19952bef
 Revises: 
-Create Date: 2026-11-26 15:49:01.068538
+Create Date: 2026-11-26 15:51:22.467838
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '6a2f4cd776dc'
+revision = '106b19952bef'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -202,6 +202,50 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_user_role_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'role', name=op.f('pk_user_role'))
     )
+    op.create_table('speedlab_session',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('question', sa.Text(), nullable=False),
+    sa.Column('context', sa.Text(), nullable=False),
+    sa.Column('problem_id', sa.Integer(), nullable=True),
+    sa.Column('lab_id', sa.Integer(), nullable=True),
+    sa.Column('facilitator_id', sa.Integer(), nullable=False),
+    sa.Column('owner_user_id', sa.Integer(), nullable=True),
+    sa.Column('owner_name', sa.String(length=120), nullable=False),
+    sa.Column('owner_email', sa.String(length=254), nullable=False),
+    sa.Column('owner_organisation_id', sa.Integer(), nullable=True),
+    sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('place', sa.String(length=200), nullable=False),
+    sa.Column('online_url', sa.String(length=500), nullable=False),
+    sa.Column('seats', sa.Integer(), nullable=False),
+    sa.Column('dots_per_participant', sa.Integer(), nullable=False),
+    sa.Column('phase', sa.String(length=20), nullable=False),
+    sa.Column('round_open', sa.Boolean(), nullable=False),
+    sa.Column('round_ends_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('facilitator_notes', sa.Text(), nullable=False),
+    sa.Column('summary_sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("phase IN ('preparing', 'ideas', 'clustering', 'voting', 'results')", name=op.f('ck_speedlab_session_phase')),
+    sa.CheckConstraint('dots_per_participant BETWEEN 1 AND 20', name=op.f('ck_speedlab_session_dots')),
+    sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_speedlab_session_times')),
+    sa.CheckConstraint('seats >= 1', name=op.f('ck_speedlab_session_seats')),
+    sa.ForeignKeyConstraint(['facilitator_id'], ['user.id'], name=op.f('fk_speedlab_session_facilitator_id_user')),
+    sa.ForeignKeyConstraint(['lab_id'], ['lab.id'], name=op.f('fk_speedlab_session_lab_id_lab'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['owner_organisation_id'], ['organisation.id'], name=op.f('fk_speedlab_session_owner_organisation_id_organisation')),
+    sa.ForeignKeyConstraint(['owner_user_id'], ['user.id'], name=op.f('fk_speedlab_session_owner_user_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['problem_id'], ['problem.id'], name=op.f('fk_speedlab_session_problem_id_problem'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_speedlab_session')),
+    sa.UniqueConstraint('id', 'dots_per_participant', name='uq_speedlab_session_id_dots')
+    )
+    with op.batch_alter_table('speedlab_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_speedlab_session_facilitator_id'), ['facilitator_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_speedlab_session_lab_id'), ['lab_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_speedlab_session_owner_user_id'), ['owner_user_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_speedlab_session_problem_id'), ['problem_id'], unique=False)
+
     op.create_table('team',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('lab_id', sa.Integer(), nullable=False),
@@ -268,6 +312,71 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_return_day_lab_id'), ['lab_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_return_day_team_id'), ['team_id'], unique=False)
 
+    op.create_table('speedlab_cluster',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('heading', sa.String(length=120), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['session_id'], ['speedlab_session.id'], name=op.f('fk_speedlab_cluster_session_id_speedlab_session'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_speedlab_cluster')),
+    sa.UniqueConstraint('id', 'session_id', name='uq_speedlab_cluster_id_session')
+    )
+    with op.batch_alter_table('speedlab_cluster', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_speedlab_cluster_session_id'), ['session_id'], unique=False)
+
+    op.create_table('speedlab_invitation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=True),
+    sa.Column('role', sa.String(length=10), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('waiting_position', sa.Integer(), nullable=True),
+    sa.Column('invited_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('responded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("role IN ('alumnus', 'guest', 'owner')", name=op.f('ck_speedlab_invitation_role')),
+    sa.CheckConstraint("status IN ('invited', 'accepted', 'declined', 'waiting')", name=op.f('ck_speedlab_invitation_status')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_speedlab_invitation_organisation_id_organisation')),
+    sa.ForeignKeyConstraint(['session_id'], ['speedlab_session.id'], name=op.f('fk_speedlab_invitation_session_id_speedlab_session'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_speedlab_invitation_user_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_speedlab_invitation')),
+    sa.UniqueConstraint('id', 'session_id', name='uq_speedlab_invitation_id_session'),
+    sa.UniqueConstraint('session_id', 'email', name='uq_speedlab_invitation_session_email')
+    )
+    with op.batch_alter_table('speedlab_invitation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_speedlab_invitation_session_id'), ['session_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_speedlab_invitation_user_id'), ['user_id'], unique=False)
+
+    op.create_table('evaluation_form',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('lab_id', sa.Integer(), nullable=True),
+    sa.Column('return_day_id', sa.Integer(), nullable=True),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('intro', sa.Text(), nullable=False),
+    sa.Column('anonymous', sa.Boolean(), nullable=False),
+    sa.Column('deadline_days', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('opened_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('deadline_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('deadline_days BETWEEN 1 AND 90', name=op.f('ck_evaluation_form_deadline_days')),
+    sa.CheckConstraint('lab_id IS NOT NULL OR return_day_id IS NOT NULL', name=op.f('ck_evaluation_form_attached')),
+    sa.CheckConstraint('version >= 1', name=op.f('ck_evaluation_form_version')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_evaluation_form_created_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['lab_id'], ['lab.id'], name=op.f('fk_evaluation_form_lab_id_lab'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['return_day_id'], ['return_day.id'], name=op.f('fk_evaluation_form_return_day_id_return_day'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluation_form'))
+    )
+    with op.batch_alter_table('evaluation_form', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evaluation_form_lab_id'), ['lab_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_evaluation_form_return_day_id'), ['return_day_id'], unique=False)
+
     op.create_table('return_day_action',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('return_day_id', sa.Integer(), nullable=False),
@@ -333,11 +442,154 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_return_day_job_return_day_id'), ['return_day_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_return_day_job_run_at'), ['run_at'], unique=False)
 
+    op.create_table('speedlab_idea',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('cluster_id', sa.Integer(), nullable=True),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=140), nullable=False),
+    sa.Column('explanation', sa.String(length=400), nullable=False),
+    sa.Column('problem_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_id', 'session_id'], ['speedlab_invitation.id', 'speedlab_invitation.session_id'], name='fk_speedlab_idea_author', ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['cluster_id', 'session_id'], ['speedlab_cluster.id', 'speedlab_cluster.session_id'], name='fk_speedlab_idea_cluster'),
+    sa.ForeignKeyConstraint(['problem_id'], ['problem.id'], name=op.f('fk_speedlab_idea_problem_id_problem'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['session_id'], ['speedlab_session.id'], name=op.f('fk_speedlab_idea_session_id_speedlab_session'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_speedlab_idea')),
+    sa.UniqueConstraint('id', 'session_id', name='uq_speedlab_idea_id_session')
+    )
+    with op.batch_alter_table('speedlab_idea', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_speedlab_idea_author_id'), ['author_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_speedlab_idea_cluster_id'), ['cluster_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_speedlab_idea_session_id'), ['session_id'], unique=False)
+
+    op.create_table('evaluation_question',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('form_id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=40), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('text', sa.String(length=300), nullable=False),
+    sa.Column('help_text', sa.String(length=300), nullable=False),
+    sa.Column('required', sa.Boolean(), nullable=False),
+    sa.Column('choices', sa.JSON(), nullable=False),
+    sa.Column('is_overall', sa.Boolean(), nullable=False),
+    sa.Column('allow_decimal', sa.Boolean(), nullable=False),
+    sa.Column('retired', sa.Boolean(), nullable=False),
+    sa.CheckConstraint("allow_decimal = false OR kind = 'grade'", name=op.f('ck_evaluation_question_decimal_grade_only')),
+    sa.CheckConstraint("is_overall = false OR kind = 'grade'", name=op.f('ck_evaluation_question_overall_is_grade')),
+    sa.CheckConstraint("kind IN ('grade', 'choice', 'text')", name=op.f('ck_evaluation_question_kind')),
+    sa.CheckConstraint('version >= 1', name=op.f('ck_evaluation_question_version')),
+    sa.ForeignKeyConstraint(['form_id'], ['evaluation_form.id'], name=op.f('fk_evaluation_question_form_id_evaluation_form'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluation_question')),
+    sa.UniqueConstraint('form_id', 'key', 'version', name=op.f('uq_evaluation_question_form_id'))
+    )
+    with op.batch_alter_table('evaluation_question', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evaluation_question_form_id'), ['form_id'], unique=False)
+
+    op.create_table('evaluation_request',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('form_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('nonce', sa.String(length=40), nullable=False),
+    sa.Column('used', sa.Boolean(), nullable=False),
+    sa.Column('requested_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['form_id'], ['evaluation_form.id'], name=op.f('fk_evaluation_request_form_id_evaluation_form'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_evaluation_request_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluation_request')),
+    sa.UniqueConstraint('form_id', 'user_id', name=op.f('uq_evaluation_request_form_id'))
+    )
+    with op.batch_alter_table('evaluation_request', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evaluation_request_form_id'), ['form_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_evaluation_request_user_id'), ['user_id'], unique=False)
+
+    op.create_table('evaluation_response',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('form_id', sa.Integer(), nullable=False),
+    sa.Column('form_version', sa.Integer(), nullable=False),
+    sa.Column('anonymous', sa.Boolean(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint('anonymous = false OR (user_id IS NULL AND submitted_at IS NULL)', name=op.f('ck_evaluation_response_anonymous')),
+    sa.CheckConstraint('anonymous = true OR user_id IS NOT NULL', name=op.f('ck_evaluation_response_named')),
+    sa.ForeignKeyConstraint(['form_id'], ['evaluation_form.id'], name=op.f('fk_evaluation_response_form_id_evaluation_form'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_evaluation_response_user_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluation_response')),
+    sa.UniqueConstraint('form_id', 'user_id', name=op.f('uq_evaluation_response_form_id'))
+    )
+    with op.batch_alter_table('evaluation_response', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evaluation_response_form_id'), ['form_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_evaluation_response_user_id'), ['user_id'], unique=False)
+
+    op.create_table('speedlab_vote',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('dots_per_participant', sa.Integer(), nullable=False),
+    sa.Column('voter_id', sa.Integer(), nullable=False),
+    sa.Column('idea_id', sa.Integer(), nullable=False),
+    sa.Column('slot', sa.Integer(), nullable=False),
+    sa.Column('cast_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('slot >= 1 AND slot <= dots_per_participant', name=op.f('ck_speedlab_vote_slot')),
+    sa.ForeignKeyConstraint(['idea_id', 'session_id'], ['speedlab_idea.id', 'speedlab_idea.session_id'], name='fk_speedlab_vote_idea', ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['session_id', 'dots_per_participant'], ['speedlab_session.id', 'speedlab_session.dots_per_participant'], name='fk_speedlab_vote_session_dots', ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['voter_id', 'session_id'], ['speedlab_invitation.id', 'speedlab_invitation.session_id'], name='fk_speedlab_vote_voter', ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_speedlab_vote')),
+    sa.UniqueConstraint('voter_id', 'slot', name='uq_speedlab_vote_voter_slot')
+    )
+    with op.batch_alter_table('speedlab_vote', schema=None) as batch_op:
+        batch_op.create_index('ix_speedlab_vote_session_idea', ['session_id', 'idea_id'], unique=False)
+
+    op.create_table('evaluation_answer',
+    sa.Column('response_id', sa.String(length=32), nullable=False),
+    sa.Column('question_id', sa.Integer(), nullable=False),
+    sa.Column('grade', sa.Float(), nullable=True),
+    sa.Column('choice', sa.String(length=200), nullable=True),
+    sa.Column('text', sa.Text(), nullable=True),
+    sa.CheckConstraint('grade IS NOT NULL OR choice IS NOT NULL OR text IS NOT NULL', name=op.f('ck_evaluation_answer_has_value')),
+    sa.CheckConstraint('grade IS NULL OR (grade >= 1 AND grade <= 10)', name=op.f('ck_evaluation_answer_grade_range')),
+    sa.ForeignKeyConstraint(['question_id'], ['evaluation_question.id'], name=op.f('fk_evaluation_answer_question_id_evaluation_question'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['response_id'], ['evaluation_response.id'], name=op.f('fk_evaluation_answer_response_id_evaluation_response'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('response_id', 'question_id', name=op.f('pk_evaluation_answer'))
+    )
+    with op.batch_alter_table('evaluation_answer', schema=None) as batch_op:
+        batch_op.create_index('ix_evaluation_answer_question', ['question_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('evaluation_answer', schema=None) as batch_op:
+        batch_op.drop_index('ix_evaluation_answer_question')
+
+    op.drop_table('evaluation_answer')
+    with op.batch_alter_table('speedlab_vote', schema=None) as batch_op:
+        batch_op.drop_index('ix_speedlab_vote_session_idea')
+
+    op.drop_table('speedlab_vote')
+    with op.batch_alter_table('evaluation_response', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evaluation_response_user_id'))
+        batch_op.drop_index(batch_op.f('ix_evaluation_response_form_id'))
+
+    op.drop_table('evaluation_response')
+    with op.batch_alter_table('evaluation_request', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evaluation_request_user_id'))
+        batch_op.drop_index(batch_op.f('ix_evaluation_request_form_id'))
+
+    op.drop_table('evaluation_request')
+    with op.batch_alter_table('evaluation_question', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evaluation_question_form_id'))
+
+    op.drop_table('evaluation_question')
+    with op.batch_alter_table('speedlab_idea', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_speedlab_idea_session_id'))
+        batch_op.drop_index(batch_op.f('ix_speedlab_idea_cluster_id'))
+        batch_op.drop_index(batch_op.f('ix_speedlab_idea_author_id'))
+
+    op.drop_table('speedlab_idea')
     with op.batch_alter_table('return_day_job', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_return_day_job_run_at'))
         batch_op.drop_index(batch_op.f('ix_return_day_job_return_day_id'))
@@ -353,6 +605,20 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_return_day_action_return_day_id'))
 
     op.drop_table('return_day_action')
+    with op.batch_alter_table('evaluation_form', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evaluation_form_return_day_id'))
+        batch_op.drop_index(batch_op.f('ix_evaluation_form_lab_id'))
+
+    op.drop_table('evaluation_form')
+    with op.batch_alter_table('speedlab_invitation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_speedlab_invitation_user_id'))
+        batch_op.drop_index(batch_op.f('ix_speedlab_invitation_session_id'))
+
+    op.drop_table('speedlab_invitation')
+    with op.batch_alter_table('speedlab_cluster', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_speedlab_cluster_session_id'))
+
+    op.drop_table('speedlab_cluster')
     with op.batch_alter_table('return_day', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_return_day_team_id'))
         batch_op.drop_index(batch_op.f('ix_return_day_lab_id'))
@@ -369,6 +635,13 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_team_lab_id'))
 
     op.drop_table('team')
+    with op.batch_alter_table('speedlab_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_speedlab_session_problem_id'))
+        batch_op.drop_index(batch_op.f('ix_speedlab_session_owner_user_id'))
+        batch_op.drop_index(batch_op.f('ix_speedlab_session_lab_id'))
+        batch_op.drop_index(batch_op.f('ix_speedlab_session_facilitator_id'))
+
+    op.drop_table('speedlab_session')
     op.drop_table('user_role')
     with op.batch_alter_table('recovery_code', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recovery_code_user_id'))

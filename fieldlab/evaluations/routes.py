@@ -2,7 +2,6 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from fieldlab.auth.permissions import can
 from fieldlab.auth.routes import require

@@ -761,6 +761,46 @@ def export_filename(form: EvaluationForm, extension: str) -> str:
 
 # --- Scheduling ---------------------------------------------------------------------------------
 
+def return_day_form(return_day, *, now: datetime) -> EvaluationForm:
+    """The return day's form, made on first use from the default questions."""
+    form = db.session.scalar(select(EvaluationForm).where(EvaluationForm.return_day_id == return_day.id))
+    if form is None:
+        form = create_form(lab=return_day.lab, return_day_id=return_day.id, now=now,
+                           title=_("Evaluatie terugkomdag dag %(day)s", day=return_day.day_number))
+    return form
+
+
+def request_return_day_evaluation(return_day, *, now: datetime) -> EvaluationForm | None:
+    """Called when a return day ends: team members who did not say no get a request; the reminder
+    and the closing are scheduled when a scheduler runs in this process (the lazy deadline check
+    closes the form anyway)."""
+    from fieldlab.scheduler import current
+
+    user_ids = sorted({invitation.user_id for invitation in return_day.invitations
+                       if invitation.user_id is not None and invitation.removed_at is None
+                       and invitation.role == "member" and invitation.response != "no"})
+    if not user_ids:
+        return None
+    form = return_day_form(return_day, now=now)
+    if form.is_closed(now):
+        return form
+    create_requests(form, user_ids, now=now)
+    scheduler = current()
+    if scheduler is not None:
+        schedule_followups(scheduler, form, sent_at=now)
+    return form
+
+
+def schedule_followups(scheduler, form: EvaluationForm, *, sent_at: datetime) -> None:
+    from fieldlab.scheduler import add_job
+
+    ids = job_ids(form.id)
+    add_job(scheduler, ids["remind"], "fieldlab.evaluations.jobs:remind_non_responders", form.id,
+            trigger="date", run_date=sent_at + REMINDER_AFTER)
+    add_job(scheduler, ids["close"], "fieldlab.evaluations.jobs:close_form", form.id,
+            trigger="date", run_date=sent_at + timedelta(days=form.deadline_days))
+
+
 def job_ids(form_id: int) -> dict[str, str]:
     return {name: f"evaluation:{form_id}:{name}" for name in ("request", "remind", "close")}
 
@@ -780,10 +820,7 @@ def schedule_evaluation_jobs(scheduler, form: EvaluationForm, *, send_at: dateti
     ids = job_ids(form.id)
     add_job(scheduler, ids["request"], "fieldlab.evaluations.jobs:request_evaluations", form.id,
             trigger="date", run_date=send_at)
-    add_job(scheduler, ids["remind"], "fieldlab.evaluations.jobs:remind_non_responders", form.id,
-            trigger="date", run_date=send_at + REMINDER_AFTER)
-    add_job(scheduler, ids["close"], "fieldlab.evaluations.jobs:close_form", form.id,
-            trigger="date", run_date=send_at + timedelta(days=form.deadline_days))
+    schedule_followups(scheduler, form, sent_at=send_at)
     return ids
 
 

@@ -86,16 +86,15 @@ def send_progress_nudges(return_day_id: int, now: datetime | None = None) -> Non
 
 
 def request_evaluations(return_day_id: int, now: datetime | None = None) -> None:
-    """The hook for the evaluation request when a return day ends.
-
-    For now it queues nothing and only records that it ran (`ReturnDayJob.ran_for`,
-    `last_run_at`, `run_count` of the `evaluation` step): the evaluations feature fills in the
-    content here (one evaluation invitation per attendee who said yes, keyed like
-    `evaluation:returnday42:user7`). Nothing of it is shown to users.
-    """
+    """When a return day ends, ask its team members who did not decline for an evaluation
+    (one form per return day, copied from the default; mails keyed per form and person)."""
     return_day, job, now = _step(return_day_id, JobKind.EVALUATION, now)
-    if job is not None:
-        _done(job, now)
+    if job is None:
+        return
+    from fieldlab.evaluations import services as evaluations
+
+    evaluations.request_return_day_evaluation(return_day, now=now)
+    _done(job, now)
 
 
 def run_due(now: datetime) -> list[str]:

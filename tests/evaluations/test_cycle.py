@@ -1,7 +1,7 @@
 """The whole cycle: the scheduled request job mails a link, people answer without logging in, a
 reminder goes to the rest after 5 days, the form closes at its deadline, and the result page shows it."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -91,15 +91,45 @@ def test_scheduling_adds_three_jobs_with_deterministic_ids(app, programme):
 
 
 def test_return_day_form_asks_the_people_the_caller_passes(app, make, programme):
-    form = services.create_form(return_day_id=42, lab=programme.lab, by=programme.facilitator, now=NOW)
-    invitees = programme.participants[:2]
+    from fieldlab.returndays import services as returndays
+    from tests.returndays.helpers import arrange_team, at, details
+
+    setting = arrange_team(date(2025, 2, 10))
+    return_day = returndays.save_return_day(lab=setting.lab, team=setting.team, day_number=1,
+                                            details=details(date(2025, 2, 10)), by=setting.facilitator,
+                                            now=at(date(2025, 1, 6), 9))
+    form = services.create_form(return_day_id=return_day.id, lab=setting.lab, by=setting.facilitator, now=NOW)
+    invitees = setting.members[:1]
     assert services.recipient_ids(form) == []
     services.create_requests(form, [person.id for person in invitees], now=NOW)
     db.session.commit()
     assert {r.user_id for r in db.session.scalars(select(EvaluationRequest).where(
         EvaluationRequest.form_id == form.id))} == {person.id for person in invitees}
     # The scheduled job then keeps to the same people.
-    assert jobs.request_evaluations(form.id, now=NOW) == 2
+    assert jobs.request_evaluations(form.id, now=NOW) == 1
+
+
+def test_a_return_day_that_ends_asks_its_team_members_who_did_not_decline(app):
+    from fieldlab.returndays import services as returndays
+    from fieldlab.returndays.models import Response
+    from tests.returndays.helpers import arrange_team, at, details
+
+    setting = arrange_team(date(2025, 2, 10), members=3)
+    return_day = returndays.save_return_day(lab=setting.lab, team=setting.team, day_number=1,
+                                            details=details(date(2025, 2, 10)), by=setting.facilitator,
+                                            now=at(date(2025, 1, 6), 9))
+    returndays.sync_invitees(return_day, now=at(date(2025, 1, 6), 9))
+    declined = next(i for i in return_day.invitations if i.user_id == setting.members[0].id)
+    returndays.record_response(declined, response=Response.NO, remark="", now=at(date(2025, 1, 7), 9))
+
+    form = services.request_return_day_evaluation(return_day, now=at(date(2025, 2, 10), 16))
+    db.session.commit()
+
+    asked = {r.user_id for r in db.session.scalars(select(EvaluationRequest).where(EvaluationRequest.form_id == form.id))}
+    assert asked == {person.id for person in setting.members[1:]}
+    assert form.return_day_id == return_day.id
+    # The manager, the opdrachtgever and the facilitator are not asked: they did not take part.
+    assert setting.manager.id not in asked and setting.commissioner.id not in asked
 
 
 def test_facilitator_sends_now_with_the_button(app, client, auth, programme):

@@ -77,6 +77,8 @@ def test_time_travel_through_a_whole_challenge_sends_the_right_messages_at_the_r
     assert [k for k in keys() if k.startswith("practical:")] == [
         f"practical:returnday{ids[1]}:user{setting.manager.id}:seq0"]
     assert travel(at(date(2025, 2, 10), 16)) == [f"returnday:{ids[1]}:evaluation"]
+    # Team members who did not decline are asked for an evaluation, once each.
+    assert len([k for k in keys() if k.startswith("evaluation:")]) == len(setting.members) - 1
     count_after_day1 = len(keys())
 
     # Running again at the same moment (a restart, a second scheduler) sends nothing new.
@@ -95,10 +97,11 @@ def test_time_travel_through_a_whole_challenge_sends_the_right_messages_at_the_r
         [f"returnday:{ids[100]}:{kind}" for kind in ("invite", "reminder", "nudge", "practical", "evaluation")]
     nudges = [k for k in keys() if k.startswith("nudge:")]
     assert len(nudges) == 2 * len(setting.members)
-    # The evaluation hook ran once per day and queued nothing.
+    # The evaluation step ran once per day; each member who did not decline was asked once per day.
     evaluation_jobs = db.session.scalars(select(ReturnDayJob).where(ReturnDayJob.kind == JobKind.EVALUATION)).all()
     assert [job.run_count for job in evaluation_jobs] == [1, 1, 1]
-    assert not [k for k in keys() if k.startswith("evaluation")]
+    evaluation_keys = [k for k in keys() if k.startswith("evaluation:")]
+    assert len(evaluation_keys) == (len(setting.members) - 1) + 2 * len(setting.members)
     assert len(keys()) == len(set(keys()))
 
 

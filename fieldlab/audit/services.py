@@ -26,6 +26,13 @@ ACTION_LABELS = {
     "user_deactivated": _l("account gedeactiveerd"),
     "user_reactivated": _l("account weer geactiveerd"),
     "organisation_added": _l("organisatie toegevoegd"),
+    # Vraagstukken and Labs
+    "problem_accepted": _l("vraagstuk geaccepteerd"),
+    "problem_rejected": _l("vraagstuk afgewezen"),
+    "lab_created": _l("Lab aangemaakt"),
+    "lab_changed": _l("Lab gewijzigd"),
+    "participants_registered": _l("deelnemers aangemeld"),
+    "participant_removed": _l("deelnemer afgemeld"),
 }
 
 

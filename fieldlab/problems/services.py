@@ -5,6 +5,7 @@ sent from here carries a vraagstuk's facts or concerns: only its title's existen
 """
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -179,8 +180,10 @@ def parse_tags(text: str) -> list[str]:
 
 def record_event(problem: Problem, kind: ProblemEventKind, *, by: User | None, now: datetime,
                  note: str = "") -> ProblemEvent:
-    event = ProblemEvent(kind=kind.value, actor_id=getattr(by, "id", None), at=now, note=note)
-    problem.events.append(event)
+    # Through the many-to-one side: appending to `problem.events` would load the collection, and
+    # that load's autoflush could hit a concurrent edit outside the version guard.
+    event = ProblemEvent(problem=problem, kind=kind.value, actor_id=getattr(by, "id", None), at=now, note=note)
+    db.session.add(event)
     return event
 
 
@@ -222,10 +225,13 @@ def create_problem(data: ProblemData, *, by: User, now: datetime | None = None, 
     return problem
 
 
-def _flush_or_stale(problem: Problem) -> None:
-    """The database refuses the UPDATE when another transaction raised the version first.
-    The caller rolls the session back (the route does, before re-rendering the form)."""
+@contextmanager
+def _version_guard():
+    """The database refuses the UPDATE when another transaction raised the version first; that
+    may surface at any (auto)flush inside the block. The caller rolls the session back (the
+    route does, before re-rendering the form)."""
     try:
+        yield
         db.session.flush()
     except StaleDataError as error:
         raise StaleProblem() from error
@@ -244,10 +250,10 @@ def update_problem(problem: Problem, data: ProblemData, *, expected_version: int
     if not problem.is_open_for_edit:
         raise ProblemError(_l("Dit vraagstuk is al beoordeeld en kan niet meer worden gewijzigd."))
     check_version(problem, expected_version)
-    _apply(problem, data, by=by, now=now)
-    problem.updated_at = now
-    record_event(problem, ProblemEventKind.EDITED, by=by, now=now)
-    _flush_or_stale(problem)
+    with _version_guard():
+        _apply(problem, data, by=by, now=now)
+        problem.updated_at = now
+        record_event(problem, ProblemEventKind.EDITED, by=by, now=now)
     if submit and problem.status == ProblemStatus.DRAFT:
         submit_problem(problem, by=by, now=now)
     return problem
@@ -272,11 +278,11 @@ def submit_problem(problem: Problem, *, by: User, now: datetime | None = None) -
     missing = missing_for_submission(problem)
     if missing:
         raise ProblemError(_l("Vul nog in: %(missing)s. Daarna kunt u indienen.", missing=", ".join(missing)))
-    problem.status = ProblemStatus.SUBMITTED
-    problem.submitted_at = now
-    problem.updated_at = now
-    record_event(problem, ProblemEventKind.SUBMITTED, by=by, now=now)
-    _flush_or_stale(problem)
+    with _version_guard():
+        problem.status = ProblemStatus.SUBMITTED
+        problem.submitted_at = now
+        problem.updated_at = now
+        record_event(problem, ProblemEventKind.SUBMITTED, by=by, now=now)
     for facilitator in _facilitators():
         queue_message(
             key=f"problem-submitted:problem{problem.id}:user{facilitator.id}", to=facilitator.email,
@@ -292,10 +298,10 @@ def withdraw_problem(problem: Problem, *, expected_version: int | None, by: User
     if not problem.is_open_for_edit:
         raise ProblemError(_l("Een beoordeeld vraagstuk kan niet meer worden ingetrokken."))
     check_version(problem, expected_version)
-    problem.status = ProblemStatus.WITHDRAWN
-    problem.updated_at = now
-    record_event(problem, ProblemEventKind.WITHDRAWN, by=by, now=now)
-    _flush_or_stale(problem)
+    with _version_guard():
+        problem.status = ProblemStatus.WITHDRAWN
+        problem.updated_at = now
+        record_event(problem, ProblemEventKind.WITHDRAWN, by=by, now=now)
 
 
 def _facilitators() -> list[User]:
@@ -354,12 +360,12 @@ def _decide(problem: Problem, status: ProblemStatus, kind: ProblemEventKind, rea
     if problem.status != ProblemStatus.SUBMITTED:
         raise ProblemError(_l("Over dit vraagstuk is al besloten of het is ingetrokken."))
     check_version(problem, expected_version)
-    problem.status = status
-    problem.decided_at = now
-    problem.decision_reason = reason.strip()
-    problem.updated_at = now
-    record_event(problem, kind, by=by, now=now, note=problem.decision_reason)
-    _flush_or_stale(problem)
+    with _version_guard():
+        problem.status = status
+        problem.decided_at = now
+        problem.decision_reason = reason.strip()
+        problem.updated_at = now
+        record_event(problem, kind, by=by, now=now, note=problem.decision_reason)
     audit.record(f"problem_{kind.value}", actor=by, obj=problem, now=now)
     for person in _recipients(problem):
         queue_message(
@@ -390,15 +396,15 @@ def attach_to_lab(problem: Problem, lab: Lab | None, *, by: User, now: datetime 
     now = now or utcnow()
     if problem.status != ProblemStatus.ACCEPTED:
         raise ProblemError(_l("Alleen een geaccepteerd vraagstuk kan aan een Lab worden gekoppeld."))
-    if lab is None:
-        if problem.lab is not None:
-            record_event(problem, ProblemEventKind.DETACHED, by=by, now=now, note=problem.lab.name)
-        problem.lab = None
-    elif problem.lab_id != lab.id:
-        problem.lab = lab
-        record_event(problem, ProblemEventKind.ATTACHED, by=by, now=now, note=lab.name)
-    problem.updated_at = now
-    _flush_or_stale(problem)
+    with _version_guard():
+        if lab is None:
+            if problem.lab is not None:
+                record_event(problem, ProblemEventKind.DETACHED, by=by, now=now, note=problem.lab.name)
+            problem.lab = None
+        elif problem.lab_id != lab.id:
+            problem.lab = lab
+            record_event(problem, ProblemEventKind.ATTACHED, by=by, now=now, note=lab.name)
+        problem.updated_at = now
 
 
 # --- What came out of it: Lab, teams and (from the returndays feature) the next terugkomdag ----

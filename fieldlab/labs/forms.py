@@ -57,10 +57,14 @@ class LabForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.facilitator_ids.choices = facilitator_choices()
 
+    days_error = ""
+
     def validate_days(self, field):
+        """The list's own error (FieldList mixes it with its rows' errors), kept apart for the template."""
         dates = [entry.form.held_on.data for entry in field.entries if entry.form.held_on.data]
         if len(dates) != len(set(dates)):
-            raise ValidationError(_l("Elke programmadag heeft een eigen datum; een datum staat er nu dubbel in."))
+            self.days_error = str(_l("Elke programmadag heeft een eigen datum; een datum staat er nu dubbel in."))
+            raise ValidationError(self.days_error)
 
     def add_empty_days(self, count: int = EXTRA_DAY_ROWS) -> None:
         for _ in range(count):

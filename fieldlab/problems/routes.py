@@ -178,9 +178,11 @@ def _detail_page(problem: Problem, status: int = 200, **forms):
         question_form=forms.get("question_form") or QuestionForm(),
         answer_form=forms.get("answer_form") or AnswerForm(),
         answer_question_id=forms.get("answer_question_id"),
-        accept_form=forms.get("accept_form") or AcceptForm(version=str(problem.version)),
-        reject_form=forms.get("reject_form") or RejectForm(version=str(problem.version)),
-        withdraw_form=WithdrawForm(version=str(problem.version)),
+        accept_form=forms.get("accept_form") or AcceptForm(version=str(problem.version), prefix="accept",
+                                                           formdata=None),
+        reject_form=forms.get("reject_form") or RejectForm(version=str(problem.version), prefix="reject",
+                                                           formdata=None),
+        withdraw_form=WithdrawForm(version=str(problem.version), prefix="withdraw", formdata=None),
         attach_form=AttachForm(labs=labs, lab_id=problem.lab_id or 0),
         submit_form=EmptyForm(),
         missing=services.missing_for_submission(problem),
@@ -218,7 +220,7 @@ def withdraw(problem_id):
     problem = _problem_or_404(problem_id)
     if not can(current_user, "problem.withdraw", problem):
         abort(403)
-    form = WithdrawForm()
+    form = WithdrawForm(prefix="withdraw")
     if form.validate_on_submit():
         try:
             services.withdraw_problem(problem, expected_version=form.expected_version, by=current_user)
@@ -269,12 +271,12 @@ def answer(problem_id, question_id):
     return redirect_after_post("problems.detail", problem_id=problem_id)
 
 
-def _decision(problem_id: int, form_class, decide, flash_text: str, form_name: str):
+def _decision(problem_id: int, form_class, decide, flash_text: str, form_name: str, prefix: str):
     problem = _problem_or_404(problem_id)
     if not can(current_user, "problem.review", problem):
         flash(_("Over dit vraagstuk is al besloten of het is ingetrokken."), "error")
         return redirect_after_post("problems.detail", problem_id=problem_id)
-    form = form_class()
+    form = form_class(prefix=prefix)
     if not form.validate_on_submit():
         return _detail_page(problem, 422, **{form_name: form})
     try:
@@ -293,14 +295,14 @@ def _decision(problem_id: int, form_class, decide, flash_text: str, form_name: s
 def accept(problem_id):
     return _decision(problem_id, AcceptForm, services.accept_problem,
                      _("Het vraagstuk is geaccepteerd. De opdrachtgever krijgt bericht. Koppel het nu aan een Lab."),
-                     "accept_form")
+                     "accept_form", "accept")
 
 
 @bp.post("/<int:problem_id>/afwijzen")
 @login_required
 def reject(problem_id):
     return _decision(problem_id, RejectForm, services.reject_problem,
-                     _("Het vraagstuk is afgewezen. De opdrachtgever krijgt bericht."), "reject_form")
+                     _("Het vraagstuk is afgewezen. De opdrachtgever krijgt bericht."), "reject_form", "reject")
 
 
 @bp.post("/<int:problem_id>/lab")

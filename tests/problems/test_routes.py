@@ -126,11 +126,11 @@ def test_facilitator_rejects_with_a_reason_shown_to_the_opdrachtgever(login_as, 
     problem = make.make_problem(commissioner)
     db.session.commit()
     login_as(Role.FACILITATOR)
-    response = client.post(f"/vraagstukken/{problem.id}/afwijzen", data={"reason": "", "version": problem.version})
+    response = client.post(f"/vraagstukken/{problem.id}/afwijzen", data={"reject-reason": "", "reject-version": problem.version})
     assert response.status_code == 422
     assert "Geef een reden" in response.get_data(as_text=True)
     response = client.post(f"/vraagstukken/{problem.id}/afwijzen",
-                           data={"reason": "Hoort bij het RIEC.", "version": problem.version})
+                           data={"reject-reason": "Hoort bij het RIEC.", "reject-version": problem.version})
     assert response.status_code == 303
     db.session.refresh(problem)
     assert problem.status == ProblemStatus.REJECTED and problem.decision_reason == "Hoort bij het RIEC."
@@ -142,7 +142,7 @@ def test_accept_and_attach_to_a_new_lab_in_one_go(login_as, client, make):
     db.session.commit()
     facilitator = login_as(Role.FACILITATOR)
     assert client.post(f"/vraagstukken/{problem.id}/accepteren",
-                       data={"reason": "", "version": problem.version}).status_code == 303
+                       data={"accept-reason": "", "accept-version": problem.version}).status_code == 303
     form = client.get(f"/labs/nieuw?vraagstuk={problem.id}").get_data(as_text=True)
     assert 'value="mensenhandel"' in form
     response = client.post("/labs/nieuw", data={
@@ -162,7 +162,7 @@ def test_withdrawing_with_an_old_version_is_refused(login_as, client, make):
     old_version = problem.version
     problem.title = "Intussen gewijzigd"
     db.session.commit()
-    response = client.post(f"/vraagstukken/{problem.id}/intrekken", data={"version": old_version},
+    response = client.post(f"/vraagstukken/{problem.id}/intrekken", data={"withdraw-version": old_version},
                            follow_redirects=True)
     assert "Iemand anders heeft dit vraagstuk intussen gewijzigd" in response.get_data(as_text=True)
     db.session.refresh(problem)

@@ -56,6 +56,8 @@ FEATURES = (
     "fieldlab.audit",
     "fieldlab.mail",
     "fieldlab.home",
+    "fieldlab.problems",
+    "fieldlab.labs",
     "fieldlab.returndays",
     "fieldlab.speedlabs",
     "fieldlab.evaluations",

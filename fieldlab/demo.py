@@ -2,7 +2,7 @@
 login for every role. Names follow the Field Lab facts sheet; people are made up."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -10,10 +10,18 @@ from fieldlab.auth.models import Role, User
 from fieldlab.auth.services import hash_password
 from fieldlab.boards.models import Challenge
 from fieldlab.extensions import db
-from fieldlab.labs.models import Lab, LabFacilitator, LabKind, Level, ParticipantProfile, Participation
+from fieldlab.labs.models import (
+    Lab,
+    LabFacilitator,
+    LabKind,
+    Level,
+    ParticipantProfile,
+    Participation,
+    ProgrammeDay,
+)
 from fieldlab.organisations.models import Organisation
 from fieldlab.organisations.services import load_reference_list
-from fieldlab.problems.models import Confidentiality, Problem, ProblemStatus
+from fieldlab.problems.models import Confidentiality, Problem, ProblemEvent, ProblemEventKind, ProblemStatus
 from fieldlab.teams.models import Membership, Team, TeamRole
 from fieldlab.timeutil import utcnow
 
@@ -96,8 +104,15 @@ def seed_demo(*, today: date) -> list[DemoLogin]:
                    place="Online")
     for lab in (teams_lab, individual_lab, speedlab):
         lab.facilitator_rows.append(LabFacilitator(user=facilitator))
+        day = lab.programme_starts_on
+        while day <= lab.programme_ends_on:
+            lab.programme_days.append(ProgrammeDay(held_on=day, place=lab.place))
+            day += timedelta(days=1)
         db.session.add(lab)
     db.session.flush()
+
+    def moment(days_ago: int) -> datetime:
+        return datetime.combine(today - timedelta(days=days_ago), time(10, 0), tzinfo=UTC)
 
     problem_a = Problem(
         commissioner=commissioner, organisation=tilburg, lab=teams_lab, status=ProblemStatus.ACCEPTED,
@@ -123,6 +138,25 @@ def seed_demo(*, today: date) -> list[DemoLogin]:
         theme="ondermijning in het buitengebied", confidentiality=Confidentiality.INTERNAL, staff_offered=2,
         expertise_needed=["vergunningen", "toezicht"],
     )
+    yes = {key: "ja" for key in ("stuck", "many_partners", "interests")}
+    for problem, organisations, submitted in (
+        (problem_a, [tilburg, labour, police, prosecution, tax], 80),
+        (problem_b, [tilburg, police, bank, riec], 75),
+        (problem_c, [tilburg, breda, police], 3),
+    ):
+        problem.organisations_involved = organisations
+        problem.suitability = dict(yes)
+        problem.submitted_at = moment(submitted)
+        problem.events.append(ProblemEvent(kind=ProblemEventKind.CREATED, actor=commissioner, at=moment(submitted + 2)))
+        problem.events.append(ProblemEvent(kind=ProblemEventKind.SUBMITTED, actor=commissioner, at=moment(submitted)))
+        if problem.status == ProblemStatus.ACCEPTED:
+            problem.decided_at = moment(submitted - 10)
+            problem.events.append(ProblemEvent(kind=ProblemEventKind.ACCEPTED, actor=facilitator,
+                                               at=moment(submitted - 10)))
+            problem.events.append(ProblemEvent(kind=ProblemEventKind.ATTACHED, actor=facilitator,
+                                               at=moment(submitted - 11), note=teams_lab.name))
+    problem_c.concerns = "Eigenaren weten vaak niet wat er in hun schuur gebeurt; signalen komen laat binnen."
+    problem_c.facts = "Vijf ontmantelde drugslabs in twee jaar, alle in verhuurde schuren."
     db.session.add_all([problem_a, problem_b, problem_c])
     db.session.flush()
 
@@ -131,6 +165,16 @@ def seed_demo(*, today: date) -> list[DemoLogin]:
         db.session.add(Participation(lab=teams_lab, user=user,
                                      manager=manager if user.organisation_id == police.id else None))
     db.session.add(Participation(lab=individual_lab, user=others[0]))
+    # An earlier Lab: its participants are alumni, whom a speedlab can invite.
+    earlier_lab = Lab(name="Field Lab Vastgoed 2025", kind=LabKind.TEAMS, theme="vastgoed",
+                      programme_starts_on=today - timedelta(days=300), programme_ends_on=today - timedelta(days=298),
+                      place="Eindhoven")
+    earlier_lab.facilitator_rows.append(LabFacilitator(user=facilitator))
+    for offset in range(3):
+        earlier_lab.programme_days.append(ProgrammeDay(held_on=today - timedelta(days=300 - offset), place="Eindhoven"))
+    for user in (others[3], others[5], others[6]):
+        earlier_lab.participations.append(Participation(user=user))
+    db.session.add(earlier_lab)
     challenge_start = today - timedelta(days=36)  # today is day 37
     for name, problem, people in (("Team Kompas", problem_a, members[:5]), ("Team Baken", problem_b, members[5:])):
         team = Team(lab=teams_lab, problem=problem, name=name)

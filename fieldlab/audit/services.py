@@ -34,6 +34,13 @@ ACTION_LABELS = {
     "evaluation_sent": _l("evaluatie verstuurd"),
     "evaluation_closed": _l("evaluatie gesloten"),
     "evaluation_exported": _l("evaluatieresultaten geëxporteerd"),
+    # Vraagstukken and Labs
+    "problem_accepted": _l("vraagstuk geaccepteerd"),
+    "problem_rejected": _l("vraagstuk afgewezen"),
+    "lab_created": _l("Lab aangemaakt"),
+    "lab_changed": _l("Lab gewijzigd"),
+    "participants_registered": _l("deelnemers aangemeld"),
+    "participant_removed": _l("deelnemer afgemeld"),
 }
 
 

@@ -68,33 +68,80 @@ def _manage_labs(user) -> bool:
 
 
 # --- Vraagstukken -------------------------------------------------------------------------
+# Who sees a vraagstuk (the list queries in problems/services.py apply the same rules in SQL):
+# - its opdrachtgever, and opdrachtgevers of the same organisation (drafts included);
+# - facilitators, once it is submitted (a draft is not shared with the Hub yet);
+# - the team working on it, and, unless it is vertrouwelijk, the other participants of its Lab.
+# Nobody else: other opdrachtgevers, leidinggevenden and deelnemers of other Labs see nothing.
+
+def _same_organisation_commissioner(user, problem) -> bool:
+    return (
+        user.has_role(Role.COMMISSIONER)
+        and user.organisation_id is not None
+        and problem.organisation_id == user.organisation_id
+    )
+
+
+def _is_problem_owner(user, problem) -> bool:
+    return problem.commissioner_id == user.id or _same_organisation_commissioner(user, problem)
+
+
+def _works_on(user, problem) -> bool:
+    if problem.lab is None:
+        return False
+    return any(user.id in team.member_ids for team in problem.lab.teams if team.problem_id == problem.id)
+
 
 @rule("problem.submit")
 def _submit_problem(user) -> bool:
     return user.has_role(Role.COMMISSIONER)
 
 
+@rule("problems.list")
+def _list_problems(user) -> bool:
+    return is_facilitator(user) or user.has_role(Role.COMMISSIONER)
+
+
 @rule("problem.view")
 def _view_problem(user, problem) -> bool:
-    if is_facilitator(user) or problem.commissioner_id == user.id:
+    if _is_problem_owner(user, problem):
         return True
-    if (
-        user.has_role(Role.COMMISSIONER)
-        and user.organisation_id is not None
-        and problem.organisation_id == user.organisation_id
-    ):
+    if is_facilitator(user) and problem.status != "draft":
         return True
-    # Team members of a team working on it; other participants of its Lab unless it is confidential.
-    if problem.lab is None:
-        return False
-    if any(user.id in team.member_ids for team in problem.lab.teams if team.problem_id == problem.id):
+    if _works_on(user, problem):
         return True
-    return problem.confidentiality != "vertrouwelijk" and _is_participant_of(user, problem.lab)
+    return (
+        problem.lab is not None
+        and problem.confidentiality != "vertrouwelijk"
+        and _is_participant_of(user, problem.lab)
+    )
 
 
 @rule("problem.edit")
 def _edit_problem(user, problem) -> bool:
-    return problem.commissioner_id == user.id and problem.status in {"draft", "submitted"}
+    """Until a facilitator decides; colleagues at the same organisation may take over."""
+    return _is_problem_owner(user, problem) and problem.status in {"draft", "submitted"}
+
+
+@rule("problem.withdraw")
+def _withdraw_problem(user, problem) -> bool:
+    return _is_problem_owner(user, problem) and problem.status in {"draft", "submitted"}
+
+
+@rule("problem.answer")
+def _answer_problem_question(user, problem) -> bool:
+    return _is_problem_owner(user, problem)
+
+
+@rule("problem.review")
+def _review_problem(user, problem) -> bool:
+    """Ask a question back, accept or reject: facilitators, while it is submitted."""
+    return is_facilitator(user) and problem.status == "submitted"
+
+
+@rule("problem.attach")
+def _attach_problem(user, problem) -> bool:
+    return is_facilitator(user) and problem.status == "accepted"
 
 
 # --- Labs, teams and boards ---------------------------------------------------------------
@@ -114,6 +161,22 @@ def _manages_someone_in(user, team) -> bool:
 
 def _is_commissioner_of(user, team) -> bool:
     return team.problem is not None and team.problem.commissioner_id == user.id
+
+
+@rule("labs.list")
+def _list_labs(user) -> bool:
+    """The Labs page: facilitators see all Labs, participants the Labs they take part in."""
+    return is_facilitator(user) or user.has_role(Role.PARTICIPANT)
+
+
+@rule("profile.edit")
+def _edit_own_profile(user) -> bool:
+    return user.has_role(Role.PARTICIPANT)
+
+
+@rule("alumni.view")
+def _view_alumni(user) -> bool:
+    return is_facilitator(user)
 
 
 @rule("lab.view")

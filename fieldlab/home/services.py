@@ -10,7 +10,7 @@ from fieldlab.auth.models import Role, User
 from fieldlab.boards.models import CHALLENGE_DAYS, Challenge
 from fieldlab.evaluations.services import open_requests_for
 from fieldlab.extensions import db
-from fieldlab.labs.models import Lab, Participation
+from fieldlab.labs.models import Lab, ParticipantProfile, Participation
 from fieldlab.mail.models import MessageStatus, OutboxMessage
 from fieldlab.problems.models import Problem, ProblemStatus
 from fieldlab.teams.models import Membership, Team
@@ -51,6 +51,8 @@ class Dashboard:
     managed_teams: list[TeamProgress] = field(default_factory=list)
     my_problems: list[Problem] = field(default_factory=list)
     labs: list[Lab] = field(default_factory=list)
+    my_labs: list[Lab] = field(default_factory=list)
+    profile_incomplete: bool = False
     problems_to_review: int = 0
     outbox_queued: int = 0
     outbox_failed: int = 0
@@ -81,8 +83,18 @@ def dashboard_for(user: User, *, today: date, now: datetime | None = None) -> Da
 
     if user.has_role(Role.COMMISSIONER):
         dashboard.my_problems = db.session.scalars(
-            select(Problem).where(Problem.commissioner_id == user.id).order_by(Problem.updated_at.desc())
+            select(Problem).where(Problem.commissioner_id == user.id)
+            .options(selectinload(Problem.questions), selectinload(Problem.lab))
+            .order_by(Problem.updated_at.desc())
         ).all()
+
+    if user.has_role(Role.PARTICIPANT):
+        dashboard.my_labs = db.session.scalars(
+            select(Lab).join(Participation).where(Participation.user_id == user.id)
+            .order_by(Lab.programme_starts_on.desc(), Lab.name)
+        ).all()
+        profile = db.session.get(ParticipantProfile, user.id)
+        dashboard.profile_incomplete = profile is None or not profile.level or user.organisation_id is None
 
     if user.has_role(Role.FACILITATOR):
         dashboard.labs = db.session.scalars(

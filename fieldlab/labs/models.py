@@ -58,6 +58,7 @@ class Lab(db.Model):
     programme_starts_on: Mapped[date | None] = mapped_column(Date)
     programme_ends_on: Mapped[date | None] = mapped_column(Date)
     place: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
     # When true, every participant of the Lab may read every team's board.
     boards_open_to_participants: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -65,7 +66,10 @@ class Lab(db.Model):
     facilitator_rows: Mapped[list["LabFacilitator"]] = relationship(cascade="all, delete-orphan")
     participations: Mapped[list["Participation"]] = relationship(back_populates="lab", cascade="all, delete-orphan")
     teams = relationship("Team", back_populates="lab", cascade="all, delete-orphan", order_by="Team.name")
-    problems = relationship("Problem", back_populates="lab")
+    problems = relationship("Problem", back_populates="lab", order_by="Problem.title")
+    programme_days: Mapped[list["ProgrammeDay"]] = relationship(
+        back_populates="lab", cascade="all, delete-orphan", order_by="ProgrammeDay.held_on",
+    )
 
     @property
     def kind_label(self) -> str:
@@ -75,8 +79,34 @@ class Lab(db.Model):
     def facilitator_ids(self) -> set[int]:
         return {row.user_id for row in self.facilitator_rows}
 
+    def sync_programme_dates(self) -> None:
+        """`programme_starts_on`/`ends_on` (used in lists and queries) follow the programme days."""
+        dates = [day.held_on for day in self.programme_days if day.held_on is not None]
+        self.programme_starts_on = min(dates) if dates else None
+        self.programme_ends_on = max(dates) if dates else None
+        if self.programme_days and not self.place:
+            self.place = self.programme_days[0].place
+
     def __repr__(self) -> str:
         return f"<Lab {self.id} {self.kind}>"
+
+
+class ProgrammeDay(db.Model):
+    """One day of a Lab's intensive programme: when and where."""
+
+    __tablename__ = "programme_day"
+    __table_args__ = (UniqueConstraint("lab_id", "held_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lab_id: Mapped[int] = mapped_column(ForeignKey("lab.id", ondelete="CASCADE"), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+    lab = relationship(Lab, back_populates="programme_days")
+
+    def __repr__(self) -> str:
+        return f"<ProgrammeDay {self.held_on}>"
 
 
 class LabFacilitator(db.Model):
@@ -98,6 +128,7 @@ class Participation(db.Model):
     lab_id: Mapped[int] = mapped_column(ForeignKey("lab.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
 
     lab = relationship(Lab, back_populates="participations")
     user = relationship("User", foreign_keys=[user_id])

@@ -1,8 +1,8 @@
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldlab.extensions import db
@@ -36,6 +36,85 @@ class Confidentiality(enum.StrEnum):
     INTERNAL = "intern"
     CONFIDENTIAL = "vertrouwelijk"
 
+    @property
+    def label(self) -> str:
+        return str(CONFIDENTIALITY_LABELS[self])
+
+    @property
+    def hint(self) -> str:
+        return str(CONFIDENTIALITY_HINTS[self])
+
+
+CONFIDENTIALITY_LABELS = {
+    Confidentiality.PUBLIC: _l("openbaar"),
+    Confidentiality.INTERNAL: _l("intern"),
+    Confidentiality.CONFIDENTIAL: _l("vertrouwelijk"),
+}
+
+CONFIDENTIALITY_HINTS = {
+    Confidentiality.PUBLIC: _l("De titel en omschrijving mogen in overzichten van de Hub staan."),
+    Confidentiality.INTERNAL: _l("Zichtbaar voor uw organisatie, de facilitatoren en de deelnemers van het Lab."),
+    Confidentiality.CONFIDENTIAL: _l("Alleen zichtbaar voor uw organisatie, de facilitatoren en het team dat "
+                                     "eraan werkt."),
+}
+
+
+class ProblemEventKind(enum.StrEnum):
+    """What can happen to a vraagstuk; the history on its page lists these."""
+
+    CREATED = "created"
+    EDITED = "edited"
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+    QUESTION = "question"
+    ANSWER = "answer"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    ATTACHED = "attached"
+    DETACHED = "detached"
+
+    @property
+    def label(self) -> str:
+        return str(PROBLEM_EVENT_LABELS[self])
+
+
+PROBLEM_EVENT_LABELS = {
+    ProblemEventKind.CREATED: _l("aangemaakt als concept"),
+    ProblemEventKind.EDITED: _l("gewijzigd"),
+    ProblemEventKind.SUBMITTED: _l("ingediend bij de Field Lab Hub"),
+    ProblemEventKind.WITHDRAWN: _l("ingetrokken"),
+    ProblemEventKind.QUESTION: _l("vraag gesteld door de facilitator"),
+    ProblemEventKind.ANSWER: _l("vraag beantwoord"),
+    ProblemEventKind.ACCEPTED: _l("geaccepteerd"),
+    ProblemEventKind.REJECTED: _l("afgewezen"),
+    ProblemEventKind.ATTACHED: _l("gekoppeld aan een Lab"),
+    ProblemEventKind.DETACHED: _l("losgekoppeld van een Lab"),
+}
+
+
+class SuitabilityAnswer(enum.StrEnum):
+    YES = "ja"
+    NO = "nee"
+    UNKNOWN = "weet-niet"
+
+    @property
+    def label(self) -> str:
+        return str(SUITABILITY_ANSWER_LABELS[self])
+
+
+SUITABILITY_ANSWER_LABELS = {
+    SuitabilityAnswer.YES: _l("ja"),
+    SuitabilityAnswer.NO: _l("nee"),
+    SuitabilityAnswer.UNKNOWN: _l("weet ik niet"),
+}
+
+
+problem_organisation = db.Table(
+    "problem_organisation",
+    db.Column("problem_id", ForeignKey("problem.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("organisation_id", ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True),
+)
+
 
 class Problem(db.Model):
     """A vraagstuk: a stuck safety problem an opdrachtgever brings to the Field Lab Hub.
@@ -60,6 +139,14 @@ class Problem(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=ProblemStatus.DRAFT, index=True)
     staff_offered: Mapped[int] = mapped_column(default=0)
     expertise_needed: Mapped[list] = mapped_column(JSON, default=list)
+    # Who the organisation makes available, by name or function (optional, free text).
+    staff_names: Mapped[str] = mapped_column(Text, default="")
+    desired_start: Mapped[date | None] = mapped_column(Date)
+    # The six "when is a Field Lab the right tool" answers: {question key: "ja" | "nee" | "weet-niet"}.
+    suitability: Mapped[dict] = mapped_column(JSON, default=dict)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Optimistic locking: an edit based on an older version is refused, never silently merged.
@@ -68,6 +155,14 @@ class Problem(db.Model):
     commissioner = relationship("User")
     organisation = relationship("Organisation")
     lab = relationship("Lab", back_populates="problems")
+    organisations_involved = relationship("Organisation", secondary=problem_organisation,
+                                          order_by="Organisation.name")
+    events: Mapped[list["ProblemEvent"]] = relationship(
+        back_populates="problem", cascade="all, delete-orphan", order_by="ProblemEvent.id",
+    )
+    questions: Mapped[list["ProblemQuestion"]] = relationship(
+        back_populates="problem", cascade="all, delete-orphan", order_by="ProblemQuestion.id",
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -75,5 +170,65 @@ class Problem(db.Model):
     def status_label(self) -> str:
         return ProblemStatus(self.status).label
 
+    @property
+    def confidentiality_label(self) -> str:
+        return Confidentiality(self.confidentiality).label
+
+    @property
+    def is_open_for_edit(self) -> bool:
+        """The opdrachtgever may change it until a facilitator has decided."""
+        return self.status in {ProblemStatus.DRAFT, ProblemStatus.SUBMITTED}
+
+    @property
+    def open_questions(self) -> list["ProblemQuestion"]:
+        return [question for question in self.questions if question.answered_at is None]
+
     def __repr__(self) -> str:
         return f"<Problem {self.id} {self.status}>"
+
+
+class ProblemEvent(db.Model):
+    """One line of a vraagstuk's history. Never updated; `note` is shown next to the kind
+    (a rejection's reason, the Lab it was attached to)."""
+
+    __tablename__ = "problem_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problem.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    problem = relationship(Problem, back_populates="events")
+    actor = relationship("User")
+
+    @property
+    def label(self) -> str:
+        return ProblemEventKind(self.kind).label
+
+    def __repr__(self) -> str:
+        return f"<ProblemEvent {self.id} {self.kind}>"
+
+
+class ProblemQuestion(db.Model):
+    """A facilitator's question about a vraagstuk, answered by the opdrachtgever on the page
+    (the e-mail only says there is a question, with a link)."""
+
+    __tablename__ = "problem_question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problem.id", ondelete="CASCADE"), index=True)
+    asked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    problem = relationship(Problem, back_populates="questions")
+    asked_by = relationship("User", foreign_keys=[asked_by_id])
+    answered_by = relationship("User", foreign_keys=[answered_by_id])
+
+    def __repr__(self) -> str:
+        return f"<ProblemQuestion {self.id}>"

@@ -16,8 +16,10 @@ AUDIT_LABELS = {
 
 def init_app(app) -> None:
     from fieldlab.audit.services import ACTION_LABELS
-    from fieldlab.returndays import routes
+    from fieldlab.problems.services import register_next_return_day_provider
+    from fieldlab.returndays import routes, services
 
     ACTION_LABELS.update(AUDIT_LABELS)
+    register_next_return_day_provider(services.next_return_day_for_problem)
     app.register_blueprint(routes.bp)
     app.register_blueprint(routes.calendar_bp)

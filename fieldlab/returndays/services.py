@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from fieldlab.audit import services as audit
 from fieldlab.auth.models import User, normalise_email
@@ -651,3 +651,32 @@ def attendance_rows(return_day: ReturnDay) -> list[list[str]]:
             local(invitation.responded_at).strftime("%Y-%m-%d %H:%M") if invitation.responded_at else "",
         ])
     return rows
+
+
+def next_return_day_for_problem(problem, today: date):
+    """The next confirmed terugkomdag of a team working on this vraagstuk (or the Lab's shared
+    one), for the vraagstuk page. Registered with the problems feature in `init_app`."""
+    from flask import url_for
+
+    from fieldlab.problems.services import NextReturnDay
+
+    if problem.lab is None:
+        return None
+    team_ids = [team.id for team in problem.lab.teams if team.problem_id == problem.id]
+    if not team_ids:
+        return None
+    start_of_today = datetime.combine(today, time.min, tzinfo=LOCAL_ZONE)
+    return_day = db.session.scalar(
+        select(ReturnDay)
+        .where(ReturnDay.status == ReturnDayStatus.CONFIRMED, ReturnDay.starts_at >= start_of_today,
+               or_(ReturnDay.team_id.in_(team_ids),
+                   and_(ReturnDay.team_id.is_(None), ReturnDay.lab_id == problem.lab_id)))
+        .order_by(ReturnDay.starts_at).limit(1)
+    )
+    if return_day is None:
+        return None
+    label = _("Terugkomdag dag %(day)s", day=return_day.day_number)
+    if return_day.team is not None:
+        label = f"{label} · {return_day.team.name}"
+    return NextReturnDay(starts_at=return_day.starts_at, label=label, place=return_day.place or return_day.online_link,
+                         url=url_for("returndays.detail", return_day_id=return_day.id))

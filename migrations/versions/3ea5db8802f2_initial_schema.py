@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 106b19952bef
+Revision ID: 3ea5db8802f2
 Revises: 
-Create Date: 2026-11-26 15:51:22.467838
+Create Date: 2026-11-26 15:53:12.380754
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '106b19952bef'
+revision = '3ea5db8802f2'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -26,6 +26,7 @@ def upgrade():
     sa.Column('programme_starts_on', sa.Date(), nullable=True),
     sa.Column('programme_ends_on', sa.Date(), nullable=True),
     sa.Column('place', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
     sa.Column('boards_open_to_participants', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lab'))
@@ -70,6 +71,19 @@ def upgrade():
     sa.ForeignKeyConstraint(['lab_id'], ['lab.id'], name=op.f('fk_lab_return_day_setting_lab_id_lab'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('lab_id', name=op.f('pk_lab_return_day_setting'))
     )
+    op.create_table('programme_day',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('lab_id', sa.Integer(), nullable=False),
+    sa.Column('held_on', sa.Date(), nullable=False),
+    sa.Column('place', sa.String(length=200), nullable=False),
+    sa.Column('note', sa.String(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['lab_id'], ['lab.id'], name=op.f('fk_programme_day_lab_id_lab'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_programme_day')),
+    sa.UniqueConstraint('lab_id', 'held_on', name=op.f('uq_programme_day_lab_id'))
+    )
+    with op.batch_alter_table('programme_day', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_programme_day_lab_id'), ['lab_id'], unique=False)
+
     op.create_table('user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -144,6 +158,7 @@ def upgrade():
     sa.Column('lab_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('manager_id', sa.Integer(), nullable=True),
+    sa.Column('registered_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['lab_id'], ['lab.id'], name=op.f('fk_participation_lab_id_lab'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['manager_id'], ['user.id'], name=op.f('fk_participation_manager_id_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_participation_user_id_user'), ondelete='CASCADE'),
@@ -169,6 +184,12 @@ def upgrade():
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('staff_offered', sa.Integer(), nullable=False),
     sa.Column('expertise_needed', sa.JSON(), nullable=False),
+    sa.Column('staff_names', sa.Text(), nullable=False),
+    sa.Column('desired_start', sa.Date(), nullable=True),
+    sa.Column('suitability', sa.JSON(), nullable=False),
+    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -184,6 +205,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_problem_lab_id'), ['lab_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_problem_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_problem_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_problem_submitted_at'), ['submitted_at'], unique=False)
 
     op.create_table('recovery_code',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -202,6 +224,44 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_user_role_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'role', name=op.f('pk_user_role'))
     )
+    op.create_table('problem_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('problem_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_problem_event_actor_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['problem_id'], ['problem.id'], name=op.f('fk_problem_event_problem_id_problem'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_problem_event'))
+    )
+    with op.batch_alter_table('problem_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_problem_event_problem_id'), ['problem_id'], unique=False)
+
+    op.create_table('problem_organisation',
+    sa.Column('problem_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_problem_organisation_organisation_id_organisation'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['problem_id'], ['problem.id'], name=op.f('fk_problem_organisation_problem_id_problem'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('problem_id', 'organisation_id', name=op.f('pk_problem_organisation'))
+    )
+    op.create_table('problem_question',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('problem_id', sa.Integer(), nullable=False),
+    sa.Column('asked_by_id', sa.Integer(), nullable=True),
+    sa.Column('asked_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('question', sa.Text(), nullable=False),
+    sa.Column('answer', sa.Text(), nullable=False),
+    sa.Column('answered_by_id', sa.Integer(), nullable=True),
+    sa.Column('answered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['answered_by_id'], ['user.id'], name=op.f('fk_problem_question_answered_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['asked_by_id'], ['user.id'], name=op.f('fk_problem_question_asked_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['problem_id'], ['problem.id'], name=op.f('fk_problem_question_problem_id_problem'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_problem_question'))
+    )
+    with op.batch_alter_table('problem_question', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_problem_question_problem_id'), ['problem_id'], unique=False)
+
     op.create_table('speedlab_session',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
@@ -642,12 +702,22 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_speedlab_session_facilitator_id'))
 
     op.drop_table('speedlab_session')
+    with op.batch_alter_table('problem_question', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_problem_question_problem_id'))
+
+    op.drop_table('problem_question')
+    op.drop_table('problem_organisation')
+    with op.batch_alter_table('problem_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_problem_event_problem_id'))
+
+    op.drop_table('problem_event')
     op.drop_table('user_role')
     with op.batch_alter_table('recovery_code', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recovery_code_user_id'))
 
     op.drop_table('recovery_code')
     with op.batch_alter_table('problem', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_problem_submitted_at'))
         batch_op.drop_index(batch_op.f('ix_problem_status'))
         batch_op.drop_index(batch_op.f('ix_problem_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_problem_lab_id'))
@@ -676,6 +746,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_user_organisation_id'))
 
     op.drop_table('user')
+    with op.batch_alter_table('programme_day', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_programme_day_lab_id'))
+
+    op.drop_table('programme_day')
     op.drop_table('lab_return_day_setting')
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_message_due')

@@ -1,0 +1,158 @@
+"""Labs through HTTP: the Lab form, the pasted-participants preview and confirm, managers, profile."""
+
+from sqlalchemy import func, select
+
+from fieldlab.auth.models import Role, User
+from fieldlab.extensions import db
+from fieldlab.labs.models import Lab, Level, ParticipantProfile, Participation
+
+LAB_FORM = {"name": "Field Lab Ondermijning", "kind": "teams", "theme": "ondermijning", "description": "",
+            "days-0-held_on": "2027-02-01", "days-0-place": "Utrecht", "days-0-note": "", "action": "save"}
+
+
+def test_lab_form_adds_a_day_row_without_javascript_and_keeps_input(login_as, client):
+    login_as(Role.FACILITATOR)
+    response = client.post("/labs/nieuw", data={**LAB_FORM, "action": "add_day"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'name="days-1-held_on"' in page and 'value="Field Lab Ondermijning"' in page
+    assert db.session.scalar(select(func.count()).select_from(Lab)) == 0
+
+
+def test_lab_form_refuses_a_place_without_a_date_and_duplicate_dates(login_as, client):
+    login_as(Role.FACILITATOR)
+    response = client.post("/labs/nieuw", data={**LAB_FORM, "days-1-held_on": "", "days-1-place": "Zwolle",
+                                                "days-1-note": ""})
+    assert response.status_code == 422
+    assert "Vul de datum van deze dag in." in response.get_data(as_text=True)
+    response = client.post("/labs/nieuw", data={**LAB_FORM, "days-1-held_on": "2027-02-01", "days-1-place": "",
+                                                "days-1-note": ""})
+    assert response.status_code == 422
+    assert "een datum staat er nu dubbel in" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Lab)) == 0
+
+
+def test_facilitator_creates_and_edits_a_lab(login_as, client):
+    facilitator = login_as(Role.FACILITATOR)
+    response = client.post("/labs/nieuw", data={**LAB_FORM, "days-1-held_on": "2027-02-02", "days-1-place": "Utrecht",
+                                                "days-1-note": "", "facilitator_ids": str(facilitator.id),
+                                                "boards_open_to_participants": "y"})
+    assert response.status_code == 303
+    lab = db.session.scalar(select(Lab))
+    assert len(lab.programme_days) == 2 and lab.boards_open_to_participants
+    page = client.get(f"/labs/{lab.id}").get_data(as_text=True)
+    assert "Tijdlijn" in page and "Dag 50" in page and "Koppel een of meer geaccepteerde vraagstukken" in page
+    edit = client.get(f"/labs/{lab.id}/bewerken").get_data(as_text=True)
+    assert 'value="2027-02-02"' in edit and 'name="days-2-held_on"' in edit
+
+
+def test_paste_preview_marks_problem_lines_and_saves_nothing(login_as, client, make):
+    login_as(Role.FACILITATOR)
+    lab = make.make_lab()
+    make.make_organisation("Nationale Politie", short_name="Politie")
+    db.session.commit()
+    response = client.post(f"/labs/{lab.id}/deelnemers/plakken", data={"lines": (
+        "Daan Visser; daan@politie.example; Politie; uitvoering; wijkagent\n"
+        "Sanne Smit; sanne@; Onbekend BV; baas;\n"
+        "Daan Dubbel; daan@politie.example;;;\n")})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "2 regels zijn niet in orde" in page
+    assert "ongeldig e-mailadres" in page and "onbekende organisatie" in page and "onbekend niveau" in page
+    assert "dubbel: dit e-mailadres staat ook op regel 1" in page
+    assert 'id="labs-preview-line-2"' in page and "labs-preview__row--error" in page
+    assert "deelnemers aanmelden" not in page  # no confirm button while lines are wrong
+    assert db.session.scalar(select(func.count()).select_from(Participation)) == 0
+
+
+def test_paste_confirm_registers_everyone_in_one_go(login_as, client, make):
+    login_as(Role.FACILITATOR)
+    lab = make.make_lab()
+    make.make_organisation("Nationale Politie", short_name="Politie")
+    db.session.commit()
+    text = "Daan Visser\tdaan@politie.example\tPolitie\tuitvoering\twijkagent, mensenhandel\nSanne Smit;sanne@example.org;;beleid;\n"
+    preview = client.post(f"/labs/{lab.id}/deelnemers/plakken", data={"lines": text})
+    assert preview.status_code == 200 and "2 deelnemers aanmelden" in preview.get_data(as_text=True)
+    response = client.post(f"/labs/{lab.id}/deelnemers/plakken/bevestigen", data={"lines": text})
+    assert response.status_code == 303
+    page = client.get(f"/labs/{lab.id}/deelnemers").get_data(as_text=True)
+    assert "Daan Visser" in page and "Sanne Smit" in page and "wijkagent, mensenhandel" in page
+    assert db.session.scalar(select(func.count()).select_from(Participation)) == 2
+
+
+def test_confirming_a_list_that_became_invalid_saves_nothing(login_as, client, make):
+    login_as(Role.FACILITATOR)
+    lab = make.make_lab()
+    db.session.commit()
+    response = client.post(f"/labs/{lab.id}/deelnemers/plakken/bevestigen",
+                           data={"lines": "Goed; goed@example.org\nFout; fout@\n"})
+    assert response.status_code == 422
+    assert db.session.scalar(select(User).where(User.email == "goed@example.org")) is None
+
+
+def test_one_participant_with_an_existing_registration_gets_an_error_next_to_the_email(login_as, client, make):
+    login_as(Role.FACILITATOR)
+    lab = make.make_lab()
+    person = make.make_user(Role.PARTICIPANT, email="al@example.org")
+    make.add_participant(lab, person)
+    db.session.commit()
+    data = {"name": "Al", "email": "al@example.org", "organisation_id": "0", "level": "", "expertise": ""}
+    response = client.post(f"/labs/{lab.id}/deelnemers/toevoegen", data=data)
+    assert response.status_code == 422 and "al aangemeld voor dit Lab" in response.get_data(as_text=True)
+    response = client.post(f"/labs/{lab.id}/deelnemers/toevoegen", data={**data, "email": "nieuw@example.org"})
+    assert response.status_code == 303
+
+
+def test_facilitator_invites_a_manager_for_a_participant(login_as, client, make):
+    login_as(Role.FACILITATOR)
+    lab = make.make_lab()
+    participation = make.add_participant(lab, make.make_user(Role.PARTICIPANT))
+    db.session.commit()
+    response = client.post(f"/labs/{lab.id}/deelnemers/leidinggevende", data={
+        "participation_id": participation.id, "manager_id": 0, "name": "", "email": "chef@example.org"})
+    assert response.status_code == 422 and "Vul de naam in" in response.get_data(as_text=True)
+    response = client.post(f"/labs/{lab.id}/deelnemers/leidinggevende", data={
+        "participation_id": participation.id, "manager_id": 0, "name": "Chef", "email": "chef@example.org"})
+    assert response.status_code == 303
+    db.session.refresh(participation)
+    assert participation.manager.email == "chef@example.org" and participation.manager.has_role(Role.MANAGER)
+
+
+def test_participant_completes_own_profile(login_as, client, make):
+    organisation = make.make_organisation("Belastingdienst")
+    db.session.commit()
+    user = login_as(Role.PARTICIPANT)
+    assert "Vul uw profiel aan" in client.get("/").get_data(as_text=True)
+    response = client.post("/mijn-profiel", data={"organisation_id": organisation.id, "level": "",
+                                                  "expertise": ""})
+    assert response.status_code == 422 and "Kies uw niveau." in response.get_data(as_text=True)
+    response = client.post("/mijn-profiel", data={"organisation_id": organisation.id, "level": "expert",
+                                                  "expertise": "fiscaal, witwassen"})
+    assert response.status_code == 303
+    profile = db.session.get(ParticipantProfile, user.id)
+    assert profile.level == Level.EXPERT and profile.expertise == ["fiscaal", "witwassen"]
+    assert db.session.get(User, user.id).organisation_id == organisation.id
+
+
+def test_participant_sees_own_labs_only_and_not_the_participants_page(login_as, client, make):
+    mine, other = make.make_lab(name="Mijn Lab"), make.make_lab(name="Ander Lab")
+    user = login_as(Role.PARTICIPANT)
+    make.add_participant(mine, user)
+    db.session.commit()
+    page = client.get("/labs").get_data(as_text=True)
+    assert "Mijn Lab" in page and "Ander Lab" not in page
+    assert client.get(f"/labs/{other.id}").status_code == 404
+    assert client.get(f"/labs/{mine.id}/deelnemers").status_code == 403
+
+
+def test_alumni_page_filters(login_as, client, make):
+    from datetime import date, timedelta
+
+    login_as(Role.FACILITATOR)
+    lab = make.make_lab(theme="vastgoed", programme_starts_on=date.today() - timedelta(days=50),
+                        programme_ends_on=date.today() - timedelta(days=49))
+    make.add_participant(lab, make.make_user(Role.PARTICIPANT, name="Oud Deelnemer", level=Level.EXPERT,
+                                             expertise=["witwassen"]))
+    db.session.commit()
+    assert "Oud Deelnemer" in client.get("/alumni?thema=vastgoed&expertise=witwas").get_data(as_text=True)
+    assert "Oud Deelnemer" not in client.get("/alumni?expertise=strafrecht").get_data(as_text=True)

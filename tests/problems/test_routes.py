@@ -1,0 +1,169 @@
+"""Vraagstukken through HTTP: the form, the list with search, review actions, and refusals."""
+
+from sqlalchemy import select
+
+from fieldlab.auth.models import Role
+from fieldlab.extensions import db
+from fieldlab.mail.models import OutboxMessage
+from fieldlab.problems.models import Confidentiality, Problem, ProblemStatus
+
+FORM = {
+    "title": "Huisjesmelkers in de binnenstad", "description": "Overbewoning en hoge huren.",
+    "facts": "Veertig adressen.", "concerns": "Bewoners zijn afhankelijk.", "theme": "vastgoed",
+    "staff_offered": "3", "staff_names": "", "expertise_needed": "vastgoed, handhaving",
+    "desired_start": "2026-09-01", "confidentiality": "intern", "suitability_stuck": "ja",
+    "suitability_many_partners": "ja", "new_organisation_name": "", "new_organisation_kind": "",
+}
+
+
+def test_opdrachtgever_saves_a_draft_then_submits_it(login_as, client, make):
+    organisation = make.make_organisation("Gemeente Tilburg")
+    user = login_as(Role.COMMISSIONER, organisation=organisation)
+    response = client.post("/vraagstukken/nieuw", data={**FORM, "facts": "", "action": "draft"})
+    assert response.status_code == 303
+    problem = db.session.scalar(select(Problem))
+    assert problem.status == ProblemStatus.DRAFT and problem.commissioner_id == user.id
+    assert problem.expertise_needed == ["vastgoed", "handhaving"]
+    page = client.get(f"/vraagstukken/{problem.id}").get_data(as_text=True)
+    assert "Vul nog in: de feiten" in page
+    response = client.post(f"/vraagstukken/{problem.id}/bewerken",
+                           data={**FORM, "version": str(problem.version), "action": "submit"})
+    assert response.status_code == 303
+    db.session.refresh(problem)
+    assert problem.status == ProblemStatus.SUBMITTED
+    page = client.get(f"/vraagstukken/{problem.id}").get_data(as_text=True)
+    assert "ingediend bij de Field Lab Hub" in page and "Advies: een Field Lab voor teams" in page
+
+
+def test_submitting_with_missing_fields_shows_dutch_errors_and_keeps_input(login_as, client, make):
+    login_as(Role.COMMISSIONER, organisation=make.make_organisation())
+    response = client.post("/vraagstukken/nieuw", data={**FORM, "concerns": "", "action": "submit"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Vul de zorgen in voordat u indient." in page
+    assert "Huisjesmelkers in de binnenstad" in page
+    assert db.session.scalar(select(Problem)) is None
+
+
+def test_adding_an_existing_organisation_inline_is_refused_next_to_the_field(login_as, client, make):
+    login_as(Role.COMMISSIONER, organisation=make.make_organisation("Gemeente Tilburg"))
+    response = client.post("/vraagstukken/nieuw", data={
+        **FORM, "new_organisation_name": "gemeente tilburg", "new_organisation_kind": "gemeente", "action": "draft"})
+    assert response.status_code == 422
+    assert "Deze organisatie staat al in de lijst" in response.get_data(as_text=True)
+
+
+def test_advice_fragment_follows_the_answers(login_as, client):
+    login_as(Role.COMMISSIONER)
+    response = client.get("/vraagstukken/advies?suitability_collaboration=ja&suitability_public_values=ja",
+                          headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Field Lab voor individuele deelnemers" in page and "<html" not in page
+
+
+def test_search_answers_htmx_with_the_results_fragment_only(login_as, client, make):
+    facilitator = login_as(Role.FACILITATOR)
+    commissioner = make.make_user(Role.COMMISSIONER, organisation=make.make_organisation())
+    make.make_problem(commissioner, title="Drugslabs in schuren")
+    make.make_problem(commissioner, title="Witwassen via vastgoed")
+    db.session.commit()
+    full = client.get("/vraagstukken/?q=schuren").get_data(as_text=True)
+    assert "<html" in full and "Drugslabs in schuren" in full and "Witwassen" not in full
+    fragment = client.get("/vraagstukken/?q=schuren", headers={"HX-Request": "true", "HX-Target": "problems-results"})
+    text = fragment.get_data(as_text=True)
+    assert "<html" not in text and "Drugslabs in schuren" in text and "Witwassen" not in text
+    assert facilitator is not None
+
+
+def test_list_paginates(login_as, client, make, app):
+    login_as(Role.FACILITATOR)
+    commissioner = make.make_user(Role.COMMISSIONER, organisation=make.make_organisation())
+    for number in range(app.config["ITEMS_PER_PAGE"] + 2):
+        make.make_problem(commissioner, title=f"Vraagstuk nummer {number:02d}")
+    db.session.commit()
+    page_two = client.get("/vraagstukken/?sorteer=title&richting=asc&pagina=2").get_data(as_text=True)
+    assert "Pagina 2 van 2" in page_two and "Vraagstuk nummer 26" in page_two and "nummer 00" not in page_two
+
+
+def test_opdrachtgever_of_another_organisation_gets_404(login_as, client, make):
+    owner = make.make_user(Role.COMMISSIONER, organisation=make.make_organisation())
+    problem = make.make_problem(owner, confidentiality=Confidentiality.CONFIDENTIAL)
+    db.session.commit()
+    login_as(Role.COMMISSIONER, organisation=make.make_organisation())
+    assert client.get(f"/vraagstukken/{problem.id}").status_code == 404
+    assert client.get(f"/vraagstukken/{problem.id}/bewerken").status_code == 404
+    assert problem.title not in client.get("/vraagstukken/").get_data(as_text=True)
+
+
+def test_deelnemer_cannot_open_the_list(login_as, client):
+    login_as(Role.PARTICIPANT)
+    assert client.get("/vraagstukken/").status_code == 403
+
+
+def test_facilitator_asks_opdrachtgever_answers_on_the_page(login_as, client, make, auth):
+    commissioner = make.make_user(Role.COMMISSIONER, organisation=make.make_organisation())
+    problem = make.make_problem(commissioner)
+    db.session.commit()
+    login_as(Role.FACILITATOR)
+    assert client.post(f"/vraagstukken/{problem.id}/vragen", data={"question": ""}).status_code == 422
+    assert client.post(f"/vraagstukken/{problem.id}/vragen",
+                       data={"question": "Wie is de eigenaar van de panden?"}).status_code == 303
+    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == commissioner.email))
+    auth.logout()
+    auth.login(commissioner)
+    page = client.get(f"/vraagstukken/{problem.id}").get_data(as_text=True)
+    assert "Wie is de eigenaar van de panden?" in page and "Antwoord versturen" in page
+    question = problem.questions[0]
+    response = client.post(f"/vraagstukken/{problem.id}/vragen/{question.id}/antwoord",
+                           data={"answer": "Een bv op Curaçao."})
+    assert response.status_code == 303
+    assert "Een bv op Curaçao." in client.get(f"/vraagstukken/{problem.id}").get_data(as_text=True)
+
+
+def test_facilitator_rejects_with_a_reason_shown_to_the_opdrachtgever(login_as, client, make):
+    commissioner = make.make_user(Role.COMMISSIONER, organisation=make.make_organisation())
+    problem = make.make_problem(commissioner)
+    db.session.commit()
+    login_as(Role.FACILITATOR)
+    response = client.post(f"/vraagstukken/{problem.id}/afwijzen", data={"reject-reason": "", "reject-version": problem.version})
+    assert response.status_code == 422
+    assert "Geef een reden" in response.get_data(as_text=True)
+    response = client.post(f"/vraagstukken/{problem.id}/afwijzen",
+                           data={"reject-reason": "Hoort bij het RIEC.", "reject-version": problem.version})
+    assert response.status_code == 303
+    db.session.refresh(problem)
+    assert problem.status == ProblemStatus.REJECTED and problem.decision_reason == "Hoort bij het RIEC."
+
+
+def test_accept_and_attach_to_a_new_lab_in_one_go(login_as, client, make):
+    commissioner = make.make_user(Role.COMMISSIONER, organisation=make.make_organisation())
+    problem = make.make_problem(commissioner, theme="mensenhandel")
+    db.session.commit()
+    facilitator = login_as(Role.FACILITATOR)
+    assert client.post(f"/vraagstukken/{problem.id}/accepteren",
+                       data={"accept-reason": "", "accept-version": problem.version}).status_code == 303
+    form = client.get(f"/labs/nieuw?vraagstuk={problem.id}").get_data(as_text=True)
+    assert 'value="mensenhandel"' in form
+    response = client.post("/labs/nieuw", data={
+        "name": "Field Lab Mensenhandel 2027", "kind": "teams", "theme": "mensenhandel", "description": "",
+        "days-0-held_on": "2027-03-01", "days-0-place": "Utrecht", "days-0-note": "",
+        "facilitator_ids": str(facilitator.id), "problem_id": str(problem.id), "action": "save",
+    })
+    assert response.status_code == 303
+    db.session.refresh(problem)
+    assert problem.lab is not None and problem.lab.name == "Field Lab Mensenhandel 2027"
+    assert problem.lab.programme_starts_on.isoformat() == "2027-03-01"
+
+
+def test_withdrawing_with_an_old_version_is_refused(login_as, client, make):
+    commissioner = login_as(Role.COMMISSIONER, organisation=make.make_organisation())
+    problem = make.make_problem(commissioner)
+    old_version = problem.version
+    problem.title = "Intussen gewijzigd"
+    db.session.commit()
+    response = client.post(f"/vraagstukken/{problem.id}/intrekken", data={"withdraw-version": old_version},
+                           follow_redirects=True)
+    assert "Iemand anders heeft dit vraagstuk intussen gewijzigd" in response.get_data(as_text=True)
+    db.session.refresh(problem)
+    assert problem.status == ProblemStatus.SUBMITTED

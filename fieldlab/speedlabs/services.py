@@ -12,12 +12,12 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, delete, exists, func, literal, or_, select, update
-from sqlalchemy.orm import selectinload
 
 from fieldlab.audit.services import record
 from fieldlab.auth.models import User, normalise_email
 from fieldlab.extensions import db
-from fieldlab.labs.models import Lab, ParticipantProfile, Participation
+from fieldlab.labs import services as labs_services
+from fieldlab.labs.models import Lab
 from fieldlab.mail.services import external_url, queue_message
 from fieldlab.problems.models import Confidentiality, Problem, ProblemStatus
 from fieldlab.speedlabs import calendar, links
@@ -134,34 +134,14 @@ class Suggestion:
 
 
 def alumni_candidates(*, today: date, exclude_user_ids=()) -> list[Alumnus]:
-    """Alumni derived from `Participation` rows of Labs whose programme ended before today, with
-    their expertise (ParticipantProfile), organisation and earlier Lab themes. (The Labs feature
-    gets a shared `alumni(...)`; this one is for speedlabs until the two are merged.)"""
-    rows = db.session.execute(
-        select(Participation.user_id, Lab.theme, Lab.name)
-        .join(Lab, Lab.id == Participation.lab_id)
-        .where(Lab.programme_ends_on.is_not(None), Lab.programme_ends_on < today)
-        .order_by(Lab.programme_ends_on.desc(), Lab.id)
-    ).all()
+    """The alumni (`labs.services.alumni`: everyone in a Lab whose programme ended before today),
+    as the ranking needs them: expertise tags and earlier Labs as (theme, name), most recent first."""
     excluded = set(exclude_user_ids)
-    labs_by_user: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for user_id, theme, name in rows:
-        if user_id not in excluded:
-            labs_by_user[user_id].append((theme or "", name))
-    if not labs_by_user:
-        return []
-    users = db.session.scalars(
-        select(User).where(User.id.in_(labs_by_user), User.active)
-        .options(selectinload(User.organisation))
-    ).all()
-    profiles = {
-        profile.user_id: profile
-        for profile in db.session.scalars(select(ParticipantProfile).where(ParticipantProfile.user_id.in_(labs_by_user)))
-    }
     return [
-        Alumnus(user=user, expertise=[str(tag) for tag in (profiles[user.id].expertise if user.id in profiles else [])],
-                labs=labs_by_user[user.id])
-        for user in sorted(users, key=lambda u: (u.name.lower(), u.id))
+        Alumnus(user=alumnus.user, expertise=[str(tag) for tag in alumnus.expertise],
+                labs=[(lab.theme or "", lab.name) for lab in alumnus.labs])
+        for alumnus in labs_services.alumni(today=today)
+        if alumnus.user.id not in excluded
     ]
 
 

@@ -77,10 +77,18 @@ def compiled_is_current(locale: str) -> bool:
     mo = po_path(locale).with_suffix(".mo")
     if not mo.exists():
         return False
+    def key(message):
+        return _hashable(message.id), message.context
+
     with mo.open("rb") as file:
-        compiled = {(m.id, m.context): m.string for m in read_mo(file) if m.id}
-    source = {(m.id, m.context): m.string for m in read_catalog(locale) if m.id and m.string and not m.fuzzy}
+        compiled = {key(m): _hashable(m.string) for m in read_mo(file) if m.id}
+    source = {key(m): _hashable(m.string) for m in read_catalog(locale) if m.id and m.string and not m.fuzzy}
     return compiled == source
+
+
+def _hashable(value):
+    """Plural messages come back as lists from a .mo and as tuples from a .po."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
 def update_catalogs() -> None:

@@ -96,10 +96,23 @@ def add_security_headers(response):
     return response
 
 
+FALLBACK_ERROR_PAGE = (
+    '<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Er ging iets mis · Fieldlab</title>'
+    '</head><body><main><h1>Er ging iets mis</h1><p>Er ging aan onze kant iets mis. Probeer het over een paar '
+    'minuten opnieuw.</p><p><a href="/">Naar de startpagina</a></p></main></body></html>'
+)
+
+
 def render_error(status: int, message: str | None = None):
     title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
     template = "errors/_error.html" if htmx else "errors/error.html"
-    return render_template(template, status=status, title=title, text=message or text), status
+    try:
+        return render_template(template, status=status, title=title, text=message or text), status
+    except Exception:  # the page shell itself is broken: still no stack trace for the user
+        from flask import current_app
+
+        current_app.logger.exception("error page could not be rendered")
+        return FALLBACK_ERROR_PAGE, status
 
 
 def handle_http_error(error: HTTPException):

@@ -12,3 +12,25 @@ bp = Blueprint("home", __name__)
 def index():
     dashboard = services.dashboard_for(current_user, today=local(utcnow()).date())
     return render_template("home/index.html", dashboard=dashboard)
+
+
+ADMIN_PAGES = (
+    ("auth.users", "users.manage"),
+    ("organisations.index", "organisations.add"),
+    ("mail.outbox", "outbox.view"),
+    ("audit.index", "audit.view"),
+)
+
+
+@bp.get("/beheer")
+@login_required
+def admin():
+    """The Hub's administration in one place, so the main menu stays short."""
+    from flask import abort
+
+    from fieldlab.auth.permissions import can
+
+    pages = [endpoint for endpoint, action in ADMIN_PAGES if can(current_user, action)]
+    if not pages:
+        abort(403)
+    return render_template("home/admin.html", pages=pages)

@@ -51,9 +51,20 @@ def test_facilitator_pages_pass_axe_on_a_phone(live_db, new_page):
     live_db.session.commit()
     page = new_page(viewport={"width": 320, "height": 640})
     log_in(page, facilitator)
-    for link in ("Accounts", "Organisaties", "Uitgaande berichten", "Logboek", "Mijn account"):
-        page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name=link).click()
+    menu = page.get_by_role("navigation", name="Hoofdmenu")
+    for link in ("Vraagstukken", "Labs", "Terugkomdagen", "Agenda", "Speedlabs", "Evaluaties", "Mijn account"):
+        menu.get_by_role("link", name=link, exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         checked(page)
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), \
-            f"{link} scrolls sideways at 320 px"
+        assert no_sideways_scroll(page), f"{link} scrolls sideways at 320 px"
+    for link in ("Accounts", "Organisaties", "Uitgaande berichten", "Logboek"):
+        menu.get_by_role("link", name="Beheer").click()
+        checked(page)
+        page.get_by_role("main").get_by_role("link", name=link).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(link)
+        checked(page)
+        assert no_sideways_scroll(page), f"{link} scrolls sideways at 320 px"
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

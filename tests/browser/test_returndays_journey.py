@@ -51,7 +51,9 @@ def test_facilitator_plans_three_return_days_and_moves_day_50(live_db, page):
     expect(page.get_by_role("region", name="Verstuurde berichten").first).to_contain_text("Gewijzigde uitnodiging")
     checked(page)
 
-    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Uitgaande berichten").click()
+    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Beheer").click()
+    checked(page)
+    page.get_by_role("main").get_by_role("link", name="Uitgaande berichten").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Uitgaande berichten")
     updated = page.get_by_role("link", name=f"Gewijzigde uitnodiging: terugkomdag dag 50 op {moved.day}", exact=False)
     expect(updated.first).to_be_visible()

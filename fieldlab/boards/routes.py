@@ -99,7 +99,7 @@ def board(team_id):
     editable = can(current_user, "board.edit", board.relation)
     add_form = _card_form(board) if editable else None
     return render_template("boards/board.html", board=board, view=services.ColumnsView.of(board, editable),
-                           add_form=add_form, editable=editable, today=_today())
+                           add_form=add_form, added=None, editable=editable, today=_today())
 
 
 @bp.get("/teams/<int:team_id>/bord/ververs")
@@ -157,7 +157,7 @@ def _full_board(board: services.Board, *, add_form=None):
     services.load_cards(board)
     services.load_events(board)
     return render_template("boards/board.html", board=board, view=services.ColumnsView.of(board, True),
-                           add_form=add_form or _card_form(board), editable=True, today=_today())
+                           add_form=add_form or _card_form(board), added=None, editable=True, today=_today())
 
 
 @bp.get("/teams/<int:team_id>/bord/kaarten/<int:card_id>")

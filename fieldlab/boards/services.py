@@ -20,6 +20,7 @@ from fieldlab.auth.permissions import TeamRelation, team_relation_columns, visib
 from fieldlab.boards.charts import LineChart, line_chart
 from fieldlab.boards.models import (CHALLENGE_DAYS, QUICK_WIN_DAYS, BoardCard, BoardEvent, Challenge, Column,
                                     EventKind, Indicator, IndicatorValue, ProgressUpdate, Status)
+from fieldlab.auth.models import User
 from fieldlab.extensions import db
 from fieldlab.teams.models import Membership, Team, TeamRole
 from fieldlab.timeutil import local
@@ -154,7 +155,8 @@ class ColumnsView:
 
 def load_members(board: Board) -> list[Membership]:
     members = db.session.scalars(
-        select(Membership).join(Membership.user).options(contains_eager(Membership.user))
+        select(Membership).join(Membership.user)
+        .options(contains_eager(Membership.user).lazyload(User.role_rows))
         .where(Membership.team_id == board.team.id).order_by(Membership.user_id)
     ).all()
     members = sorted(members, key=lambda membership: membership.user.name.lower())
@@ -167,7 +169,7 @@ def load_cards_of(challenge_id: int | None) -> list[BoardCard]:
     if challenge_id is None:
         return []
     return list(db.session.scalars(
-        select(BoardCard).options(joinedload(BoardCard.owner))
+        select(BoardCard).options(joinedload(BoardCard.owner).lazyload(User.role_rows))
         .where(BoardCard.challenge_id == challenge_id)
         .order_by(BoardCard.column_key, BoardCard.position, BoardCard.id)
     ).all())
@@ -184,7 +186,7 @@ def load_events_of(challenge_id: int | None, limit: int = FEED_LENGTH) -> list[B
     if challenge_id is None:
         return []
     return list(db.session.scalars(
-        select(BoardEvent).options(joinedload(BoardEvent.actor))
+        select(BoardEvent).options(joinedload(BoardEvent.actor).lazyload(User.role_rows))
         .where(BoardEvent.challenge_id == challenge_id)
         .order_by(BoardEvent.at.desc(), BoardEvent.id.desc()).limit(limit)
     ).all())
@@ -200,7 +202,7 @@ def get_card(board: Board, card_id: int) -> BoardCard | None:
     if board.challenge is None:
         return None
     return db.session.scalar(
-        select(BoardCard).options(joinedload(BoardCard.owner))
+        select(BoardCard).options(joinedload(BoardCard.owner).lazyload(User.role_rows))
         .where(BoardCard.id == card_id, BoardCard.challenge_id == board.challenge.id)
     )
 
@@ -294,25 +296,33 @@ def edit_card(card: BoardCard, *, expected_version: int, title: str, owner_id: i
 
 
 def move_card(card: BoardCard, *, column: Column, position: int | None = None, by, now: datetime) -> BoardCard:
-    """Put the card at `position` (0-based; None = last) in `column` and close the gaps it leaves.
+    """Put the card at `position` (0-based; None = last) in `column`, shifting the cards after it
+    with two range UPDATEs (no per-card writes), so a move costs the same on any board size.
     A move does not raise the card's version: someone editing its text can still save."""
     column = Column(column)
-    source = card.column
-    target_ids = list(db.session.scalars(
-        select(BoardCard.id)
-        .where(BoardCard.challenge_id == card.challenge_id, BoardCard.column_key == column, BoardCard.id != card.id)
-        .order_by(BoardCard.position, BoardCard.id)
-    ))
-    index = len(target_ids) if position is None else max(0, min(position, len(target_ids)))
-    target_ids.insert(index, card.id)
-    _renumber(target_ids)
-    if source != column:
-        _renumber(list(db.session.scalars(
-            select(BoardCard.id)
-            .where(BoardCard.challenge_id == card.challenge_id, BoardCard.column_key == source,
-                   BoardCard.id != card.id)
-            .order_by(BoardCard.position, BoardCard.id)
-        )))
+    source, old = card.column, card.position
+    same_column = BoardCard.challenge_id == card.challenge_id
+    others = db.session.scalar(
+        select(func.count()).select_from(BoardCard)
+        .where(same_column, BoardCard.column_key == column, BoardCard.id != card.id)
+    )
+    index = others if position is None else max(0, min(position, others))
+
+    def shift(delta: int, *conditions) -> None:
+        db.session.execute(
+            update(BoardCard).where(same_column, BoardCard.id != card.id, *conditions)
+            .values(position=BoardCard.position + delta)
+            .execution_options(synchronize_session="evaluate")
+        )
+
+    if source == column:
+        if index < old:
+            shift(+1, BoardCard.column_key == column, BoardCard.position >= index, BoardCard.position < old)
+        elif index > old:
+            shift(-1, BoardCard.column_key == column, BoardCard.position > old, BoardCard.position <= index)
+    else:
+        shift(-1, BoardCard.column_key == source, BoardCard.position > old)
+        shift(+1, BoardCard.column_key == column, BoardCard.position >= index)
     done_at = card.done_at
     if column == Column.DONE and source != Column.DONE:
         done_at = now
@@ -320,25 +330,13 @@ def move_card(card: BoardCard, *, column: Column, position: int | None = None, b
         done_at = None
     db.session.execute(
         update(BoardCard).where(BoardCard.id == card.id)
-        .values(column_key=column, done_at=done_at, updated_at=now, updated_by_id=by.id)
+        .values(column_key=column, position=index, done_at=done_at, updated_at=now, updated_by_id=by.id)
         .execution_options(synchronize_session="evaluate")
     )
     record_event(card.challenge, EventKind.CARD_MOVED, by=by, now=now, card=card, title=card.title,
                  source=source.value, target=column.value, position=index + 1)
     db.session.flush()
     return card
-
-
-def _renumber(card_ids: list[int]) -> None:
-    if not card_ids:
-        return
-    current = dict(db.session.execute(
-        select(BoardCard.id, BoardCard.position).where(BoardCard.id.in_(card_ids))
-    ).all())
-    for position, card_id in enumerate(card_ids):
-        if current.get(card_id) != position:
-            db.session.execute(update(BoardCard).where(BoardCard.id == card_id).values(position=position)
-                               .execution_options(synchronize_session="evaluate"))
 
 
 # --- The challenge and its artefacts ------------------------------------------------------------
@@ -428,7 +426,7 @@ def progress_updates(challenge: Challenge | None) -> list[ProgressUpdate]:
     if challenge is None:
         return []
     return list(db.session.scalars(
-        select(ProgressUpdate).options(joinedload(ProgressUpdate.author))
+        select(ProgressUpdate).options(joinedload(ProgressUpdate.author).lazyload(User.role_rows))
         .where(ProgressUpdate.challenge_id == challenge.id)
         .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())
     ))
@@ -556,7 +554,7 @@ def overview(user, *, today: date) -> list[TeamOverview]:
             .where(ProgressUpdate.challenge_id.in_(challenge_ids)).subquery()
         )
         for progress in db.session.scalars(
-            select(ProgressUpdate).options(joinedload(ProgressUpdate.author))
+            select(ProgressUpdate).options(joinedload(ProgressUpdate.author).lazyload(User.role_rows))
             .join(ranked, ranked.c.id == ProgressUpdate.id).where(ranked.c.rank == 1)
         ):
             latest[progress.challenge_id] = progress

@@ -1,7 +1,7 @@
 """A Lab with one team on a vraagstuk, and every kind of person around it."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -12,8 +12,11 @@ from fieldlab.labs.models import Lab
 from fieldlab.teams.models import Team
 from tests import factories
 
-NOW = datetime(2025, 3, 10, 9, 30, tzinfo=UTC)
-TODAY = date(2025, 3, 10)
+from fieldlab.timeutil import LOCAL_ZONE, local, utcnow
+
+# Today at noon in Amsterdam: the routes use the real clock, so the world is built around it.
+TODAY = local(utcnow()).date()
+NOW = datetime.combine(TODAY, time(12), LOCAL_ZONE).astimezone(UTC)
 
 
 @dataclass

@@ -40,7 +40,7 @@ class World:
 
 
 def build_world(*, starts_on: date | None = None) -> World:
-    organisation = factories.make_organisation("Gemeente Tilburg")
+    organisation = factories.make_organisation()
     facilitator = factories.make_user(Role.FACILITATOR, name="Fien Facilitator")
     commissioner = factories.make_user(Role.COMMISSIONER, name="Olga Opdrachtgever", organisation=organisation)
     outsider_commissioner = factories.make_user(Role.COMMISSIONER, name="Otto Anders")

@@ -143,7 +143,7 @@ def test_hours_are_summed_per_organisation_against_the_hours_committed(world):
     updates = services.progress_updates(world.challenge)
     hours = services.hours_summary(world.challenge, updates)
     assert (hours.committed, hours.used, hours.percentage) == (200, 50, 25)
-    assert hours.by_organisation == [("Gemeente Tilburg", 50)]
+    assert hours.by_organisation == [(world.member.organisation.name, 50)]
     assert updates[0].status == Status.ON_TRACK
 
 

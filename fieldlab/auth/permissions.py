@@ -179,8 +179,9 @@ def _relation(user, team):
     return team if isinstance(team, TeamRelation) else _LoadedTeamRelation(user, team)
 
 
-def team_relation_columns(user) -> tuple:
-    """SQL expressions for `TeamRelation`'s facts, to select next to `Team` (correlated to it)."""
+def team_relation_columns(viewer_id) -> tuple:
+    """SQL expressions for `TeamRelation`'s facts, to select next to `Team` (correlated to it).
+    `viewer_id` is a user's id or a bind parameter (so a statement can be built once and reused)."""
     from sqlalchemy import exists, select
 
     from fieldlab.labs.models import Lab, Participation
@@ -189,13 +190,13 @@ def team_relation_columns(user) -> tuple:
 
     teammates = select(Membership.user_id).where(Membership.team_id == Team.id).correlate(Team)
     return (
-        exists().where(Membership.team_id == Team.id, Membership.user_id == user.id)
+        exists().where(Membership.team_id == Team.id, Membership.user_id == viewer_id)
         .correlate(Team).label("member"),
-        exists().where(Participation.lab_id == Team.lab_id, Participation.manager_id == user.id,
+        exists().where(Participation.lab_id == Team.lab_id, Participation.manager_id == viewer_id,
                        Participation.user_id.in_(teammates)).correlate(Team).label("manager"),
-        exists().where(Problem.id == Team.problem_id, Problem.commissioner_id == user.id)
+        exists().where(Problem.id == Team.problem_id, Problem.commissioner_id == viewer_id)
         .correlate(Team).label("commissioner"),
-        exists().where(Participation.lab_id == Team.lab_id, Participation.user_id == user.id)
+        exists().where(Participation.lab_id == Team.lab_id, Participation.user_id == viewer_id)
         .correlate(Team).label("lab_participant"),
         exists().where(Lab.id == Team.lab_id, Lab.boards_open_to_participants.is_(True))
         .correlate(Team).label("boards_open"),
@@ -208,7 +209,7 @@ def visible_boards_clause(user):
 
     if is_facilitator(user):
         return true()
-    member, manager, commissioner, lab_participant, boards_open = team_relation_columns(user)
+    member, manager, commissioner, lab_participant, boards_open = team_relation_columns(user.id)
     return or_(member.element, manager.element, commissioner.element,
                and_(boards_open.element, lab_participant.element))
 

@@ -9,10 +9,11 @@ refresh and the activity feed tells who did what.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache, cached_property
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -26,6 +27,7 @@ from fieldlab.teams.models import Membership, Team, TeamRole
 from fieldlab.timeutil import local
 
 FEED_LENGTH = 25
+_CARD_ID_SLOT = 987654321  # a card id no board has, replaced in card_url()
 
 
 class BoardError(Exception):
@@ -78,15 +80,22 @@ def _latest_status_column():
     )
 
 
+@cache
+def _board_statement():
+    """Built once: the statement's shape never changes, only its parameters."""
+    viewer = bindparam("viewer_id", type_=Integer)
+    return (
+        select(Team, *team_relation_columns(viewer), _latest_status_column())
+        .outerjoin(Team.challenge)
+        .options(contains_eager(Team.challenge), joinedload(Team.lab), joinedload(Team.problem))
+        .where(Team.id == bindparam("team_id", type_=Integer))
+    )
+
+
 def load_board(user, team_id: int) -> Board | None:
     """One query: the team, its Lab, vraagstuk, challenge, latest traffic light and how `user`
     relates to it. None when the team does not exist (the caller still checks `board.view`)."""
-    row = db.session.execute(
-        select(Team, *team_relation_columns(user), _latest_status_column())
-        .outerjoin(Team.challenge)
-        .options(contains_eager(Team.challenge), joinedload(Team.lab), joinedload(Team.problem))
-        .where(Team.id == team_id)
-    ).first()
+    row = db.session.execute(_board_statement(), {"viewer_id": user.id, "team_id": team_id}).first()
     if row is None:
         return None
     team, member, manager, commissioner, lab_participant, boards_open, status = row
@@ -105,14 +114,20 @@ class BoardState:
     starts_on: date | None
 
 
+@cache
+def _state_statement():
+    viewer = bindparam("viewer_id", type_=Integer)
+    return (
+        select(Challenge.id, Challenge.board_version, Challenge.starts_on, *team_relation_columns(viewer))
+        .select_from(Team).outerjoin(Challenge, Challenge.team_id == Team.id)
+        .where(Team.id == bindparam("team_id", type_=Integer))
+    )
+
+
 def board_state(user, team_id: int) -> BoardState | None:
     """The cheap refresh check: one indexed query (team and challenge by key) for the board's
-    version together with the access facts."""
-    row = db.session.execute(
-        select(Challenge.id, Challenge.board_version, Challenge.starts_on, *team_relation_columns(user))
-        .select_from(Team).outerjoin(Challenge, Challenge.team_id == Team.id)
-        .where(Team.id == team_id)
-    ).first()
+    version together with the access facts. Core, not ORM: nothing here is an entity."""
+    row = db.session.connection().execute(_state_statement(), {"viewer_id": user.id, "team_id": team_id}).first()
     if row is None:
         return None
     challenge_id, version, starts_on, member, manager, commissioner, lab_participant, boards_open = row
@@ -143,14 +158,45 @@ class ColumnsView:
             by_column[card.column_key].append(card)
         return [(column, by_column[column.value]) for column in Column]
 
-    @property
-    def all_columns(self) -> list[Column]:
-        return list(Column)
+    # A board renders the same few words and links for every card: translate and build them once
+    # per response, not once per card (gettext and url_for cost more than the card's own markup).
 
-    def date_of_day(self, day: int | None) -> date | None:
+    @cached_property
+    def text(self) -> dict[str, str]:
+        from flask_babel import gettext as _
+
+        return {"due": _("klaar op dag %(day)s"), "labels": _("Labels"), "quick_win": _("quick win"),
+                "edit": _("Bewerken"), "edit_named": _("Bewerken: %(title)s"), "move": _("Verplaatsen"),
+                "move_named": _("Verplaatsen: %(title)s"), "move_to": _("Verplaats naar"),
+                "position": _("Positie"), "position_hint": _("(leeg is onderaan)")}
+
+    @cached_property
+    def column_options(self) -> list[tuple[str, str]]:
+        return [(column.value, column.label) for column in Column]
+
+    @cached_property
+    def _url_templates(self) -> dict[str, str]:
+        from flask import url_for
+
+        return {kind: url_for(endpoint, team_id=self.team_id, card_id=_CARD_ID_SLOT)
+                for kind, endpoint in (("edit", "boards.edit_card"), ("move", "boards.move_card"))}
+
+    def card_url(self, kind: str, card_id: int) -> str:
+        return self._url_templates[kind].replace(str(_CARD_ID_SLOT), str(card_id))
+
+    @cached_property
+    def _locale(self):
+        from flask_babel import get_locale
+
+        return get_locale()
+
+    def due_date_label(self, day: int | None) -> str:
+        """'1 nov' for a due day, or '' without a start date."""
+        from babel.dates import format_date
+
         if day is None or self.starts_on is None:
-            return None
-        return self.starts_on + timedelta(days=day - 1)
+            return ""
+        return format_date(self.starts_on + timedelta(days=day - 1), "d MMM", locale=self._locale)
 
 
 def load_members(board: Board) -> list[Membership]:

@@ -7,6 +7,8 @@ where even the existence of the object must not leak. The matrix test walks role
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 
 from fieldlab.auth.models import Role
 
@@ -188,18 +190,110 @@ def _view_lab(user, lab) -> bool:
     return any(problem.commissioner_id == user.id for problem in lab.problems)
 
 
+# --- Boards (100-day challenges) ------------------------------------------------------------
+#
+# Team members edit their team's board; their leidinggevenden, the opdrachtgever of the team's
+# vraagstuk and facilitators read it; a Lab with `boards_open_to_participants` opens reading to all
+# its participants. Everyone else gets a 404. The same facts are answered two ways, which a test
+# keeps equal: from a loaded Team's relationships, and as SQL columns in the one query that loads a
+# board (`team_relation_columns`), so a board page and its refresh need no extra queries for access.
+
+
+@dataclass(frozen=True)
+class TeamRelation:
+    """How one person relates to one team, as the board's query answered it."""
+
+    team: object
+    member: bool
+    manager: bool
+    commissioner: bool
+    lab_participant: bool
+    boards_open: bool
+
+
+class _LoadedTeamRelation:
+    """The same facts from a Team's relationships, computed only when a rule asks for them."""
+
+    def __init__(self, user, team):
+        self.user, self.team = user, team
+
+    @cached_property
+    def member(self) -> bool:
+        return self.user.id in self.team.member_ids
+
+    @cached_property
+    def manager(self) -> bool:
+        return _manages_someone_in(self.user, self.team)
+
+    @cached_property
+    def commissioner(self) -> bool:
+        return _is_commissioner_of(self.user, self.team)
+
+    @cached_property
+    def lab_participant(self) -> bool:
+        return _is_participant_of(self.user, self.team.lab)
+
+    @cached_property
+    def boards_open(self) -> bool:
+        return bool(self.team.lab.boards_open_to_participants)
+
+
+def _relation(user, team):
+    return team if isinstance(team, TeamRelation) else _LoadedTeamRelation(user, team)
+
+
+def team_relation_columns(viewer_id) -> tuple:
+    """SQL expressions for `TeamRelation`'s facts, to select next to `Team` (correlated to it).
+    `viewer_id` is a user's id or a bind parameter (so a statement can be built once and reused)."""
+    from sqlalchemy import exists, select
+
+    from fieldlab.labs.models import Lab, Participation
+    from fieldlab.problems.models import Problem
+    from fieldlab.teams.models import Membership, Team
+
+    teammates = select(Membership.user_id).where(Membership.team_id == Team.id).correlate(Team)
+    return (
+        exists().where(Membership.team_id == Team.id, Membership.user_id == viewer_id)
+        .correlate(Team).label("member"),
+        exists().where(Participation.lab_id == Team.lab_id, Participation.manager_id == viewer_id,
+                       Participation.user_id.in_(teammates)).correlate(Team).label("manager"),
+        exists().where(Problem.id == Team.problem_id, Problem.commissioner_id == viewer_id)
+        .correlate(Team).label("commissioner"),
+        exists().where(Participation.lab_id == Team.lab_id, Participation.user_id == viewer_id)
+        .correlate(Team).label("lab_participant"),
+        exists().where(Lab.id == Team.lab_id, Lab.boards_open_to_participants.is_(True))
+        .correlate(Team).label("boards_open"),
+    )
+
+
+def visible_boards_clause(user):
+    """A WHERE clause on `Team`: the teams whose board `user` may read (for overviews)."""
+    from sqlalchemy import and_, or_, true
+
+    if is_facilitator(user):
+        return true()
+    member, manager, commissioner, lab_participant, boards_open = team_relation_columns(user.id)
+    return or_(member.element, manager.element, commissioner.element,
+               and_(boards_open.element, lab_participant.element))
+
+
 @rule("board.view")
 def _view_board(user, team) -> bool:
-    if is_facilitator(user) or user.id in team.member_ids:
+    relation = _relation(user, team)
+    if is_facilitator(user) or relation.member or relation.manager or relation.commissioner:
         return True
-    if _manages_someone_in(user, team) or _is_commissioner_of(user, team):
-        return True
-    return team.lab.boards_open_to_participants and _is_participant_of(user, team.lab)
+    return relation.boards_open and relation.lab_participant
 
 
 @rule("board.edit")
 def _edit_board(user, team) -> bool:
-    return user.id in team.member_ids
+    return _relation(user, team).member
+
+
+@rule("challenge.schedule")
+def _schedule_challenge(user, team) -> bool:
+    """Setting the start date (day 1): the team itself or a facilitator."""
+    return is_facilitator(user) or _relation(user, team).member
 
 
 # --- Terugkomdagen (returndays) --------------------------------------------------------------
@@ -276,6 +370,8 @@ def _join_speedlab(user, speedlab) -> bool:
 @rule("speedlab.summary")
 def _view_speedlab_summary(user, speedlab) -> bool:
     return is_facilitator(user) or (speedlab.owner_user_id is not None and speedlab.owner_user_id == user.id)
+
+
 # --- Evaluations --------------------------------------------------------------------------
 
 def _is_commissioner_of_lab(user, lab) -> bool:

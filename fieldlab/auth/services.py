@@ -11,6 +11,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from limits import parse
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from fieldlab.audit import services as audit
 from fieldlab.auth.models import Role, User, normalise_email
@@ -226,7 +228,10 @@ def load_user_from_cookie_id(cookie_id: str) -> User | None:
     user_id, _, token = (cookie_id or "").partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
+    # One query per request, roles joined in (a board refresh every few seconds counts them).
+    user = db.session.execute(
+        select(User).options(joinedload(User.role_rows)).where(User.id == int(user_id))
+    ).unique().scalar_one_or_none()
     if user is None or not user.active or user.session_token != token:
         return None
     return user

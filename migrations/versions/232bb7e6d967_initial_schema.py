@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 3ea5db8802f2
+Revision ID: 232bb7e6d967
 Revises: 
-Create Date: 2026-11-26 15:53:12.380754
+Create Date: 2026-11-26 16:05:17.660696
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '3ea5db8802f2'
+revision = '232bb7e6d967'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -325,6 +325,13 @@ def upgrade():
     sa.Column('team_id', sa.Integer(), nullable=False),
     sa.Column('goal', sa.Text(), nullable=False),
     sa.Column('starts_on', sa.Date(), nullable=True),
+    sa.Column('intervention_plan', sa.Text(), nullable=False),
+    sa.Column('team_agreement', sa.Text(), nullable=False),
+    sa.Column('hours_committed', sa.Integer(), nullable=True),
+    sa.Column('board_version', sa.Integer(), server_default='1', nullable=False),
+    sa.Column('board_changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('hours_committed IS NULL OR hours_committed >= 0', name=op.f('ck_challenge_hours_committed')),
     sa.ForeignKeyConstraint(['team_id'], ['team.id'], name=op.f('fk_challenge_team_id_team'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_challenge')),
     sa.UniqueConstraint('team_id', name=op.f('uq_challenge_team_id'))
@@ -411,6 +418,35 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_speedlab_invitation_session_id'), ['session_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_speedlab_invitation_user_id'), ['user_id'], unique=False)
 
+    op.create_table('board_card',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('challenge_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=False),
+    sa.Column('column_key', sa.String(length=20), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('due_day', sa.Integer(), nullable=True),
+    sa.Column('labels', sa.JSON(), nullable=False),
+    sa.Column('quick_win', sa.Boolean(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("column_key IN ('planned', 'doing', 'blocked', 'done')", name=op.f('ck_board_card_column_key')),
+    sa.CheckConstraint('NOT quick_win OR (due_day IS NOT NULL AND due_day <= 15)', name=op.f('ck_board_card_quick_win')),
+    sa.CheckConstraint('due_day IS NULL OR (due_day BETWEEN 1 AND 100)', name=op.f('ck_board_card_due_day')),
+    sa.CheckConstraint('position >= 0', name=op.f('ck_board_card_position')),
+    sa.ForeignKeyConstraint(['challenge_id'], ['challenge.id'], name=op.f('fk_board_card_challenge_id_challenge'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['owner_id'], ['user.id'], name=op.f('fk_board_card_owner_id_user')),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user.id'], name=op.f('fk_board_card_updated_by_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_board_card'))
+    )
+    with op.batch_alter_table('board_card', schema=None) as batch_op:
+        batch_op.create_index('ix_board_card_challenge_column_position', ['challenge_id', 'column_key', 'position'], unique=False)
+        batch_op.create_index(batch_op.f('ix_board_card_owner_id'), ['owner_id'], unique=False)
+
     op.create_table('evaluation_form',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('lab_id', sa.Integer(), nullable=True),
@@ -436,6 +472,39 @@ def upgrade():
     with op.batch_alter_table('evaluation_form', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_evaluation_form_lab_id'), ['lab_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_evaluation_form_return_day_id'), ['return_day_id'], unique=False)
+
+    op.create_table('indicator',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('challenge_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('unit', sa.String(length=40), nullable=False),
+    sa.Column('baseline', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('target', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['challenge_id'], ['challenge.id'], name=op.f('fk_indicator_challenge_id_challenge'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_indicator'))
+    )
+    with op.batch_alter_table('indicator', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_indicator_challenge_id'), ['challenge_id'], unique=False)
+
+    op.create_table('progress_update',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('challenge_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('went_well', sa.Text(), nullable=False),
+    sa.Column('stuck', sa.Text(), nullable=False),
+    sa.Column('help_needed', sa.Text(), nullable=False),
+    sa.Column('hours_spent', sa.Integer(), nullable=True),
+    sa.CheckConstraint("status IN ('on_track', 'at_risk', 'behind')", name=op.f('ck_progress_update_status')),
+    sa.CheckConstraint('hours_spent IS NULL OR hours_spent >= 0', name=op.f('ck_progress_update_hours_spent')),
+    sa.ForeignKeyConstraint(['author_id'], ['user.id'], name=op.f('fk_progress_update_author_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['challenge_id'], ['challenge.id'], name=op.f('fk_progress_update_challenge_id_challenge'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_progress_update'))
+    )
+    with op.batch_alter_table('progress_update', schema=None) as batch_op:
+        batch_op.create_index('ix_progress_update_challenge_at', ['challenge_id', 'created_at'], unique=False)
 
     op.create_table('return_day_action',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -524,6 +593,22 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_speedlab_idea_cluster_id'), ['cluster_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_speedlab_idea_session_id'), ['session_id'], unique=False)
 
+    op.create_table('board_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('challenge_id', sa.Integer(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('card_id', sa.Integer(), nullable=True),
+    sa.Column('detail', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_board_event_actor_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['card_id'], ['board_card.id'], name=op.f('fk_board_event_card_id_board_card'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['challenge_id'], ['challenge.id'], name=op.f('fk_board_event_challenge_id_challenge'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_board_event'))
+    )
+    with op.batch_alter_table('board_event', schema=None) as batch_op:
+        batch_op.create_index('ix_board_event_challenge_at', ['challenge_id', 'at'], unique=False)
+
     op.create_table('evaluation_question',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('form_id', sa.Integer(), nullable=False),
@@ -584,6 +669,20 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_evaluation_response_form_id'), ['form_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_evaluation_response_user_id'), ['user_id'], unique=False)
 
+    op.create_table('indicator_value',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('indicator_id', sa.Integer(), nullable=False),
+    sa.Column('measured_on', sa.Date(), nullable=False),
+    sa.Column('value', sa.Numeric(precision=12, scale=2), nullable=False),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=True),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['indicator_id'], ['indicator.id'], name=op.f('fk_indicator_value_indicator_id_indicator'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['user.id'], name=op.f('fk_indicator_value_recorded_by_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_indicator_value'))
+    )
+    with op.batch_alter_table('indicator_value', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_indicator_value_indicator_id'), ['indicator_id'], unique=False)
+
     op.create_table('speedlab_vote',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('session_id', sa.Integer(), nullable=False),
@@ -630,6 +729,10 @@ def downgrade():
         batch_op.drop_index('ix_speedlab_vote_session_idea')
 
     op.drop_table('speedlab_vote')
+    with op.batch_alter_table('indicator_value', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_indicator_value_indicator_id'))
+
+    op.drop_table('indicator_value')
     with op.batch_alter_table('evaluation_response', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evaluation_response_user_id'))
         batch_op.drop_index(batch_op.f('ix_evaluation_response_form_id'))
@@ -644,6 +747,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_evaluation_question_form_id'))
 
     op.drop_table('evaluation_question')
+    with op.batch_alter_table('board_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_board_event_challenge_at')
+
+    op.drop_table('board_event')
     with op.batch_alter_table('speedlab_idea', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_speedlab_idea_session_id'))
         batch_op.drop_index(batch_op.f('ix_speedlab_idea_cluster_id'))
@@ -665,11 +772,24 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_return_day_action_return_day_id'))
 
     op.drop_table('return_day_action')
+    with op.batch_alter_table('progress_update', schema=None) as batch_op:
+        batch_op.drop_index('ix_progress_update_challenge_at')
+
+    op.drop_table('progress_update')
+    with op.batch_alter_table('indicator', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_indicator_challenge_id'))
+
+    op.drop_table('indicator')
     with op.batch_alter_table('evaluation_form', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evaluation_form_return_day_id'))
         batch_op.drop_index(batch_op.f('ix_evaluation_form_lab_id'))
 
     op.drop_table('evaluation_form')
+    with op.batch_alter_table('board_card', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_board_card_owner_id'))
+        batch_op.drop_index('ix_board_card_challenge_column_position')
+
+    op.drop_table('board_card')
     with op.batch_alter_table('speedlab_invitation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_speedlab_invitation_user_id'))
         batch_op.drop_index(batch_op.f('ix_speedlab_invitation_session_id'))

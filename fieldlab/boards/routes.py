@@ -1,0 +1,391 @@
+"""The 100-day board, the challenge page, weekly progress and the overview of all teams.
+
+Every route: parse → guard (404 when the board is not the user's to see) → service → commit →
+render. htmx requests get the fragment, plain form posts a 303 back to the page, both through the
+same service. The refresh the other members' browsers make every few seconds answers 204 when
+the board's version is unchanged: one indexed query, nothing rendered.
+"""
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from fieldlab.auth.permissions import can
+from fieldlab.boards import services
+from fieldlab.boards.forms import (CardForm, CardMoveForm, ChallengeForm, IndicatorForm, IndicatorValueForm,
+                                   LeaderForm, ProgressUpdateForm, StartDateForm)
+from fieldlab.boards.models import Column, Indicator, Status
+from fieldlab.extensions import db, htmx
+from fieldlab.timeutil import local, utcnow
+
+bp = Blueprint("boards", __name__)
+
+BOARD_CHANGED = "board-changed"
+BOARD_UPDATED = "board-updated"
+
+
+@bp.app_template_global()
+def column_label(key: str | None) -> str:
+    return Column(key).label if key in {column.value for column in Column} else ""
+
+
+@bp.app_template_global()
+def status_label(key: str | None) -> str:
+    return Status(key).label if key in {status.value for status in Status} else ""
+
+
+@bp.app_template_global()
+def date_label(iso: str | None) -> str:
+    return format_date(date.fromisoformat(iso), "long") if iso else ""
+
+
+def _board_or_404(team_id: int, action: str | None = None) -> services.Board:
+    """The board if the user may see it, else 404 (not even the title leaks); 403 when the user
+    may read but not do `action`."""
+    board = services.load_board(current_user, team_id)
+    if board is None or not can(current_user, "board.view", board.relation):
+        abort(404)
+    if action and not can(current_user, action, board.relation):
+        abort(403)
+    return board
+
+
+def _state_or_404(team_id: int) -> services.BoardState:
+    state = services.board_state(current_user, team_id)
+    if state is None or not can(current_user, "board.view", state.relation):
+        abort(404)
+    return state
+
+
+def _today():
+    return local(utcnow()).date()
+
+
+def _card_form(board: services.Board, card=None, *, formdata=None, **kwargs) -> CardForm:
+    prefix = f"card-{card.id}" if card is not None else "new-card"
+    if formdata is None and request.method == "POST":
+        formdata = request.form
+    form = CardForm(formdata=formdata, obj=card, prefix=prefix, members=board.members, **kwargs)
+    if card is not None and formdata is None:
+        form.owner.data = card.owner_id
+        form.labels.data = ", ".join(card.labels or [])
+        form.version.data = card.version
+    return form
+
+
+def _card_values(form: CardForm) -> dict:
+    return {"title": form.title.data, "description": form.description.data or "", "owner_id": form.owner.data,
+            "due_day": form.due_day.data, "labels": form.labels.data or "", "quick_win": bool(form.quick_win.data)}
+
+
+def _changed(response_body, status: int = 200) -> Response:
+    response = Response(response_body, status=status)
+    response.headers["HX-Trigger"] = BOARD_CHANGED
+    return response
+
+
+# --- The board ----------------------------------------------------------------------------------
+
+@bp.get("/teams/<int:team_id>/bord")
+@login_required
+def board(team_id):
+    board = _board_or_404(team_id)
+    services.load_members(board)
+    services.load_cards(board)
+    services.load_events(board)
+    editable = can(current_user, "board.edit", board.relation)
+    add_form = _card_form(board) if editable else None
+    return render_template("boards/board.html", board=board, view=services.ColumnsView.of(board, editable),
+                           add_form=add_form, added=None, editable=editable, today=_today())
+
+
+@bp.get("/teams/<int:team_id>/bord/ververs")
+@login_required
+def board_refresh(team_id):
+    """204 when the caller's version (`versie`) is the board's: one indexed query, no rendering."""
+    state = _state_or_404(team_id)
+    if request.args.get("versie", type=int) == state.version:
+        return Response(status=204)
+    cards = services.load_cards_of(state.challenge_id)
+    view = services.ColumnsView(team_id=team_id, version=state.version, starts_on=state.starts_on,
+                                editable=can(current_user, "board.edit", state.relation), cards=cards)
+    response = Response(render_template("boards/_columns.html", view=view))
+    response.headers["HX-Trigger"] = BOARD_UPDATED
+    return response
+
+
+@bp.get("/teams/<int:team_id>/bord/activiteit")
+@login_required
+def activity(team_id):
+    state = _state_or_404(team_id)
+    events = services.load_events_of(state.challenge_id)
+    return render_template("boards/_activity.html", events=events, team_id=team_id)
+
+
+@bp.post("/teams/<int:team_id>/bord/kaarten")
+@login_required
+def add_card(team_id):
+    board = _board_or_404(team_id, "board.edit")
+    services.load_members(board)
+    form = _card_form(board)
+    if form.validate_on_submit():
+        try:
+            now = utcnow()
+            challenge = services.ensure_challenge(board.team, now=now)
+            card = services.add_card(challenge, **_card_values(form), by=current_user, now=now)
+        except services.BoardError as error:
+            db.session.rollback()
+            form.title.errors.append(str(error))
+        else:
+            db.session.commit()
+            if htmx:
+                fresh = _card_form(board, formdata=None)
+                fresh.process(formdata=None)
+                return _changed(render_template("boards/_card_add_form.html", board=board, add_form=fresh,
+                                                added=card))
+            flash(_("Kaart ‘%(title)s’ is toegevoegd.", title=card.title), "success")
+            return redirect(url_for("boards.board", team_id=team_id, _anchor=f"board-card-{card.id}"), code=303)
+    if htmx:
+        return render_template("boards/_card_add_form.html", board=board, add_form=form, added=None), 422
+    return _full_board(board, add_form=form), 422
+
+
+def _full_board(board: services.Board, *, add_form=None):
+    services.load_cards(board)
+    services.load_events(board)
+    return render_template("boards/board.html", board=board, view=services.ColumnsView.of(board, True),
+                           add_form=add_form or _card_form(board), added=None, editable=True, today=_today())
+
+
+@bp.get("/teams/<int:team_id>/bord/kaarten/<int:card_id>")
+@login_required
+def card(team_id, card_id):
+    """One card, read mode (what 'Annuleren' on the inline form swaps back in)."""
+    board = _board_or_404(team_id)
+    card = services.get_card(board, card_id) or abort(404)
+    if not htmx:
+        return redirect(url_for("boards.board", team_id=team_id, _anchor=f"board-card-{card.id}"))
+    view = services.ColumnsView.of(board, can(current_user, "board.edit", board.relation))
+    return render_template("boards/_card.html", card=card, view=view)
+
+
+@bp.get("/teams/<int:team_id>/bord/kaarten/<int:card_id>/bewerken")
+@login_required
+def edit_card(team_id, card_id):
+    board = _board_or_404(team_id, "board.edit")
+    services.load_members(board)
+    card = services.get_card(board, card_id) or abort(404)
+    form = _card_form(board, card, formdata=None)
+    return _render_card_form(board, card, form)
+
+
+def _render_card_form(board, card, form, *, conflict=None, status=200):
+    template = "boards/_card_form.html" if htmx.target == f"board-card-{card.id}" else "boards/card_edit.html"
+    return render_template(template, board=board, card=card, form=form, conflict=conflict,
+                           view=services.ColumnsView.of(board, True)), status
+
+
+@bp.post("/teams/<int:team_id>/bord/kaarten/<int:card_id>")
+@login_required
+def save_card(team_id, card_id):
+    board = _board_or_404(team_id, "board.edit")
+    services.load_members(board)
+    card = services.get_card(board, card_id) or abort(404)
+    form = _card_form(board, card, formdata=request.form)
+    if not form.validate_on_submit():
+        return _render_card_form(board, card, form, status=422)
+    try:
+        services.edit_card(card, expected_version=int(form.version.data or 0), **_card_values(form),
+                           by=current_user, now=utcnow())
+    except services.StaleCardError as error:
+        db.session.rollback()
+        current = services.get_card(board, card_id)
+        # The other person's version is shown; this person's text stays in the form, and the form now
+        # carries the current version, so saving again deliberately replaces the other version.
+        form.version.data = current.version
+        return _render_card_form(board, current, form, conflict=current, status=409)
+    except services.BoardError as error:
+        db.session.rollback()
+        form.owner.errors.append(str(error))
+        return _render_card_form(board, card, form, status=422)
+    db.session.commit()
+    if htmx.target == f"board-card-{card.id}":
+        view = services.ColumnsView.of(board, True)
+        return _changed(render_template("boards/_card.html", card=card, view=view))
+    flash(_("Kaart ‘%(title)s’ is opgeslagen.", title=card.title), "success")
+    return redirect(url_for("boards.board", team_id=team_id, _anchor=f"board-card-{card.id}"), code=303)
+
+
+@bp.post("/teams/<int:team_id>/bord/kaarten/<int:card_id>/verplaatsen")
+@login_required
+def move_card(team_id, card_id):
+    board = _board_or_404(team_id, "board.edit")
+    card = services.get_card(board, card_id) or abort(404)
+    form = CardMoveForm()
+    if not form.validate_on_submit():
+        if htmx:
+            return Response(_("Kies een kolom en een positie (1 of hoger)."), status=422)
+        flash(_("Verplaatsen lukte niet: kies een kolom en een positie (1 of hoger)."), "error")
+        return redirect(url_for("boards.board", team_id=team_id, _anchor=f"board-card-{card.id}"), code=303)
+    position = form.position.data - 1 if form.position.data else None
+    services.move_card(card, column=Column(form.column.data), position=position, by=current_user, now=utcnow())
+    db.session.commit()
+    if htmx:
+        return _changed("", status=200)
+    flash(_("Kaart ‘%(title)s’ staat nu in %(column)s.", title=card.title, column=card.column.label), "success")
+    return redirect(url_for("boards.board", team_id=team_id, _anchor=f"board-card-{card.id}"), code=303)
+
+
+# --- The challenge --------------------------------------------------------------------------------
+
+@bp.route("/teams/<int:team_id>/challenge", methods=["GET", "POST"])
+@login_required
+def challenge(team_id):
+    board = _board_or_404(team_id)
+    services.load_members(board)
+    editable = can(current_user, "board.edit", board.relation)
+    form = ChallengeForm(obj=board.challenge)
+    status = 200
+    if request.method == "POST":
+        if not editable:
+            abort(403)
+        if form.validate_on_submit():
+            now = utcnow()
+            challenge = services.ensure_challenge(board.team, now=now)
+            services.update_challenge(challenge, goal=form.goal.data, intervention_plan=form.intervention_plan.data,
+                                      team_agreement=form.team_agreement.data,
+                                      hours_committed=form.hours_committed.data, by=current_user, now=now)
+            db.session.commit()
+            flash(_("De challenge is opgeslagen."), "success")
+            return redirect(url_for("boards.challenge", team_id=team_id), code=303)
+        status = 422
+    return _render_challenge(board, form=form, status=status)
+
+
+def _render_challenge(board, *, form=None, start_form=None, leader_form=None, indicator_form=None,
+                      value_forms=None, status=200):
+    services.load_cards(board)
+    editable = can(current_user, "board.edit", board.relation)
+    leader = next((membership for membership in board.members if membership.role == "leader"), None)
+    indicators = board.challenge.indicators if board.challenge else []
+    value_forms = value_forms or {}
+    for indicator in indicators:
+        value_forms.setdefault(indicator.id, IndicatorValueForm(formdata=None, prefix=f"indicator-{indicator.id}",
+                                                                measured_on=_today()))
+    work_plan = sorted(board.cards, key=lambda card: (card.due_day or 101, card.id))
+    return render_template(
+        "boards/challenge.html", board=board, editable=editable, today=_today(), leader=leader,
+        form=form or ChallengeForm(formdata=None, obj=board.challenge),
+        start_form=start_form or StartDateForm(formdata=None, starts_on=board.challenge.starts_on
+                                               if board.challenge else None),
+        leader_form=leader_form or LeaderForm(formdata=None, members=board.members,
+                                              leader=leader.user_id if leader else None),
+        indicator_form=indicator_form or IndicatorForm(formdata=None), indicators=indicators,
+        value_forms=value_forms, work_plan=work_plan,
+        can_schedule=can(current_user, "challenge.schedule", board.relation),
+    ), status
+
+
+@bp.post("/teams/<int:team_id>/challenge/startdatum")
+@login_required
+def set_start_date(team_id):
+    board = _board_or_404(team_id, "challenge.schedule")
+    services.load_members(board)
+    form = StartDateForm()
+    if not form.validate_on_submit():
+        return _render_challenge(board, start_form=form, status=422)
+    now = utcnow()
+    challenge = services.ensure_challenge(board.team, now=now)
+    services.set_start_date(challenge, form.starts_on.data, by=current_user, now=now)
+    db.session.commit()
+    flash(_("De startdatum is %(date)s.", date=form.starts_on.data.strftime("%d-%m-%Y")), "success")
+    return redirect(url_for("boards.challenge", team_id=team_id), code=303)
+
+
+@bp.post("/teams/<int:team_id>/challenge/teamleider")
+@login_required
+def choose_leader(team_id):
+    board = _board_or_404(team_id, "board.edit")
+    services.load_members(board)
+    form = LeaderForm(members=board.members)
+    if not form.validate_on_submit():
+        return _render_challenge(board, leader_form=form, status=422)
+    chosen = services.choose_team_leader(board.team, form.leader.data, by=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("%(name)s is de teamleider.", name=chosen.user.name), "success")
+    return redirect(url_for("boards.challenge", team_id=team_id), code=303)
+
+
+@bp.post("/teams/<int:team_id>/challenge/indicatoren")
+@login_required
+def add_indicator(team_id):
+    board = _board_or_404(team_id, "board.edit")
+    services.load_members(board)
+    form = IndicatorForm()
+    if not form.validate_on_submit():
+        return _render_challenge(board, indicator_form=form, status=422)
+    now = utcnow()
+    challenge = services.ensure_challenge(board.team, now=now)
+    indicator = services.add_indicator(challenge, name=form.name.data, unit=form.unit.data, baseline=form.baseline.data,
+                                       target=form.target.data, by=current_user, now=now)
+    db.session.commit()
+    flash(_("Indicator ‘%(name)s’ is toegevoegd.", name=indicator.name), "success")
+    return redirect(url_for("boards.challenge", team_id=team_id, _anchor="challenge-indicators"), code=303)
+
+
+@bp.post("/teams/<int:team_id>/challenge/indicatoren/<int:indicator_id>/waarden")
+@login_required
+def record_value(team_id, indicator_id):
+    board = _board_or_404(team_id, "board.edit")
+    services.load_members(board)
+    indicator = db.session.get(Indicator, indicator_id)
+    if indicator is None or board.challenge is None or indicator.challenge_id != board.challenge.id:
+        abort(404)
+    form = IndicatorValueForm(prefix=f"indicator-{indicator.id}")
+    if not form.validate_on_submit():
+        return _render_challenge(board, value_forms={indicator.id: form}, status=422)
+    services.record_indicator_value(indicator, measured_on=form.measured_on.data, value=form.value.data,
+                                    by=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("De waarde voor ‘%(name)s’ is opgeslagen.", name=indicator.name), "success")
+    return redirect(url_for("boards.challenge", team_id=team_id, _anchor="challenge-indicators"), code=303)
+
+
+# --- Progress -------------------------------------------------------------------------------------
+
+@bp.route("/teams/<int:team_id>/voortgang", methods=["GET", "POST"])
+@login_required
+def progress(team_id):
+    board = _board_or_404(team_id)
+    editable = can(current_user, "board.edit", board.relation)
+    form = ProgressUpdateForm()
+    status = 200
+    if request.method == "POST":
+        if not editable:
+            abort(403)
+        if form.validate_on_submit():
+            now = utcnow()
+            challenge = services.ensure_challenge(board.team, now=now)
+            services.add_progress_update(challenge, status=form.status.data, went_well=form.went_well.data,
+                                         stuck=form.stuck.data, help_needed=form.help_needed.data,
+                                         hours_spent=form.hours_spent.data, by=current_user, now=now)
+            db.session.commit()
+            flash(_("De voortgangsupdate is opgeslagen."), "success")
+            return redirect(url_for("boards.progress", team_id=team_id), code=303)
+        status = 422
+    services.load_cards(board)
+    updates = services.progress_updates(board.challenge)
+    picture = services.progress_picture(board.challenge, board.cards, today=_today())
+    return render_template("boards/progress.html", board=board, editable=editable, form=form, updates=updates,
+                           hours=services.hours_summary(board.challenge, updates), picture=picture,
+                           today=_today()), status
+
+
+@bp.get("/borden")
+@login_required
+def overview():
+    teams = services.overview(current_user, today=_today())
+    return render_template("boards/overview.html", teams=teams, today=_today())

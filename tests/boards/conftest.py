@@ -1,0 +1,77 @@
+"""A Lab with one team on a vraagstuk, and every kind of person around it."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from fieldlab.auth.models import Role, User
+from fieldlab.boards import services
+from fieldlab.extensions import db
+from fieldlab.labs.models import Lab
+from fieldlab.teams.models import Team
+from tests import factories
+
+from fieldlab.timeutil import LOCAL_ZONE, local, utcnow
+
+# Today at noon in Amsterdam: the routes use the real clock, so the world is built around it.
+TODAY = local(utcnow()).date()
+NOW = datetime.combine(TODAY, time(12), LOCAL_ZONE).astimezone(UTC)
+
+
+@dataclass
+class World:
+    lab: Lab
+    team: Team
+    other_team: Team
+    member: User
+    teammate: User
+    facilitator: User
+    commissioner: User
+    manager: User
+    lab_participant: User
+    other_manager: User
+    outsider_commissioner: User
+    stranger: User
+
+    @property
+    def challenge(self):
+        return self.team.challenge
+
+
+def build_world(*, starts_on: date | None = None) -> World:
+    organisation = factories.make_organisation()
+    facilitator = factories.make_user(Role.FACILITATOR, name="Fien Facilitator")
+    commissioner = factories.make_user(Role.COMMISSIONER, name="Olga Opdrachtgever", organisation=organisation)
+    outsider_commissioner = factories.make_user(Role.COMMISSIONER, name="Otto Anders")
+    manager = factories.make_user(Role.MANAGER, name="Mark Manager")
+    other_manager = factories.make_user(Role.MANAGER, name="Mila Andere Manager")
+    member = factories.make_user(Role.PARTICIPANT, name="Anna Teamlid", organisation=organisation)
+    teammate = factories.make_user(Role.PARTICIPANT, name="Bram Teamgenoot")
+    lab_participant = factories.make_user(Role.PARTICIPANT, name="Carla Ander Team")
+    stranger = factories.make_user(Role.PARTICIPANT, name="Dirk Buitenstaander")
+    lab = factories.make_lab(name="Field Lab Mensenhandel", facilitators=[facilitator])
+    problem = factories.make_problem(commissioner, lab=lab, title="Uitbuiting in de bouw")
+    factories.add_participant(lab, member, manager=manager)
+    factories.add_participant(lab, lab_participant, manager=other_manager)
+    with db.session.no_autoflush:  # the factory touches lab.participations before adding the team
+        team = factories.make_team(lab, members=[member, teammate], name="Team Kompas", problem=problem,
+                                   starts_on=starts_on or TODAY - timedelta(days=36))
+        other_team = factories.make_team(lab, members=[lab_participant], name="Team Baken",
+                                         starts_on=TODAY - timedelta(days=36))
+    db.session.flush()
+    return World(lab, team, other_team, member, teammate, facilitator, commissioner, manager, lab_participant,
+                 other_manager, outsider_commissioner, stranger)
+
+
+@pytest.fixture
+def world(app):
+    built = build_world()
+    db.session.commit()
+    return built
+
+
+def add_cards(world: World, count: int, *, by=None):
+    by = by or world.member
+    return [services.add_card(world.challenge, title=f"Actie {number}", owner_id=world.member.id,
+                              due_day=(number % 100) + 1, by=by, now=NOW) for number in range(count)]

@@ -1,0 +1,81 @@
+"""The board page runs at most 5 SQL queries and a fragment at most 3, the same for 5 and for 500
+cards and events: nothing is loaded per card. Counted over the whole request, login included."""
+
+import pytest
+from flask import g
+from sqlalchemy import event, select
+
+from fieldlab.boards.models import BoardCard, BoardEvent, Challenge, Column, EventKind
+from fieldlab.extensions import db
+from tests.boards.conftest import NOW
+
+
+class QueryCounter:
+    def __init__(self, engine):
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+    def _count(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+def fill(world, cards: int):
+    """Cards in all columns and as many events, written in bulk (the services are tested elsewhere)."""
+    columns = list(Column)
+    db.session.add_all([
+        BoardCard(challenge_id=world.challenge.id, title=f"Actie {number}", owner_id=world.member.id,
+                  column_key=columns[number % 4], position=number, due_day=number % 100 + 1,
+                  labels=["label"], done_at=NOW if number % 4 == 3 else None)
+        for number in range(cards)
+    ])
+    db.session.add_all([
+        BoardEvent(challenge_id=world.challenge.id, actor_id=world.teammate.id, at=NOW, kind=EventKind.CARD_ADDED,
+                   detail={"title": f"Actie {number}"})
+        for number in range(cards)
+    ])
+    world.challenge.board_version = Challenge.board_version + 1
+    db.session.commit()
+
+
+def counted(client, url, headers=None):
+    """Queries of one request as in production: the tests share one app context (and `g`) across
+    requests, so forget the user Flask-Login cached there and let its loader run as it would."""
+    db.session.expire_all()
+    g.pop("_login_user", None)
+    with QueryCounter(db.engine) as counter:
+        response = client.get(url, headers=headers or {})
+    assert response.status_code in (200, 204), response.status_code
+    return counter.count, counter.statements
+
+
+@pytest.mark.parametrize("viewer", ["member", "manager", "commissioner", "facilitator"])
+def test_page_and_fragments_use_the_same_few_queries_for_5_and_500_cards(client, auth, world, viewer):
+    auth.login(getattr(world, viewer))
+    team = world.team.id
+    counts = {}
+    for size in (5, 500):
+        fill(world, size - len(counts) * 5)
+        version = db.session.scalar(select(Challenge.board_version).where(Challenge.team_id == team))
+        counts[size] = {
+            "page": counted(client, f"/teams/{team}/bord")[0],
+            "refresh_changed": counted(client, f"/teams/{team}/bord/ververs?versie=0", {"HX-Request": "true"})[0],
+            "refresh_unchanged": counted(client, f"/teams/{team}/bord/ververs?versie={version}",
+                                         {"HX-Request": "true"})[0],
+            "activity": counted(client, f"/teams/{team}/bord/activiteit", {"HX-Request": "true"})[0],
+        }
+    assert counts[5] == counts[500], counts
+    assert counts[5]["page"] <= 5, counts
+    assert counts[5]["refresh_changed"] <= 3 and counts[5]["activity"] <= 3, counts
+    # Unchanged: the login's one query and one indexed lookup of the board's version.
+    assert counts[5]["refresh_unchanged"] == 2, counts

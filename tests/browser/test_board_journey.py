@@ -1,0 +1,111 @@
+"""Two members of one team work on their board at the same time, each in their own browser: one
+moves a card and the other sees it move without reloading; both edit one card, the second save is
+refused with the other's version shown and the second person's text kept."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from fieldlab.boards import services
+from tests.boards.conftest import NOW, build_world
+from tests.browser.conftest import checked
+from tests.browser.helpers import log_in
+
+pytestmark = pytest.mark.browser
+
+def open_board(page, team):
+    page.goto(f"/teams/{team.id}/bord")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(team.name)
+    return checked(page)
+
+
+def column(page, name):
+    return page.get_by_role("region", name=re.compile(f"^{name}"))
+
+
+def test_two_members_see_each_others_changes_and_a_conflict_keeps_the_text(live_db, new_page):
+    world = build_world()
+    card = services.add_card(world.challenge, title="Bel de woningcorporatie", owner_id=world.member.id,
+                             due_day=12, labels="wonen", by=world.member, now=NOW)
+    live_db.session.commit()
+
+    anna = new_page()
+    log_in(anna, world.member)
+    bram = new_page()
+    log_in(bram, world.teammate)
+    open_board(anna, world.team)
+    open_board(bram, world.team)
+    expect(bram.get_by_text(re.compile(r"dag \d+ van 100"))).to_be_visible()
+    expect(column(bram, "Gepland").get_by_role("heading", name="Bel de woningcorporatie")).to_be_visible()
+
+    # Anna moves the card with the plain "Verplaatsen" form; Bram's board follows by itself.
+    anna_card = anna.locator(f"#board-card-{card.id}")
+    anna_card.locator("summary", has_text="Verplaatsen").click()
+    anna_card.get_by_label("Verplaats naar").select_option(label="Bezig")
+    anna_card.get_by_role("button", name="Verplaatsen").click()
+    expect(column(anna, "Bezig").get_by_role("heading", name="Bel de woningcorporatie")).to_be_visible()
+    expect(column(bram, "Bezig").get_by_role("heading", name="Bel de woningcorporatie")).to_be_visible(
+        timeout=10_000)
+    expect(column(bram, "Gepland").get_by_role("heading", name="Bel de woningcorporatie")).to_have_count(0)
+    expect(bram.get_by_text("Anna Teamlid verplaatste ‘Bel de woningcorporatie’ naar Bezig.")).to_be_visible(
+        timeout=10_000)
+    checked(bram)
+
+    # Both open the card; Bram starts typing, Anna saves first.
+    anna.get_by_role("link", name="Bewerken: Bel de woningcorporatie").click()
+    bram.get_by_role("link", name="Bewerken: Bel de woningcorporatie").click()
+    bram_card = bram.locator(f"#board-card-{card.id}")
+    bram_card.get_by_label("Beschrijving").fill("Vraag naar de veertig adressen.")
+    anna_card.get_by_label("Titel").fill("Bel de corporatie vóór vrijdag")
+    anna_card.get_by_role("button", name="Opslaan").click()
+    expect(anna.locator(f"#board-card-{card.id}").get_by_role("heading", name="Bel de corporatie vóór vrijdag")) \
+        .to_be_visible()
+    checked(anna)
+
+    # Bram's board refreshed meanwhile (the feed shows Anna's edit), but his open form kept his text.
+    expect(bram.get_by_text("Anna Teamlid wijzigde ‘Bel de corporatie vóór vrijdag’.")).to_be_visible(
+        timeout=10_000)
+    expect(bram_card.get_by_label("Beschrijving")).to_have_value("Vraag naar de veertig adressen.")
+    bram_card.get_by_role("button", name="Opslaan").click()
+
+    conflict = bram_card.get_by_role("alert")
+    expect(conflict).to_contain_text("Iemand anders heeft deze kaart intussen gewijzigd.")
+    expect(conflict).to_contain_text("Bel de corporatie vóór vrijdag")
+    expect(bram_card.get_by_label("Beschrijving")).to_have_value("Vraag naar de veertig adressen.")
+    expect(bram_card.get_by_label("Titel")).to_have_value("Bel de woningcorporatie")
+    checked(bram)
+
+    # Saving again, knowingly, replaces Anna's version; Anna sees it arrive.
+    bram_card.get_by_label("Titel").fill("Bel de corporatie vóór vrijdag")
+    bram_card.get_by_role("button", name="Opslaan").click()
+    expect(bram_card.get_by_text("Vraag naar de veertig adressen.")).to_be_visible()
+    expect(anna.locator(f"#board-card-{card.id}").get_by_text("Vraag naar de veertig adressen.")).to_be_visible(
+        timeout=10_000)
+    checked(anna)
+
+
+def test_manager_reads_the_board_and_the_progress_picture(live_db, page):
+    world = build_world()
+    services.add_card(world.challenge, title="Quick win: folder", owner_id=world.member.id, due_day=10,
+                      quick_win=True, by=world.member, now=NOW)
+    services.add_progress_update(world.challenge, status="at_risk", stuck="Geen toegang tot data",
+                                 help_needed="Toestemming om gegevens te delen", hours_spent=12,
+                                 by=world.member, now=NOW)
+    live_db.session.commit()
+
+    log_in(page, world.manager)
+    page.get_by_role("link", name=f"Naar het bord van {world.team.name}").click()
+    expect(page.get_by_role("heading", name="Quick win: folder")).to_be_visible()
+    expect(page.get_by_text("risico").first).to_be_visible()
+    expect(page.get_by_role("button", name="Verplaatsen")).to_have_count(0)
+    checked(page)
+    page.get_by_role("navigation", name="Onderdelen van de challenge").get_by_role("link", name="Voortgang").click()
+    expect(page.get_by_role("img", name="Kaarten klaar")).to_be_visible()
+    checked(page)
+    page.get_by_role("navigation", name="Onderdelen van de challenge").get_by_role("link", name="Doel en plan").click()
+    expect(page.get_by_role("heading", name="Werkplan")).to_be_visible()
+    checked(page)
+    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="100-dagenborden").click()
+    expect(page.get_by_role("cell", name="Toestemming om gegevens te delen")).to_be_visible()
+    checked(page)

@@ -399,12 +399,19 @@ def update_challenge(challenge: Challenge, *, goal: str, intervention_plan: str,
     return challenge
 
 
-def set_start_date(challenge: Challenge, starts_on: date | None, *, by, now: datetime) -> date | None:
-    """Set or move day 1 of the challenge; returns the previous start date.
+# Called with (challenge, by=, now=) after a start date is set or moved. The returndays feature
+# registers its planner here (it sits above boards in the import order, so boards cannot call it).
+_start_date_listeners: list = []
 
-    The one place a start date changes, so that proposing terugkomdagen for day 1, 50 and 100
-    (the returndays feature) can hook in here when it does.
-    """
+
+def on_start_date_change(listener) -> None:
+    if listener not in _start_date_listeners:
+        _start_date_listeners.append(listener)
+
+
+def set_start_date(challenge: Challenge, starts_on: date | None, *, by, now: datetime) -> date | None:
+    """Set or move day 1 of the challenge; returns the previous start date. The one place a start
+    date changes, so the terugkomdagen of day 1, 50 and 100 are proposed (or re-proposed) here."""
     previous = challenge.starts_on
     if previous == starts_on:
         return previous
@@ -414,6 +421,9 @@ def set_start_date(challenge: Challenge, starts_on: date | None, *, by, now: dat
                  starts_on=starts_on.isoformat() if starts_on else None,
                  previous=previous.isoformat() if previous else None)
     db.session.flush()
+    if starts_on is not None:
+        for listener in _start_date_listeners:
+            listener(challenge, by=by, now=now)
     return previous
 
 

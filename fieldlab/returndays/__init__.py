@@ -16,10 +16,12 @@ AUDIT_LABELS = {
 
 def init_app(app) -> None:
     from fieldlab.audit.services import ACTION_LABELS
+    from fieldlab.boards.services import on_start_date_change
     from fieldlab.problems.services import register_next_return_day_provider
     from fieldlab.returndays import routes, services
 
     ACTION_LABELS.update(AUDIT_LABELS)
     register_next_return_day_provider(services.next_return_day_for_problem)
+    on_start_date_change(services.plan_return_days)
     app.register_blueprint(routes.bp)
     app.register_blueprint(routes.calendar_bp)

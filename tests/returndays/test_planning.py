@@ -119,3 +119,26 @@ def test_shared_lab_day_invites_every_team(app, make):
     emails = {invitation.email for invitation in return_day.invitations}
     assert other_member.email in emails and setting.members[0].email in emails
     db.session.flush()
+
+
+def test_setting_the_start_date_on_the_board_proposes_the_three_return_days(app):
+    from fieldlab.boards import services as boards
+
+    setting = arrange_team(None)
+    challenge = setting.team.challenge
+    if challenge is None:
+        from fieldlab.boards.models import Challenge
+
+        challenge = setting.team.challenge = Challenge(goal="Doel")
+        db.session.flush()
+    boards.set_start_date(challenge, date(2025, 4, 17), by=setting.members[0], now=at(date(2025, 4, 1), 9))
+    days = {day.day_number: day for day in services.return_days_of_lab(setting.lab)}
+    assert sorted(days) == [1, 50, 100]
+    assert all(day.status == "proposed" for day in days.values())
+    assert days[1].proposed_on == date(2025, 4, 17)  # a Thursday, no holiday
+
+    # Moving day 1 to Good Friday re-proposes it past the Easter weekend and Easter Monday.
+    boards.set_start_date(challenge, date(2025, 4, 18), by=setting.members[0], now=at(date(2025, 4, 2), 9))
+    moved = {day.day_number: day for day in services.return_days_of_lab(setting.lab)}
+    assert moved[1].proposed_on == date(2025, 4, 22)
+    assert "Goede vrijdag" in moved[1].proposal_reason

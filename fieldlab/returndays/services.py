@@ -15,6 +15,7 @@ import holidays
 from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import and_, or_, select
 
@@ -588,8 +589,7 @@ def set_action_done(action: ReturnDayAction, done: bool, *, by, now: datetime) -
 
 @dataclass
 class TeamPack:
-    """What one team brings to a return day. The board's own data (status, indicators, progress
-    updates, help asked) is filled from the team's challenge where the board models offer it."""
+    """What one team brings to a return day: its board in a few lines and the open agreements."""
 
     team: Team
     challenge: Challenge | None
@@ -608,12 +608,32 @@ class Pack:
     actions: list[ReturnDayAction]
 
 
-def _board_facts(challenge: Challenge | None, name: str) -> list:
-    """Whatever the board models expose under `name` (a list or a callable); empty until they do."""
-    value = getattr(challenge, name, None) if challenge is not None else None
-    if callable(value):
-        value = value()
-    return list(value or [])
+def _board_facts(challenge: Challenge | None, *, updates_shown: int = 3) -> dict[str, list[str]]:
+    """The board's state in a few lines for the pack: cards per column, indicators against their
+    target, the latest progress updates and the help the team asked of its managers."""
+    from fieldlab.boards import services as boards
+    from fieldlab.boards.models import Column
+
+    if challenge is None:
+        return {"board_status": [], "indicators": [], "progress_updates": [], "help_asked": []}
+    counts = {column: 0 for column in Column}
+    for card in boards.load_cards_of(challenge.id):
+        counts[card.column] += 1
+    board_status = [ngettext("%(column)s: %(num)s kaart", "%(column)s: %(num)s kaarten", count, column=column.label)
+                    for column, count in counts.items()] if any(counts.values()) else []
+    indicators = []
+    for indicator in challenge.indicators:
+        latest = max(indicator.values, key=lambda value: value.measured_on, default=None)
+        indicators.append(_("%(name)s: nu %(value)s, begin %(baseline)s, doel %(target)s %(unit)s",
+                            name=indicator.name, value=latest.value if latest else "—",
+                            baseline=indicator.baseline, target=indicator.target, unit=indicator.unit).strip())
+    updates = boards.progress_updates(challenge)[:updates_shown]
+    progress = [_("%(date)s · %(status)s: %(text)s", date=format_date(local(update.created_at).date(), "medium"),
+                  status=update.status_label, text=update.went_well or update.stuck or "—") for update in updates]
+    help_asked = [_("%(date)s: %(help)s", date=format_date(local(update.created_at).date(), "medium"),
+                    help=update.help_needed) for update in updates if update.help_needed]
+    return {"board_status": board_status, "indicators": indicators, "progress_updates": progress,
+            "help_asked": help_asked}
 
 
 def gather_pack(return_day: ReturnDay, *, now: datetime) -> Pack:
@@ -630,12 +650,8 @@ def gather_pack(return_day: ReturnDay, *, now: datetime) -> Pack:
                                           ReturnDayAction.done_at.is_(None),
                                           (ReturnDayAction.team_id == team.id) | ReturnDayAction.team_id.is_(None))
             .order_by(ReturnDayAction.due_on, ReturnDayAction.id)).all()
-        teams.append(TeamPack(
-            team=team, challenge=challenge, day=challenge.day_on(today) if challenge else None,
-            board_status=_board_facts(challenge, "board_status"), indicators=_board_facts(challenge, "indicators"),
-            progress_updates=_board_facts(challenge, "latest_progress_updates"),
-            help_asked=_board_facts(challenge, "help_asked"), earlier_actions=earlier,
-        ))
+        teams.append(TeamPack(team=team, challenge=challenge, day=challenge.day_on(today) if challenge else None,
+                              earlier_actions=earlier, **_board_facts(challenge)))
     return Pack(return_day=return_day, teams=teams, actions=list(return_day.actions))
 
 

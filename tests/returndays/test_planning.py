@@ -142,3 +142,33 @@ def test_setting_the_start_date_on_the_board_proposes_the_three_return_days(app)
     moved = {day.day_number: day for day in services.return_days_of_lab(setting.lab)}
     assert moved[1].proposed_on == date(2025, 4, 22)
     assert "Goede vrijdag" in moved[1].proposal_reason
+
+
+def test_the_pack_shows_the_board_indicators_progress_and_help_asked(app):
+    from decimal import Decimal
+
+    from fieldlab.boards import services as boards
+    from fieldlab.boards.models import Column, Status
+
+    setting = arrange_team(date(2025, 2, 10))
+    challenge = setting.team.challenge
+    member = setting.members[0]
+    now = at(date(2025, 3, 20), 10)
+    boards.add_card(challenge, title="Gesprek met woningcorporatie", owner_id=member.id, by=member, now=now)
+    boards.add_card(challenge, title="Signalen bundelen", owner_id=member.id, column=Column.DONE, by=member, now=now)
+    indicator = boards.add_indicator(challenge, name="Gecontroleerde panden", baseline=Decimal(0),
+                                     target=Decimal(40), by=member, now=now)
+    boards.record_indicator_value(indicator, measured_on=date(2025, 3, 19), value=Decimal(12), by=member, now=now)
+    boards.add_progress_update(challenge, status=Status.AT_RISK,
+                               went_well="Eerste controles gedaan", help_needed="Capaciteit van de handhavers",
+                               by=member, now=now)
+    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                                          details=details(date(2025, 3, 31)), by=setting.facilitator, now=now)
+
+    pack = services.gather_pack(return_day, now=now)
+    team_pack = pack.teams[0]
+    assert team_pack.board_status == ["Gepland: 1 kaart", "Bezig: 0 kaarten", "Geblokkeerd: 0 kaarten",
+                                      "Klaar: 1 kaart"]
+    assert any("Gecontroleerde panden: nu 12" in line and "doel 40" in line for line in team_pack.indicators)
+    assert any("Eerste controles gedaan" in line for line in team_pack.progress_updates)
+    assert any("Capaciteit van de handhavers" in line for line in team_pack.help_asked)

@@ -3,8 +3,13 @@ FIELDLAB_TEST_DATABASE_URL is set), a test client that sends CSRF tokens like a 
 login helpers and model factories."""
 
 import os
+import socket
+from email import message_from_bytes
+from email import policy as email_policy
 
 import pytest
+from aiosmtpd.controller import Controller
+from flask import has_app_context
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
@@ -19,24 +24,33 @@ SECRET_KEY = "test-secret-key-for-fieldlab-tests-only"
 CSRF_RAW_TOKEN = "test-csrf-raw-token"
 
 
-def csrf_token_for(secret_key: str = SECRET_KEY) -> str:
-    """The signed token Flask-WTF expects for the raw token we put in the session."""
-    return URLSafeTimedSerializer(secret_key, salt="wtf-csrf-token").dumps(CSRF_RAW_TOKEN)
+def csrf_token_for(secret_key: str = SECRET_KEY, raw_token: str = CSRF_RAW_TOKEN) -> str:
+    """The signed token Flask-WTF expects for the raw token in the session."""
+    return URLSafeTimedSerializer(secret_key, salt="wtf-csrf-token").dumps(raw_token)
 
 
 class BrowserLikeClient(FlaskClient):
     """Sends the CSRF token with every unsafe request, as the real forms and htmx do.
-    Pass `csrf=False` to send none (for the tests that check the refusal)."""
+    Pass `csrf=False` to send none (for the tests that check the refusal).
+
+    Every request runs in its own app context, as on a real server: its own `g` (Flask-Login
+    caches the logged-in user there, so a shared `g` would let one client's login leak into the
+    next request of any other client) and its own database session (so a route that forgets to
+    commit fails its test). What the test arranged in its own session is committed first."""
 
     def open(self, *args, csrf=True, **kwargs):
         method = (kwargs.get("method") or "GET").upper()
         if csrf and method not in {"GET", "HEAD", "OPTIONS"}:
+            # The token must match the session's: a page visited before may have put its own there.
             with self.session_transaction() as session:
-                session.setdefault("csrf_token", CSRF_RAW_TOKEN)
+                raw_token = session.setdefault("csrf_token", CSRF_RAW_TOKEN)
             headers = dict(kwargs.pop("headers", None) or {})
-            headers.setdefault("X-CSRFToken", csrf_token_for(self.application.config["SECRET_KEY"]))
+            headers.setdefault("X-CSRFToken", csrf_token_for(self.application.config["SECRET_KEY"], raw_token))
             kwargs["headers"] = headers
-        return super().open(*args, **kwargs)
+        if has_app_context():
+            db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -152,3 +166,35 @@ def login_as(app, client, auth):
         return user
 
     return login
+
+
+class SmtpSink:
+    """An aiosmtpd handler that keeps every message it receives, parsed."""
+
+    def __init__(self):
+        self.messages = []
+        self.port = None
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.original_content or envelope.content, policy=email_policy.default)
+        message.envelope_recipients = list(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on loopback (aiosmtpd); `.messages` holds what arrived.
+    Use it with `app_config` returning {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_server.port}."""
+    sink = SmtpSink()
+    sink.port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    yield sink
+    controller.stop()

@@ -13,3 +13,4 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
     login_manager.user_loader(services.load_user_from_cookie_id)
     app.register_blueprint(routes.bp)
+    app.extensions["fieldlab.login_throttle"] = services.make_login_throttle(app.config)

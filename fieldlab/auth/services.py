@@ -11,10 +11,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import STRATEGIES, RateLimiter
 
 from fieldlab.audit import services as audit
 from fieldlab.auth.models import Role, User, normalise_email
-from fieldlab.extensions import db, limiter
+from fieldlab.extensions import db
 from fieldlab.mail.services import external_url, queue_message
 from fieldlab.timeutil import utcnow
 
@@ -47,6 +49,16 @@ def password_matches(user: User | None, password: str) -> bool:
 
 # --- Login ---------------------------------------------------------------------------------
 
+def make_login_throttle(config) -> RateLimiter:
+    """The login throttle of one app, on its RATELIMIT_STORAGE_URI (Redis with several workers).
+
+    Kept per app rather than borrowed from the Flask-Limiter extension: that object is module-wide
+    and takes the storage of whichever app called init_app last, so two apps in one process (a test
+    of two workers) would share a memory store and no test could tell shared storage from per-process."""
+    storage = storage_from_string(config["RATELIMIT_STORAGE_URI"], **config.get("RATELIMIT_STORAGE_OPTIONS", {}))
+    return STRATEGIES[config.get("RATELIMIT_STRATEGY") or "fixed-window"](storage)
+
+
 def _throttle_keys(email: str, address: str):
     config = current_app.config
     prefix = config["RATELIMIT_KEY_PREFIX"]
@@ -58,10 +70,10 @@ def _throttle_keys(email: str, address: str):
 
 def authenticate(email: str, password: str, *, address: str, now: datetime | None = None) -> User | None:
     """The user for these credentials, or None. Only failures count towards the throttle, in the
-    limiter's shared storage (Redis with several workers), per account and per address. An unknown
+    throttle's shared storage (Redis with several workers), per account and per address. An unknown
     e-mail is throttled and answered exactly like a wrong password: no account enumeration."""
     now = now or utcnow()
-    strategy = limiter.limiter
+    strategy = current_app.extensions["fieldlab.login_throttle"]
     keys = _throttle_keys(email, address)
     user = User.by_email(email)
     if not all(strategy.test(limit, *identifiers) for limit, *identifiers in keys):

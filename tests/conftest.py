@@ -175,6 +175,13 @@ class SmtpSink:
         self.messages = []
         self.port = None
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        """Addresses at refused.example are refused, as a real server refuses unknown mailboxes."""
+        if address.endswith("@refused.example"):
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         message = message_from_bytes(envelope.original_content or envelope.content, policy=email_policy.default)
         message.envelope_recipients = list(envelope.rcpt_tos)

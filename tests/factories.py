@@ -79,13 +79,13 @@ def make_problem(commissioner: User, *, lab=None, title=None, status=ProblemStat
 
 def make_team(lab: Lab, *, members=(), name=None, problem=None, starts_on: date | None = None) -> Team:
     team = Team(lab=lab, name=name or f"Team {next(_counter)}", problem=problem)
+    db.session.add(team)  # before touching lab.participations, whose lazy load autoflushes
     for member in members:
         team.memberships.append(Membership(user=member))
         if not any(p.user_id == member.id for p in lab.participations):
             lab.participations.append(Participation(user=member))
     if starts_on is not None:
         team.challenge = Challenge(goal="Een concreet doel.", starts_on=starts_on)
-    db.session.add(team)
     db.session.flush()
     return team
 

@@ -121,6 +121,10 @@ class SchedulerLock:
 
     def release(self) -> None:
         if self._connection is not None:
+            # Unlock explicitly: close() only returns the connection to the pool, and a session-level
+            # advisory lock outlives the pool's rollback, so the standby would wait forever.
+            self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
+            self._connection.commit()
             self._connection.close()
             self._connection = None
         if self._file is not None:

@@ -92,17 +92,12 @@ def _schema(database_url, tmp_path_factory):
 
 
 def _empty_all_tables():
-    tables = list(reversed(db.metadata.sorted_tables))
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{table.name}"' for table in tables)
-        with db.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            connection.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
-    else:
-        with db.engine.begin() as connection:
-            for table in tables:
-                connection.execute(table.delete())
-            connection.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+    """DELETE, children first, on both databases: on PostgreSQL a TRUNCATE of every table costs
+    about 0.4 s per test (new files for each table), a DELETE of a few rows about 0.02 s."""
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+        connection.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
 
 
 @pytest.fixture

@@ -97,7 +97,8 @@ def add_security_headers(response):
 
 
 def render_error(status: int, message: str | None = None):
-    title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
+    """The Dutch page for `status`; a status without its own text borrows the 400 or 500 one but keeps its code."""
+    title, text = ERROR_TEXTS.get(status) or ERROR_TEXTS[500 if status >= 500 else 400]
     template = "errors/_error.html" if htmx else "errors/error.html"
     return render_template(template, status=status, title=title, text=message or text), status
 
@@ -108,7 +109,7 @@ def handle_http_error(error: HTTPException):
     if error.code == 401:
         return redirect(url_for("auth.login", next=request.full_path))
     description = getattr(error, "fieldlab_message", None)
-    return render_error(error.code if error.code in ERROR_TEXTS else 400, description)
+    return render_error(error.code, description)
 
 
 def handle_csrf_error(error: CSRFError):

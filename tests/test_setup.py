@@ -108,6 +108,25 @@ def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeyp
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
 
 
+def test_instance_path_given_to_create_app_wins_over_the_environment(tmp_path, monkeypatch):
+    """Tests (and tools) that pass their own instance folder never touch a deployment's."""
+    monkeypatch.setenv("FIELDLAB_INSTANCE_PATH", str(tmp_path / "deployment"))
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "mine"), "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "SECRET_KEY": "x"})
+
+    assert app.instance_path == str(tmp_path / "mine")
+    assert not (tmp_path / "deployment").exists()
+
+
+def test_instance_path_comes_from_the_environment_otherwise(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIELDLAB_INSTANCE_PATH", str(tmp_path / "deployment"))
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
+
+    assert app.instance_path == str(tmp_path / "deployment")
+
+
 # --- Migrations match the models ----------------------------------------------------------
 
 def schema_differences(app) -> list:

@@ -74,6 +74,24 @@ def test_error_for_htmx_is_a_fragment(error_routes, client, code):
     assert "HX-Request" in response.headers.get("Vary", "")
 
 
+@pytest.mark.parametrize("code, like", [(410, 400), (415, 400), (501, 500), (503, 500)])
+def test_other_errors_keep_their_status_with_the_nearest_dutch_text(error_routes, client, code, like):
+    response = client.get(f"/test-fouten/{code}")
+
+    assert response.status_code == code
+    assert str(ERROR_TEXTS[like][0]) in response.get_data(as_text=True)
+
+
+def test_too_many_reset_requests_get_the_dutch_429_page(client):
+    for _ in range(5):
+        assert client.post("/wachtwoord-vergeten", data={"email": "iemand@example.org"}).status_code == 303
+
+    response = client.post("/wachtwoord-vergeten", data={"email": "iemand@example.org"})
+
+    assert response.status_code == 429
+    assert "U heeft dit te vaak geprobeerd." in response.get_data(as_text=True)
+
+
 def test_real_404_405_and_403_are_dutch(client, login_as):
     login_as(Role.PARTICIPANT)
 

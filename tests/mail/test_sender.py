@@ -172,3 +172,16 @@ def test_refused_recipient_is_recorded_and_does_not_hold_up_the_others(app, smtp
     assert "SMTPRecipientsRefused" in refreshed(refused).last_error
     assert "Mailbox unavailable" in refreshed(refused).last_error
     assert [m["To"] for m in smtp_server.messages] == ["good@example.org"]
+
+
+def test_message_that_cannot_be_built_is_recorded_and_does_not_block_the_outbox(app, smtp_server):
+    """A broken message (here a header injection attempt) must not stop every message behind it."""
+    broken = queue(key="test:broken", to="kapot@example.org\r\nBcc: stiekem@example.org")
+    queue(key="test:good", to="good@example.org")
+
+    assert sender.deliver_due() == 1
+
+    assert [m["To"] for m in smtp_server.messages] == ["good@example.org"]
+    failed = refreshed(broken)
+    assert failed.status == MessageStatus.QUEUED and failed.attempts == 1
+    assert "ValueError" in failed.last_error

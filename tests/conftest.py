@@ -12,6 +12,7 @@ from aiosmtpd.controller import Controller
 from flask import has_app_context
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
+from jinja2 import BytecodeCache
 from sqlalchemy import text
 
 from fieldlab import create_app
@@ -60,6 +61,25 @@ def database_url(tmp_path_factory):
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "fieldlab-test.sqlite")
 
 
+class SharedBytecodeCache(BytecodeCache):
+    """Compiled templates shared by the apps of a test run: each test builds a new app with a new
+    Jinja environment, and compiling base.html and the macros again for every test cost more than
+    the tests themselves. Entries are keyed by the template's source checksum, so an edit is seen."""
+
+    def __init__(self):
+        self.store = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.store:
+            bucket.bytecode_from_string(self.store[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = SharedBytecodeCache()
+
+
 def make_test_app(database_url, instance_path, **overrides):
     config = {
         "TESTING": True,
@@ -74,6 +94,7 @@ def make_test_app(database_url, instance_path, **overrides):
     config.update(overrides)
     app = create_app(config)
     app.test_client_class = BrowserLikeClient
+    app.jinja_env.bytecode_cache = TEMPLATE_CACHE
     return app
 
 

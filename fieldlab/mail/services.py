@@ -1,5 +1,7 @@
 """Queue messages in the outbox. Nothing here talks SMTP: see sender.py."""
 
+from urllib.parse import urlsplit
+
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
@@ -40,11 +42,14 @@ def queue_message(*, key: str, to: str, template: str, locale: str = "nl", attac
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for an e-mail, built from BASE_URL: a job has no request to take it from."""
-    from flask import url_for
+    """An absolute link for an e-mail, built from BASE_URL: a job has no request to take it from.
 
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return base + url_for(endpoint, _external=False, **values)
+    Built on the URL map bound to BASE_URL, not with url_for: outside a request url_for needs
+    SERVER_NAME, which deployments do not set, so every scheduled mail with a link would fail."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path.rstrip("/") or "/",
+                                       url_scheme=base.scheme or "http")
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def outbox_page(*, status: str | None, page: int):

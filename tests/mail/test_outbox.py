@@ -3,6 +3,7 @@
 import re
 from types import SimpleNamespace
 
+import pytest
 from sqlalchemy import func, select
 
 from fieldlab.auth.models import Role
@@ -65,6 +66,35 @@ def test_external_url_uses_the_configured_base_url(app):
     app.config["BASE_URL"] = "https://fieldlab.example.nl/"
 
     assert external_url("auth.login") == "https://fieldlab.example.nl/inloggen"
+
+
+@pytest.mark.parametrize("app_config", [{"SERVER_NAME": None}])
+def test_external_url_works_in_a_job_without_request_or_server_name(app):
+    """Deployments set BASE_URL, not SERVER_NAME; a scheduled job has no request to build URLs from."""
+    app.config["BASE_URL"] = "https://fieldlab.example.nl"
+
+    assert external_url("auth.reset_password", token="abc") == "https://fieldlab.example.nl/wachtwoord-herstellen/abc"
+    assert external_url("mail.outbox", status="failed") == "https://fieldlab.example.nl/uitgaande-berichten/?status=failed"
+
+
+@pytest.mark.parametrize("app_config", [{"SERVER_NAME": None}])
+def test_external_url_keeps_a_path_in_the_base_url(app):
+    app.config["BASE_URL"] = "https://www.example.nl/fieldlab/"
+
+    assert external_url("auth.login") == "https://www.example.nl/fieldlab/inloggen"
+
+
+@pytest.mark.parametrize("app_config", [{"SERVER_NAME": None}])
+def test_invitation_queued_outside_a_request_has_a_working_link(app, client, make):
+    from fieldlab.auth.services import send_invitation
+    from fieldlab.timeutil import utcnow
+
+    facilitator, invitee = make.make_user(Role.FACILITATOR), make.make_user(password=False)
+    send_invitation(invitee, by=facilitator, now=utcnow())
+    db.session.commit()
+
+    link = re.search(r"http://localhost(/uitnodiging/\S+)", db.session.scalar(select(OutboxMessage.body_text)))
+    assert link and client.get(link.group(1)).status_code == 200
 
 
 def test_outbox_page_lists_status_recipient_and_subject(client, login_as):

@@ -131,8 +131,9 @@ def handle_unexpected_error(error: Exception):
 
 
 def is_safe_next(target: str | None) -> bool:
-    """Only local paths: no scheme, no host, no protocol-relative `//evil.example`."""
-    if not target:
+    """Only local paths: no scheme, no host, no protocol-relative `//evil.example`, and no control
+    characters (browsers drop tabs and newlines from URLs; a newline in a Location header is a 500)."""
+    if not target or any(ord(character) < 32 or ord(character) == 127 for character in target):
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") \

@@ -303,7 +303,7 @@ def test_anonymous_language_switch_lasts_for_the_session(client):
     assert '<html lang="nl">' in client.get("/inloggen").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example"])
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example", "/account\r\nSet-Cookie: x=1"])
 def test_language_switch_redirects_only_locally(client, next_url):
     response = client.post("/taal", data={"locale": "en", "next": next_url})
 

@@ -241,6 +241,7 @@ def test_next_redirects_to_a_local_path(client, make, target):
 @pytest.mark.parametrize("target", [
     "//evil.example", "https://evil.example", "/\\evil.example", "\\\\evil.example", "javascript:alert(1)",
     "/\t/evil.example", " //evil.example", "http:/evil.example", "evil.example",
+    "/accounts\r\nSet-Cookie: x=1", "/accounts\nLocation: https://evil.example",
 ])
 def test_next_never_leaves_the_site(client, make, target):
     user = make.make_user()

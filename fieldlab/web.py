@@ -27,6 +27,8 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 ERROR_TEXTS = {
+    401: (_l("Sessie verlopen"),
+          _l("Uw sessie is verlopen of u bent uitgelogd. Log opnieuw in; kopieer eerst wat u had ingevuld.")),
     400: (_l("Verzoek niet begrepen"), _l("Het formulier of de link klopt niet. Ga terug en probeer het opnieuw.")),
     403: (_l("Geen toegang"), _l("U heeft geen toegang tot deze pagina.")),
     404: (_l("Pagina niet gevonden"),
@@ -107,7 +109,10 @@ def handle_http_error(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
     if error.code == 401:
-        return redirect(url_for("auth.login", next=request.full_path))
+        if htmx:
+            # A login page swapped into a fragment helps nobody: app.js shows 'sessie verlopen'.
+            return render_error(401)
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     description = getattr(error, "fieldlab_message", None)
     return render_error(error.code, description)
 

@@ -92,6 +92,22 @@ def test_too_many_reset_requests_get_the_dutch_429_page(client):
     assert "U heeft dit te vaak geprobeerd." in response.get_data(as_text=True)
 
 
+def test_anonymous_htmx_request_gets_401_instead_of_the_login_page(client):
+    """htmx cannot show a login page inside a fragment; app.js turns a 401 into 'Uw sessie is verlopen'."""
+    response = client.get("/accounts", headers=HTMX)
+
+    assert response.status_code == 401
+    assert "<html" not in response.get_data(as_text=True)
+    assert "Log opnieuw in" in response.get_data(as_text=True)
+
+
+def test_htmx_request_after_logout_gets_401(client, login_as, auth):
+    login_as(Role.FACILITATOR)
+    auth.logout()
+
+    assert client.post("/accounts/1/actief", headers=HTMX).status_code == 401
+
+
 def test_real_404_405_and_403_are_dutch(client, login_as):
     login_as(Role.PARTICIPANT)
 

@@ -1,7 +1,7 @@
 """Logging in and out: where you land, what a wrong password says, and that the server ends sessions."""
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -265,7 +265,13 @@ def test_anonymous_visitor_is_sent_to_login_with_next(client):
 
     assert response.status_code == 302
     parts = urlsplit(response.location)
-    assert parts.path == "/inloggen" and "next=%2Faccounts" in parts.query
+    assert parts.path == "/inloggen" and parse_qs(parts.query) == {"next": ["/accounts"]}
+
+
+def test_next_keeps_the_query_of_the_page_asked_for(client):
+    response = client.get("/uitgaande-berichten/?status=failed")
+
+    assert parse_qs(urlsplit(response.location).query) == {"next": ["/uitgaande-berichten/?status=failed"]}
 
 
 def test_logged_in_user_visiting_login_page_goes_home(client, auth, make):

@@ -99,7 +99,8 @@ def add_security_headers(response):
 
 
 def render_error(status: int, message: str | None = None):
-    """The Dutch page for `status`; a status without its own text borrows the 400 or 500 one but keeps its code."""
+    """The Dutch page for `status`. A status without a text of its own borrows the 400 or the 500
+    text but keeps its code."""
     title, text = ERROR_TEXTS.get(status) or ERROR_TEXTS[500 if status >= 500 else 400]
     template = "errors/_error.html" if htmx else "errors/error.html"
     return render_template(template, status=status, title=title, text=message or text), status

@@ -46,7 +46,8 @@ class BrowserLikeClient(FlaskClient):
             with self.session_transaction() as session:
                 raw_token = session.setdefault("csrf_token", CSRF_RAW_TOKEN)
             headers = dict(kwargs.pop("headers", None) or {})
-            headers.setdefault("X-CSRFToken", csrf_token_for(self.application.config["SECRET_KEY"], raw_token))
+            token = csrf_token_for(self.application.config["SECRET_KEY"], raw_token)
+            headers.setdefault("X-CSRFToken", token)
             kwargs["headers"] = headers
         if has_app_context():
             db.session.commit()
@@ -199,7 +200,8 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.original_content or envelope.content, policy=email_policy.default)
+        raw = envelope.original_content or envelope.content
+        message = message_from_bytes(raw, policy=email_policy.default)
         message.envelope_recipients = list(envelope.rcpt_tos)
         self.messages.append(message)
         return "250 Message accepted for delivery"

@@ -97,8 +97,14 @@ def test_run_job_rolls_back_when_the_body_raises(job_app):
 def test_jobs_are_stored_with_text_references_and_ids_only(app):
     jobs = scheduler.create_scheduler(app)
     scheduler.register_standing_jobs(jobs, app)
-    scheduler.add_job(jobs, "returnday:42:invite", "fieldlab.mail.jobs:drain_outbox", 42, trigger="date",
-                      run_date="2030-01-01T09:00:00+00:00")
+    scheduler.add_job(
+        jobs,
+        "returnday:42:invite",
+        "fieldlab.mail.jobs:drain_outbox",
+        42,
+        trigger="date",
+        run_date="2030-01-01T09:00:00+00:00",
+    )
     jobs.start(paused=True)
     try:
         job = jobs.get_job("returnday:42:invite")
@@ -106,8 +112,14 @@ def test_jobs_are_stored_with_text_references_and_ids_only(app):
         assert job.args == ("fieldlab.mail.jobs:drain_outbox", 42)
         drain = jobs.get_job("mail:drain")
         assert drain.coalesce is True and drain.misfire_grace_time is None
-        scheduler.add_job(jobs, "returnday:42:invite", "fieldlab.mail.jobs:drain_outbox", 42, trigger="date",
-                          run_date="2030-01-02T09:00:00+00:00")
+        scheduler.add_job(
+            jobs,
+            "returnday:42:invite",
+            "fieldlab.mail.jobs:drain_outbox",
+            42,
+            trigger="date",
+            run_date="2030-01-02T09:00:00+00:00",
+        )
         assert len([j for j in jobs.get_jobs() if j.id == "returnday:42:invite"]) == 1
     finally:
         jobs.shutdown(wait=False)

@@ -36,8 +36,10 @@ def fresh_app(tmp_path):
 
 
 def counts() -> dict:
-    return {model.__name__: db.session.scalar(select(func.count()).select_from(model))
-            for model in (User, Lab, Team, Challenge, Organisation)}
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (User, Lab, Team, Challenge, Organisation)
+    }
 
 
 def test_seed_demo_fills_an_empty_database_and_prints_the_logins(fresh_app):
@@ -63,8 +65,9 @@ def test_demo_login_works(fresh_app):
     fresh_app.test_cli_runner().invoke(args=["seed-demo"])
     client = fresh_app.test_client()
 
-    response = client.post("/inloggen", data={"email": "facilitator@demo.fieldlab.example",
-                                              "password": DEMO_PASSWORD})
+    response = client.post(
+        "/inloggen", data={"email": "facilitator@demo.fieldlab.example", "password": DEMO_PASSWORD}
+    )
 
     assert response.status_code == 303
     assert "Welkom, Fenna de Vries" in client.get("/").get_data(as_text=True)
@@ -112,8 +115,9 @@ def test_instance_path_given_to_create_app_wins_over_the_environment(tmp_path, m
     """Tests (and tools) that pass their own instance folder never touch a deployment's."""
     monkeypatch.setenv("FIELDLAB_INSTANCE_PATH", str(tmp_path / "deployment"))
 
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "mine"), "SQLALCHEMY_DATABASE_URI": "sqlite://",
-                      "SECRET_KEY": "x"})
+    app = create_app(
+        {"INSTANCE_PATH": str(tmp_path / "mine"), "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"}
+    )
 
     assert app.instance_path == str(tmp_path / "mine")
     assert not (tmp_path / "deployment").exists()
@@ -129,15 +133,20 @@ def test_instance_path_comes_from_the_environment_otherwise(tmp_path, monkeypatc
 
 # --- Migrations match the models ----------------------------------------------------------
 
+
 def schema_differences(app) -> list:
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={
-                "compare_type": True,
-                "include_object": lambda obj, name, type_, reflected, compare_to:
-                    not (type_ == "table" and name in {"apscheduler_jobs", "alembic_version"}),
-            })
+            context = MigrationContext.configure(
+                connection,
+                opts={
+                    "compare_type": True,
+                    "include_object": lambda obj, name, type_, reflected, compare_to: (
+                        not (type_ == "table" and name in {"apscheduler_jobs", "alembic_version"})
+                    ),
+                },
+            )
             return compare_metadata(context, db.metadata)
 
 

@@ -27,13 +27,15 @@ def error_routes(app):
 
     @bp.post("/half-opgeslagen")
     def crash_halfway():
-        db.session.add(Organisation(name="Half opgeslagen", short_name="Half", kind="gemeente", sector="publiek"))
+        db.session.add(
+            Organisation(name="Half opgeslagen", short_name="Half", kind="gemeente", sector="publiek")
+        )
         db.session.flush()
         raise RuntimeError("boom")
 
     @bp.post("/dubbel")
     def crash_in_the_database():
-        """A failed flush leaves the session unusable until it is rolled back; the error page still renders."""
+        """A failed flush leaves the session unusable until rolled back; the error page still renders."""
         db.session.add(Organisation(name="Eerste", short_name="E", kind="gemeente", sector="publiek"))
         db.session.add(Organisation(name="Dubbel", short_name="D", kind="gemeente", sector="publiek"))
         db.session.add(Organisation(name="Dubbel", short_name="D", kind="gemeente", sector="publiek"))
@@ -49,6 +51,7 @@ def organisation_count(name) -> int:
 
 # --- Error pages ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("code", [400, 403, 404, 405, 409, 422, 429, 500])
 def test_error_is_a_full_dutch_page(error_routes, client, code):
     response = client.get(f"/test-fouten/{code}")
@@ -57,7 +60,7 @@ def test_error_is_a_full_dutch_page(error_routes, client, code):
     page = response.get_data(as_text=True)
     title, text = ERROR_TEXTS[code]
     assert page.startswith("<!doctype html>") and '<html lang="nl">' in page
-    assert f"<h1 id=\"error-title\">{title}</h1>" in page
+    assert f'<h1 id="error-title">{title}</h1>' in page
     assert str(text) in page
     assert f"Foutcode {code}" in page
 
@@ -162,10 +165,12 @@ def test_the_next_request_after_a_crash_works(error_routes, client, login_as):
 
 # --- Security headers and cookies ----------------------------------------------------------
 
+
 def get_pages(app):
     """Every GET page without URL arguments (the static route needs a filename)."""
     return sorted(
-        rule.rule for rule in app.url_map.iter_rules()
+        rule.rule
+        for rule in app.url_map.iter_rules()
         if "GET" in rule.methods and not rule.arguments and rule.endpoint != "static"
     )
 
@@ -225,19 +230,27 @@ def test_session_cookie_is_secure_httponly_and_lax_by_default(client, make):
 
 # --- CSRF ------------------------------------------------------------------------------------
 
+
 def post_rules(app):
     return sorted((rule for rule in app.url_map.iter_rules() if "POST" in rule.methods), key=lambda r: r.rule)
 
 
 def build_path(app, rule) -> str:
-    values = {name: 1 if type(rule._converters[name]).__name__ == "IntegerConverter" else "x"
-              for name in rule.arguments}
+    values = {
+        name: 1 if type(rule._converters[name]).__name__ == "IntegerConverter" else "x"
+        for name in rule.arguments
+    }
     return app.url_map.bind("localhost").build(rule.endpoint, values)
 
 
 def test_there_are_post_routes_to_check(app):
-    assert {rule.endpoint for rule in post_rules(app)} >= {"auth.login", "auth.logout", "auth.invite",
-                                                          "mail.retry", "organisations.index"}
+    assert {rule.endpoint for rule in post_rules(app)} >= {
+        "auth.login",
+        "auth.logout",
+        "auth.invite",
+        "mail.retry",
+        "organisations.index",
+    }
 
 
 @pytest.mark.parametrize("who", ["anonymous", "facilitator"])
@@ -283,6 +296,7 @@ def test_csrf_token_has_no_time_limit(app):
 
 # --- Language ------------------------------------------------------------------------------
 
+
 def test_dutch_is_the_default(client):
     page = client.get("/inloggen", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
 
@@ -319,7 +333,9 @@ def test_anonymous_language_switch_lasts_for_the_session(client):
     assert '<html lang="nl">' in client.get("/inloggen").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example", "/account\r\nSet-Cookie: x=1"])
+@pytest.mark.parametrize(
+    "next_url", ["https://evil.example/", "//evil.example", "/account\r\nSet-Cookie: x=1"]
+)
 def test_language_switch_redirects_only_locally(client, next_url):
     response = client.post("/taal", data={"locale": "en", "next": next_url})
 

@@ -55,7 +55,8 @@ def make_login_throttle(config) -> RateLimiter:
     Kept per app rather than borrowed from the Flask-Limiter extension: that object is module-wide
     and takes the storage of whichever app called init_app last, so two apps in one process (a test
     of two workers) would share a memory store and no test could tell shared storage from per-process."""
-    storage = storage_from_string(config["RATELIMIT_STORAGE_URI"], **config.get("RATELIMIT_STORAGE_OPTIONS", {}))
+    options = config.get("RATELIMIT_STORAGE_OPTIONS", {})
+    storage = storage_from_string(config["RATELIMIT_STORAGE_URI"], **options)
     return STRATEGIES[config.get("RATELIMIT_STRATEGY") or "fixed-window"](storage)
 
 

@@ -22,8 +22,12 @@ def audit_actions(action=None):
 
 
 def invite(client, **fields):
-    data = {"name": "Youssef El Amrani", "email": "youssef@om.example", "organisation_id": "0",
-            "roles": ["participant"]}
+    data = {
+        "name": "Youssef El Amrani",
+        "email": "youssef@om.example",
+        "organisation_id": "0",
+        "roles": ["participant"],
+    }
     data.update(fields)
     return client.post("/accounts/uitnodigen", data=data)
 
@@ -71,11 +75,15 @@ def test_invitee_sets_a_password_through_the_link_and_logs_in(app, client, facil
     page = invitee.get(invitation_path(message))
     assert page.status_code == 200
     assert "Welkom bij Fieldlab, Youssef El Amrani" in page.get_data(as_text=True)
-    response = invitee.post(invitation_path(message), data={"password": "mijn eigen wachtwoord",
-                                                            "confirm": "mijn eigen wachtwoord"})
+    response = invitee.post(
+        invitation_path(message),
+        data={"password": "mijn eigen wachtwoord", "confirm": "mijn eigen wachtwoord"},
+    )
     assert response.status_code == 303
 
-    login = invitee.post("/inloggen", data={"email": "youssef@om.example", "password": "mijn eigen wachtwoord"})
+    login = invitee.post(
+        "/inloggen", data={"email": "youssef@om.example", "password": "mijn eigen wachtwoord"}
+    )
     assert login.status_code == 303
     assert "Welkom, Youssef El Amrani" in invitee.get("/").get_data(as_text=True)
     assert [e.action for e in audit_actions("invitation_accepted")] == ["invitation_accepted"]
@@ -89,7 +97,9 @@ def test_duplicate_email_is_refused_next_to_the_field_with_input_kept(client, fa
 
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert re.search(r'class="field__error" id="email-error">Er bestaat al een account met dit e-mailadres.', page)
+    assert re.search(
+        r'class="field__error" id="email-error">Er bestaat al een account met dit e-mailadres.', page
+    )
     assert 'value="Kees van Dijk"' in page
     assert 'value="Bestaat@Example.org"' in page
     assert re.search(r'value="manager"\s+checked', page)
@@ -174,8 +184,9 @@ def test_deactivation_is_audited_and_refuses_login(client, facilitator, make):
     response = client.post(f"/accounts/{person.id}/actief")
 
     assert response.status_code == 303
-    assert "is gedeactiveerd en wordt bij de volgende klik uitgelogd" in client.get(response.location).get_data(
-        as_text=True)
+    assert "is gedeactiveerd en wordt bij de volgende klik uitgelogd" in client.get(
+        response.location
+    ).get_data(as_text=True)
     assert db.session.get(User, person.id).active is False
     [event] = audit_actions("user_deactivated")
     assert (event.actor_id, event.subject_user_id) == (facilitator.id, person.id)

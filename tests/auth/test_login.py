@@ -55,7 +55,7 @@ def test_correct_login_lands_on_home_page(client, make):
 
 
 def test_login_ignores_case_and_spaces_in_the_email(client, make):
-    user = make.make_user(email="sanne.smit@example.org")
+    make.make_user(email="sanne.smit@example.org")
     db.session.commit()
 
     assert post_login(client, "  Sanne.Smit@Example.org ", PASSWORD).status_code == 303
@@ -107,7 +107,8 @@ def test_logins_and_failures_are_audited(client, make):
 
     events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
     assert [(e.action, e.actor_id, e.subject_user_id) for e in events] == [
-        ("login_failed", None, user.id), ("login", user.id, None),
+        ("login_failed", None, user.id),
+        ("login", user.id, None),
     ]
     assert events[0].detail == {"reason": "wrong_password"}
 
@@ -185,9 +186,14 @@ def test_password_change_ends_other_sessions_but_keeps_this_one(app, make):
     post_login(laptop, user.email, PASSWORD)
     post_login(phone, user.email, PASSWORD)
 
-    response = laptop.post("/account", data={
-        "current_password": PASSWORD, "password": "een heel nieuw wachtwoord", "confirm": "een heel nieuw wachtwoord",
-    })
+    response = laptop.post(
+        "/account",
+        data={
+            "current_password": PASSWORD,
+            "password": "een heel nieuw wachtwoord",
+            "confirm": "een heel nieuw wachtwoord",
+        },
+    )
 
     assert response.status_code == 303
     assert is_logged_in(laptop)
@@ -201,10 +207,14 @@ def test_password_change_with_wrong_current_password_changes_nothing(client, aut
     auth.login(user)
     token_before = user.session_token
 
-    response = client.post("/account", data={
-        "current_password": "niet mijn wachtwoord", "password": "een heel nieuw wachtwoord",
-        "confirm": "een heel nieuw wachtwoord",
-    })
+    response = client.post(
+        "/account",
+        data={
+            "current_password": "niet mijn wachtwoord",
+            "password": "een heel nieuw wachtwoord",
+            "confirm": "een heel nieuw wachtwoord",
+        },
+    )
 
     assert response.status_code == 422
     assert "Uw huidige wachtwoord klopt niet." in response.get_data(as_text=True)
@@ -231,24 +241,37 @@ def test_next_redirects_to_a_local_path(client, make, target):
     user = make.make_user(Role.FACILITATOR)
     db.session.commit()
 
-    response = client.post("/inloggen", query_string={"next": target},
-                           data={"email": user.email, "password": PASSWORD})
+    response = client.post(
+        "/inloggen", query_string={"next": target}, data={"email": user.email, "password": PASSWORD}
+    )
 
     assert response.status_code == 303
     assert response.location == target
 
 
-@pytest.mark.parametrize("target", [
-    "//evil.example", "https://evil.example", "/\\evil.example", "\\\\evil.example", "javascript:alert(1)",
-    "/\t/evil.example", " //evil.example", "http:/evil.example", "evil.example",
-    "/accounts\r\nSet-Cookie: x=1", "/accounts\nLocation: https://evil.example",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "https://evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+        "/\t/evil.example",
+        " //evil.example",
+        "http:/evil.example",
+        "evil.example",
+        "/accounts\r\nSet-Cookie: x=1",
+        "/accounts\nLocation: https://evil.example",
+    ],
+)
 def test_next_never_leaves_the_site(client, make, target):
     user = make.make_user()
     db.session.commit()
 
-    response = client.post("/inloggen", query_string={"next": target},
-                           data={"email": user.email, "password": PASSWORD})
+    response = client.post(
+        "/inloggen", query_string={"next": target}, data={"email": user.email, "password": PASSWORD}
+    )
 
     assert response.status_code == 303
     assert urlsplit(response.location).netloc in {"", "localhost"}

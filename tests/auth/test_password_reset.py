@@ -113,7 +113,8 @@ class EarlierSigner(TimestampSigner):
 def test_expired_reset_link_does_not_work(client, make):
     user = make.make_user()
     token = URLSafeTimedSerializer(SECRET_KEY, salt="fieldlab.reset", signer=EarlierSigner).dumps(
-        {"user": user.id, "version": user.password_version})
+        {"user": user.id, "version": user.password_version}
+    )
 
     response = client.get(f"/wachtwoord-herstellen/{token}")
 
@@ -126,19 +127,24 @@ def test_expired_reset_link_does_not_work(client, make):
 def test_reset_link_lives_as_long_as_configured(client, make):
     user = make.make_user()
     token = URLSafeTimedSerializer(SECRET_KEY, salt="fieldlab.reset", signer=EarlierSigner).dumps(
-        {"user": user.id, "version": user.password_version})
+        {"user": user.id, "version": user.password_version}
+    )
 
     assert client.get(f"/wachtwoord-herstellen/{token}").status_code == 200
 
 
-@pytest.mark.parametrize("tamper", [
-    lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
-    lambda token: "niet-een-token",
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
+        lambda token: "niet-een-token",
+    ],
+)
 def test_tampered_link_does_not_work(client, make, tamper):
     user = make.make_user()
     token = URLSafeTimedSerializer(SECRET_KEY, salt="fieldlab.reset").dumps(
-        {"user": user.id, "version": user.password_version})
+        {"user": user.id, "version": user.password_version}
+    )
 
     assert client.get(f"/wachtwoord-herstellen/{tamper(token)}").status_code == 400
 
@@ -146,7 +152,8 @@ def test_tampered_link_does_not_work(client, make, tamper):
 def test_invitation_link_is_not_a_reset_link(client, make):
     user = make.make_user()
     token = URLSafeTimedSerializer(SECRET_KEY, salt="fieldlab.invite").dumps(
-        {"user": user.id, "version": user.password_version})
+        {"user": user.id, "version": user.password_version}
+    )
 
     assert client.get(f"/wachtwoord-herstellen/{token}").status_code == 400
 
@@ -191,4 +198,6 @@ def test_reset_request_is_queued_until_commit_and_sent_once(client, make, smtp_s
     assert sender.deliver_due() == 1
     assert sender.deliver_due() == 0
     assert len(smtp_server.messages) == 1
-    assert urlsplit(reset_path_in(parts_of(smtp_server.messages[0])[0])).path.startswith("/wachtwoord-herstellen/")
+    assert urlsplit(reset_path_in(parts_of(smtp_server.messages[0])[0])).path.startswith(
+        "/wachtwoord-herstellen/"
+    )

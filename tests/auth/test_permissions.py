@@ -75,6 +75,7 @@ def test_unknown_action_is_an_error_not_a_yes():
 
 # --- Object rules ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def world(app, make):
     """Two Labs. Lab A: team Kompas (anna, bart) on a confidential vraagstuk, team Baken (carla) on
@@ -85,16 +86,22 @@ def world(app, make):
     elders = make.make_organisation("Gemeente Breda")
     people = SimpleNamespace(
         facilitator=make.make_user(F),
-        anna=make.make_user(P), bart=make.make_user(P), carla=make.make_user(P),
-        dirk=make.make_user(P), eva=make.make_user(P),
-        marco=make.make_user(M), maud=make.make_user(M),
-        olga=make.make_user(C, organisation=gemeente), otto=make.make_user(C, organisation=gemeente),
+        anna=make.make_user(P),
+        bart=make.make_user(P),
+        carla=make.make_user(P),
+        dirk=make.make_user(P),
+        eva=make.make_user(P),
+        marco=make.make_user(M),
+        maud=make.make_user(M),
+        olga=make.make_user(C, organisation=gemeente),
+        otto=make.make_user(C, organisation=gemeente),
         petra=make.make_user(C, organisation=elders),
     )
     lab_a = make.make_lab(name="Lab A", facilitators=[people.facilitator])
     lab_b = make.make_lab(name="Lab B")
-    confidential = make.make_problem(people.olga, lab=lab_a, status=ProblemStatus.ACCEPTED,
-                                     confidentiality=Confidentiality.CONFIDENTIAL)
+    confidential = make.make_problem(
+        people.olga, lab=lab_a, status=ProblemStatus.ACCEPTED, confidentiality=Confidentiality.CONFIDENTIAL
+    )
     internal = make.make_problem(people.olga, lab=lab_a, status=ProblemStatus.ACCEPTED)
     kompas = make.make_team(lab_a, members=[people.anna, people.bart], problem=confidential, name="Kompas")
     baken = make.make_team(lab_a, members=[people.carla], problem=internal, name="Baken")
@@ -103,8 +110,17 @@ def world(app, make):
     other_team = make.make_team(lab_b, members=[people.eva], name="Elders")
     draft = make.make_problem(people.olga, status=ProblemStatus.SUBMITTED)
     db.session.flush()
-    return SimpleNamespace(lab_a=lab_a, lab_b=lab_b, kompas=kompas, baken=baken, other_team=other_team,
-                           confidential=confidential, internal=internal, draft=draft, **vars(people))
+    return SimpleNamespace(
+        lab_a=lab_a,
+        lab_b=lab_b,
+        kompas=kompas,
+        baken=baken,
+        other_team=other_team,
+        confidential=confidential,
+        internal=internal,
+        draft=draft,
+        **vars(people),
+    )
 
 
 def who_may(world, action, obj) -> set[str]:
@@ -113,8 +129,15 @@ def who_may(world, action, obj) -> set[str]:
 
 
 def test_lab_view(world):
-    assert who_may(world, "lab.view", world.lab_a) == {"facilitator", "anna", "bart", "carla", "dirk", "marco",
-                                                       "olga"}
+    assert who_may(world, "lab.view", world.lab_a) == {
+        "facilitator",
+        "anna",
+        "bart",
+        "carla",
+        "dirk",
+        "marco",
+        "olga",
+    }
     assert who_may(world, "lab.view", world.lab_b) == {"facilitator", "eva"}
 
 
@@ -127,8 +150,15 @@ def test_board_view_is_for_the_team_its_managers_and_its_opdrachtgever(world):
 def test_open_lab_shows_every_board_to_its_participants_only(world):
     world.lab_a.boards_open_to_participants = True
 
-    assert who_may(world, "board.view", world.kompas) == {"facilitator", "anna", "bart", "carla", "dirk", "marco",
-                                                          "olga"}
+    assert who_may(world, "board.view", world.kompas) == {
+        "facilitator",
+        "anna",
+        "bart",
+        "carla",
+        "dirk",
+        "marco",
+        "olga",
+    }
     assert "eva" not in who_may(world, "board.view", world.baken), "a participant of another Lab"
 
 
@@ -140,12 +170,25 @@ def test_board_edit_is_for_team_members_only(world):
 
 
 def test_confidential_problem_is_seen_by_its_team_not_by_the_rest_of_the_lab(world):
-    assert who_may(world, "problem.view", world.confidential) == {"facilitator", "anna", "bart", "olga", "otto"}
+    assert who_may(world, "problem.view", world.confidential) == {
+        "facilitator",
+        "anna",
+        "bart",
+        "olga",
+        "otto",
+    }
 
 
 def test_internal_problem_is_seen_by_every_participant_of_its_lab(world):
-    assert who_may(world, "problem.view", world.internal) == {"facilitator", "anna", "bart", "carla", "dirk",
-                                                              "olga", "otto"}
+    assert who_may(world, "problem.view", world.internal) == {
+        "facilitator",
+        "anna",
+        "bart",
+        "carla",
+        "dirk",
+        "olga",
+        "otto",
+    }
 
 
 def test_problem_without_lab_is_seen_by_its_organisation_and_facilitators(world):
@@ -166,16 +209,30 @@ def test_deactivated_member_may_not_see_own_board(world):
 
 # --- Facilitator pages answer 403 to other roles and send anonymous visitors to log in ---------
 
+
 def facilitator_pages(person_id: int, message_id: int) -> list[str]:
-    return ["/accounts", "/accounts/uitnodigen", f"/accounts/{person_id}", "/organisaties/", "/logboek/",
-            "/uitgaande-berichten/", f"/uitgaande-berichten/{message_id}"]
+    return [
+        "/accounts",
+        "/accounts/uitnodigen",
+        f"/accounts/{person_id}",
+        "/organisaties/",
+        "/logboek/",
+        "/uitgaande-berichten/",
+        f"/uitgaande-berichten/{message_id}",
+    ]
 
 
 @pytest.fixture
 def targets(app, make):
     person = make.make_user(name="Iemand")
-    message = queue_message(key="test:permissions", to="iemand@example.org", template="password_reset",
-                            user=person, link="http://localhost/x", hours=2)
+    message = queue_message(
+        key="test:permissions",
+        to="iemand@example.org",
+        template="password_reset",
+        user=person,
+        link="http://localhost/x",
+        hours=2,
+    )
     db.session.commit()
     return SimpleNamespace(person_id=person.id, message_id=message.id)
 
@@ -196,8 +253,10 @@ def test_other_roles_cannot_post_to_facilitator_actions(client, login_as, target
 
     assert client.post(f"/accounts/{targets.person_id}/actief").status_code == 403
     assert client.post(f"/accounts/{targets.person_id}", data={"roles": ["facilitator"]}).status_code == 403
-    assert client.post("/organisaties/", data={"name": "X", "kind": "gemeente", "sector": "publiek"}).status_code \
+    assert (
+        client.post("/organisaties/", data={"name": "X", "kind": "gemeente", "sector": "publiek"}).status_code
         == 403
+    )
     person = db.session.get(User, targets.person_id)
     assert person.active and person.roles == {P}
 

@@ -16,8 +16,9 @@ REDIS_URL = "redis://127.0.0.1:6379"
 
 
 def attempt(client, email, password, address="127.0.0.1"):
-    return client.post("/inloggen", data={"email": email, "password": password},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/inloggen", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address}
+    )
 
 
 def fail(client, email, times, address="127.0.0.1"):
@@ -34,8 +35,9 @@ def test_five_failures_block_the_account_even_with_the_right_password(client, ma
     assert response.status_code == 429
     assert TOO_MANY in response.get_data(as_text=True)
     assert client.get("/").status_code == 302, "not logged in"
-    throttled = db.session.scalar(select(func.count()).select_from(AuditEvent)
-                                  .where(AuditEvent.action == "login_throttled"))
+    throttled = db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "login_throttled")
+    )
     assert throttled == 1
 
 
@@ -55,7 +57,7 @@ def test_account_throttle_counts_failures_from_every_address(client, make):
 
 
 def test_account_throttle_ignores_case_of_the_email(client, make):
-    user = make.make_user(email="anouk.bos@example.org")
+    make.make_user(email="anouk.bos@example.org")
     fail(client, "Anouk.Bos@Example.org", 5)
 
     assert attempt(client, "anouk.bos@example.org", PASSWORD).status_code == 429
@@ -97,6 +99,7 @@ def test_successful_logins_do_not_count(app, make):
 
 
 # --- Shared storage: what makes the throttle hold with several web workers ------------------
+
 
 @pytest.fixture
 def redis_prefix():

@@ -13,7 +13,12 @@ from fieldlab.mail.services import external_url, queue_message
 
 
 def queue(key="test:1", to="daan@example.org", **context):
-    context = {"user": SimpleNamespace(name="Daan Visser"), "link": "http://localhost/x", "hours": 2, **context}
+    context = {
+        "user": SimpleNamespace(name="Daan Visser"),
+        "link": "http://localhost/x",
+        "hours": 2,
+        **context,
+    }
     return queue_message(key=key, to=to, template="password_reset", **context)
 
 
@@ -73,8 +78,14 @@ def test_external_url_works_in_a_job_without_request_or_server_name(app):
     """Deployments set BASE_URL, not SERVER_NAME; a scheduled job has no request to build URLs from."""
     app.config["BASE_URL"] = "https://fieldlab.example.nl"
 
-    assert external_url("auth.reset_password", token="abc") == "https://fieldlab.example.nl/wachtwoord-herstellen/abc"
-    assert external_url("mail.outbox", status="failed") == "https://fieldlab.example.nl/uitgaande-berichten/?status=failed"
+    assert (
+        external_url("auth.reset_password", token="abc")
+        == "https://fieldlab.example.nl/wachtwoord-herstellen/abc"
+    )
+    assert (
+        external_url("mail.outbox", status="failed")
+        == "https://fieldlab.example.nl/uitgaande-berichten/?status=failed"
+    )
 
 
 @pytest.mark.parametrize("app_config", [{"SERVER_NAME": None}])
@@ -93,7 +104,9 @@ def test_invitation_queued_outside_a_request_has_a_working_link(app, client, mak
     send_invitation(invitee, by=facilitator, now=utcnow())
     db.session.commit()
 
-    link = re.search(r"http://localhost(/uitnodiging/\S+)", db.session.scalar(select(OutboxMessage.body_text)))
+    link = re.search(
+        r"http://localhost(/uitnodiging/\S+)", db.session.scalar(select(OutboxMessage.body_text))
+    )
     assert link and client.get(link.group(1)).status_code == 200
 
 
@@ -101,12 +114,18 @@ def test_outbox_page_lists_status_recipient_and_subject(client, login_as):
     login_as(Role.FACILITATOR)
     queue(key="test:queued", to="wachtend@example.org")
     failed = queue(key="test:failed", to="mislukt@example.org")
-    failed.status, failed.attempts, failed.last_error = MessageStatus.FAILED, 10, "ConnectionRefusedError: nee"
+    failed.status, failed.attempts, failed.last_error = (
+        MessageStatus.FAILED,
+        10,
+        "ConnectionRefusedError: nee",
+    )
 
     page = client.get("/uitgaande-berichten/").get_data(as_text=True)
 
     assert "Er is geen mailserver ingesteld" in page
-    assert re.search(r"wachtend@example.org.*?Nieuw wachtwoord kiezen voor Fieldlab.*?in de wachtrij", page, re.S)
+    assert re.search(
+        r"wachtend@example.org.*?Nieuw wachtwoord kiezen voor Fieldlab.*?in de wachtrij", page, re.S
+    )
     assert re.search(r"mislukt@example.org.*?mislukt.*?ConnectionRefusedError", page, re.S)
     only_failed = client.get("/uitgaande-berichten/?status=failed").get_data(as_text=True)
     assert "mislukt@example.org" in only_failed and "wachtend@example.org" not in only_failed
@@ -114,8 +133,15 @@ def test_outbox_page_lists_status_recipient_and_subject(client, login_as):
 
 def test_message_detail_shows_body_and_error(client, login_as):
     login_as(Role.FACILITATOR)
-    message = queue(attachments=[{"filename": "terugkomdag.ics", "content_type": "text/calendar; method=REQUEST",
-                                  "content": "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"}])
+    message = queue(
+        attachments=[
+            {
+                "filename": "terugkomdag.ics",
+                "content_type": "text/calendar; method=REQUEST",
+                "content": "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+            }
+        ]
+    )
     message.attempts, message.last_error = 2, "SMTPServerDisconnected: Connection unexpectedly closed"
 
     page = client.get(f"/uitgaande-berichten/{message.id}").get_data(as_text=True)

@@ -14,8 +14,10 @@ from fieldlab.mail.services import queue_message
 from fieldlab.timeutil import utcnow
 from tests.conftest import free_port
 
-CALENDAR = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:returnday-1@fieldlab\r\n" \
-           "SUMMARY:Terugkomdag dag 50\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+CALENDAR = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:returnday-1@fieldlab\r\n"
+    "SUMMARY:Terugkomdag dag 50\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
 
 
 @pytest.fixture
@@ -24,8 +26,15 @@ def app_config(smtp_server):
 
 
 def queue(key="test:1", to="daan@example.org", **kwargs):
-    message = queue_message(key=key, to=to, template="password_reset", user=SimpleNamespace(name="Daan Visser"),
-                            link="http://localhost/wachtwoord-herstellen/abc", hours=2, **kwargs)
+    message = queue_message(
+        key=key,
+        to=to,
+        template="password_reset",
+        user=SimpleNamespace(name="Daan Visser"),
+        link="http://localhost/wachtwoord-herstellen/abc",
+        hours=2,
+        **kwargs,
+    )
     db.session.commit()
     return message
 
@@ -62,8 +71,14 @@ def test_a_message_is_sent_once(app, smtp_server):
 
 
 def test_message_is_handed_to_smtp_only_after_commit(app, smtp_server):
-    queue_message(key="test:uncommitted", to="daan@example.org", template="password_reset",
-                  user=SimpleNamespace(name="Daan"), link="http://localhost/x", hours=2)
+    queue_message(
+        key="test:uncommitted",
+        to="daan@example.org",
+        template="password_reset",
+        user=SimpleNamespace(name="Daan"),
+        link="http://localhost/x",
+        hours=2,
+    )
     with app.app_context():  # the sender runs in its own context and session, like the scheduler's job
         assert sender.deliver_due() == 0
     db.session.commit()
@@ -73,8 +88,15 @@ def test_message_is_handed_to_smtp_only_after_commit(app, smtp_server):
 
 
 def test_calendar_attachment_arrives_as_such(app, smtp_server):
-    queue(attachments=[{"filename": "terugkomdag.ics", "content_type": "text/calendar; method=REQUEST",
-                        "content": CALENDAR}])
+    queue(
+        attachments=[
+            {
+                "filename": "terugkomdag.ics",
+                "content_type": "text/calendar; method=REQUEST",
+                "content": CALENDAR,
+            }
+        ]
+    )
 
     sender.deliver_due()
 

@@ -31,8 +31,13 @@ def test_reference_list_is_loaded_once(app):
     assert load_reference_list() == 0
     assert organisation_count() == len(rows)
     police = db.session.scalar(select(Organisation).where(Organisation.short_name == "Politie"))
-    assert (police.name, police.kind, police.sector, police.reference, police.generic) == \
-        ("Nationale Politie", "politie", "publiek", True, False)
+    assert (police.name, police.kind, police.sector, police.reference, police.generic) == (
+        "Nationale Politie",
+        "politie",
+        "publiek",
+        True,
+        False,
+    )
 
 
 def test_reference_list_matches_the_partners_of_the_facts_sheet():
@@ -73,10 +78,19 @@ def test_facilitator_adds_a_gemeente_and_it_is_audited(client, facilitator):
     page = client.get(response.location).get_data(as_text=True)
     assert "Gemeente Tilburg is toegevoegd." in page
     tilburg = db.session.scalar(select(Organisation).where(Organisation.name == "Gemeente Tilburg"))
-    assert (tilburg.short_name, tilburg.kind, tilburg.sector, tilburg.generic, tilburg.reference) == \
-        ("Tilburg", "gemeente", "publiek", False, False)
+    assert (tilburg.short_name, tilburg.kind, tilburg.sector, tilburg.generic, tilburg.reference) == (
+        "Tilburg",
+        "gemeente",
+        "publiek",
+        False,
+        False,
+    )
     [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "organisation_added")).all()
-    assert (event.actor_id, event.object_type, event.object_id) == (facilitator.id, "organisation", tilburg.id)
+    assert (event.actor_id, event.object_type, event.object_id) == (
+        facilitator.id,
+        "organisation",
+        tilburg.id,
+    )
     assert "Gemeente Tilburg" in client.get("/accounts/uitnodigen").get_data(as_text=True)
 
 

@@ -316,3 +316,14 @@ def test_last_login_time_is_recorded(client, make):
 
     db.session.refresh(user)
     assert user.last_login_at >= before.replace(microsecond=0)
+
+
+def test_remember_cookie_keeps_the_user_logged_in_after_the_browser_closed(app, client, auth, make):
+    """The browser drops the session cookie when it closes; the remember cookie brings the user back,
+    for every later click too, not only the first."""
+    user = make.make_user()
+    auth.login(user, remember="y")
+    reopened = fresh_client_with(app, **{REMEMBER_COOKIE: cookie_value(client, REMEMBER_COOKIE)})
+
+    assert [is_logged_in(reopened) for _ in range(3)] == [True, True, True]
+    assert reopened.get_cookie(REMEMBER_COOKIE) is not None

@@ -123,10 +123,12 @@ class SchedulerLock:
         if self._connection is not None:
             # Unlock explicitly: close() only returns the connection to the pool, and a session-level
             # advisory lock outlives the pool's rollback, so the standby would wait forever.
-            self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
-            self._connection.commit()
-            self._connection.close()
-            self._connection = None
+            try:
+                self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
+                self._connection.commit()
+            finally:
+                self._connection.close()
+                self._connection = None
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()

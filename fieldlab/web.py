@@ -27,9 +27,9 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 ERROR_TEXTS = {
+    400: (_l("Verzoek niet begrepen"), _l("Het formulier of de link klopt niet. Ga terug en probeer het opnieuw.")),
     401: (_l("Sessie verlopen"),
           _l("Uw sessie is verlopen of u bent uitgelogd. Log opnieuw in; kopieer eerst wat u had ingevuld.")),
-    400: (_l("Verzoek niet begrepen"), _l("Het formulier of de link klopt niet. Ga terug en probeer het opnieuw.")),
     403: (_l("Geen toegang"), _l("U heeft geen toegang tot deze pagina.")),
     404: (_l("Pagina niet gevonden"),
           _l("Deze pagina bestaat niet, of u heeft er geen toegang toe. Controleer het adres of ga naar de startpagina.")),

@@ -16,7 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then the environment, then `config`."""
-    instance_path = os.environ.get("FIELDLAB_INSTANCE_PATH") or (config or {}).get("INSTANCE_PATH")
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("FIELDLAB_INSTANCE_PATH")
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.from_object(DefaultConfig)
     app.config.from_pyfile("config.py", silent=True)

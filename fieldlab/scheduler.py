@@ -123,8 +123,8 @@ class SchedulerLock:
 
     def release(self) -> None:
         if self._connection is not None:
-            # close() only returns the connection to the pool, where the session-level lock
-            # would stay held: unlock explicitly first.
+            # Unlock explicitly: close() only returns the connection to the pool, and a session-level
+            # advisory lock outlives the pool's rollback, so the standby would wait forever.
             try:
                 self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
                 self._connection.commit()

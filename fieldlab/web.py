@@ -28,6 +28,8 @@ CONTENT_SECURITY_POLICY = "; ".join([
 
 ERROR_TEXTS = {
     400: (_l("Verzoek niet begrepen"), _l("Het formulier of de link klopt niet. Ga terug en probeer het opnieuw.")),
+    401: (_l("Sessie verlopen"),
+          _l("Uw sessie is verlopen of u bent uitgelogd. Log opnieuw in; kopieer eerst wat u had ingevuld.")),
     403: (_l("Geen toegang"), _l("U heeft geen toegang tot deze pagina.")),
     404: (_l("Pagina niet gevonden"),
           _l("Deze pagina bestaat niet, of u heeft er geen toegang toe. Controleer het adres of ga naar de startpagina.")),
@@ -104,7 +106,9 @@ FALLBACK_ERROR_PAGE = (
 
 
 def render_error(status: int, message: str | None = None):
-    title, text = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
+    """The Dutch page for `status`. A status without a text of its own borrows the 400 or the 500
+    text but keeps its code."""
+    title, text = ERROR_TEXTS.get(status) or ERROR_TEXTS[500 if status >= 500 else 400]
     template = "errors/_error.html" if htmx else "errors/error.html"
     try:
         return render_template(template, status=status, title=title, text=message or text), status
@@ -119,9 +123,12 @@ def handle_http_error(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
     if error.code == 401:
-        return redirect(url_for("auth.login", next=request.full_path))
+        if htmx:
+            # A login page swapped into a fragment helps nobody: app.js shows 'sessie verlopen'.
+            return render_error(401)
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     description = getattr(error, "fieldlab_message", None)
-    return render_error(error.code if error.code in ERROR_TEXTS else 400, description)
+    return render_error(error.code, description)
 
 
 def handle_csrf_error(error: CSRFError):
@@ -143,8 +150,9 @@ def handle_unexpected_error(error: Exception):
 
 
 def is_safe_next(target: str | None) -> bool:
-    """Only local paths: no scheme, no host, no protocol-relative `//evil.example`."""
-    if not target:
+    """Only local paths: no scheme, no host, no protocol-relative `//evil.example`, and no control
+    characters (browsers drop tabs and newlines from URLs; a newline in a Location header is a 500)."""
+    if not target or any(ord(character) < 32 or ord(character) == 127 for character in target):
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") \

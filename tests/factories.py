@@ -5,8 +5,9 @@ from datetime import UTC, date, datetime
 
 import pyotp
 
+from argon2 import PasswordHasher
+
 from fieldlab.auth.models import Role, User
-from fieldlab.auth.services import hash_password
 from fieldlab.boards.models import Challenge
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, LabFacilitator, LabKind, Level, ParticipantProfile, Participation
@@ -22,10 +23,12 @@ _password_hash: str | None = None
 
 
 def password_hash() -> str:
-    """argon2 is slow on purpose; hash the test password once per run."""
+    """argon2 is slow on purpose (about half a second per check here). Test accounts get an argon2id
+    hash with the smallest cost parameters: the app verifies with the parameters stored in the
+    hash, so every login of a test account is fast while the app's own hashing stays strong."""
     global _password_hash
     if _password_hash is None:
-        _password_hash = hash_password(PASSWORD)
+        _password_hash = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
     return _password_hash
 
 
@@ -102,7 +105,6 @@ def make_team(lab: Lab, *, members=(), name=None, problem=None, starts_on: date 
             lab.participations.append(Participation(user=member))
     if starts_on is not None:
         team.challenge = Challenge(goal="Een concreet doel.", starts_on=starts_on)
-    db.session.add(team)
     db.session.flush()
     return team
 

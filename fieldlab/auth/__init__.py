@@ -1,6 +1,7 @@
 """Accounts, login and the one place that decides who may do what (permissions.py)."""
 
-from flask import Flask
+from flask import Flask, abort, session
+from flask_login import user_loaded_from_cookie
 
 
 def init_app(app: Flask) -> None:
@@ -12,4 +13,18 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "strong"
     login_manager.user_loader(services.load_user_from_cookie_id)
+    # A 401 goes through web.handle_http_error: a redirect to the login page for a page request,
+    # a 401 fragment for htmx (which cannot show a login page inside a fragment).
+    login_manager.unauthorized_handler(lambda: abort(401))
+    user_loaded_from_cookie.connect(_identify_session_restored_from_cookie)
     app.register_blueprint(routes.bp)
+    app.extensions["fieldlab.login_throttle"] = services.make_login_throttle(app.config)
+
+
+def _identify_session_restored_from_cookie(sender, user=None, **extra) -> None:
+    """Strong session protection compares the session's identifier (address and browser) on every
+    request. login_user stores it; a login through the remember cookie does not, so the next request
+    found none, cleared the session and the remember cookie: 'remember me' lasted one click."""
+    from fieldlab.extensions import login_manager
+
+    session["_id"] = login_manager._session_identifier_generator()

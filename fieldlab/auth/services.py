@@ -13,10 +13,12 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from limits import parse
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from limits.storage import storage_from_string
+from limits.strategies import STRATEGIES, RateLimiter
 
 from fieldlab.audit import services as audit
 from fieldlab.auth.models import Role, User, normalise_email
-from fieldlab.extensions import db, limiter
+from fieldlab.extensions import db
 from fieldlab.mail.services import external_url, queue_message
 from fieldlab.timeutil import utcnow
 
@@ -49,6 +51,17 @@ def password_matches(user: User | None, password: str) -> bool:
 
 # --- Login ---------------------------------------------------------------------------------
 
+def make_login_throttle(config) -> RateLimiter:
+    """The login throttle of one app, on its RATELIMIT_STORAGE_URI (Redis with several workers).
+
+    Kept per app rather than borrowed from the Flask-Limiter extension: that object is module-wide
+    and takes the storage of whichever app called init_app last, so two apps in one process (a test
+    of two workers) would share a memory store and no test could tell shared storage from per-process."""
+    options = config.get("RATELIMIT_STORAGE_OPTIONS", {})
+    storage = storage_from_string(config["RATELIMIT_STORAGE_URI"], **options)
+    return STRATEGIES[config.get("RATELIMIT_STRATEGY") or "fixed-window"](storage)
+
+
 def _throttle_keys(email: str, address: str):
     config = current_app.config
     prefix = config["RATELIMIT_KEY_PREFIX"]
@@ -59,19 +72,19 @@ def _throttle_keys(email: str, address: str):
 
 
 def login_allowed(email: str, address: str) -> bool:
-    strategy = limiter.limiter
+    strategy = current_app.extensions["fieldlab.login_throttle"]
     return all(strategy.test(limit, *identifiers) for limit, *identifiers in _throttle_keys(email, address))
 
 
 def record_login_failure(email: str, address: str) -> None:
-    strategy = limiter.limiter
+    strategy = current_app.extensions["fieldlab.login_throttle"]
     for limit, *identifiers in _throttle_keys(email, address):
         strategy.hit(limit, *identifiers)
 
 
 def authenticate(email: str, password: str, *, address: str, now: datetime | None = None) -> User | None:
     """The user for these credentials, or None. Only failures count towards the throttle, in the
-    limiter's shared storage (Redis with several workers), per account and per address. An unknown
+    throttle's shared storage (Redis with several workers), per account and per address. An unknown
     e-mail is throttled and answered exactly like a wrong password: no account enumeration.
     The login itself is recorded by `complete_login`, after a second step where one is needed."""
     now = now or utcnow()

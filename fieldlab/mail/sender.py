@@ -68,7 +68,9 @@ def deliver_due(*, now: datetime | None = None, limit: int = 50) -> int:
             break
         try:
             _send(message)
-        except (OSError, smtplib.SMTPException) as error:
+        except Exception as error:  # noqa: BLE001 - a message that cannot be sent must not block the rest
+            # Not only SMTP and network errors: a message that cannot even be built (a bad header,
+            # a malformed attachment) would otherwise stay first in line and stop every later one.
             _record_failure(message, error, now)
             db.session.commit()
             continue

@@ -5,7 +5,8 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from fieldlab.extensions import db
 from fieldlab.mail.models import OutboxMessage
@@ -26,25 +27,29 @@ def queue_message(*, key: str, to: str, template: str, locale: str = "nl", attac
         subject = render_template(f"mail/{template}.subject.txt", **context).strip()
         body_text = render_template(f"mail/{template}.txt", **context)
         body_html = render_template(f"mail/{template}.html", subject=subject, **context)
-    message = OutboxMessage(
-        idempotency_key=key, recipient=to, subject=subject, body_text=body_text, body_html=body_html,
-        attachments=list(attachments), next_attempt_at=now or utcnow(),
+    # INSERT ... ON CONFLICT DO NOTHING: another process may queue the same key between our check and
+    # our insert. Not a SAVEPOINT: with pysqlite a SAVEPOINT that opens the transaction commits on
+    # RELEASE, so the message would be sent even if the caller's transaction is rolled back.
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    now = now or utcnow()
+    db.session.execute(
+        insert(OutboxMessage)
+        .values(idempotency_key=key, recipient=to, subject=subject, body_text=body_text, body_html=body_html,
+                attachments=list(attachments), next_attempt_at=now, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(message)
-    except IntegrityError:
-        # Another process queued the same key between our check and our insert.
-        return db.session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
-    return message
+    return db.session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for an e-mail, built from BASE_URL: a scheduled job has no request (and no
-    SERVER_NAME) to take it from, so the URL map is bound to the configured host directly."""
-    base = current_app.config["BASE_URL"].rstrip("/")
-    path = current_app.url_map.bind(urlsplit(base).hostname or "localhost").build(endpoint, values)
-    return base + path
+    """An absolute link for an e-mail, built from BASE_URL: a job has no request to take it from.
+
+    Built on the URL map bound to BASE_URL, not with url_for: outside a request url_for needs
+    SERVER_NAME, which deployments do not set, so every scheduled mail with a link would fail."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path.rstrip("/") or "/",
+                                       url_scheme=base.scheme or "http")
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def outbox_page(*, status: str | None, page: int):

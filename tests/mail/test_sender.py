@@ -1,0 +1,209 @@
+"""The sender delivers committed outbox messages over SMTP (a real server on loopback), with retries
+and backoff, and records every failure."""
+
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from fieldlab.extensions import db
+from fieldlab.mail import sender
+from fieldlab.mail.models import MessageStatus, OutboxMessage
+from fieldlab.mail.services import queue_message
+from fieldlab.timeutil import utcnow
+from tests.conftest import free_port
+
+CALENDAR = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:returnday-1@fieldlab\r\n"
+    "SUMMARY:Terugkomdag dag 50\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+@pytest.fixture
+def app_config(smtp_server):
+    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_server.port}
+
+
+def queue(key="test:1", to="daan@example.org", **kwargs):
+    message = queue_message(
+        key=key,
+        to=to,
+        template="password_reset",
+        user=SimpleNamespace(name="Daan Visser"),
+        link="http://localhost/wachtwoord-herstellen/abc",
+        hours=2,
+        **kwargs,
+    )
+    db.session.commit()
+    return message
+
+
+def refreshed(message) -> OutboxMessage:
+    db.session.expire_all()
+    return db.session.get(OutboxMessage, message.id)
+
+
+def test_queued_message_is_sent_with_text_and_html(app, smtp_server):
+    message = queue()
+
+    assert sender.deliver_due() == 1
+
+    [received] = smtp_server.messages
+    assert received["From"] == app.config["MAIL_FROM"]
+    assert received["To"] == "daan@example.org"
+    assert received["Subject"] == "Nieuw wachtwoord kiezen voor Fieldlab"
+    assert received["X-Fieldlab-Key"] == "test:1"
+    assert received.get_content_type() == "multipart/alternative"
+    assert "Beste Daan Visser," in received.get_body(("plain",)).get_content()
+    assert "<p>Beste Daan Visser,</p>" in received.get_body(("html",)).get_content()
+    sent = refreshed(message)
+    assert (sent.status, sent.attempts, sent.last_error) == (MessageStatus.SENT, 1, "")
+    assert sent.sent_at is not None
+
+
+def test_a_message_is_sent_once(app, smtp_server):
+    queue()
+
+    assert sender.deliver_due() == 1
+    assert sender.deliver_due() == 0
+    assert len(smtp_server.messages) == 1
+
+
+def test_message_is_handed_to_smtp_only_after_commit(app, smtp_server):
+    queue_message(
+        key="test:uncommitted",
+        to="daan@example.org",
+        template="password_reset",
+        user=SimpleNamespace(name="Daan"),
+        link="http://localhost/x",
+        hours=2,
+    )
+    with app.app_context():  # the sender runs in its own context and session, like the scheduler's job
+        assert sender.deliver_due() == 0
+    db.session.commit()
+    with app.app_context():
+        assert sender.deliver_due() == 1
+    assert len(smtp_server.messages) == 1
+
+
+def test_calendar_attachment_arrives_as_such(app, smtp_server):
+    queue(
+        attachments=[
+            {
+                "filename": "terugkomdag.ics",
+                "content_type": "text/calendar; method=REQUEST",
+                "content": CALENDAR,
+            }
+        ]
+    )
+
+    sender.deliver_due()
+
+    [received] = smtp_server.messages
+    assert received.get_content_type() == "multipart/mixed"
+    assert "Beste Daan Visser," in received.get_body(("plain",)).get_content()
+    [attachment] = list(received.iter_attachments())
+    assert attachment.get_content_type() == "text/calendar"
+    assert attachment.get_param("method") == "REQUEST"
+    assert attachment.get_filename() == "terugkomdag.ics"
+    content = attachment.get_content()
+    assert (content.decode() if isinstance(content, bytes) else content) == CALENDAR
+
+
+def test_message_is_not_sent_before_it_is_due(app, smtp_server):
+    now = utcnow()
+    queue(now=now + timedelta(minutes=5))
+
+    assert sender.deliver_due(now=now) == 0
+    assert sender.deliver_due(now=now + timedelta(minutes=5)) == 1
+
+
+@pytest.mark.parametrize("app_config", [{"SMTP_HOST": ""}])
+def test_without_smtp_host_messages_stay_queued(app, smtp_server):
+    message = queue()
+
+    assert sender.deliver_due() == 0
+
+    kept = refreshed(message)
+    assert (kept.status, kept.attempts) == (MessageStatus.QUEUED, 0)
+    assert smtp_server.messages == []
+
+
+@pytest.mark.parametrize("app_config", [{"SMTP_HOST": "127.0.0.1", "SMTP_PORT": free_port()}])
+def test_smtp_down_records_the_error_and_backs_off_until_failed(app):
+    message = queue()
+    now = utcnow()
+    delays = []
+
+    for _ in range(app.config["MAIL_MAX_ATTEMPTS"]):
+        assert sender.deliver_due(now=now) == 0
+        current = refreshed(message)
+        if current.status == MessageStatus.QUEUED:
+            delays.append(current.next_attempt_at - now)
+            now = current.next_attempt_at
+
+    failed = refreshed(message)
+    assert failed.status == MessageStatus.FAILED
+    assert failed.attempts == 10
+    assert "ConnectionRefusedError" in failed.last_error
+    assert [delay.total_seconds() for delay in delays] == [30, 60, 120, 240, 480, 960, 1920, 3840, 7200]
+    assert sender.deliver_due(now=now + timedelta(days=1)) == 0, "a failed message is not retried by itself"
+
+
+@pytest.mark.parametrize("app_config", [{"SMTP_HOST": "127.0.0.1", "SMTP_PORT": free_port()}])
+def test_message_goes_out_once_when_the_server_is_back(app, smtp_server):
+    message = queue()
+    now = utcnow()
+    sender.deliver_due(now=now)
+    failed_once = refreshed(message)
+    assert (failed_once.status, failed_once.attempts) == (MessageStatus.QUEUED, 1)
+    assert failed_once.next_attempt_at == now + timedelta(seconds=30)
+
+    app.config["SMTP_PORT"] = smtp_server.port
+    assert sender.deliver_due(now=now + timedelta(seconds=10)) == 0, "not yet due"
+    assert sender.deliver_due(now=now + timedelta(seconds=30)) == 1
+    assert sender.deliver_due(now=now + timedelta(hours=1)) == 0
+
+    sent = refreshed(message)
+    assert (sent.status, sent.attempts, sent.last_error) == (MessageStatus.SENT, 2, "")
+    assert len(smtp_server.messages) == 1
+
+
+def test_retry_now_requeues_a_failed_message(app):
+    message = queue()
+    message.status, message.attempts, message.last_error = MessageStatus.FAILED, 10, "SMTPServerDisconnected"
+    db.session.commit()
+    now = utcnow()
+
+    sender.retry_now(message, now=now)
+    db.session.commit()
+
+    requeued = refreshed(message)
+    assert requeued.status == MessageStatus.QUEUED and requeued.next_attempt_at == now
+
+
+def test_refused_recipient_is_recorded_and_does_not_hold_up_the_others(app, smtp_server):
+    refused = queue(key="test:bad", to="niemand@refused.example")
+    queue(key="test:good", to="good@example.org")
+
+    assert sender.deliver_due() == 1
+
+    statuses = dict(db.session.execute(select(OutboxMessage.idempotency_key, OutboxMessage.status)).all())
+    assert statuses == {"test:bad": MessageStatus.QUEUED, "test:good": MessageStatus.SENT}
+    assert "SMTPRecipientsRefused" in refreshed(refused).last_error
+    assert "Mailbox unavailable" in refreshed(refused).last_error
+    assert [m["To"] for m in smtp_server.messages] == ["good@example.org"]
+
+
+def test_message_that_cannot_be_built_is_recorded_and_does_not_block_the_outbox(app, smtp_server):
+    """A broken message (here a header injection attempt) must not stop every message behind it."""
+    broken = queue(key="test:broken", to="kapot@example.org\r\nBcc: stiekem@example.org")
+    queue(key="test:good", to="good@example.org")
+
+    assert sender.deliver_due() == 1
+
+    assert [m["To"] for m in smtp_server.messages] == ["good@example.org"]
+    failed = refreshed(broken)
+    assert failed.status == MessageStatus.QUEUED and failed.attempts == 1
+    assert "ValueError" in failed.last_error

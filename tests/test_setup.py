@@ -1,0 +1,180 @@
+"""First start: demo data on an empty database (once), the secret key generated once, and migrations
+that build exactly the schema the models describe."""
+
+import os
+import stat
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from fieldlab import create_app
+from fieldlab.auth.models import Role, User
+from fieldlab.boards.models import Challenge
+from fieldlab.cli import prepare_database
+from fieldlab.demo import DEMO_PASSWORD
+from fieldlab.extensions import db
+from fieldlab.labs.models import Lab, LabKind
+from fieldlab.organisations.models import Organisation
+from fieldlab.teams.models import Team
+from fieldlab.timeutil import local, utcnow
+from tests.conftest import TEST_DATABASE_URL, make_test_app
+
+
+@pytest.fixture
+def fresh_app(tmp_path):
+    """An app on an empty SQLite database in its own instance folder, as on a fresh machine."""
+    instance = tmp_path / "instance"
+    app = make_test_app(f"sqlite:///{instance / 'fieldlab.sqlite'}", instance)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def counts() -> dict:
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (User, Lab, Team, Challenge, Organisation)
+    }
+
+
+def test_seed_demo_fills_an_empty_database_and_prints_the_logins(fresh_app):
+    result = fresh_app.test_cli_runner().invoke(args=["seed-demo"])
+
+    assert result.exit_code == 0, result.output
+    with fresh_app.app_context():
+        assert sorted(db.session.scalars(select(Lab.kind))) == sorted(kind.value for kind in LabKind)
+        assert db.session.scalar(select(func.count()).select_from(Team)) == 2
+        today = local(utcnow()).date()
+        assert [challenge.day_on(today) for challenge in db.session.scalars(select(Challenge))] == [37, 37]
+        users = db.session.scalars(select(User)).all()
+        assert set().union(*(user.roles for user in users)) == set(Role)
+        for role in Role:
+            someone = next(user for user in users if user.roles == {role})
+            assert someone.email in result.output
+    assert DEMO_PASSWORD in result.output
+    for label in ("facilitator", "opdrachtgever", "deelnemer", "leidinggevende"):
+        assert label in result.output
+
+
+def test_demo_login_works(fresh_app):
+    fresh_app.test_cli_runner().invoke(args=["seed-demo"])
+    client = fresh_app.test_client()
+
+    response = client.post(
+        "/inloggen", data={"email": "facilitator@demo.fieldlab.example", "password": DEMO_PASSWORD}
+    )
+
+    assert response.status_code == 303
+    assert "Welkom, Fenna de Vries" in client.get("/").get_data(as_text=True)
+
+
+def test_seeding_again_keeps_the_data_and_adds_nothing(fresh_app):
+    runner = fresh_app.test_cli_runner()
+    runner.invoke(args=["seed-demo"])
+    with fresh_app.app_context():
+        before = counts()
+
+    again = runner.invoke(args=["seed-demo"])
+    with fresh_app.app_context():
+        assert prepare_database(demo=True) == []
+        after = counts()
+
+    assert again.exit_code == 1
+    assert "De database is niet leeg; er zijn geen demogegevens geladen." in again.output
+    assert after == before
+
+
+def test_prepare_without_demo_loads_only_the_reference_list(fresh_app):
+    result = fresh_app.test_cli_runner().invoke(args=["prepare"])
+
+    assert result.exit_code == 0, result.output
+    with fresh_app.app_context():
+        assert counts()["User"] == 0 and counts()["Organisation"] > 0
+
+
+def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FIELDLAB_INSTANCE_PATH", raising=False)
+    config = {"INSTANCE_PATH": str(tmp_path / "instance"), "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+
+    first = create_app(config).config["SECRET_KEY"]
+    second = create_app(config).config["SECRET_KEY"]
+
+    key_file = tmp_path / "instance" / "secret_key"
+    assert first == second == key_file.read_text().strip()
+    assert len(first) >= 40
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+
+
+def test_instance_path_given_to_create_app_wins_over_the_environment(tmp_path, monkeypatch):
+    """Tests (and tools) that pass their own instance folder never touch a deployment's."""
+    monkeypatch.setenv("FIELDLAB_INSTANCE_PATH", str(tmp_path / "deployment"))
+
+    app = create_app(
+        {"INSTANCE_PATH": str(tmp_path / "mine"), "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"}
+    )
+
+    assert app.instance_path == str(tmp_path / "mine")
+    assert not (tmp_path / "deployment").exists()
+
+
+def test_instance_path_comes_from_the_environment_otherwise(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIELDLAB_INSTANCE_PATH", str(tmp_path / "deployment"))
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
+
+    assert app.instance_path == str(tmp_path / "deployment")
+
+
+# --- Migrations match the models ----------------------------------------------------------
+
+
+def schema_differences(app) -> list:
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection,
+                opts={
+                    "compare_type": True,
+                    "include_object": lambda obj, name, type_, reflected, compare_to: (
+                        not (type_ == "table" and name in {"apscheduler_jobs", "alembic_version"})
+                    ),
+                },
+            )
+            return compare_metadata(context, db.metadata)
+
+
+def test_migrations_build_the_schema_of_the_models_on_sqlite(fresh_app):
+    assert schema_differences(fresh_app) == []
+
+
+@pytest.fixture
+def empty_postgresql_database(tmp_path):
+    """A database of its own next to the test database, dropped afterwards."""
+    if not TEST_DATABASE_URL:
+        pytest.skip("FIELDLAB_TEST_DATABASE_URL is not set")
+    url = make_url(TEST_DATABASE_URL)
+    name = f"{url.database}_migrations"
+    server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+def test_migrations_build_the_schema_of_the_models_on_postgresql(empty_postgresql_database, tmp_path):
+    app = make_test_app(empty_postgresql_database, tmp_path / "instance")
+    try:
+        assert schema_differences(app) == []
+    finally:
+        with app.app_context():
+            db.engine.dispose()

@@ -1,0 +1,351 @@
+"""The web shell: Dutch error pages (page or htmx fragment), rollback on errors, security headers,
+cookie flags, CSRF on every POST, and the language switch."""
+
+import re
+
+import pytest
+from flask import Blueprint, abort
+from sqlalchemy import func, select
+
+from fieldlab.auth.models import Role, User
+from fieldlab.extensions import db
+from fieldlab.organisations.models import Organisation
+from fieldlab.web import ERROR_TEXTS
+
+HTMX = {"HX-Request": "true"}
+CSRF_REFUSED = "Uw formulier is verlopen of niet geldig."
+
+
+@pytest.fixture
+def error_routes(app):
+    """A throwaway blueprint with routes that fail on purpose (registered before any request)."""
+    bp = Blueprint("test_errors", __name__, url_prefix="/test-fouten")
+
+    @bp.get("/<int:code>")
+    def fail_with(code):
+        abort(code)
+
+    @bp.post("/half-opgeslagen")
+    def crash_halfway():
+        db.session.add(
+            Organisation(name="Half opgeslagen", short_name="Half", kind="gemeente", sector="publiek")
+        )
+        db.session.flush()
+        raise RuntimeError("boom")
+
+    @bp.post("/dubbel")
+    def crash_in_the_database():
+        """A failed flush leaves the session unusable until rolled back; the error page still renders."""
+        db.session.add(Organisation(name="Eerste", short_name="E", kind="gemeente", sector="publiek"))
+        db.session.add(Organisation(name="Dubbel", short_name="D", kind="gemeente", sector="publiek"))
+        db.session.add(Organisation(name="Dubbel", short_name="D", kind="gemeente", sector="publiek"))
+        db.session.flush()
+
+    app.register_blueprint(bp)
+    return bp
+
+
+def organisation_count(name) -> int:
+    return db.session.scalar(select(func.count()).select_from(Organisation).where(Organisation.name == name))
+
+
+# --- Error pages ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", [400, 403, 404, 405, 409, 422, 429, 500])
+def test_error_is_a_full_dutch_page(error_routes, client, code):
+    response = client.get(f"/test-fouten/{code}")
+
+    assert response.status_code == code
+    page = response.get_data(as_text=True)
+    title, text = ERROR_TEXTS[code]
+    assert page.startswith("<!doctype html>") and '<html lang="nl">' in page
+    assert f'<h1 id="error-title">{title}</h1>' in page
+    assert str(text) in page
+    assert f"Foutcode {code}" in page
+
+
+@pytest.mark.parametrize("code", [400, 403, 404, 405, 422, 429, 500])
+def test_error_for_htmx_is_a_fragment(error_routes, client, code):
+    response = client.get(f"/test-fouten/{code}", headers=HTMX)
+
+    assert response.status_code == code
+    fragment = response.get_data(as_text=True)
+    assert "<html" not in fragment and "<body" not in fragment
+    assert fragment.lstrip().startswith('<section class="error-page"')
+    assert str(ERROR_TEXTS[code][0]) in fragment
+    assert "HX-Request" in response.headers.get("Vary", "")
+
+
+@pytest.mark.parametrize("code, like", [(410, 400), (415, 400), (501, 500), (503, 500)])
+def test_other_errors_keep_their_status_with_the_nearest_dutch_text(error_routes, client, code, like):
+    response = client.get(f"/test-fouten/{code}")
+
+    assert response.status_code == code
+    assert str(ERROR_TEXTS[like][0]) in response.get_data(as_text=True)
+
+
+def test_too_many_reset_requests_get_the_dutch_429_page(client):
+    for _ in range(5):
+        assert client.post("/wachtwoord-vergeten", data={"email": "iemand@example.org"}).status_code == 303
+
+    response = client.post("/wachtwoord-vergeten", data={"email": "iemand@example.org"})
+
+    assert response.status_code == 429
+    assert "U heeft dit te vaak geprobeerd." in response.get_data(as_text=True)
+
+
+def test_anonymous_htmx_request_gets_401_instead_of_the_login_page(client):
+    """htmx cannot show a login page inside a fragment; app.js turns a 401 into 'Uw sessie is verlopen'."""
+    response = client.get("/accounts", headers=HTMX)
+
+    assert response.status_code == 401
+    assert "<html" not in response.get_data(as_text=True)
+    assert "Log opnieuw in" in response.get_data(as_text=True)
+
+
+def test_htmx_request_after_logout_gets_401(client, login_as, auth):
+    login_as(Role.FACILITATOR)
+    auth.logout()
+
+    assert client.post("/accounts/1/actief", headers=HTMX).status_code == 401
+
+
+def test_real_404_405_and_403_are_dutch(client, login_as):
+    login_as(Role.PARTICIPANT)
+
+    assert "Pagina niet gevonden" in client.get("/bestaat-niet").get_data(as_text=True)
+    not_allowed = client.get("/uitloggen")
+    assert not_allowed.status_code == 405 and "Actie niet toegestaan" in not_allowed.get_data(as_text=True)
+    forbidden = client.get("/accounts")
+    assert forbidden.status_code == 403 and "Geen toegang" in forbidden.get_data(as_text=True)
+
+
+def test_crash_gives_a_dutch_500_page_and_saves_nothing(error_routes, client, login_as):
+    login_as(Role.FACILITATOR)
+
+    response = client.post("/test-fouten/half-opgeslagen")
+
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "Er ging iets mis" in page and "Uw laatste wijziging is niet opgeslagen." in page
+    assert "RuntimeError" not in page and "Traceback" not in page
+    db.session.commit()
+    assert organisation_count("Half opgeslagen") == 0
+
+
+def test_database_error_gives_a_dutch_500_page_and_saves_nothing(error_routes, client, login_as):
+    login_as(Role.FACILITATOR, name="Fenna")
+
+    response = client.post("/test-fouten/dubbel")
+
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "Er ging iets mis" in page
+    assert "Fenna" in page, "the page still knows who is logged in"
+    assert organisation_count("Eerste") == 0
+
+
+def test_crash_in_htmx_request_gives_a_fragment(error_routes, client, login_as):
+    login_as(Role.FACILITATOR)
+
+    response = client.post("/test-fouten/half-opgeslagen", headers=HTMX)
+
+    assert response.status_code == 500
+    assert "<html" not in response.get_data(as_text=True)
+    assert "Er ging iets mis" in response.get_data(as_text=True)
+
+
+def test_the_next_request_after_a_crash_works(error_routes, client, login_as):
+    login_as(Role.FACILITATOR)
+    client.post("/test-fouten/half-opgeslagen")
+
+    assert client.get("/").status_code == 200
+
+
+# --- Security headers and cookies ----------------------------------------------------------
+
+
+def get_pages(app):
+    """Every GET page without URL arguments (the static route needs a filename)."""
+    return sorted(
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and not rule.arguments and rule.endpoint != "static"
+    )
+
+
+def assert_secure_headers(response):
+    csp = response.headers.get("Content-Security-Policy", "")
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def assert_no_inline_script_or_style(page):
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page), "inline script"
+    assert not re.search(r"\sstyle=", page), "style attribute"
+    assert not re.search(r"\son[a-z]+=", page), "inline event handler"
+
+
+@pytest.mark.parametrize("role", [None, *Role])
+def test_every_page_has_security_headers_and_no_inline_script(app, client, login_as, role):
+    if role is not None:
+        login_as(role)
+    for path in get_pages(app):
+        response = client.get(path)
+        assert_secure_headers(response)
+        if response.mimetype == "text/html":
+            assert response.headers["Cache-Control"] == "no-store", path
+            assert_no_inline_script_or_style(response.get_data(as_text=True))
+
+
+def test_static_files_and_error_pages_have_security_headers(client):
+    assert_secure_headers(client.get("/static/css/app.css"))
+    assert_secure_headers(client.get("/bestaat-niet"))
+
+
+def test_https_requests_get_hsts(client):
+    response = client.get("/inloggen", base_url="https://localhost")
+
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def session_cookie_header(response, name="fieldlab_session"):
+    return next(header for header in response.headers.getlist("Set-Cookie") if header.startswith(name + "="))
+
+
+def test_session_cookie_is_secure_httponly_and_lax_by_default(client, make):
+    user = make.make_user()
+    db.session.commit()
+
+    response = client.post("/inloggen", data={"email": user.email, "password": "correct horse battery"})
+
+    header = session_cookie_header(response)
+    assert "; Secure" in header and "; HttpOnly" in header and "SameSite=Lax" in header
+
+
+# --- CSRF ------------------------------------------------------------------------------------
+
+
+def post_rules(app):
+    return sorted((rule for rule in app.url_map.iter_rules() if "POST" in rule.methods), key=lambda r: r.rule)
+
+
+def build_path(app, rule) -> str:
+    values = {
+        name: 1 if type(rule._converters[name]).__name__ == "IntegerConverter" else "x"
+        for name in rule.arguments
+    }
+    return app.url_map.bind("localhost").build(rule.endpoint, values)
+
+
+def test_there_are_post_routes_to_check(app):
+    assert {rule.endpoint for rule in post_rules(app)} >= {
+        "auth.login",
+        "auth.logout",
+        "auth.invite",
+        "mail.retry",
+        "organisations.index",
+    }
+
+
+@pytest.mark.parametrize("who", ["anonymous", "facilitator"])
+def test_every_post_without_csrf_token_is_refused(app, client, login_as, make, who):
+    if who == "facilitator":
+        login_as(Role.FACILITATOR)
+    target = make.make_user()
+    db.session.commit()
+    for rule in post_rules(app):
+        path = build_path(app, rule).replace("/1", f"/{target.id}")
+        response = client.post(path, data={"email": target.email, "password": "x"}, csrf=False)
+        assert response.status_code == 400, (rule.rule, response.status_code)
+        assert CSRF_REFUSED in response.get_data(as_text=True), rule.rule
+    if who == "facilitator":
+        assert client.get("/").status_code == 200, "still logged in: logout was refused too"
+
+
+def test_htmx_post_without_csrf_token_gets_a_fragment(client, login_as):
+    login_as(Role.FACILITATOR)
+
+    response = client.post("/uitloggen", headers=HTMX, csrf=False)
+
+    assert response.status_code == 400
+    assert "<html" not in response.get_data(as_text=True)
+    assert CSRF_REFUSED in response.get_data(as_text=True)
+
+
+def test_csrf_token_in_header_is_accepted(client, login_as):
+    """htmx sends the token from the meta tag in the X-CSRFToken header (hx-headers on <body>)."""
+    login_as(Role.FACILITATOR)
+    page = client.get("/").get_data(as_text=True)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+    assert f'hx-headers=\'{{"X-CSRFToken": "{token}"}}\'' in page
+
+    response = client.post("/uitloggen", headers={"X-CSRFToken": token}, csrf=False)
+
+    assert response.status_code == 303
+
+
+def test_csrf_token_has_no_time_limit(app):
+    assert app.config["WTF_CSRF_TIME_LIMIT"] is None
+
+
+# --- Language ------------------------------------------------------------------------------
+
+
+def test_dutch_is_the_default(client):
+    page = client.get("/inloggen", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
+
+    assert '<html lang="nl">' in page
+
+
+def test_language_switch_to_english_is_stored_on_the_user(client, login_as):
+    user = login_as(Role.PARTICIPANT)
+
+    response = client.post("/taal", data={"locale": "en", "next": "/account"})
+
+    assert response.status_code == 303 and response.location == "/account"
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert 'value="nl" lang="nl">Nederlands</button>' in page
+    assert db.session.get(User, user.id).locale == "en"
+
+
+def test_stored_language_follows_the_user_to_a_new_session(app, client, login_as):
+    user = login_as(Role.PARTICIPANT)
+    client.post("/taal", data={"locale": "en"})
+    other = app.test_client()
+
+    other.post("/inloggen", data={"email": user.email, "password": "correct horse battery"})
+
+    assert '<html lang="en">' in other.get("/").get_data(as_text=True)
+
+
+def test_anonymous_language_switch_lasts_for_the_session(client):
+    client.post("/taal", data={"locale": "en"})
+
+    assert '<html lang="en">' in client.get("/inloggen").get_data(as_text=True)
+    client.post("/taal", data={"locale": "nl"})
+    assert '<html lang="nl">' in client.get("/inloggen").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "next_url", ["https://evil.example/", "//evil.example", "/account\r\nSet-Cookie: x=1"]
+)
+def test_language_switch_redirects_only_locally(client, next_url):
+    response = client.post("/taal", data={"locale": "en", "next": next_url})
+
+    assert response.location == "/"
+
+
+def test_unknown_language_is_refused(client, login_as):
+    user = login_as(Role.PARTICIPANT)
+
+    client.post("/taal", data={"locale": "fr"})
+
+    assert db.session.get(User, user.id).locale == "nl"
+    assert '<html lang="nl">' in client.get("/").get_data(as_text=True)

@@ -236,10 +236,14 @@ def post_rules(app):
 
 
 def build_path(app, rule) -> str:
-    values = {
-        name: 1 if type(rule._converters[name]).__name__ == "IntegerConverter" else "x"
-        for name in rule.arguments
-    }
+    def value_for(converter):
+        if type(converter).__name__ == "IntegerConverter":
+            return 1
+        if hasattr(converter, "items"):  # AnyConverter: one of a fixed set
+            return sorted(converter.items)[0]
+        return "x"
+
+    values = {name: value_for(rule._converters[name]) for name in rule.arguments}
     return app.url_map.bind("localhost").build(rule.endpoint, values)
 
 

@@ -10,6 +10,8 @@ from fieldlab.audit.models import AuditEvent
 from fieldlab.auth.models import Role
 from fieldlab.extensions import db
 from fieldlab.timeutil import utcnow
+from tests import factories
+from tests.conftest import Auth
 from tests.factories import PASSWORD
 
 SESSION_COOKIE = "fieldlab_session"
@@ -227,7 +229,7 @@ def test_deactivated_user_is_logged_out_at_the_next_request(app, make):
     user = make.make_user()
     db.session.commit()
     manager_client, user_client = app.test_client(), app.test_client()
-    post_login(manager_client, facilitator.email, PASSWORD)
+    Auth(manager_client).login(facilitator)  # with the second step facilitators need
     post_login(user_client, user.email, PASSWORD, remember="y")
     assert is_logged_in(user_client)
 
@@ -238,12 +240,27 @@ def test_deactivated_user_is_logged_out_at_the_next_request(app, make):
 
 @pytest.mark.parametrize("target", ["/accounts", "/account?tab=taal"])
 def test_next_redirects_to_a_local_path(client, make, target):
+    user = make.make_user(Role.PARTICIPANT)
+    db.session.commit()
+
+    response = client.post(
+        "/inloggen", query_string={"next": target}, data={"email": user.email, "password": PASSWORD}
+    )
+
+    assert response.status_code == 303
+    assert response.location == target
+
+
+@pytest.mark.parametrize("target", ["/accounts", "/account?tab=taal"])
+def test_next_survives_the_second_step(client, make, target):
     user = make.make_user(Role.FACILITATOR)
     db.session.commit()
 
     response = client.post(
         "/inloggen", query_string={"next": target}, data={"email": user.email, "password": PASSWORD}
     )
+    assert response.location == "/inloggen/code"
+    response = client.post("/inloggen/code", data={"code": factories.totp_code_for(user)})
 
     assert response.status_code == 303
     assert response.location == target

@@ -62,6 +62,7 @@ FEATURES = (
     "fieldlab.returndays",
     "fieldlab.speedlabs",
     "fieldlab.evaluations",
+    "fieldlab.privacy",
 )
 
 MODEL_MODULES = (

@@ -79,6 +79,8 @@ class DefaultConfig:
     PROXY_FIX_HOPS = 0
 
     PASSWORD_MIN_LENGTH = 10
+    # AVG: personal data of a Lab is kept this long after its day 100, then anonymised.
+    RETENTION_MONTHS = 24
     # Roles that must use two-factor sign-in; everyone else may turn it on.
     TWO_FACTOR_REQUIRED_ROLES = ("facilitator",)
     # How long the second step of a login may wait after the password was right.

@@ -64,6 +64,12 @@ def _view_outbox(user) -> bool:
     return is_facilitator(user)
 
 
+@rule("privacy.manage")
+def _manage_privacy(user) -> bool:
+    """Retention overview, export of a person's data, erasure: facilitators only."""
+    return is_facilitator(user)
+
+
 @rule("labs.manage")
 def _manage_labs(user) -> bool:
     return is_facilitator(user)

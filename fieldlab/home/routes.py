@@ -19,6 +19,7 @@ ADMIN_PAGES = (
     ("organisations.index", "organisations.add"),
     ("mail.outbox", "outbox.view"),
     ("audit.index", "audit.view"),
+    ("privacy.index", "privacy.manage"),
 )
 
 

@@ -62,6 +62,8 @@ class Lab(db.Model):
     # When true, every participant of the Lab may read every team's board.
     boards_open_to_participants: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the retention run anonymised this Lab's participants (AVG); see fieldlab/privacy.
+    personal_data_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     facilitator_rows: Mapped[list["LabFacilitator"]] = relationship(cascade="all, delete-orphan")
     participations: Mapped[list["Participation"]] = relationship(back_populates="lab", cascade="all, delete-orphan")

@@ -34,6 +34,7 @@ ROLE_MATRIX = {
     "speedlab.manage": {F},
     "evaluations.view": {F, C},
     "evaluations.manage": {F},
+    "privacy.manage": {F},
 }
 
 

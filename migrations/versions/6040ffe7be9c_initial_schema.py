@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 232bb7e6d967
+Revision ID: 6040ffe7be9c
 Revises: 
-Create Date: 2026-11-26 16:05:17.660696
+Create Date: 2026-11-26 16:15:18.921125
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '232bb7e6d967'
+revision = '6040ffe7be9c'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -29,6 +29,7 @@ def upgrade():
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('boards_open_to_participants', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('personal_data_purged_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lab'))
     )
     op.create_table('organisation',

@@ -1,0 +1,74 @@
+import json
+
+from flask import Blueprint, Response, abort, flash, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from fieldlab.auth.models import User
+from fieldlab.auth.routes import require
+from fieldlab.extensions import db
+from fieldlab.forms import EmptyForm
+from fieldlab.privacy import services
+from fieldlab.timeutil import local, utcnow
+from fieldlab.web import redirect_after_post
+
+bp = Blueprint("privacy", __name__, url_prefix="/privacy")
+
+
+@bp.get("/")
+@login_required
+def index():
+    require("privacy.manage")
+    people = db.session.scalars(select(User).order_by(User.name)).all()
+    return render_template("privacy/index.html", plans=services.planned_purges(), today=local(utcnow()).date(),
+                           people=[person for person in people if not services.is_anonymised(person)],
+                           retention_months=services.retention_months())
+
+
+def _person_or_404() -> User:
+    person = db.session.get(User, request.values.get("persoon", type=int) or 0)
+    if person is None:
+        abort(404)
+    return person
+
+
+@bp.get("/persoon")
+@login_required
+def person():
+    require("privacy.manage")
+    person = _person_or_404()
+    return render_template("privacy/person.html", person=person, form=EmptyForm(),
+                           anonymised=services.is_anonymised(person))
+
+
+@bp.get("/persoon/export.json")
+@login_required
+def export_person():
+    require("privacy.manage")
+    person = _person_or_404()
+    data = services.export_person(person, by=current_user)
+    db.session.commit()
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="fieldlab-persoon-{person.id}.json"'})
+
+
+@bp.post("/persoon/wissen")
+@login_required
+def erase_person():
+    require("privacy.manage")
+    person = _person_or_404()
+    form = EmptyForm()
+    if not form.validate_on_submit() or request.form.get("bevestigen") != "ja":
+        flash(_("Vink aan dat u deze persoon echt wilt wissen."), "error")
+        return redirect_after_post("privacy.person", persoon=person.id)
+    try:
+        services.erase_person(person, by=current_user)
+    except services.ErasureRefused as refusal:
+        flash(str(refusal), "error")
+        return redirect_after_post("privacy.person", persoon=person.id)
+    db.session.commit()
+    flash(_("De persoon is gewist: naam, e-mailadres, inlog en profiel zijn weg; cijfers en teamwerk blijven "
+            "zonder naam bestaan."), "success")
+    return redirect_after_post("privacy.index")

@@ -4,7 +4,6 @@ import itertools
 from datetime import UTC, date, datetime
 
 import pyotp
-
 from argon2 import PasswordHasher
 
 from fieldlab.auth.models import Role, User

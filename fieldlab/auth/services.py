@@ -11,10 +11,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from limits import parse
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from limits.storage import storage_from_string
 from limits.strategies import STRATEGIES, RateLimiter
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from fieldlab.audit import services as audit
 from fieldlab.auth.models import Role, User, normalise_email

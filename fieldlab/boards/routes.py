@@ -15,8 +15,16 @@ from flask_login import current_user, login_required
 
 from fieldlab.auth.permissions import can
 from fieldlab.boards import services
-from fieldlab.boards.forms import (CardForm, CardMoveForm, ChallengeForm, IndicatorForm, IndicatorValueForm,
-                                   LeaderForm, ProgressUpdateForm, StartDateForm)
+from fieldlab.boards.forms import (
+    CardForm,
+    CardMoveForm,
+    ChallengeForm,
+    IndicatorForm,
+    IndicatorValueForm,
+    LeaderForm,
+    ProgressUpdateForm,
+    StartDateForm,
+)
 from fieldlab.boards.models import Column, Indicator, Status
 from fieldlab.extensions import db, htmx
 from fieldlab.timeutil import local, utcnow
@@ -200,7 +208,7 @@ def save_card(team_id, card_id):
     try:
         services.edit_card(card, expected_version=int(form.version.data or 0), **_card_values(form),
                            by=current_user, now=utcnow())
-    except services.StaleCardError as error:
+    except services.StaleCardError:
         db.session.rollback()
         current = services.get_card(board, card_id)
         # The other person's version is shown; this person's text stays in the form, and the form now

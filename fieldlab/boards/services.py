@@ -9,19 +9,30 @@ refresh and the activity feed tells who did what.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cache, cached_property
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache, cached_property
 
 from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from fieldlab.auth.models import User
 from fieldlab.auth.permissions import TeamRelation, team_relation_columns, visible_boards_clause
 from fieldlab.boards.charts import LineChart, line_chart
-from fieldlab.boards.models import (CHALLENGE_DAYS, QUICK_WIN_DAYS, BoardCard, BoardEvent, Challenge, Column,
-                                    EventKind, Indicator, IndicatorValue, ProgressUpdate, Status)
-from fieldlab.auth.models import User
+from fieldlab.boards.models import (
+    CHALLENGE_DAYS,
+    QUICK_WIN_DAYS,
+    BoardCard,
+    BoardEvent,
+    Challenge,
+    Column,
+    EventKind,
+    Indicator,
+    IndicatorValue,
+    ProgressUpdate,
+    Status,
+)
 from fieldlab.extensions import db
 from fieldlab.teams.models import Membership, Team, TeamRole
 from fieldlab.timeutil import local

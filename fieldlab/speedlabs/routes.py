@@ -30,7 +30,14 @@ from fieldlab.speedlabs.forms import (
     RsvpForm,
     SpeedlabCreateForm,
 )
-from fieldlab.speedlabs.models import DEFAULT_ROUND_MINUTES, Cluster, Idea, InvitationStatus, Phase, SpeedlabSession
+from fieldlab.speedlabs.models import (
+    DEFAULT_ROUND_MINUTES,
+    Cluster,
+    Idea,
+    InvitationStatus,
+    Phase,
+    SpeedlabSession,
+)
 from fieldlab.timeutil import local, utcnow
 from fieldlab.web import redirect_after_post
 

@@ -10,9 +10,8 @@ from fieldlab.boards import services
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab
 from fieldlab.teams.models import Team
-from tests import factories
-
 from fieldlab.timeutil import LOCAL_ZONE, local, utcnow
+from tests import factories
 
 # Today at noon in Amsterdam: the routes use the real clock, so the world is built around it.
 TODAY = local(utcnow()).date()

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from fieldlab.auth.models import Role
 from fieldlab.evaluations import jobs, services
-from fieldlab.extensions import db
 from fieldlab.mail.models import OutboxMessage
 from tests import factories
 from tests.browser.conftest import checked

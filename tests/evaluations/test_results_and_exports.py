@@ -4,7 +4,6 @@ import csv
 import io
 from datetime import date
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -17,7 +16,7 @@ from tests.evaluations.conftest import NOW, answers_for
 
 def answer(programme, grades, *, aspects="7", takeaway="Netwerk"):
     services.create_requests(programme.form, services.recipient_ids(programme.form), now=NOW)
-    for number, (person, grade) in enumerate(zip(programme.participants, grades)):
+    for number, (person, grade) in enumerate(zip(programme.participants, grades, strict=False)):
         request = services.request_for_user(programme.form, person)
         services.submit_response(request, answers_for(programme.form, overall=grade, aspects=aspects,
                                                       takeaway=f"{takeaway} {number}"), now=NOW)

@@ -16,7 +16,6 @@ from fieldlab.mail.services import queue_message
 from fieldlab.privacy import jobs, services
 from fieldlab.returndays.models import Invitation, InviteeRole, ReturnDay
 from tests import factories
-from tests.conftest import Auth
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from fieldlab.returndays import services
 from fieldlab.returndays.models import ReturnDay
 from fieldlab.timeutil import local, utcnow
 from tests import factories
-from tests.returndays.helpers import arrange_team, at, details, keys
+from tests.returndays.helpers import arrange_team, details, keys
 
 
 def _confirmed(setting, day=50, on=None):

@@ -38,9 +38,9 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.limiter.init_app(app)
     web.init_app(app)
 
-    from fieldlab import audit, auth, home, mail, organisations
+    from fieldlab import audit, auth, home, mail, organisations, teams
 
-    for feature in (auth, organisations, audit, mail, home):
+    for feature in (auth, organisations, audit, mail, home, teams):
         feature.init_app(app)
 
     from fieldlab import cli, scheduler

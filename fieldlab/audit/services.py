@@ -26,6 +26,8 @@ ACTION_LABELS = {
     "user_deactivated": _l("account gedeactiveerd"),
     "user_reactivated": _l("account weer geactiveerd"),
     "organisation_added": _l("organisatie toegevoegd"),
+    "team_created": _l("team aangemaakt"),
+    "teams_formed": _l("teams samengesteld"),
 }
 
 

@@ -137,3 +137,11 @@ def _view_board(user, team) -> bool:
 @rule("board.edit")
 def _edit_board(user, team) -> bool:
     return user.id in team.member_ids
+
+
+# --- Team formation -----------------------------------------------------------------------
+
+@rule("teams.form")
+def _form_teams(user, lab) -> bool:
+    """Forming a Lab's teams (suggest, move, pin, confirm) is facilitators' work."""
+    return is_facilitator(user)

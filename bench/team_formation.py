@@ -178,6 +178,7 @@ def exact(candidates, teams, rules, weights: Weights, time_limit: float, workers
             constant += ws * unit
         score = model.new_int_var(-10 ** 9, 10 ** 9, f"score{k}")
         model.add(score == sum(terms) + constant)
+        model.add(score <= (wc + wo + wl + ws) * unit)  # no team scores above 1: tightens the bound
         team_scores.append(score)
     weakest = model.new_int_var(-10 ** 9, 10 ** 9, "weakest")
     for score in team_scores:
@@ -195,8 +196,14 @@ def exact(candidates, teams, rules, weights: Weights, time_limit: float, workers
         return None, solver.best_objective_bound / denominator, elapsed, "geen oplossing"
     assignment = {candidates[i].id: teams[k].id for (i, k), var in x.items() if solver.value(var)}
     best = evaluate(candidates, teams, assignment, weights=weights)
-    # The model's objective must equal our own scoring of its answer: same objective, checked.
-    assert abs(best.score - solver.objective_value / denominator) < 1e-6, (best.score, solver.objective_value)
+    # Same objective, checked: our scoring of its answer equals the model's value when it is proven
+    # optimal; before that the model may not yet have switched on every "covered"/"present" variable,
+    # so its value can only be lower (and we report our scoring of its answer, the fairer figure).
+    model_value = solver.objective_value / denominator
+    if status == cp_model.OPTIMAL:
+        assert abs(best.score - model_value) < 1e-6, (best.score, model_value)
+    else:
+        assert best.score >= model_value - 1e-6, (best.score, model_value)
     assert not violations(candidates, teams, assignment, rules)
     return best, solver.best_objective_bound / denominator, elapsed, solver.status_name(status).lower()
 

@@ -12,9 +12,23 @@ from fieldlab.problems.models import Problem
 from fieldlab.teams import services
 from fieldlab.teams.forms import WEIGHT_LABELS, MoveForm, PairRuleForm, PinForm, TeamCreateForm, VersionedForm, \
     settings_form
-from fieldlab.web import redirect_after_post
+from fieldlab.web import CONTENT_SECURITY_POLICY, redirect_after_post
 
 bp = Blueprint("teams", __name__, url_prefix="/labs/<int:lab_id>/teams")
+
+# SortableJS tests once, when it loads, whether the browser knows `pointer-events` by setting
+# `style.cssText` on a detached element. Our CSP blocks inline styles, and Chromium checks such a
+# CSSOM write against the hash of the empty string, so on this page only that hash is allowed.
+# It lets no markup style in (an injected style attribute is hashed with its content) and scripts
+# are 'self' only, which may set element.style properties under any CSP anyway.
+EMPTY_STYLE_HASH = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+PAGE_CSP = CONTENT_SECURITY_POLICY.replace("style-src 'self'", f"style-src 'self' 'unsafe-hashes' {EMPTY_STYLE_HASH}")
+
+
+@bp.after_request
+def allow_sortable_feature_test(response):
+    response.headers["Content-Security-Policy"] = PAGE_CSP
+    return response
 
 
 def _lab_for_formation(lab_id: int) -> Lab:

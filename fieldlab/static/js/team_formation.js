@@ -22,6 +22,7 @@
       window.Sortable.create(list, {
         group: "teams",
         animation: 150,
+        forceFallback: true,  // pointer events instead of native drag: same on mouse, touch and pen
         filter: "select, button, input, label",
         preventOnFilter: false,
         onEnd: function (event) {

@@ -550,10 +550,50 @@ class _Search:
                 if best is None or key > best[0]:
                     best = (key, team)
             if best is None:
-                raise FormationError(_("Er is geen indeling die aan alle regels voldoet. Controleer de vastgezette "
-                                       "deelnemers, de paren die apart moeten en de teamgroottes."))
+                # The greedy painted itself into a corner (pairs that must be apart, groups that must
+                # be together): search systematically for any assignment that keeps the rules.
+                return self._backtrack()
             self._place(state, u, best[1])
             state.rescore((best[1],))
+        state.rescore(range(p.t))
+        return state
+
+    def _backtrack(self, step_limit: int = 200_000) -> _State:
+        """Depth-first search for a feasible start: most constrained units first, emptiest team first."""
+        p = self.p
+        state = _State(p)
+        units = p.units
+        pinned = [u for u in range(len(units)) if p.unit_pin[u] is not None]
+        rest = sorted(self.movable, key=lambda u: (-len(p.unit_apart[u]), -len(units[u]), u))
+        order = pinned + rest
+        suffix = [0] * (len(order) + 1)
+        for k in range(len(order) - 1, -1, -1):
+            suffix[k] = suffix[k + 1] + len(units[order[k]])
+        steps = 0
+
+        def place(k: int) -> bool:
+            nonlocal steps
+            if k == len(order):
+                return True
+            steps += 1
+            if steps > step_limit:
+                return False
+            u = order[k]
+            deficit = sum(max(0, low - state.size[t]) for t, (low, _) in enumerate(p.bounds))
+            pin = p.unit_pin[u]
+            choices = [pin] if pin is not None else sorted(range(p.t), key=lambda t: (state.size[t], t))
+            for team in choices:
+                if self._fits(state, u, team, suffix[k + 1], deficit):
+                    self._place(state, u, team)
+                    if place(k + 1):
+                        return True
+                    for i in units[u]:
+                        state.remove(i)
+            return False
+
+        if not place(0):
+            raise FormationError(_("Er is geen indeling die aan alle regels voldoet. Controleer de vastgezette "
+                                   "deelnemers, de paren die apart moeten en de teamgroottes."))
         state.rescore(range(p.t))
         return state
 

@@ -5,6 +5,9 @@
   "use strict";
 
   function submitMove(item, teamId) {
+    document.querySelectorAll("[data-teams-dropzone] [style]").forEach(function (element) {
+      element.removeAttribute("style");
+    });
     var form = item.querySelector("form[data-teams-move]");
     if (!form) { return; }
     var select = form.querySelector("select[name=team_id]");
@@ -21,7 +24,9 @@
     root.querySelectorAll("[data-teams-dropzone]").forEach(function (list) {
       window.Sortable.create(list, {
         group: "teams",
-        animation: 150,
+        // No animation: it leaves inline transform/transition styles on the cards, and htmx copies
+        // the attributes of elements that keep their id when it swaps, which our CSP then refuses.
+        animation: 0,
         forceFallback: true,  // pointer events instead of native drag: same on mouse, touch and pen
         filter: "select, button, input, label",
         preventOnFilter: false,

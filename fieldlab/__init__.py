@@ -58,6 +58,7 @@ FEATURES = (
     "fieldlab.home",
     "fieldlab.problems",
     "fieldlab.labs",
+    "fieldlab.teams",
     "fieldlab.boards",
     "fieldlab.returndays",
     "fieldlab.speedlabs",

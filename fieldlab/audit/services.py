@@ -41,6 +41,8 @@ ACTION_LABELS = {
     "lab_changed": _l("Lab gewijzigd"),
     "participants_registered": _l("deelnemers aangemeld"),
     "participant_removed": _l("deelnemer afgemeld"),
+    "team_created": _l("team aangemaakt"),
+    "teams_formed": _l("teams samengesteld"),
 }
 
 

@@ -416,3 +416,12 @@ def _view_evaluation_details(user, form) -> bool:
 @rule("evaluation_form.answer")
 def _answer_evaluation_form(user, form) -> bool:
     return any(request.user_id == user.id for request in form.requests)
+    return user.id in team.member_ids
+
+
+# --- Team formation -----------------------------------------------------------------------
+
+@rule("teams.form")
+def _form_teams(user, lab) -> bool:
+    """Forming a Lab's teams (suggest, move, pin, confirm) is facilitators' work."""
+    return is_facilitator(user)

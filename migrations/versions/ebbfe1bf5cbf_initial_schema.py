@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 6040ffe7be9c
+Revision ID: ebbfe1bf5cbf
 Revises: 
-Create Date: 2026-11-26 16:15:18.921125
+Create Date: 2026-11-26 16:18:31.590934
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '6040ffe7be9c'
+revision = 'ebbfe1bf5cbf'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -219,12 +219,46 @@ def upgrade():
     with op.batch_alter_table('recovery_code', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_recovery_code_user_id'), ['user_id'], unique=False)
 
+    op.create_table('team_draft',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('lab_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('seed', sa.Integer(), nullable=False),
+    sa.Column('weights', sa.JSON(), nullable=False),
+    sa.Column('target_sizes', sa.JSON(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('confirmed_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['confirmed_by_id'], ['user.id'], name=op.f('fk_team_draft_confirmed_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['lab_id'], ['lab.id'], name=op.f('fk_team_draft_lab_id_lab'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user.id'], name=op.f('fk_team_draft_updated_by_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_team_draft')),
+    sa.UniqueConstraint('lab_id', name=op.f('uq_team_draft_lab_id'))
+    )
     op.create_table('user_role',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_user_role_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'role', name=op.f('pk_user_role'))
     )
+    op.create_table('pair_rule',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('draft_id', sa.Integer(), nullable=False),
+    sa.Column('first_user_id', sa.Integer(), nullable=False),
+    sa.Column('second_user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.CheckConstraint("kind IN ('apart', 'together')", name=op.f('ck_pair_rule_kind')),
+    sa.CheckConstraint('first_user_id < second_user_id', name=op.f('ck_pair_rule_ordered')),
+    sa.ForeignKeyConstraint(['draft_id'], ['team_draft.id'], name=op.f('fk_pair_rule_draft_id_team_draft'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['first_user_id'], ['user.id'], name=op.f('fk_pair_rule_first_user_id_user'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['second_user_id'], ['user.id'], name=op.f('fk_pair_rule_second_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pair_rule')),
+    sa.UniqueConstraint('draft_id', 'first_user_id', 'second_user_id', name=op.f('uq_pair_rule_draft_id'))
+    )
+    with op.batch_alter_table('pair_rule', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pair_rule_draft_id'), ['draft_id'], unique=False)
+
     op.create_table('problem_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('problem_id', sa.Integer(), nullable=False),
@@ -337,6 +371,21 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_challenge')),
     sa.UniqueConstraint('team_id', name=op.f('uq_challenge_team_id'))
     )
+    op.create_table('draft_placement',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('draft_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('pinned', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['draft_id'], ['team_draft.id'], name=op.f('fk_draft_placement_draft_id_team_draft'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], name=op.f('fk_draft_placement_team_id_team'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_draft_placement_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_draft_placement')),
+    sa.UniqueConstraint('draft_id', 'user_id', name=op.f('uq_draft_placement_draft_id'))
+    )
+    with op.batch_alter_table('draft_placement', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_draft_placement_draft_id'), ['draft_id'], unique=False)
+
     op.create_table('membership',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('team_id', sa.Integer(), nullable=False),
@@ -810,6 +859,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_membership_team_id'))
 
     op.drop_table('membership')
+    with op.batch_alter_table('draft_placement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_draft_placement_draft_id'))
+
+    op.drop_table('draft_placement')
     op.drop_table('challenge')
     with op.batch_alter_table('team', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_team_problem_id'))
@@ -832,7 +885,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_problem_event_problem_id'))
 
     op.drop_table('problem_event')
+    with op.batch_alter_table('pair_rule', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pair_rule_draft_id'))
+
+    op.drop_table('pair_rule')
     op.drop_table('user_role')
+    op.drop_table('team_draft')
     with op.batch_alter_table('recovery_code', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recovery_code_user_id'))
 

@@ -1,0 +1,158 @@
+"""Properties of the team formation algorithm, on instances hypothesis makes up.
+
+The hard rules are derived from a hidden assignment, so a solution always exists; that hidden
+assignment is also the "random assignment" the suggestion must never be worse than.
+"""
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fieldlab.teams import formation
+from fieldlab.teams.formation import Candidate, Rules, TeamSpec, Weights, evaluate, form_teams, upper_bound, violations
+
+TAGS = ("financieel onderzoek", "strafrecht", "vastgoed", "handhaving", "witwassen", "toezicht", "zorg")
+ORGANISATIONS = (("Politie", "publiek"), ("OM", "publiek"), ("Gemeente Tilburg", "publiek"),
+                 ("Belastingdienst", "publiek"), ("Rabobank", "privaat"), ("NS", "privaat"), (None, None))
+LEVELS = ("execution", "policy", "management", "expert", None)
+
+
+@st.composite
+def instances(draw, with_rules=True, with_sizes=False):
+    n = draw(st.integers(min_value=2, max_value=24))
+    t = draw(st.integers(min_value=1, max_value=min(6, n)))
+    candidates = []
+    for i in range(n):
+        organisation, sector = draw(st.sampled_from(ORGANISATIONS))
+        candidates.append(Candidate(
+            id=100 + i, name=f"Deelnemer {i}", organisation=organisation, sector=sector,
+            level=draw(st.sampled_from(LEVELS)),
+            expertise=frozenset(draw(st.lists(st.sampled_from(TAGS), max_size=3))),
+        ))
+    seed = draw(st.integers(min_value=0, max_value=10_000))
+    rng = random.Random(seed)
+    # The hidden assignment: balanced, or with drawn target sizes.
+    if with_sizes:
+        cuts = sorted(rng.sample(range(1, n), t - 1)) if t > 1 else []
+        sizes = [b - a for a, b in zip([0] + cuts, cuts + [n], strict=True)]
+    else:
+        sizes = [n // t + (1 if k < n % t else 0) for k in range(t)]
+    order = list(range(n))
+    rng.shuffle(order)
+    hidden, position = {}, 0
+    for k, size in enumerate(sizes):
+        for i in order[position:position + size]:
+            hidden[candidates[i].id] = k + 1
+        position += size
+    teams = [TeamSpec(id=k + 1, name=f"Team {k + 1}",
+                      needed=tuple(draw(st.lists(st.sampled_from(TAGS), max_size=4, unique=True))),
+                      size=sizes[k] if with_sizes else None)
+             for k in range(t)]
+    rules = Rules()
+    if with_rules:
+        ids = [c.id for c in candidates]
+        pairs = [(a, b) for a in ids for b in ids if a < b]
+        rng.shuffle(pairs)
+        apart = frozenset([p for p in pairs if hidden[p[0]] != hidden[p[1]]][:draw(st.integers(0, 3))])
+        together = frozenset([p for p in pairs if hidden[p[0]] == hidden[p[1]]][:draw(st.integers(0, 2))])
+        pinned = {cid: hidden[cid] for cid in rng.sample(ids, draw(st.integers(0, min(3, n))))}
+        rules = Rules(pinned=pinned, apart=apart, together=together)
+    weights = Weights(coverage=draw(st.sampled_from((0.0, 1.0, 4.0))), organisations=draw(st.sampled_from((0.0, 2.0))),
+                      levels=draw(st.sampled_from((1.0, 2.0))), sectors=draw(st.sampled_from((0.0, 1.0))),
+                      weakest=draw(st.sampled_from((0.0, 1.0, 3.0))))
+    return candidates, teams, rules, weights, hidden
+
+
+PROPERTY_SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY_SETTINGS
+@given(instances())
+def test_suggestion_keeps_every_hard_rule(instance):
+    candidates, teams, rules, weights, _ = instance
+    result = form_teams(candidates, teams, weights=weights, rules=rules, seed=1, kicks=10)
+    assert violations(candidates, teams, result.assignment, rules) == []
+    assert sorted(result.assignment) == sorted(c.id for c in candidates)
+
+
+@PROPERTY_SETTINGS
+@given(instances(with_rules=False))
+def test_team_sizes_differ_by_at_most_one(instance):
+    candidates, teams, rules, weights, _ = instance
+    result = form_teams(candidates, teams, weights=weights, seed=2, kicks=5)
+    sizes = [len(team.member_ids) for team in result.teams]
+    assert max(sizes) - min(sizes) <= 1
+
+
+@PROPERTY_SETTINGS
+@given(instances(with_sizes=True))
+def test_target_sizes_are_met_exactly(instance):
+    candidates, teams, rules, weights, _ = instance
+    result = form_teams(candidates, teams, weights=weights, rules=rules, seed=3, kicks=5)
+    assert [len(team.member_ids) for team in result.teams] == [team.size for team in teams]
+
+
+@PROPERTY_SETTINGS
+@given(instances())
+def test_suggestion_is_never_worse_than_a_random_assignment_under_the_same_rules(instance):
+    candidates, teams, rules, weights, hidden = instance
+    result = form_teams(candidates, teams, weights=weights, rules=rules, seed=4, kicks=10)
+    assert result.score >= evaluate(candidates, teams, hidden, weights=weights).score - 1e-9
+
+
+@PROPERTY_SETTINGS
+@given(instances(), st.integers(min_value=0, max_value=1000))
+def test_same_seed_gives_the_same_teams(instance, seed):
+    candidates, teams, rules, weights, _ = instance
+    first = form_teams(candidates, teams, weights=weights, rules=rules, seed=seed, kicks=8)
+    second = form_teams(candidates, teams, weights=weights, rules=rules, seed=seed, kicks=8)
+    assert first.assignment == second.assignment
+
+
+@PROPERTY_SETTINGS
+@given(instances())
+def test_score_never_exceeds_the_cheap_upper_bound(instance):
+    candidates, teams, rules, weights, hidden = instance
+    result = form_teams(candidates, teams, weights=weights, rules=rules, seed=5, kicks=10)
+    assert result.score <= upper_bound(candidates, teams, weights=weights) + 1e-9
+
+
+@PROPERTY_SETTINGS
+@given(instances())
+def test_fast_team_scores_match_the_plain_evaluation(instance):
+    """The search updates scores incrementally; they must equal scoring the teams from scratch."""
+    candidates, teams, rules, weights, hidden = instance
+    problem = formation._Problem(candidates, teams, weights, rules)
+    index = {spec.id: k for k, spec in enumerate(teams)}
+    state = formation._build_state(problem, [index[hidden[c.id]] for c in candidates])
+    search = formation._Search(problem, seed=0)
+    search.improve(state)
+    assignment = {c.id: teams[state.team_of[i]].id for i, c in enumerate(candidates)}
+    plain = evaluate(candidates, teams, assignment, weights=weights)
+    assert state.objective() == pytest.approx(plain.score, abs=1e-9)
+    assert [round(s, 9) for s in state.score] == [round(t.score.total, 9) for t in plain.teams]
+
+
+def test_explanation_names_missing_expertise_in_dutch():
+    candidates = [Candidate(id=1, name="Anna", organisation="Politie", sector="publiek", level="execution",
+                            expertise=frozenset({"strafrecht"})),
+                  Candidate(id=2, name="Bert", organisation="Politie", sector="publiek", level="policy")]
+    teams = [TeamSpec(id=3, name="Team 3", needed=("strafrecht", "financieel onderzoek"))]
+    result = form_teams(candidates, teams)
+    team = result.teams[0]
+    assert team.covers == ("strafrecht",)
+    assert team.misses == ("financieel onderzoek",)
+    messages = [warning.message for warning in team.warnings]
+    assert "Team 3 heeft geen deelnemer met expertise ‘financieel onderzoek’." in messages
+    assert "Team 3 heeft 2 deelnemers van Politie." in messages
+
+
+def test_impossible_rules_are_refused_with_a_dutch_message():
+    candidates = [Candidate(id=i, name=f"P{i}") for i in range(4)]
+    teams = [TeamSpec(id=1, name="Team 1"), TeamSpec(id=2, name="Team 2")]
+    with pytest.raises(formation.FormationError, match="samen als apart"):
+        form_teams(candidates, teams, rules=Rules(apart=frozenset({(0, 1)}), together=frozenset({(0, 1)})))
+    with pytest.raises(formation.FormationError, match="doelgroottes"):
+        form_teams(candidates, [TeamSpec(id=1, name="Team 1", size=3), TeamSpec(id=2, name="Team 2", size=3)])

@@ -24,7 +24,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fieldlab.teams.formation import (  # noqa: E402
-    Candidate, Rules, TeamSpec, Weights, evaluate, form_teams, make_scale, size_bounds, upper_bound, violations,
+    Candidate,
+    Rules,
+    TeamSpec,
+    Weights,
+    evaluate,
+    form_teams,
+    make_scale,
+    size_bounds,
+    upper_bound,
+    violations,
 )
 
 SEEDS = (11, 22, 33)

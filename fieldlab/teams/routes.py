@@ -10,8 +10,15 @@ from fieldlab.extensions import db, htmx
 from fieldlab.labs.models import Lab
 from fieldlab.problems.models import Problem
 from fieldlab.teams import services
-from fieldlab.teams.forms import WEIGHT_LABELS, MoveForm, PairRuleForm, PinForm, TeamCreateForm, VersionedForm, \
-    settings_form
+from fieldlab.teams.forms import (
+    WEIGHT_LABELS,
+    MoveForm,
+    PairRuleForm,
+    PinForm,
+    TeamCreateForm,
+    VersionedForm,
+    settings_form,
+)
 from fieldlab.web import CONTENT_SECURITY_POLICY, redirect_after_post
 
 bp = Blueprint("teams", __name__, url_prefix="/labs/<int:lab_id>/teams")

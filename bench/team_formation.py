@@ -137,7 +137,7 @@ def exact(candidates, teams, rules, weights: Weights, time_limit: float, workers
     for i in people:
         model.add_exactly_one(x[i, k] for k in range(len(teams)))
     team_scores = []
-    for k, spec in enumerate(teams):
+    for k in range(len(teams)):
         low, high = bounds[k]
         model.add_linear_constraint(sum(x[i, k] for i in people), low, high)
         for a, b in rules.apart:

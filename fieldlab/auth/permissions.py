@@ -416,7 +416,6 @@ def _view_evaluation_details(user, form) -> bool:
 @rule("evaluation_form.answer")
 def _answer_evaluation_form(user, form) -> bool:
     return any(request.user_id == user.id for request in form.requests)
-    return user.id in team.member_ids
 
 
 # --- Team formation -----------------------------------------------------------------------

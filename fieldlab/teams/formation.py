@@ -627,7 +627,6 @@ class _Search:
         for u in movable:
             by_team[state.team_of[units[u][0]]].append(u)
         team_order = list(range(p.t))
-        bounds = p.bounds
         while queue:
             u = queue.pop()
             queued.discard(u)
@@ -787,7 +786,7 @@ class _Search:
         singles = [u for u in self.movable if len(p.units[u]) == 1]
         if len(singles) < 2:
             return set()
-        for _ in range(strength):
+        for _round in range(strength):
             for _attempt in range(20):
                 if targeted:
                     weak = self.rng.choice(state.smallest)[1]
@@ -920,7 +919,7 @@ def violations(candidates: Sequence[Candidate], teams: Sequence[TeamSpec], assig
         if a in assignment and b in assignment and assignment[a] != assignment[b]:
             problems.append(f"together:{a}:{b}")
     sizes = {spec.id: 0 for spec in teams}
-    for cid, team_id in assignment.items():
+    for team_id in assignment.values():
         if team_id in sizes:
             sizes[team_id] += 1
     for spec, (low, high) in zip(teams, size_bounds(len(candidates), teams), strict=True):
@@ -955,7 +954,7 @@ def upper_bound(candidates: Sequence[Candidate], teams: Sequence[TeamSpec], *, w
     per_team_coverage = []
     most_tags = max((len(c.expertise) for c in candidates), default=0)
     needs = [list(dict.fromkeys(spec.needed)) for spec in teams]
-    for spec_needs, (_, high) in zip(needs, bounds, strict=True):
+    for spec_needs, (_low, high) in zip(needs, bounds, strict=True):
         available = sum(1 for tag in spec_needs if holders.get(tag, 0))
         per_team_coverage.append(min(available, high * most_tags) / len(spec_needs) if spec_needs else 1.0)
     tags = {tag for spec_needs in needs for tag in spec_needs}

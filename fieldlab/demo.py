@@ -184,6 +184,10 @@ def seed_demo(*, today: date) -> list[DemoLogin]:
                                    starts_on=challenge_start)
         db.session.add(team)
     db.session.flush()
+    _fill_board(next(team for team in teams_lab.teams if team.name == "Team Kompas"), today=today)
+    _plan_return_days(teams_lab, facilitator=facilitator)
+    _evaluate_earlier_lab(earlier_lab)
+    db.session.flush()
     return [
         DemoLogin("facilitator", facilitator.email, facilitator.name),
         DemoLogin("opdrachtgever", commissioner.email, commissioner.name),
@@ -194,3 +198,82 @@ def seed_demo(*, today: date) -> list[DemoLogin]:
 
 def is_demo_account(email: str) -> bool:
     return email.endswith("@" + DEMO_DOMAIN)
+
+
+def _fill_board(team: Team, *, today: date) -> None:
+    """Team Kompas on day 37: cards in every column, an indicator, two weekly updates."""
+    from decimal import Decimal
+
+    from fieldlab.boards import services as boards
+    from fieldlab.boards.models import Column, Status
+
+    challenge = team.challenge
+    members = [membership.user for membership in team.memberships]
+    moment = utcnow() - timedelta(days=30)
+    challenge.intervention_plan = ("Samen met de Arbeidsinspectie en de Belastingdienst controleren we "
+                                   "onderaannemers, en we bieden slachtoffers een veilige plek om te melden.")
+    challenge.team_agreement = "Elke maandag om 9 uur een kwartier stand van zaken; besluiten leggen we vast op het bord."
+    challenge.hours_committed = 400
+    cards = (
+        ("Meldpunt inrichten met de gemeente", Column.DONE, 10, True),
+        ("Lijst van onderaannemers samenstellen", Column.DONE, 20, False),
+        ("Gezamenlijke controle plannen", Column.DOING, 45, False),
+        ("Tolk regelen voor gesprekken", Column.BLOCKED, 40, False),
+        ("Signalen delen via het RIEC", Column.PLANNED, 60, False),
+        ("Resultaten bespreken met de opdrachtgever", Column.PLANNED, 95, False),
+    )
+    for index, (title, column, due_day, quick_win) in enumerate(cards):
+        boards.add_card(challenge, title=title, owner_id=members[index % len(members)].id, due_day=due_day,
+                        quick_win=quick_win, column=column, by=members[0], now=moment + timedelta(days=index))
+    indicator = boards.add_indicator(challenge, name="Gecontroleerde onderaannemers", baseline=Decimal(0),
+                                     target=Decimal(30), by=members[0], now=moment)
+    for days_ago, value in ((21, 4), (14, 9), (7, 13)):
+        boards.record_indicator_value(indicator, measured_on=today - timedelta(days=days_ago), value=Decimal(value),
+                                      by=members[0], now=utcnow() - timedelta(days=days_ago))
+    boards.add_progress_update(challenge, status=Status.ON_TRACK, went_well="Meldpunt staat, eerste meldingen binnen.",
+                               stuck="", help_needed="", hours_spent=60, by=members[0],
+                               now=utcnow() - timedelta(days=14))
+    boards.add_progress_update(challenge, status=Status.AT_RISK, went_well="Lijst van onderaannemers is compleet.",
+                               stuck="Er is geen tolk voor de gesprekken.",
+                               help_needed="Budget voor een tolk, via de leidinggevenden.", hours_spent=75,
+                               by=members[1], now=utcnow() - timedelta(days=2))
+
+
+def _plan_return_days(lab: Lab, *, facilitator) -> None:
+    """Day 1 took place; day 50 is confirmed and its invitations are out; day 100 is proposed.
+    The steps that were due by now ran as the scheduler would have run them (the outbox shows them)."""
+    from datetime import time
+
+    from fieldlab.returndays import jobs
+    from fieldlab.returndays import services as returndays
+
+    for team in lab.teams:
+        returndays.plan_return_days(team.challenge, by=facilitator, now=utcnow())
+        for day_number in (1, 50):
+            return_day = returndays.existing_return_day(lab, team, day_number)
+            details = returndays.Details(day=return_day.proposed_on, start=time(10), end=time(15, 30),
+                                         place="LIEC, Utrecht",
+                                         agenda="Terugblik, voortgang van het bord, afspraken met de leidinggevenden.")
+            returndays.save_return_day(lab=lab, team=team, day_number=day_number, details=details, by=facilitator,
+                                       now=utcnow() - timedelta(days=40 if day_number == 1 else 1))
+    db.session.flush()
+    jobs.run_due(utcnow())
+
+
+def _evaluate_earlier_lab(lab: Lab) -> None:
+    """Last year's Lab was evaluated: the annual figures have something to show."""
+    from fieldlab.evaluations import services as evaluations
+
+    form = evaluations.create_form(lab=lab, now=utcnow() - timedelta(days=295))
+    people = [participation.user_id for participation in lab.participations]
+    evaluations.create_requests(form, people, now=utcnow() - timedelta(days=295))
+    for request, grade in zip(form.requests, ("9", "8", "8", "9", "7", "9"), strict=False):
+        answers = {}
+        for question in form.active_questions:
+            if question.kind == "grade":
+                answers[question.field_name] = grade if question.is_overall else "8"
+            elif question.kind == "choice":
+                answers[question.field_name] = question.choices[0]
+            else:
+                answers[question.field_name] = "Het netwerk met de andere organisaties."
+        evaluations.submit_response(request, answers, now=utcnow() - timedelta(days=290))

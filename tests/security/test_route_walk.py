@@ -50,6 +50,7 @@ def build_world() -> World:
     from fieldlab.returndays import services as returndays
     from fieldlab.speedlabs import services as speedlabs
     from fieldlab.speedlabs.models import Idea
+    from fieldlab.teams import services as teams
 
     world = World()
     organisation = factories.make_organisation("Gemeente Geheimstad")
@@ -81,6 +82,9 @@ def build_world() -> World:
     card = boards.add_card(team.challenge, title="Kaart Zilvervos", owner_id=members[0].id, by=members[0], now=NOW)
     indicator = boards.add_indicator(team.challenge, name="Indicator Zilvervos", baseline=Decimal(0),
                                      target=Decimal(10), by=members[0], now=NOW)
+    draft = teams.get_or_create_draft(lab, by=facilitator, now=NOW)
+    teams.add_pair_rule(lab, first_user_id=members[0].id, second_user_id=members[1].id, kind="apart",
+                        expected_version=draft.version, by=facilitator, now=NOW)
     idea = Idea(session_id=speedlab.id, title="Idee Zilvervos", explanation="", created_at=NOW)
     db.session.add(idea)
     message = OutboxMessage(idempotency_key="walk:1", recipient="geheim@example.org", subject="Onderwerp Zilvervos",
@@ -93,6 +97,7 @@ def build_world() -> World:
         "action_id": action.id, "form_id": form.id, "session_id": speedlab.id, "message_id": message.id,
         "participation_id": lab.participations[0].id, "day_number": 50, "idea_id": idea.id,
         "direction": "omhoog", "token": "niet-geldig", "card_id": card.id, "indicator_id": indicator.id,
+        "rule_id": draft.pair_rules[0].id,
     }
     world.ids_by_blueprint = {"evaluations": {"question_id": form.active_questions[0].id}}
     world.secrets = ["Zilvervos", "Team Geheim", "Lab Geheimhouding", "Insider Lid", "Geheime locatie"]

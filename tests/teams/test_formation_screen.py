@@ -11,6 +11,7 @@ from fieldlab.mail.models import OutboxMessage
 from fieldlab.teams import services
 from fieldlab.teams.models import DraftPlacement, Membership, TeamDraft
 from tests import factories
+from tests.conftest import Auth
 
 HTMX = {"HX-Request": "true", "HX-Target": "teams-workspace"}
 
@@ -100,7 +101,7 @@ def test_stale_move_of_a_second_facilitator_is_refused_in_dutch(proposed, client
     other_client = app.test_client()
     other = factories.make_user(Role.FACILITATOR)
     db.session.commit()
-    other_client.post("/inloggen", data={"email": other.email, "password": factories.PASSWORD})
+    Auth(other_client).login(other)
     assert other_client.post(url(lab, "verplaats"), data={"user_id": first.id, "team_id": target_first.id,
                                                           "version": version}).status_code == 303
 

@@ -19,8 +19,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from fieldlab.extensions import babel, db, htmx
 
@@ -55,7 +57,29 @@ ERROR_TEXTS = {
 }
 
 
+# Ids and page numbers beyond this are nonsense; beyond 2**63 they would crash the database driver.
+MAX_INT_ARGUMENT = 2**31 - 1
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """`<int:id>` in a URL, but never larger than a database integer: a huge id is a 404."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_INT_ARGUMENT)
+        super().__init__(map, *args, **kwargs)
+
+
+def int_arg(name: str, default: int | None = None) -> int | None:
+    """An integer from the query string or form, or `default` when it is missing, not a number,
+    or out of range (so a hostile value gives the default, not a database error)."""
+    value = request.values.get(name, type=int)
+    if value is None or not 0 <= value <= MAX_INT_ARGUMENT:
+        return default
+    return value
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntegerConverter
     babel.init_app(app, locale_selector=select_locale)
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
@@ -152,6 +176,10 @@ def handle_unexpected_error(error: Exception):
     if isinstance(error, HTTPException):
         return handle_http_error(error)
     db.session.rollback()
+    if isinstance(error, (OverflowError, DataError)):
+        # Input the database cannot hold (a number too large, a value out of range): the request is
+        # wrong, not the app. Forms check their fields; this is the net under hand-parsed values.
+        return render_error(400)
     from flask import current_app
 
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)

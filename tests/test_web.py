@@ -353,3 +353,23 @@ def test_unknown_language_is_refused(client, login_as):
 
     assert db.session.get(User, user.id).locale == "nl"
     assert '<html lang="nl">' in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", [
+    "/labs/99999999999999999999999",
+    "/vraagstukken/18446744073709551617",
+    "/uitgaande-berichten/9223372036854775808",
+])
+def test_an_id_too_large_for_the_database_is_a_404_not_a_crash(client, login_as, url):
+    login_as(Role.FACILITATOR)
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("url", [
+    "/vraagstukken/?pagina=100000000000000000000&organisatie=99999999999999999999",
+    "/logboek/?persoon=99999999999999999999&pagina=-5",
+    "/labs/nieuw?vraagstuk=99999999999999999999",
+])
+def test_numbers_out_of_range_in_the_query_are_ignored(client, login_as, url):
+    login_as(Role.FACILITATOR)
+    assert client.get(url).status_code == 200

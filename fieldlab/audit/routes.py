@@ -6,6 +6,7 @@ from fieldlab.audit import services
 from fieldlab.auth.models import User
 from fieldlab.auth.routes import require
 from fieldlab.extensions import db
+from fieldlab.web import int_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/logboek")
 
@@ -26,11 +27,11 @@ def index():
     action = request.args.get("actie") or None
     audit_filter = services.AuditFilter(
         action=action if action in services.ACTION_LABELS else None,
-        person_id=request.args.get("persoon", type=int) or None,
+        person_id=int_arg("persoon"),
         date_from=_parse_date(request.args.get("van")),
         date_to=_parse_date(request.args.get("tot")),
     )
-    page = services.events_page(audit_filter, page=request.args.get("pagina", 1, type=int))
+    page = services.events_page(audit_filter, page=int_arg("pagina", 1))
     people = db.session.execute(select(User.id, User.name).order_by(User.name)).all()
     return render_template("audit/index.html", page=page, audit_filter=audit_filter, people=people,
                            labels=services.ACTION_LABELS, action_label=services.action_label)

@@ -12,7 +12,7 @@ from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
 from fieldlab.labs.models import Lab
 from fieldlab.timeutil import utcnow
-from fieldlab.web import redirect_after_post
+from fieldlab.web import int_arg, redirect_after_post
 
 bp = Blueprint("evaluations", __name__)
 
@@ -59,7 +59,7 @@ def index():
 @login_required
 def new_form():
     require("evaluations.manage")
-    form = EvaluationFormCreateForm(lab_id=request.args.get("lab", type=int))
+    form = EvaluationFormCreateForm(lab_id=int_arg("lab"))
     form.lab_id.choices = services.lab_choices()
     existing = services.forms_visible_to(current_user)
     form.source.choices = [("default", _("Het standaardformulier"))] + [

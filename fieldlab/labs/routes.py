@@ -17,7 +17,7 @@ from fieldlab.organisations.services import concrete_organisations, organisation
 from fieldlab.problems import services as problems
 from fieldlab.problems.models import Problem
 from fieldlab.timeutil import local, utcnow
-from fieldlab.web import redirect_after_post
+from fieldlab.web import int_arg, redirect_after_post
 
 bp = Blueprint("labs", __name__)
 
@@ -41,7 +41,7 @@ def index():
 
 
 def _problem_to_attach() -> Problem | None:
-    problem_id = request.values.get("vraagstuk", type=int) or request.form.get("problem_id", type=int)
+    problem_id = int_arg("vraagstuk") or int_arg("problem_id")
     if not problem_id:
         return None
     problem = db.session.get(Problem, problem_id)
@@ -272,7 +272,7 @@ def profile():
 def alumni():
     require("alumni.view")
     theme = (request.args.get("thema") or "").strip()
-    organisation_id = request.args.get("organisatie", type=int) or None
+    organisation_id = int_arg("organisatie")
     expertise = (request.args.get("expertise") or "").strip()
     found = services.alumni(today=_today(), theme=theme or None, organisation_id=organisation_id,
                             expertise=expertise or None)

@@ -11,7 +11,7 @@ from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
 from fieldlab.privacy import services
 from fieldlab.timeutil import local, utcnow
-from fieldlab.web import redirect_after_post
+from fieldlab.web import int_arg, redirect_after_post
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
 
@@ -27,7 +27,7 @@ def index():
 
 
 def _person_or_404() -> User:
-    person = db.session.get(User, request.values.get("persoon", type=int) or 0)
+    person = db.session.get(User, int_arg("persoon", 0))
     if person is None:
         abort(404)
     return person

@@ -23,7 +23,7 @@ from fieldlab.problems.forms import (
 from fieldlab.problems.models import Problem, ProblemQuestion, ProblemStatus
 from fieldlab.problems.services import SUITABILITY_KEYS, ProblemError, StaleProblem
 from fieldlab.timeutil import local, utcnow
-from fieldlab.web import redirect_after_post
+from fieldlab.web import int_arg, redirect_after_post
 
 bp = Blueprint("problems", __name__, url_prefix="/vraagstukken")
 
@@ -55,12 +55,12 @@ def _filters_from_request() -> services.ProblemFilters:
         q=(request.args.get("q") or "").strip()[:200],
         status=status if status in {s.value for s in ProblemStatus} else "",
         theme=(request.args.get("thema") or "").strip()[:120],
-        organisation_id=request.args.get("organisatie", type=int) or None,
+        organisation_id=int_arg("organisatie"),
         submitted_from=_date_arg("van"),
         submitted_to=_date_arg("tot"),
         sort=sort if sort in services.SORT_COLUMNS else "submitted",
         direction="asc" if request.args.get("richting") == "asc" else "desc",
-        page=max(request.args.get("pagina", 1, type=int), 1),
+        page=max(int_arg("pagina", 1), 1),
     )
 
 
@@ -83,7 +83,7 @@ def advice():
     """The advice block, recomputed while the opdrachtgever answers the six questions."""
     require("problem.submit")
     answers = {key: request.args.get(f"suitability_{key}", "") for key in SUITABILITY_KEYS}
-    advice = services.suitability_advice(answers, staff_offered=request.args.get("staff_offered", 0, type=int) or 0)
+    advice = services.suitability_advice(answers, staff_offered=int_arg("staff_offered", 0))
     return render_template("problems/_advice.html", advice=advice)
 
 

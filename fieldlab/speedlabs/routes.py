@@ -39,7 +39,7 @@ from fieldlab.speedlabs.models import (
     SpeedlabSession,
 )
 from fieldlab.timeutil import local, utcnow
-from fieldlab.web import redirect_after_post
+from fieldlab.web import int_arg, redirect_after_post
 
 bp = Blueprint("speedlabs", __name__, url_prefix="/speedlabs")
 
@@ -123,8 +123,8 @@ def new():
     if not can(current_user, "speedlab.manage"):
         abort(403)
     form = _create_form()
-    if request.method == "GET" and request.args.get("vraagstuk", type=int):
-        problem = db.session.get(Problem, request.args.get("vraagstuk", type=int))
+    if request.method == "GET" and int_arg("vraagstuk"):
+        problem = db.session.get(Problem, int_arg("vraagstuk"))
         if problem is not None and any(choice[0] == problem.id for choice in form.problem_id.choices):
             form.problem_id.data = problem.id
             form.title.data = problem.title

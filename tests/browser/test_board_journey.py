@@ -109,3 +109,26 @@ def test_manager_reads_the_board_and_the_progress_picture(live_db, page):
     page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="100-dagenborden").click()
     expect(page.get_by_role("cell", name="Toestemming om gegevens te delen")).to_be_visible()
     checked(page)
+
+
+def test_a_failed_htmx_request_shows_a_dutch_message_instead_of_failing_silently(live_db, page):
+    world = build_world()
+    card = services.add_card(world.challenge, title="Signalen bundelen", owner_id=world.member.id,
+                             by=world.member, now=NOW)
+    live_db.session.commit()
+    log_in(page, world.member)
+    open_board(page, world.team)
+
+    # The server answers the next move with an error, as it would when it is down or overloaded.
+    page.route("**/verplaatsen", lambda route: route.fulfill(status=503, body="Service Unavailable"))
+    page.a11y.expected_errors.append("Response Status Error Code 503")
+    board_card = page.locator(f"#board-card-{card.id}")
+    board_card.locator("summary", has_text="Verplaatsen").click()
+    board_card.get_by_label("Verplaats naar").select_option(label="Klaar")
+    board_card.get_by_role("button", name="Verplaatsen").click()
+
+    alert = page.locator("#htmx-error")
+    expect(alert).to_be_visible()
+    expect(alert).to_have_text("Dat lukte niet. Controleer uw verbinding en probeer het opnieuw; uw invoer staat er nog.")
+    expect(page.get_by_role("alert")).to_contain_text("Dat lukte niet")
+    checked(page)

@@ -6,25 +6,9 @@ feed a calendar app subscribes to (METHOD:PUBLISH). Times are Europe/Amsterdam w
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Event
 
-from fieldlab.timeutil import LOCAL_ZONE, local
-
-PRODID = "-//LIEC Field Lab Hub//Fieldlab//NL"
-
-
-def _calendar(method: str) -> Calendar:
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", method)
-    return calendar
-
-
-def _finish(calendar: Calendar) -> str:
-    calendar.add_missing_timezones()
-    return calendar.to_ical().decode("utf-8")
+from fieldlab import ical
 
 
 def invitation_uid(invitation) -> str:
@@ -42,45 +26,22 @@ def location_of(return_day) -> str:
     return ", ".join(part for part in (return_day.place, return_day.online_link) if part)
 
 
-def _event(return_day, *, uid: str, now: datetime, description: str) -> Event:
-    event = Event()
-    event.add("uid", uid)
-    event.add("sequence", return_day.sequence)
-    event.add("dtstamp", now)
-    event.add("dtstart", local(return_day.starts_at).replace(tzinfo=LOCAL_ZONE))
-    event.add("dtend", local(return_day.ends_at).replace(tzinfo=LOCAL_ZONE))
-    event.add("summary", title_of(return_day))
-    if location_of(return_day):
-        event.add("location", location_of(return_day))
-    event.add("description", description)
-    event.add("status", "CANCELLED" if return_day.status == "cancelled" else "CONFIRMED")
-    return event
+def _event(return_day, *, uid: str, now: datetime, description: str):
+    return ical.event(uid=uid, sequence=return_day.sequence, now=now, starts_at=return_day.starts_at,
+                      ends_at=return_day.ends_at, summary=title_of(return_day), location=location_of(return_day),
+                      description=description, cancelled=return_day.status == "cancelled")
 
 
 def invitation_calendar(invitation, *, method: str, now: datetime) -> str:
-    from fieldlab.returndays.services import organizer, rsvp_link
+    from fieldlab.returndays.services import rsvp_link
 
     return_day = invitation.return_day
     lines = [return_day.agenda] if return_day.agenda else []
     if method == "REQUEST":
         lines.append(_("Laat weten of u komt: %(link)s", link=rsvp_link(invitation)))
-    calendar = _calendar(method)
     event = _event(return_day, uid=invitation_uid(invitation), now=now, description="\n\n".join(lines))
-    if method == "CANCEL":
-        event["status"] = vText("CANCELLED")
-    organizer_name, organizer_address = organizer()
-    organizer_address_value = vCalAddress(f"mailto:{organizer_address}")
-    organizer_address_value.params["cn"] = vText(organizer_name)
-    event.add("organizer", organizer_address_value)
-    attendee = vCalAddress(f"mailto:{invitation.email}")
-    attendee.params["cn"] = vText(invitation.display_name)
-    attendee.params["role"] = vText("REQ-PARTICIPANT")
-    attendee.params["partstat"] = vText({"yes": "ACCEPTED", "no": "DECLINED", "maybe": "TENTATIVE"}
-                                        .get(invitation.response or "", "NEEDS-ACTION"))
-    attendee.params["rsvp"] = vText("TRUE")
-    event.add("attendee", attendee)
-    calendar.add_component(event)
-    return _finish(calendar)
+    return ical.invitation(method, event, ical.Attendee(invitation.display_name, invitation.email,
+                                                        invitation.response))
 
 
 def attachment(content: str, method: str) -> dict:
@@ -90,7 +51,7 @@ def attachment(content: str, method: str) -> dict:
 
 def feed_calendar(entries, *, name: str, now: datetime) -> str:
     """The subscription feed: return days and programme days (see calendar_entries)."""
-    calendar = _calendar("PUBLISH")
+    calendar = ical.new_calendar("PUBLISH")
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", "Europe/Amsterdam")
     for entry in entries:
@@ -105,4 +66,4 @@ def feed_calendar(entries, *, name: str, now: datetime) -> str:
             event.add("dtend", entry.day + timedelta(days=1))
             event.add("summary", entry.title)
         calendar.add_component(event)
-    return _finish(calendar)
+    return ical.finish(calendar)

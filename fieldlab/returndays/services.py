@@ -9,7 +9,6 @@ never send the same message twice.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from email.utils import parseaddr
 
 import holidays
 from flask import current_app
@@ -341,11 +340,6 @@ def remove_invitee(invitation: Invitation, *, by, now: datetime) -> None:
 
 def rsvp_link(invitation: Invitation) -> str:
     return external_url("returndays.rsvp", invitation_id=invitation.id, token=rsvp_token(invitation))
-
-
-def organizer() -> tuple[str, str]:
-    name, address = parseaddr(current_app.config["MAIL_FROM"])
-    return name or "Fieldlab", address
 
 
 def _locale_of(invitation: Invitation) -> str:

@@ -103,6 +103,8 @@ def _record_failure(message: OutboxMessage, error: Exception, now: datetime) -> 
 
 
 def retry_now(message: OutboxMessage, *, now: datetime) -> None:
-    """A facilitator's 'opnieuw proberen' on a failed message."""
+    """A facilitator's 'opnieuw proberen' on a failed message: a fresh series of attempts (with
+    the usual backoff), so one more failure does not mark it failed again at once."""
     message.status = MessageStatus.QUEUED
+    message.attempts = 0
     message.next_attempt_at = now

@@ -181,6 +181,23 @@ def test_retry_now_requeues_a_failed_message(app):
 
     requeued = refreshed(message)
     assert requeued.status == MessageStatus.QUEUED and requeued.next_attempt_at == now
+    assert requeued.attempts == 0  # a new series: one more failure retries again, with backoff
+
+
+def test_a_requeued_message_that_fails_once_more_is_retried_again(app):
+    message = queue()
+    message.status, message.attempts = MessageStatus.FAILED, 10
+    db.session.commit()
+    now = utcnow()
+    sender.retry_now(message, now=now)
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port())  # nothing listens there
+    db.session.commit()
+
+    sender.deliver_due(now=now)
+
+    again = refreshed(message)
+    assert (again.status, again.attempts) == (MessageStatus.QUEUED, 1)
+    assert again.next_attempt_at == now + timedelta(seconds=30)
 
 
 def test_refused_recipient_is_recorded_and_does_not_hold_up_the_others(app, smtp_server):

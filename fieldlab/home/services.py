@@ -73,10 +73,11 @@ def dashboard_for(user: User, *, today: date, now: datetime | None = None) -> Da
     dashboard.my_teams = [team_progress(team, today) for team in my_teams]
 
     if user.has_role(Role.MANAGER):
-        managed_user_ids = select(Participation.user_id).where(Participation.manager_id == user.id)
+        # A team in which someone I manage *in that team's Lab* takes part: the same rule as board.view.
         teams = db.session.scalars(
-            _teams_query().join(Membership).where(Membership.user_id.in_(managed_user_ids))
-            .where(Team.lab_id.in_(select(Participation.lab_id).where(Participation.manager_id == user.id)))
+            _teams_query().join(Membership)
+            .join(Participation, (Participation.lab_id == Team.lab_id) & (Participation.user_id == Membership.user_id))
+            .where(Participation.manager_id == user.id)
             .distinct().order_by(Team.name)
         ).all()
         dashboard.managed_teams = [team_progress(team, today) for team in teams]

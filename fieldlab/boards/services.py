@@ -279,6 +279,19 @@ def _touch(challenge: Challenge, now: datetime) -> None:
     challenge.board_changed_at = now
 
 
+def _lock_board(challenge_id: int) -> None:
+    """Serialise the changes of one board: positions are computed from what is in a column, so
+    two moves or adds at the same moment must not both read the old state. Writing the board's
+    row first (a no-change UPDATE; the version rises with the event) takes its row lock (PostgreSQL)
+    or the write lock (SQLite) until commit: concurrent writers of one board wait in line instead of
+    deadlocking or colliding."""
+    db.session.execute(
+        update(Challenge).where(Challenge.id == challenge_id)
+        .values(board_version=Challenge.board_version)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def record_event(challenge: Challenge, kind: EventKind, *, by, now: datetime, card: BoardCard | None = None,
                  **detail) -> BoardEvent:
     event = BoardEvent(challenge_id=challenge.id, actor_id=getattr(by, "id", None), at=now, kind=kind,
@@ -314,6 +327,7 @@ def _check_card(*, team: Team, owner_id: int, due_day: int | None, quick_win: bo
 def add_card(challenge: Challenge, *, title: str, owner_id: int, description: str = "", due_day: int | None = None,
              labels=(), quick_win: bool = False, column: Column = Column.PLANNED, by, now: datetime) -> BoardCard:
     _check_card(team=challenge.team, owner_id=owner_id, due_day=due_day, quick_win=quick_win)
+    _lock_board(challenge.id)
     last = db.session.scalar(
         select(func.max(BoardCard.position))
         .where(BoardCard.challenge_id == challenge.id, BoardCard.column_key == column)
@@ -357,6 +371,8 @@ def move_card(card: BoardCard, *, column: Column, position: int | None = None, b
     with two range UPDATEs (no per-card writes), so a move costs the same on any board size.
     A move does not raise the card's version: someone editing its text can still save."""
     column = Column(column)
+    _lock_board(card.challenge_id)
+    db.session.refresh(card)  # where it is now, after any move that went first
     source, old = card.column, card.position
     same_column = BoardCard.challenge_id == card.challenge_id
     others = db.session.scalar(

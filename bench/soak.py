@@ -36,7 +36,8 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime, time as clock, timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
 from email import message_from_bytes
 from email import policy as email_policy
 from pathlib import Path
@@ -422,7 +423,9 @@ def verify(app, cards: dict, moved: dict, answered: list, soon_ids, sink: SmtpSi
         positions = collections.defaultdict(list)
         for card in stored.values():
             positions[(card.challenge_id, card.column_key)].append(card.position)
-        result["columns with duplicate positions"] = sum(len(set(p)) != len(p) for p in positions.values())
+        result["columns with duplicate positions"] = [
+            (column, sorted(position for position, count in collections.Counter(values).items() if count > 1))
+            for (_challenge, column), values in positions.items() if len(set(values)) != len(values)]
         lost_moves = []
         for return_day_id, expected in moved.items():
             return_day = db.session.get(ReturnDay, return_day_id)
@@ -563,9 +566,13 @@ def main() -> int:
         stop(scheduler)
         stop(web)
         for log in (web_log, scheduler_log):
-            text = log.read_text()
-            if "Traceback" in text:
-                print(f"--- {log.name} has tracebacks:\n{text[-3000:]}")
+            lines = log.read_text().splitlines()
+            causes = collections.Counter(
+                line for line, following in zip(lines, [*lines[1:], ""][:len(lines)], strict=True)
+                if "Exception on " in line or (line[:1].isalpha() and ("Error" in line or "Exception" in line)
+                                               and not following.startswith(" ")))
+            for line, count in causes.most_common(10):
+                print(f"{log.name}: {count} × {line[:300]}")
         result = verify(app, cards, moved, answered, people["soon_ids"], sink)
     finally:
         stop(scheduler)

@@ -350,6 +350,7 @@ def edit_card(card: BoardCard, *, expected_version: int, title: str, owner_id: i
     otherwise raise StaleCardError with the card as the other person left it. The check and the
     write are one conditional UPDATE, so two saves at the same moment cannot both win."""
     _check_card(team=card.challenge.team, owner_id=owner_id, due_day=due_day, quick_win=quick_win)
+    _lock_board(card.challenge_id)  # board row before card row, in every change: no lock cycles
     result = db.session.execute(
         update(BoardCard)
         .where(BoardCard.id == card.id, BoardCard.version == expected_version)

@@ -6,6 +6,7 @@ import re
 import pytest
 from flask import Blueprint, abort
 from sqlalchemy import func, select
+from werkzeug.routing import IntegerConverter
 
 from fieldlab.auth.models import Role, User
 from fieldlab.extensions import db
@@ -237,7 +238,7 @@ def post_rules(app):
 
 def build_path(app, rule) -> str:
     def value_for(converter):
-        if type(converter).__name__ == "IntegerConverter":
+        if isinstance(converter, IntegerConverter):
             return 1
         if hasattr(converter, "items"):  # AnyConverter: one of a fixed set
             return sorted(converter.items)[0]

@@ -1,9 +1,23 @@
 """Speedlabs: short live think sessions of alumni and a problem owner (ideas, clusters, dots)."""
 
+from flask_babel import lazy_gettext as _l
+
+AUDIT_LABELS = {
+    "speedlab_created": _l("speedlab aangemaakt"),
+    "speedlab_invited": _l("uitgenodigd voor een speedlab"),
+    "speedlab_round_started": _l("speedlabronde gestart"),
+    "speedlab_summary_sent": _l("speedlabsamenvatting gemaild"),
+    "speedlab_idea_to_problem": _l("vraagstuk gemaakt van een speedlabidee"),
+    "speedlab_idea_to_card": _l("speedlabidee op een bord gezet"),
+}
+
 
 def init_app(app) -> None:
+    from fieldlab.audit.services import ACTION_LABELS
     from fieldlab.speedlabs import routes
     from fieldlab.timeutil import local
+
+    ACTION_LABELS.update(AUDIT_LABELS)
 
     @app.template_filter("speedlab_time")
     def speedlab_time(moment, pattern="%d-%m-%Y %H:%M"):

@@ -436,6 +436,7 @@ def summary(session_id, notes_form=None, status=200):
         "speedlabs/summary.html", speedlab=speedlab, participants=services.participants(speedlab),
         groups=services.ideas_by_cluster(speedlab), ranking=services.ranking(speedlab),
         may_run=can(current_user, "speedlab.run", speedlab), notes_form=notes_form,
+        board_teams=services.teams_for_cards() if can(current_user, "speedlab.run", speedlab) else [],
         starts=local(speedlab.starts_at), ends=local(speedlab.ends_at),
     ), status
 
@@ -462,6 +463,29 @@ def mail_summary(session_id):
     db.session.commit()
     flash(_("De samenvatting staat klaar voor verzending aan %(name)s.", name=speedlab.owner_display_name), "success")
     return redirect_after_post("speedlabs.summary", session_id=speedlab.id)
+
+
+@bp.post("/<int:session_id>/ideeen/<int:idea_id>/kaart")
+@login_required
+def idea_to_card(session_id, idea_id):
+    """A facilitator adds an idea to a team's board; without a valid team nothing is saved."""
+    from fieldlab.teams.models import Team
+
+    speedlab = _facilitated_or_404(session_id)
+    idea = db.session.get(Idea, idea_id)
+    if idea is None or idea.session_id != speedlab.id:
+        abort(404)
+    EmptyForm().validate_on_submit() or abort(400)
+    team = db.session.get(Team, int_arg("team_id") or 0)
+    summary_url = url_for("speedlabs.summary", session_id=speedlab.id) + f"#speedlab-idea-{idea.id}"
+    if team is None or team not in services.teams_for_cards():
+        flash(_("Kies een team met een bord."), "error")
+        return redirect_after_post(summary_url)
+    services.idea_to_board_card(idea, team, by=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("'%(title)s' staat op het bord van %(team)s, bij Gepland.", title=idea.title, team=team.name),
+          "success")
+    return redirect_after_post(summary_url)
 
 
 @bp.post("/<int:session_id>/ideeen/<int:idea_id>/vraagstuk")

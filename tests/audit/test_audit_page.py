@@ -41,3 +41,16 @@ def test_period_is_in_local_days(app, make):
 def test_bad_dates_in_the_filter_are_ignored_not_a_500(client, login_as):
     login_as(Role.FACILITATOR)
     assert client.get("/logboek/?van=gisteren&tot=2026-13-45&persoon=abc").status_code == 200
+
+
+def test_every_recorded_action_has_a_dutch_label(app):
+    """The audit page shows labels, not codes: every `record("...")` in the code has one."""
+    import re
+    from pathlib import Path
+
+    import fieldlab
+
+    source = "\n".join(path.read_text() for path in Path(fieldlab.__file__).parent.rglob("*.py"))
+    recorded = set(re.findall(r'\brecord\(\s*"([a-z_]+)"', source))
+    assert recorded, "no record() calls found"
+    assert sorted(recorded - set(audit.ACTION_LABELS)) == []

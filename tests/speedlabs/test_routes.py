@@ -220,3 +220,45 @@ def test_summary_mail_and_idea_to_draft_vraagstuk(app, client, auth):
     assert client.post(f"/speedlabs/{speedlab.id}/ideeen/{idea.id}/vraagstuk").status_code == 409
     summary = client.get(f"/speedlabs/{speedlab.id}/samenvatting").get_data(as_text=True)
     assert "Vraagstuk gemaakt: Vastgoedscan" in summary
+
+
+def test_facilitator_puts_an_idea_on_a_teams_board(app, client, auth):
+    from datetime import date
+
+    from fieldlab.boards.models import BoardCard, BoardEvent
+    from fieldlab.teams.models import TeamRole
+
+    speedlab = _running_speedlab()
+    run_to(speedlab, Phase.IDEAS, now=utcnow())
+    idea = services.add_idea(speedlab, author=None, title="Huurders informeren", explanation="Via de wijkteams",
+                             now=utcnow())
+    leader, member = factories.make_user(Role.PARTICIPANT), factories.make_user(Role.PARTICIPANT)
+    team = factories.make_team(factories.make_lab(), members=[member, leader], name="Team Baken",
+                               starts_on=date(2025, 2, 1))
+    next(m for m in team.memberships if m.user_id == leader.id).role = TeamRole.LEADER
+    no_board = factories.make_team(factories.make_lab(), members=[member], name="Team Zonder Bord")
+    db.session.commit()
+    auth.login(speedlab.facilitator)
+
+    assert "Team Baken" in client.get(f"/speedlabs/{speedlab.id}/samenvatting").get_data(as_text=True)
+    refused = client.post(f"/speedlabs/{speedlab.id}/ideeen/{idea.id}/kaart", data={"team_id": no_board.id},
+                          follow_redirects=True)
+    assert "Kies een team met een bord." in refused.get_data(as_text=True)
+    assert db.session.scalar(select(BoardCard).where(BoardCard.title == "Huurders informeren")) is None
+
+    response = client.post(f"/speedlabs/{speedlab.id}/ideeen/{idea.id}/kaart", data={"team_id": team.id})
+    assert response.status_code == 303
+    card = db.session.scalar(select(BoardCard).where(BoardCard.title == "Huurders informeren"))
+    assert (card.challenge_id, card.owner_id, card.column_key) == (team.challenge.id, leader.id, "planned")
+    assert "Via de wijkteams" in card.description
+    assert db.session.scalar(select(BoardEvent).where(BoardEvent.card_id == card.id)) is not None
+
+
+def test_only_facilitators_put_ideas_on_boards(app, client, auth):
+    speedlab = _running_speedlab()
+    run_to(speedlab, Phase.IDEAS, now=utcnow())
+    idea = services.add_idea(speedlab, author=None, title="Idee", explanation="", now=utcnow())
+    participant = add_participant(speedlab).user
+    db.session.commit()
+    auth.login(participant)
+    assert client.post(f"/speedlabs/{speedlab.id}/ideeen/{idea.id}/kaart", data={"team_id": 1}).status_code == 404

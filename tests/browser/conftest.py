@@ -7,7 +7,6 @@ fails the test too, so no page slips through.
 """
 
 import os
-import shutil
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -176,6 +175,3 @@ def screenshots_dir():
     directory.mkdir(parents=True, exist_ok=True)
     return directory
 
-
-def have_chromium() -> bool:
-    return shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists()

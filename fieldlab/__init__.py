@@ -27,7 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     _configure_database_url(app)
     _configure_secret_key(app)
 
-    from fieldlab import extensions, web
+    from fieldlab import extensions, fragments, web
 
     import_models()
 
@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.htmx.init_app(app)
     extensions.limiter.init_app(app)
     web.init_app(app)
+    fragments.init_app(app)
 
     for feature in FEATURES:
         importlib.import_module(feature).init_app(app)

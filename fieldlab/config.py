@@ -86,6 +86,8 @@ class DefaultConfig:
     # How long the second step of a login may wait after the password was right.
     TWO_FACTOR_PENDING_SECONDS = 300
     ITEMS_PER_PAGE = 25
+    # Rendered board columns and activity feeds kept per process (fieldlab/fragments.py); 0 turns it off.
+    FRAGMENT_CACHE_ENTRIES = 512
 
 
 # Environment variables that override settings, with their converters.

@@ -78,8 +78,37 @@ def int_arg(name: str, default: int | None = None) -> int | None:
     return value
 
 
+class WTFormsMessages:
+    """WTForms' own messages ('Not a valid choice.') in the request's language. Flask-WTF reads
+    WTForms' catalogue from disk again for every request that builds a form (it caches it on the
+    request only); the catalogue never changes while the app runs, so this reads it once per
+    language and hands it to Flask-WTF through the request attribute it looks for first."""
+
+    def __init__(self):
+        self._catalogues = {}
+
+    def _catalogue(self):
+        from babel import support
+        from wtforms.i18n import messages_path
+
+        locale = get_locale()
+        catalogue = self._catalogues.get(str(locale))
+        if catalogue is None:
+            catalogue = support.Translations.load(messages_path(), [locale], domain="wtforms")
+            self._catalogues[str(locale)] = catalogue
+        return catalogue
+
+    def ugettext(self, string):
+        return self._catalogue().ugettext(string)
+
+    def ungettext(self, singular, plural, n):
+        return self._catalogue().ungettext(singular, plural, n)
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntegerConverter
+    wtforms_messages = WTFormsMessages()
+    app.before_request(lambda: setattr(request, "wtforms_translations", wtforms_messages))
     babel.init_app(app, locale_selector=select_locale)
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]

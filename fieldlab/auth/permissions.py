@@ -283,6 +283,20 @@ def visible_boards_clause(user):
                and_(boards_open.element, lab_participant.element))
 
 
+def board_readers_clause(viewer_id):
+    """A WHERE clause on `Team` that is `board.view` in SQL for the viewer `viewer_id` (an id or a
+    bind parameter), the facilitator role included: for the board refresh, which answers 'nothing
+    changed' without loading the user. Must agree with `_view_board` (tests/auth compares them)."""
+    from sqlalchemy import and_, exists, or_
+
+    from fieldlab.auth.models import UserRole
+
+    member, manager, commissioner, lab_participant, boards_open = team_relation_columns(viewer_id)
+    facilitator = exists().where(UserRole.user_id == viewer_id, UserRole.role == Role.FACILITATOR)
+    return or_(facilitator, member.element, manager.element, commissioner.element,
+               and_(boards_open.element, lab_participant.element))
+
+
 @rule("board.view")
 def _view_board(user, team) -> bool:
     relation = _relation(user, team)

@@ -181,7 +181,22 @@ def account():
 ALLOWED_WITHOUT_TWO_FACTOR = {"auth.two_factor_setup", "auth.logout", "auth.set_language", "static"}
 
 
+def skips_two_factor_gate(view):
+    """For a view that checks the login itself before it loads the user (the board refresh's
+    cheap path): the gate below leaves it alone, so the view must call `require_two_factor()`
+    itself before it shows anything."""
+    view.skips_two_factor_gate = True
+    return view
+
+
 @bp.before_app_request
+def require_two_factor_gate():
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "skips_two_factor_gate", False):
+        return None
+    return require_two_factor()
+
+
 def require_two_factor():
     """Roles that must use two-factor sign-in get nothing else until they have set it up."""
     if not current_user.is_authenticated or current_user.has_two_factor:

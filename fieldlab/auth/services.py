@@ -5,6 +5,7 @@ Services take the acting user and the time explicitly and flush; the route commi
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,7 +14,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import STRATEGIES, RateLimiter
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from fieldlab.audit import services as audit
@@ -236,15 +237,54 @@ def set_active(user: User, active: bool, *, by: User, now: datetime | None = Non
     audit.record("user_reactivated" if active else "user_deactivated", actor=by, subject_user=user, now=now)
 
 
+@dataclass(frozen=True)
+class SessionLogin:
+    """Who a session cookie says is logged in, before anyone looked them up."""
+
+    user_id: int
+    session_token: str
+
+
+def session_login() -> SessionLogin | None:
+    """The login this request's session carries, without loading the user: for the board refresh
+    every few seconds, which answers 'nothing changed' in one query. Only when the session's
+    browser-and-address identifier matches (as Flask-Login's strong protection demands); the
+    caller must still check the token in SQL (`live_session_clause`). None: take the normal path."""
+    from flask import session
+
+    from fieldlab.extensions import login_manager
+
+    user_id, _, token = (session.get("_user_id") or "").partition(":")
+    if not user_id.isdigit() or not token or session.get("_id") != login_manager._session_identifier_generator():
+        return None
+    return SessionLogin(int(user_id), token)
+
+
+def live_session_clause(user_id, session_token, two_factor_roles):
+    """SQL on `User` (bind parameters or values): the token is this active user's current one, and
+    the user passed the two-factor gate; what `load_user_from_cookie_id` and
+    `routes.require_two_factor` decide after loading the user."""
+    from sqlalchemy import and_
+
+    from fieldlab.auth import twofactor
+
+    return and_(User.id == user_id, User.session_token == session_token, User.active.is_(True),
+                twofactor.gate_passed_clause(user_id, two_factor_roles))
+
+
+@cache
+def _user_statement():
+    return select(User).options(joinedload(User.role_rows)).where(User.id == bindparam("user_id", type_=Integer))
+
+
 def load_user_from_cookie_id(cookie_id: str) -> User | None:
     """Flask-Login's loader: the id carries the user's session token, which logout rotates."""
     user_id, _, token = (cookie_id or "").partition(":")
     if not user_id.isdigit() or not token:
         return None
-    # One query per request, roles joined in (a board refresh every few seconds counts them).
-    user = db.session.execute(
-        select(User).options(joinedload(User.role_rows)).where(User.id == int(user_id))
-    ).unique().scalar_one_or_none()
+    # One query per request, roles joined in; the statement is built once (building it cost as
+    # much as running it).
+    user = db.session.execute(_user_statement(), {"user_id": int(user_id)}).unique().scalar_one_or_none()
     if user is None or not user.active or user.session_token != token:
         return None
     return user

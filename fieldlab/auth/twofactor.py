@@ -33,6 +33,19 @@ def required_for(user: User) -> bool:
     return bool(required & user.roles)
 
 
+def gate_passed_clause(user_id, required_roles):
+    """`required_for` in SQL on `User`: the user has two-factor sign-in or none of
+    `required_roles` (the TWO_FACTOR_REQUIRED_ROLES setting, passed in so a statement built from
+    this clause can be cached per setting)."""
+    from sqlalchemy import exists, or_
+
+    from fieldlab.auth.models import UserRole
+
+    required = [Role(role).value for role in required_roles]
+    return or_(User.totp_enabled_at.is_not(None),
+               ~exists().where(UserRole.user_id == user_id, UserRole.role.in_(required)))
+
+
 def provisioning_uri(user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
 

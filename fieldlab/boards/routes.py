@@ -8,12 +8,15 @@ the board's version is unchanged: one indexed query, nothing rendered.
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from fieldlab import fragments
 from fieldlab.auth.permissions import can
+from fieldlab.auth.routes import require_two_factor, skips_two_factor_gate
+from fieldlab.auth.services import session_login
 from fieldlab.boards import services
 from fieldlab.boards.forms import (
     CardForm,
@@ -28,6 +31,7 @@ from fieldlab.boards.forms import (
 from fieldlab.boards.models import Column, Indicator, Status
 from fieldlab.extensions import db, htmx
 from fieldlab.timeutil import local, utcnow
+from fieldlab.web import int_arg
 
 bp = Blueprint("boards", __name__)
 
@@ -61,10 +65,13 @@ def _board_or_404(team_id: int, action: str | None = None) -> services.Board:
     return board
 
 
-def _state_or_404(team_id: int) -> services.BoardState:
+def _state_or_404(team_id: int, action: str | None = None) -> services.BoardState:
+    """As `_board_or_404`, for routes that need only the access facts and the version."""
     state = services.board_state(current_user, team_id)
     if state is None or not can(current_user, "board.view", state.relation):
         abort(404)
+    if action and not can(current_user, action, state.relation):
+        abort(403)
     return state
 
 
@@ -89,6 +96,19 @@ def _card_values(form: CardForm) -> dict:
             "due_day": form.due_day.data, "labels": form.labels.data or "", "quick_win": bool(form.quick_win.data)}
 
 
+def _columns_html(view: services.ColumnsView):
+    """The four columns, rendered once per board version, language and read/edit mode."""
+    return fragments.cached((*view.fragment_key, str(get_locale())),
+                            lambda: render_template("boards/_columns.html", view=view))
+
+
+def _activity_html(team_id: int, challenge_id: int | None, version: int, changed_at):
+    """The feed, rendered once per board version and language: every event raises the version."""
+    key = ("board-activity", team_id, challenge_id, version, changed_at, str(get_locale()))
+    return fragments.cached(key, lambda: render_template(
+        "boards/_activity.html", events=services.load_events_of(challenge_id), team_id=team_id))
+
+
 def _changed(response_body, status: int = 200) -> Response:
     response = Response(response_body, status=status)
     response.headers["HX-Trigger"] = BOARD_CHANGED
@@ -101,26 +121,42 @@ def _changed(response_body, status: int = 200) -> Response:
 @login_required
 def board(team_id):
     board = _board_or_404(team_id)
-    services.load_members(board)
-    services.load_cards(board)
-    services.load_events(board)
-    editable = can(current_user, "board.edit", board.relation)
-    add_form = _card_form(board) if editable else None
-    return render_template("boards/board.html", board=board, view=services.ColumnsView.of(board, editable),
-                           add_form=add_form, added=None, editable=editable, today=_today())
+    return _full_board(board, editable=can(current_user, "board.edit", board.relation))
+
+
+def _full_board(board: services.Board, *, editable: bool):
+    """The page; the columns and the feed come rendered from the fragment store when the board
+    has not changed since someone last opened it, and then neither cards nor events are loaded."""
+    view = services.ColumnsView.of(board, editable)
+    activity_html = _activity_html(board.team.id, view.challenge_id, view.version, view.changed_at)
+    return render_template("boards/board.html", board=board, view=view, columns_html=_columns_html(view),
+                           activity_html=activity_html, editable=editable, today=_today())
 
 
 @bp.get("/teams/<int:team_id>/bord/ververs")
-@login_required
+@skips_two_factor_gate
 def board_refresh(team_id):
-    """204 when the caller's version (`versie`) is the board's: one indexed query, no rendering."""
-    state = _state_or_404(team_id)
-    if request.args.get("versie", type=int) == state.version:
+    """What every open board asks every few seconds. 204 when the caller's version (`versie`) is
+    still the board's: one indexed query that also checks the session and the right to read,
+    without loading the user or rendering anything. Otherwise, or when in doubt, the normal path."""
+    version = int_arg("versie")
+    login = session_login()
+    if version is not None and login is not None and services.board_unchanged(
+            login, team_id, version, two_factor_roles=current_app.config["TWO_FACTOR_REQUIRED_ROLES"]):
         return Response(status=204)
-    cards = services.load_cards_of(state.challenge_id)
-    view = services.ColumnsView(team_id=team_id, version=state.version, starts_on=state.starts_on,
-                                editable=can(current_user, "board.edit", state.relation), cards=cards)
-    response = Response(render_template("boards/_columns.html", view=view))
+    return _refreshed_columns(team_id, version)
+
+
+@login_required
+def _refreshed_columns(team_id: int, version: int | None):
+    gate = require_two_factor()
+    if gate is not None:
+        return gate
+    state = _state_or_404(team_id)
+    if version == state.version:
+        return Response(status=204)
+    view = services.ColumnsView.of_state(team_id, state, can(current_user, "board.edit", state.relation))
+    response = Response(_columns_html(view))
     response.headers["HX-Trigger"] = BOARD_UPDATED
     return response
 
@@ -129,8 +165,24 @@ def board_refresh(team_id):
 @login_required
 def activity(team_id):
     state = _state_or_404(team_id)
-    events = services.load_events_of(state.challenge_id)
-    return render_template("boards/_activity.html", events=events, team_id=team_id)
+    return _activity_html(team_id, state.challenge_id, state.version, state.changed_at)
+
+
+def _render_add_form(board, form, *, added=None, status=200):
+    template = "boards/_card_add_form.html" if htmx else "boards/card_add.html"
+    return render_template(template, board=board, add_form=form, added=added), status
+
+
+@bp.get("/teams/<int:team_id>/bord/kaarten/nieuw")
+@login_required
+def new_card(team_id):
+    """The form to add a card: in place of the board's 'Kaart toevoegen' link (htmx), or on its own
+    page. `gesloten=1` answers the link again (the form's 'Sluiten')."""
+    board = _board_or_404(team_id, "board.edit")
+    if htmx and request.args.get("gesloten"):
+        return render_template("boards/_card_add_link.html", board=board)
+    services.load_members(board)
+    return _render_add_form(board, _card_form(board))
 
 
 @bp.post("/teams/<int:team_id>/bord/kaarten")
@@ -152,20 +204,11 @@ def add_card(team_id):
             if htmx:
                 fresh = _card_form(board, formdata=None)
                 fresh.process(formdata=None)
-                return _changed(render_template("boards/_card_add_form.html", board=board, add_form=fresh,
-                                                added=card))
+                response, _status = _render_add_form(board, fresh, added=card)
+                return _changed(response)
             flash(_("Kaart ‘%(title)s’ is toegevoegd.", title=card.title), "success")
             return redirect(url_for("boards.board", team_id=team_id, _anchor=f"board-card-{card.id}"), code=303)
-    if htmx:
-        return render_template("boards/_card_add_form.html", board=board, add_form=form, added=None), 422
-    return _full_board(board, add_form=form), 422
-
-
-def _full_board(board: services.Board, *, add_form=None):
-    services.load_cards(board)
-    services.load_events(board)
-    return render_template("boards/board.html", board=board, view=services.ColumnsView.of(board, True),
-                           add_form=add_form or _card_form(board), added=None, editable=True, today=_today())
+    return _render_add_form(board, form, status=422)
 
 
 @bp.get("/teams/<int:team_id>/bord/kaarten/<int:card_id>")
@@ -227,20 +270,49 @@ def save_card(team_id, card_id):
     return redirect(url_for("boards.board", team_id=team_id, _anchor=f"board-card-{card.id}"), code=303)
 
 
+def _move_form(card, **kwargs) -> CardMoveForm:
+    form = CardMoveForm(**kwargs)
+    # Plain field names (dragging posts `column` and `position` too), ids unique on the board.
+    form.column.id = f"board-move-{card.id}-column"
+    form.position.id = f"board-move-{card.id}-position"
+    return form
+
+
+def _render_move_form(board, card, form, *, status=200):
+    inline = htmx.target == f"board-card-{card.id}"
+    return render_template("boards/_card_move.html" if inline else "boards/card_move.html",
+                           board=board, card=card, form=form), status
+
+
+@bp.get("/teams/<int:team_id>/bord/kaarten/<int:card_id>/verplaatsen")
+@login_required
+def move_card_form(team_id, card_id):
+    """The keyboard's (and the no-JavaScript) way to move a card: a column and a position."""
+    board = _board_or_404(team_id, "board.edit")
+    card = services.get_card(board, card_id) or abort(404)
+    return _render_move_form(board, card, _move_form(card, formdata=None, column=card.column_key))
+
+
 @bp.post("/teams/<int:team_id>/bord/kaarten/<int:card_id>/verplaatsen")
 @login_required
 def move_card(team_id, card_id):
-    board = _board_or_404(team_id, "board.edit")
-    card = services.get_card(board, card_id) or abort(404)
-    form = CardMoveForm()
+    """From dragging (htmx, nothing to swap), from the inline form (htmx, the card comes back in
+    read mode and the refresh puts it in its new place) or from the plain form (303 to the board)."""
+    # Dragging is the board's most frequent write: only the access facts are loaded up front.
+    state = _state_or_404(team_id, "board.edit")
+    card = services.get_card_of(state.challenge_id, card_id) or abort(404)
+    form = _move_form(card)
+    inline = htmx.target == f"board-card-{card.id}"
     if not form.validate_on_submit():
-        if htmx:
+        if htmx and not inline:
             return Response(_("Kies een kolom en een positie (1 of hoger)."), status=422)
-        flash(_("Verplaatsen lukte niet: kies een kolom en een positie (1 of hoger)."), "error")
-        return redirect(url_for("boards.board", team_id=team_id, _anchor=f"board-card-{card.id}"), code=303)
+        return _render_move_form(_board_or_404(team_id), card, form, status=422)
     position = form.position.data - 1 if form.position.data else None
     services.move_card(card, column=Column(form.column.data), position=position, by=current_user, now=utcnow())
     db.session.commit()
+    if inline:
+        view = services.ColumnsView.of(_board_or_404(team_id), True)
+        return _changed(render_template("boards/_card.html", card=card, view=view))
     if htmx:
         return _changed("", status=200)
     flash(_("Kaart ‘%(title)s’ staat nu in %(column)s.", title=card.title, column=card.column.label), "success")

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache, cached_property
 
-from sqlalchemy import Integer, bindparam, func, select, update
+from sqlalchemy import Integer, bindparam, func, insert, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -38,6 +38,7 @@ from fieldlab.teams.models import Membership, Team, TeamRole
 from fieldlab.timeutil import local
 
 FEED_LENGTH = 25
+MAX_POSITION = 2**31 - 1
 _CARD_ID_SLOT = 987654321  # a card id no board has, replaced in card_url()
 
 
@@ -122,6 +123,7 @@ class BoardState:
     relation: TeamRelation
     challenge_id: int | None
     version: int
+    changed_at: datetime | None
     starts_on: date | None
 
 
@@ -129,7 +131,8 @@ class BoardState:
 def _state_statement():
     viewer = bindparam("viewer_id", type_=Integer)
     return (
-        select(Challenge.id, Challenge.board_version, Challenge.starts_on, *team_relation_columns(viewer))
+        select(Challenge.id, Challenge.board_version, Challenge.board_changed_at, Challenge.starts_on,
+               *team_relation_columns(viewer))
         .select_from(Team).outerjoin(Challenge, Challenge.team_id == Team.id)
         .where(Team.id == bindparam("team_id", type_=Integer))
     )
@@ -141,29 +144,77 @@ def board_state(user, team_id: int) -> BoardState | None:
     row = db.session.connection().execute(_state_statement(), {"viewer_id": user.id, "team_id": team_id}).first()
     if row is None:
         return None
-    challenge_id, version, starts_on, member, manager, commissioner, lab_participant, boards_open = row
+    challenge_id, version, changed_at, starts_on, member, manager, commissioner, lab_participant, boards_open = row
     relation = TeamRelation(None, bool(member), bool(manager), bool(commissioner), bool(lab_participant),
                             bool(boards_open))
-    return BoardState(relation, challenge_id, version or 0, starts_on)
+    return BoardState(relation, challenge_id, version or 0, changed_at, starts_on)
+
+
+@cache
+def _unchanged_statement(two_factor_roles: tuple[str, ...]):
+    from fieldlab.auth.permissions import board_readers_clause
+    from fieldlab.auth.services import live_session_clause
+
+    viewer = bindparam("viewer_id", type_=Integer)
+    return (
+        select(Challenge.id)
+        .select_from(Team).join(Challenge, Challenge.team_id == Team.id).join(User, User.id == viewer)
+        .where(Team.id == bindparam("team_id", type_=Integer),
+               Challenge.board_version == bindparam("version", type_=Integer),
+               live_session_clause(viewer, bindparam("session_token"), two_factor_roles),
+               board_readers_clause(viewer))
+    )
+
+
+def board_unchanged(login, team_id: int, version: int, *, two_factor_roles: tuple[str, ...]) -> bool:
+    """The refresh's cheap path, one indexed query without loading the user: the board is still
+    at `version`, the session (`auth.services.SessionLogin`) is live and may read the board.
+    False for any doubt, after which the caller takes the normal path that loads and checks
+    everything."""
+    parameters = {"viewer_id": login.user_id, "session_token": login.session_token, "team_id": team_id,
+                  "version": version}
+    statement = _unchanged_statement(tuple(two_factor_roles))
+    # A connection of its own, not the ORM session's: nothing here is an entity, and this runs
+    # for every open board every few seconds.
+    with db.engine.connect() as connection:
+        return connection.execute(statement, parameters).first() is not None
 
 
 @dataclass
 class ColumnsView:
-    """What the columns fragment shows; the full page and the refresh build the same one."""
+    """What the columns fragment shows; the full page and the refresh build the same one. The
+    cards are loaded only when the fragment is rendered (`fragment_key` says when it must be)."""
 
     team_id: int
+    challenge_id: int | None
     version: int
+    changed_at: datetime | None
     starts_on: date | None
     editable: bool
-    cards: list[BoardCard]
+    cards: list[BoardCard] | None = None
 
     @classmethod
     def of(cls, board: "Board", editable: bool) -> "ColumnsView":
         challenge = board.challenge
-        return cls(team_id=board.team.id, version=board.version, starts_on=challenge.starts_on if challenge else None,
-                   editable=editable, cards=board.cards)
+        return cls(team_id=board.team.id, challenge_id=challenge.id if challenge else None, version=board.version,
+                   changed_at=challenge.board_changed_at if challenge else None,
+                   starts_on=challenge.starts_on if challenge else None, editable=editable,
+                   cards=board.cards if board.cards else None)
+
+    @classmethod
+    def of_state(cls, team_id: int, state: BoardState, editable: bool) -> "ColumnsView":
+        return cls(team_id=team_id, challenge_id=state.challenge_id, version=state.version,
+                   changed_at=state.changed_at, starts_on=state.starts_on, editable=editable)
+
+    @property
+    def fragment_key(self) -> tuple:
+        """Everything the rendered columns depend on but the language: every change on the board
+        raises its version (and a user's new name too, see `people_renamed`)."""
+        return ("board-columns", self.team_id, self.challenge_id, self.version, self.changed_at, self.editable)
 
     def columns(self) -> list[tuple[Column, list[BoardCard]]]:
+        if self.cards is None:
+            self.cards = load_cards_of(self.challenge_id)
         by_column: dict[str, list[BoardCard]] = defaultdict(list)
         for card in self.cards:
             by_column[card.column_key].append(card)
@@ -190,7 +241,8 @@ class ColumnsView:
         from flask import url_for
 
         return {kind: url_for(endpoint, team_id=self.team_id, card_id=_CARD_ID_SLOT)
-                for kind, endpoint in (("edit", "boards.edit_card"), ("move", "boards.move_card"))}
+                for kind, endpoint in (("edit", "boards.edit_card"), ("move", "boards.move_card"),
+                                       ("move_form", "boards.move_card_form"))}
 
     def card_url(self, kind: str, card_id: int) -> str:
         return self._url_templates[kind].replace(str(_CARD_ID_SLOT), str(card_id))
@@ -254,6 +306,22 @@ def load_events(board: Board, limit: int = FEED_LENGTH) -> list[BoardEvent]:
     return board.events
 
 
+def people_renamed(user_ids) -> None:
+    """Names show on the cards and in the feed of every board a person worked on, and those are
+    rendered once per board version (`fieldlab.fragments`): a new name (the privacy purge gives
+    one) raises the version of those boards, so nobody sees the old name in a kept fragment."""
+    user_ids = list(user_ids)
+    if not user_ids:
+        return
+    touched = (select(BoardCard.challenge_id).where(BoardCard.owner_id.in_(user_ids))
+               .union(select(BoardEvent.challenge_id).where(BoardEvent.actor_id.in_(user_ids))))
+    db.session.execute(
+        update(Challenge).where(Challenge.id.in_(touched))
+        .values(board_version=Challenge.board_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def get_card(board: Board, card_id: int) -> BoardCard | None:
     """A card of this board only: a card id of another team's board is not found here."""
     if board.challenge is None:
@@ -262,6 +330,12 @@ def get_card(board: Board, card_id: int) -> BoardCard | None:
         select(BoardCard).options(joinedload(BoardCard.owner).lazyload(User.role_rows))
         .where(BoardCard.id == card_id, BoardCard.challenge_id == board.challenge.id)
     )
+
+
+def get_card_of(challenge_id: int | None, card_id: int) -> BoardCard | None:
+    """As `get_card`, by the board's challenge id, without the owner (a move does not need it)."""
+    card = db.session.get(BoardCard, card_id) if challenge_id is not None else None
+    return card if card is not None and card.challenge_id == challenge_id else None
 
 
 # --- Changing the board -----------------------------------------------------------------------
@@ -279,17 +353,28 @@ def _touch(challenge: Challenge, now: datetime) -> None:
     challenge.board_changed_at = now
 
 
-def _lock_board(challenge_id: int) -> None:
+def _lock_board(challenge_id: int, *, now: datetime | None = None) -> None:
     """Serialise the changes of one board: positions are computed from what is in a column, so
     two moves or adds at the same moment must not both read the old state. Writing the board's
-    row first (a no-change UPDATE; the version rises with the event) takes its row lock (PostgreSQL)
-    or the write lock (SQLite) until commit: concurrent writers of one board wait in line instead of
-    deadlocking or colliding."""
-    db.session.execute(
-        update(Challenge).where(Challenge.id == challenge_id)
-        .values(board_version=Challenge.board_version)
-        .execution_options(synchronize_session=False)
-    )
+    row first takes its row lock (PostgreSQL) or the write lock (SQLite) until commit: concurrent
+    writers of one board wait in line instead of deadlocking or colliding. Without `now` it is a
+    no-change UPDATE (the version rises with the ORM event); with `now` it raises the version
+    itself, for changes written in Core."""
+    db.session.flush()  # what the ORM holds goes first, as an ORM statement would autoflush it
+    lock, lock_and_raise = _lock_statements()
+    if now is None:
+        db.session.connection().execute(lock, {"the_board": challenge_id})
+    else:
+        db.session.connection().execute(lock_and_raise, {"the_board": challenge_id, "board_changed_at": now})
+
+
+@cache
+def _lock_statements():
+    challenges = Challenge.__table__
+    board = update(challenges).where(challenges.c.id == bindparam("the_board", type_=Integer))
+    return (board.values(board_version=challenges.c.board_version),
+            board.values(board_version=challenges.c.board_version + 1,
+                         board_changed_at=bindparam("board_changed_at", type_=challenges.c.board_changed_at.type)))
 
 
 def record_event(challenge: Challenge, kind: EventKind, *, by, now: datetime, card: BoardCard | None = None,
@@ -367,50 +452,98 @@ def edit_card(card: BoardCard, *, expected_version: int, title: str, owner_id: i
     return card
 
 
+@dataclass(frozen=True)
+class _MoveStatements:
+    """The Core statements of a move, built once (building them cost about as much as running them)."""
+
+    where_and_room: object
+    shift: object
+    place: object
+    event: object
+
+
+@cache
+def _move_statements() -> _MoveStatements:
+    cards = BoardCard.__table__
+    # Bind names differ from column names: in an UPDATE, a bind named like a column means its new value.
+    card_id, challenge_id = bindparam("the_card", type_=Integer), bindparam("the_board", type_=Integer)
+    others_in_target = (
+        select(func.count()).select_from(cards)
+        .where(cards.c.challenge_id == challenge_id, cards.c.column_key == bindparam("target"),
+               cards.c.id != card_id)
+        .scalar_subquery()
+    )
+    return _MoveStatements(
+        where_and_room=select(cards.c.column_key, cards.c.position, cards.c.title, cards.c.done_at, others_in_target)
+        .where(cards.c.id == card_id),
+        # The cards from `low` to `high` (inclusive) in one column move `delta` places.
+        shift=update(cards).where(
+            cards.c.challenge_id == challenge_id, cards.c.id != card_id,
+            cards.c.column_key == bindparam("shift_column"),
+            cards.c.position.between(bindparam("low", type_=Integer), bindparam("high", type_=Integer)),
+        ).values(position=cards.c.position + bindparam("delta", type_=Integer)),
+        place=update(cards).where(cards.c.id == card_id).values(
+            **{name: bindparam(name, type_=cards.c[name].type)
+               for name in ("column_key", "position", "done_at", "updated_at", "updated_by_id")}),
+        event=insert(BoardEvent.__table__),
+    )
+
+
 def move_card(card: BoardCard, *, column: Column, position: int | None = None, by, now: datetime) -> BoardCard:
     """Put the card at `position` (0-based; None = last) in `column`, shifting the cards after it
     with two range UPDATEs (no per-card writes), so a move costs the same on any board size.
-    A move does not raise the card's version: someone editing its text can still save."""
+    A move does not raise the card's version: someone editing its text can still save.
+
+    Dragging cards is the board's most frequent write, so this is Core SQL on the session's
+    connection (no unit of work), five or six short statements; the cards of this board that the
+    session holds are brought up to date afterwards, as an ORM update would."""
     column = Column(column)
-    _lock_board(card.challenge_id)
-    db.session.refresh(card)  # where it is now, after any move that went first
-    source, old = card.column, card.position
-    same_column = BoardCard.challenge_id == card.challenge_id
-    others = db.session.scalar(
-        select(func.count()).select_from(BoardCard)
-        .where(same_column, BoardCard.column_key == column, BoardCard.id != card.id)
-    )
+    statements = _move_statements()
+    connection = db.session.connection()
+    keys = {"the_card": card.id, "the_board": card.challenge_id}
+    _lock_board(card.challenge_id, now=now)
+    # Where the card is now (after any move that went first), and how many others the target holds.
+    source_key, old, title, done_at, others = connection.execute(
+        statements.where_and_room, {**keys, "target": column.value}).one()
+    source = Column(source_key)
     index = others if position is None else max(0, min(position, others))
 
-    def shift(delta: int, *conditions) -> None:
-        db.session.execute(
-            update(BoardCard).where(same_column, BoardCard.id != card.id, *conditions)
-            .values(position=BoardCard.position + delta)
-            .execution_options(synchronize_session="evaluate")
-        )
+    def shift(delta: int, in_column: Column, low: int, high: int = MAX_POSITION) -> None:
+        connection.execute(statements.shift, {**keys, "shift_column": in_column.value, "low": low, "high": high,
+                                              "delta": delta})
 
-    if source == column:
-        if index < old:
-            shift(+1, BoardCard.column_key == column, BoardCard.position >= index, BoardCard.position < old)
-        elif index > old:
-            shift(-1, BoardCard.column_key == column, BoardCard.position > old, BoardCard.position <= index)
-    else:
-        shift(-1, BoardCard.column_key == source, BoardCard.position > old)
-        shift(+1, BoardCard.column_key == column, BoardCard.position >= index)
-    done_at = card.done_at
+    if source != column:
+        shift(-1, source, old + 1)
+        shift(+1, column, index)
+    elif index < old:
+        shift(+1, column, index, old - 1)
+    elif index > old:
+        shift(-1, column, old + 1, index)
     if column == Column.DONE and source != Column.DONE:
         done_at = now
     elif column != Column.DONE:
         done_at = None
-    db.session.execute(
-        update(BoardCard).where(BoardCard.id == card.id)
-        .values(column_key=column, position=index, done_at=done_at, updated_at=now, updated_by_id=by.id)
-        .execution_options(synchronize_session="evaluate")
-    )
-    record_event(card.challenge, EventKind.CARD_MOVED, by=by, now=now, card=card, title=card.title,
-                 source=source.value, target=column.value, position=index + 1)
-    db.session.flush()
+    placed = {"column_key": column.value, "position": index, "done_at": done_at, "updated_at": now,
+              "updated_by_id": by.id}
+    connection.execute(statements.place, {**keys, **placed})
+    connection.execute(statements.event, {
+        "challenge_id": card.challenge_id, "actor_id": by.id, "at": now, "kind": EventKind.CARD_MOVED.value,
+        "card_id": card.id,
+        "detail": {"title": title, "source": source.value, "target": column.value, "position": index + 1}})
+    _forget_positions(card.challenge_id)
+    for name, value in placed.items():
+        set_committed_value(card, name, value)
     return card
+
+
+def _forget_positions(challenge_id: int) -> None:
+    """After Core writes: the session's copies of this board's cards and challenge reload their
+    positions and version when next read."""
+    for instance in list(db.session.identity_map.values()):
+        if isinstance(instance, BoardCard) and instance.challenge_id == challenge_id:
+            db.session.expire(instance, ["column_key", "position", "done_at", "updated_at", "updated_by_id"])
+        elif isinstance(instance, Challenge) and instance.id == challenge_id:
+            db.session.expire(instance, ["board_version", "board_changed_at"])
 
 
 # --- The challenge and its artefacts ------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from fieldlab.audit import services as audit
 from fieldlab.audit.models import AuditEvent
 from fieldlab.auth.models import RecoveryCode, Role, User
+from fieldlab.boards import services as boards
 from fieldlab.boards.models import CHALLENGE_DAYS, BoardCard, BoardEvent, ProgressUpdate
 from fieldlab.evaluations.models import EvaluationRequest, EvaluationResponse
 from fieldlab.extensions import db
@@ -135,6 +136,7 @@ def anonymise(user: User, *, now: datetime) -> None:
     user.end_all_sessions()
     user.password_version += 1
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    boards.people_renamed([user.id])
     profile = db.session.get(ParticipantProfile, user.id)
     if profile is not None:
         profile.expertise = []

@@ -39,12 +39,29 @@ def test_two_members_see_each_others_changes_and_a_conflict_keeps_the_text(live_
     expect(bram.get_by_text(re.compile(r"dag \d+ van 100"))).to_be_visible()
     expect(column(bram, "Gepland").get_by_role("heading", name="Bel de woningcorporatie")).to_be_visible()
 
-    # Anna moves the card with the plain "Verplaatsen" form; Bram's board follows by itself.
+    # Anna adds a card with the form that opens in place; the focus goes to its first field.
+    anna.get_by_role("link", name="Kaart toevoegen").click()
+    expect(anna.get_by_label("Titel")).to_be_focused()
+    checked(anna)
+    anna.get_by_label("Titel").fill("Adressenlijst opvragen")
+    anna.get_by_role("button", name="Kaart toevoegen").click()
+    expect(anna.get_by_role("status")).to_contain_text("‘Adressenlijst opvragen’ is toegevoegd")
+    expect(column(anna, "Gepland").get_by_role("heading", name="Adressenlijst opvragen")).to_be_visible()
+    expect(column(bram, "Gepland").get_by_role("heading", name="Adressenlijst opvragen")).to_be_visible(
+        timeout=10_000)
+    anna.get_by_role("link", name="Sluiten").click()
+    expect(anna.get_by_role("link", name="Kaart toevoegen")).to_be_visible()
+
+    # Anna moves the card with the keyboard's "Verplaatsen" form; Bram's board follows by itself.
     anna_card = anna.locator(f"#board-card-{card.id}")
-    anna_card.locator("summary", has_text="Verplaatsen").click()
+    anna.get_by_role("link", name="Verplaatsen: Bel de woningcorporatie").click()
+    expect(anna_card.get_by_label("Verplaats naar")).to_be_focused()
+    checked(anna)
     anna_card.get_by_label("Verplaats naar").select_option(label="Bezig")
     anna_card.get_by_role("button", name="Verplaatsen").click()
     expect(column(anna, "Bezig").get_by_role("heading", name="Bel de woningcorporatie")).to_be_visible()
+    # The focus follows the card to its new place.
+    expect(column(anna, "Bezig").get_by_role("link", name="Verplaatsen: Bel de woningcorporatie")).to_be_focused()
     expect(column(bram, "Bezig").get_by_role("heading", name="Bel de woningcorporatie")).to_be_visible(
         timeout=10_000)
     expect(column(bram, "Gepland").get_by_role("heading", name="Bel de woningcorporatie")).to_have_count(0)
@@ -98,7 +115,8 @@ def test_manager_reads_the_board_and_the_progress_picture(live_db, page):
     page.get_by_role("link", name=f"Naar het bord van {world.team.name}").click()
     expect(page.get_by_role("heading", name="Quick win: folder")).to_be_visible()
     expect(page.get_by_text("risico").first).to_be_visible()
-    expect(page.get_by_role("button", name="Verplaatsen")).to_have_count(0)
+    expect(page.get_by_role("link", name=re.compile("^Verplaatsen"))).to_have_count(0)
+    expect(page.get_by_role("link", name="Kaart toevoegen")).to_have_count(0)
     checked(page)
     page.get_by_role("navigation", name="Onderdelen van de challenge").get_by_role("link", name="Voortgang").click()
     expect(page.get_by_role("img", name="Kaarten klaar")).to_be_visible()
@@ -119,12 +137,12 @@ def test_a_failed_htmx_request_shows_a_dutch_message_instead_of_failing_silently
     log_in(page, world.member)
     open_board(page, world.team)
 
-    # The server answers the next move with an error, as it would when it is down or overloaded.
+    board_card = page.locator(f"#board-card-{card.id}")
+    page.get_by_role("link", name="Verplaatsen: Signalen bundelen").click()
+    board_card.get_by_label("Verplaats naar").select_option(label="Klaar")
+    # The server answers the move with an error, as it would when it is down or overloaded.
     page.route("**/verplaatsen", lambda route: route.fulfill(status=503, body="Service Unavailable"))
     page.a11y.expected_errors.append("Response Status Error Code 503")
-    board_card = page.locator(f"#board-card-{card.id}")
-    board_card.locator("summary", has_text="Verplaatsen").click()
-    board_card.get_by_label("Verplaats naar").select_option(label="Klaar")
     board_card.get_by_role("button", name="Verplaatsen").click()
 
     alert = page.locator("#htmx-error")

@@ -1,6 +1,6 @@
 // The 100-day board: drag and drop with SortableJS (loaded only for team members), and a refresh
-// that never clobbers a card someone is editing. Everything here has a plain-form fallback: the
-// "Verplaatsen" form on each card, the "Bewerken" link to its own page.
+// that never clobbers a card someone is editing or moving. Everything here has a plain-form
+// fallback: the "Verplaatsen" and "Bewerken" links open the card's forms on their own pages.
 (function () {
   "use strict";
 
@@ -57,6 +57,35 @@
       node.replaceWith(document.createElement("li"));
       kept.push(entry);
     });
+  });
+
+  // Keyboard users: a form that opens in place (data-focus-first) gets the focus, and after a move with that
+  // form the focus follows the card to its new place (its "Verplaatsen" link).
+  var movedCardId = null;
+
+  // At the swap itself (not at htmx:load, a moment later, when someone may already be typing).
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    var element = target && target.id ? document.getElementById(target.id) : null;
+    if (element && element.hasAttribute("data-focus-first") && !element.contains(document.activeElement)) {
+      var first = element.querySelector("select, textarea, input:not([type=hidden])");
+      if (first) { first.focus(); }
+    }
+  });
+
+  // Noted before the swap: afterwards the form is out of the page and its events reach nobody.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var form = event.detail.requestConfig ? event.detail.requestConfig.elt : null;
+    if (form && form.classList && form.classList.contains("board-move-form") && event.detail.xhr.status === 200) {
+      movedCardId = form.closest(".board-card").id;
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!movedCardId) { return; }
+    var link = document.querySelector("#" + movedCardId + " .board-card__move");
+    if (link) { link.focus(); }
+    if (event.detail.target && event.detail.target.id === "board-columns") { movedCardId = null; }
   });
 
   document.addEventListener("htmx:afterSwap", function () {

@@ -103,6 +103,7 @@ ENVIRONMENT_OVERRIDES = {
     "MAIL_FROM": ("MAIL_FROM", str),
     "BASE_URL": ("BASE_URL", str),
     "PROXY_FIX_HOPS": ("PROXY_FIX_HOPS", int),
+    "FRAGMENT_CACHE_ENTRIES": ("FRAGMENT_CACHE_ENTRIES", int),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", lambda value: value.lower() in {"1", "true", "yes"}),
 }
 

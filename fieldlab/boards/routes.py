@@ -6,10 +6,9 @@ same service. The refresh the other members' browsers make every few seconds ans
 the board's version is unchanged: one indexed query, nothing rendered.
 """
 
-from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -18,6 +17,7 @@ from fieldlab.auth.permissions import can
 from fieldlab.auth.routes import require_two_factor, skips_two_factor_gate
 from fieldlab.auth.services import session_login
 from fieldlab.boards import services
+from fieldlab.boards.feed import feed_lines
 from fieldlab.boards.forms import (
     CardForm,
     CardMoveForm,
@@ -28,7 +28,7 @@ from fieldlab.boards.forms import (
     ProgressUpdateForm,
     StartDateForm,
 )
-from fieldlab.boards.models import Column, Indicator, Status
+from fieldlab.boards.models import Column, Indicator
 from fieldlab.extensions import db, htmx
 from fieldlab.timeutil import local, utcnow
 from fieldlab.web import int_arg
@@ -37,21 +37,6 @@ bp = Blueprint("boards", __name__)
 
 BOARD_CHANGED = "board-changed"
 BOARD_UPDATED = "board-updated"
-
-
-@bp.app_template_global()
-def column_label(key: str | None) -> str:
-    return Column(key).label if key in {column.value for column in Column} else ""
-
-
-@bp.app_template_global()
-def status_label(key: str | None) -> str:
-    return Status(key).label if key in {status.value for status in Status} else ""
-
-
-@bp.app_template_global()
-def date_label(iso: str | None) -> str:
-    return format_date(date.fromisoformat(iso), "long") if iso else ""
 
 
 def _board_or_404(team_id: int, action: str | None = None) -> services.Board:
@@ -106,7 +91,7 @@ def _activity_html(team_id: int, challenge_id: int | None, version: int, changed
     """The feed, rendered once per board version and language: every event raises the version."""
     key = ("board-activity", team_id, challenge_id, version, changed_at, str(get_locale()))
     return fragments.cached(key, lambda: render_template(
-        "boards/_activity.html", events=services.load_events_of(challenge_id), team_id=team_id))
+        "boards/_activity.html", lines=feed_lines(services.load_events_of(challenge_id))))
 
 
 def _changed(response_body, status: int = 200) -> Response:
@@ -270,15 +255,18 @@ def save_card(team_id, card_id):
     return redirect(url_for("boards.board", team_id=team_id, _anchor=f"board-card-{card.id}"), code=303)
 
 
-def _move_form(card, **kwargs) -> CardMoveForm:
+def _move_form(card_id: int, **kwargs) -> CardMoveForm:
     form = CardMoveForm(**kwargs)
     # Plain field names (dragging posts `column` and `position` too), ids unique on the board.
-    form.column.id = f"board-move-{card.id}-column"
-    form.position.id = f"board-move-{card.id}-position"
+    form.column.id = f"board-move-{card_id}-column"
+    form.position.id = f"board-move-{card_id}-position"
     return form
 
 
-def _render_move_form(board, card, form, *, status=200):
+def _render_move_form(team_id: int, card_id: int, *, form=None, status=200):
+    board = _board_or_404(team_id, "board.edit")
+    card = services.get_card(board, card_id) or abort(404)
+    form = form or _move_form(card_id, formdata=None, column=card.column_key)
     inline = htmx.target == f"board-card-{card.id}"
     return render_template("boards/_card_move.html" if inline else "boards/card_move.html",
                            board=board, card=card, form=form), status
@@ -288,35 +276,35 @@ def _render_move_form(board, card, form, *, status=200):
 @login_required
 def move_card_form(team_id, card_id):
     """The keyboard's (and the no-JavaScript) way to move a card: a column and a position."""
-    board = _board_or_404(team_id, "board.edit")
-    card = services.get_card(board, card_id) or abort(404)
-    return _render_move_form(board, card, _move_form(card, formdata=None, column=card.column_key))
+    return _render_move_form(team_id, card_id)
 
 
 @bp.post("/teams/<int:team_id>/bord/kaarten/<int:card_id>/verplaatsen")
 @login_required
 def move_card(team_id, card_id):
     """From dragging (htmx, nothing to swap), from the inline form (htmx, the card comes back in
-    read mode and the refresh puts it in its new place) or from the plain form (303 to the board)."""
-    # Dragging is the board's most frequent write: only the access facts are loaded up front.
+    read mode and the refresh puts it in its new place) or from the plain form (303 to the board).
+    Dragging is the board's most frequent write: only the access facts are loaded up front."""
     state = _state_or_404(team_id, "board.edit")
-    card = services.get_card_of(state.challenge_id, card_id) or abort(404)
-    form = _move_form(card)
-    inline = htmx.target == f"board-card-{card.id}"
+    form = _move_form(card_id)
+    inline = htmx.target == f"board-card-{card_id}"
     if not form.validate_on_submit():
         if htmx and not inline:
+            services.get_card_of(state.challenge_id, card_id) or abort(404)
             return Response(_("Kies een kolom en een positie (1 of hoger)."), status=422)
-        return _render_move_form(_board_or_404(team_id), card, form, status=422)
+        return _render_move_form(team_id, card_id, form=form, status=422)
     position = form.position.data - 1 if form.position.data else None
-    services.move_card(card, column=Column(form.column.data), position=position, by=current_user, now=utcnow())
+    moved = services.move_card_on(state.challenge_id, card_id, column=Column(form.column.data), position=position,
+                                  by=current_user, now=utcnow()) or abort(404)
     db.session.commit()
     if inline:
-        view = services.ColumnsView.of(_board_or_404(team_id), True)
-        return _changed(render_template("boards/_card.html", card=card, view=view))
+        board = _board_or_404(team_id)
+        card = services.get_card(board, card_id)
+        return _changed(render_template("boards/_card.html", card=card, view=services.ColumnsView.of(board, True)))
     if htmx:
         return _changed("", status=200)
-    flash(_("Kaart ‘%(title)s’ staat nu in %(column)s.", title=card.title, column=card.column.label), "success")
-    return redirect(url_for("boards.board", team_id=team_id, _anchor=f"board-card-{card.id}"), code=303)
+    flash(_("Kaart ‘%(title)s’ staat nu in %(column)s.", title=moved.title, column=moved.column.label), "success")
+    return redirect(url_for("boards.board", team_id=team_id, _anchor=f"board-card-{card_id}"), code=303)
 
 
 # --- The challenge --------------------------------------------------------------------------------

@@ -248,18 +248,19 @@ class ColumnsView:
         return self._url_templates[kind].replace(str(_CARD_ID_SLOT), str(card_id))
 
     @cached_property
-    def _locale(self):
+    def _due_date_format(self):
+        """babel's format_date(…, "d MMM") with the pattern parsed once per fragment, not per card."""
+        from babel.dates import parse_pattern
         from flask_babel import get_locale
 
-        return get_locale()
+        pattern, locale = parse_pattern("d MMM"), get_locale()
+        return lambda day: pattern.apply(day, locale)
 
     def due_date_label(self, day: int | None) -> str:
         """'1 nov' for a due day, or '' without a start date."""
-        from babel.dates import format_date
-
         if day is None or self.starts_on is None:
             return ""
-        return format_date(self.starts_on + timedelta(days=day - 1), "d MMM", locale=self._locale)
+        return self._due_date_format(self.starts_on + timedelta(days=day - 1))
 
 
 def load_members(board: Board) -> list[Membership]:
@@ -475,7 +476,7 @@ def _move_statements() -> _MoveStatements:
     )
     return _MoveStatements(
         where_and_room=select(cards.c.column_key, cards.c.position, cards.c.title, cards.c.done_at, others_in_target)
-        .where(cards.c.id == card_id),
+        .where(cards.c.id == card_id, cards.c.challenge_id == challenge_id),
         # The cards from `low` to `high` (inclusive) in one column move `delta` places.
         shift=update(cards).where(
             cards.c.challenge_id == challenge_id, cards.c.id != card_id,
@@ -489,22 +490,45 @@ def _move_statements() -> _MoveStatements:
     )
 
 
+@dataclass(frozen=True)
+class Move:
+    """What a move did: the card's title and where it went (0-based position)."""
+
+    card_id: int
+    title: str
+    source: Column
+    column: Column
+    position: int
+
+
 def move_card(card: BoardCard, *, column: Column, position: int | None = None, by, now: datetime) -> BoardCard:
-    """Put the card at `position` (0-based; None = last) in `column`, shifting the cards after it
-    with two range UPDATEs (no per-card writes), so a move costs the same on any board size.
-    A move does not raise the card's version: someone editing its text can still save.
+    """`move_card_on` for a card the session holds, which is brought up to date."""
+    move_card_on(card.challenge_id, card.id, column=column, position=position, by=by, now=now)
+    return card
+
+
+def move_card_on(challenge_id: int | None, card_id: int, *, column: Column, position: int | None = None, by,
+                 now: datetime) -> Move | None:
+    """Put card `card_id` of this board at `position` (0-based; None = last) in `column`, shifting
+    the cards after it with two range UPDATEs (no per-card writes), so a move costs the same on
+    any board size. None when the card is not on this board. A move does not raise the card's
+    version: someone editing its text can still save.
 
     Dragging cards is the board's most frequent write, so this is Core SQL on the session's
-    connection (no unit of work), five or six short statements; the cards of this board that the
-    session holds are brought up to date afterwards, as an ORM update would."""
+    connection (no unit of work, no card loaded first), five or six short statements; the cards
+    of this board that the session holds are brought up to date afterwards, as an ORM update would."""
+    if challenge_id is None:
+        return None
     column = Column(column)
     statements = _move_statements()
     connection = db.session.connection()
-    keys = {"the_card": card.id, "the_board": card.challenge_id}
-    _lock_board(card.challenge_id, now=now)
+    keys = {"the_card": card_id, "the_board": challenge_id}
+    _lock_board(challenge_id, now=now)
     # Where the card is now (after any move that went first), and how many others the target holds.
-    source_key, old, title, done_at, others = connection.execute(
-        statements.where_and_room, {**keys, "target": column.value}).one()
+    found = connection.execute(statements.where_and_room, {**keys, "target": column.value}).first()
+    if found is None:
+        return None
+    source_key, old, title, done_at, others = found
     source = Column(source_key)
     index = others if position is None else max(0, min(position, others))
 
@@ -527,13 +551,15 @@ def move_card(card: BoardCard, *, column: Column, position: int | None = None, b
               "updated_by_id": by.id}
     connection.execute(statements.place, {**keys, **placed})
     connection.execute(statements.event, {
-        "challenge_id": card.challenge_id, "actor_id": by.id, "at": now, "kind": EventKind.CARD_MOVED.value,
-        "card_id": card.id,
+        "challenge_id": challenge_id, "actor_id": by.id, "at": now, "kind": EventKind.CARD_MOVED.value,
+        "card_id": card_id,
         "detail": {"title": title, "source": source.value, "target": column.value, "position": index + 1}})
-    _forget_positions(card.challenge_id)
-    for name, value in placed.items():
-        set_committed_value(card, name, value)
-    return card
+    _forget_positions(challenge_id)
+    held = db.session.identity_map.get(db.session.identity_key(BoardCard, card_id))
+    if held is not None:
+        for name, value in placed.items():
+            set_committed_value(held, name, value)
+    return Move(card_id=card_id, title=title, source=source, column=column, position=index)
 
 
 def _forget_positions(challenge_id: int) -> None:

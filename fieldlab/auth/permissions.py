@@ -286,7 +286,8 @@ def visible_boards_clause(user):
 def board_readers_clause(viewer_id):
     """A WHERE clause on `Team` that is `board.view` in SQL for the viewer `viewer_id` (an id or a
     bind parameter), the facilitator role included: for the board refresh, which answers 'nothing
-    changed' without loading the user. Must agree with `_view_board` (tests/auth compares them)."""
+    changed' without loading the user. Must agree with `_view_board`
+    (tests/boards/test_fast_refresh.py compares them for every kind of viewer)."""
     from sqlalchemy import and_, exists, or_
 
     from fieldlab.auth.models import UserRole

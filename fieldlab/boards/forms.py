@@ -51,9 +51,15 @@ class CardForm(FlaskForm):
             raise ValidationError(REQUIRED)
 
 
+def _position_from_one(form, field) -> None:
+    """1 or higher. A value that is no number at all already has WTForms' own message."""
+    if field.data is not None and field.data < 1:
+        raise ValidationError(_l("Kies 1 of hoger, of laat het leeg voor onderaan."))
+
+
 class CardMoveForm(FlaskForm):
     column = SelectField(_l("Verplaats naar"), choices=column_choices)
-    position = IntegerField(_l("Positie"), validators=[Optional(), NumberRange(min=1, message=NOT_A_NUMBER)],
+    position = IntegerField(_l("Positie"), validators=[Optional(), _position_from_one],
                             description=_l("1 is bovenaan; leeg is onderaan."))
 
 

@@ -10,7 +10,7 @@ the board's version is unchanged: one indexed query, nothing rendered.
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_url
 
 from fieldlab import fragments
 from fieldlab.auth.permissions import can
@@ -132,8 +132,12 @@ def board_refresh(team_id):
     return _refreshed_columns(team_id, version)
 
 
-@login_required
 def _refreshed_columns(team_id: int, version: int | None):
+    if not current_user.is_authenticated:
+        if htmx:
+            abort(401)
+        # Someone who opened this address itself logs in and lands on the board, not on a fragment.
+        return redirect(login_url("auth.login", next_url=url_for("boards.board", team_id=team_id)))
     gate = require_two_factor()
     if gate is not None:
         return gate

@@ -307,15 +307,27 @@ def load_events(board: Board, limit: int = FEED_LENGTH) -> list[BoardEvent]:
     return board.events
 
 
-def people_renamed(user_ids) -> None:
+def people_renamed(names: dict[int, tuple[str, str]]) -> None:
     """Names show on the cards and in the feed of every board a person worked on, and those are
     rendered once per board version (`fieldlab.fragments`): a new name (the privacy purge gives
-    one) raises the version of those boards, so nobody sees the old name in a kept fragment."""
-    user_ids = list(user_ids)
-    if not user_ids:
+    one; `names` maps a user id to (old name, new name)) raises the version of those boards, so
+    nobody sees the old name in a kept fragment. The 'chose a team leader' event copied the
+    leader's name into its text; that copy is rewritten too."""
+    if not names:
         return
+    user_ids = list(names)
+    their_boards = (select(Challenge.id).join(Membership, Membership.team_id == Challenge.team_id)
+                    .where(Membership.user_id.in_(user_ids)))
+    for event in db.session.scalars(select(BoardEvent).where(BoardEvent.kind == EventKind.LEADER_CHOSEN,
+                                                            BoardEvent.challenge_id.in_(their_boards))):
+        detail = event.detail or {}
+        for user_id, (old_name, new_name) in names.items():
+            # Events from before the leader's id was recorded are matched by the name they carry.
+            if detail.get("leader_id") == user_id or ("leader_id" not in detail and detail.get("name") == old_name):
+                event.detail = {**detail, "name": new_name}
+    db.session.flush()
     touched = (select(BoardCard.challenge_id).where(BoardCard.owner_id.in_(user_ids))
-               .union(select(BoardEvent.challenge_id).where(BoardEvent.actor_id.in_(user_ids))))
+               .union(select(BoardEvent.challenge_id).where(BoardEvent.actor_id.in_(user_ids)), their_boards))
     db.session.execute(
         update(Challenge).where(Challenge.id.in_(touched))
         .values(board_version=Challenge.board_version + 1)
@@ -624,7 +636,7 @@ def choose_team_leader(team: Team, user_id: int, *, by, now: datetime) -> Member
     for membership in team.memberships:
         membership.role = TeamRole.LEADER if membership is chosen else TeamRole.MEMBER
     challenge = ensure_challenge(team, now=now)
-    record_event(challenge, EventKind.LEADER_CHOSEN, by=by, now=now, name=chosen.user.name)
+    record_event(challenge, EventKind.LEADER_CHOSEN, by=by, now=now, name=chosen.user.name, leader_id=chosen.user_id)
     db.session.flush()
     return chosen
 

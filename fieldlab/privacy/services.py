@@ -125,7 +125,7 @@ def planned_purges() -> list[PlannedPurge]:
 
 def anonymise(user: User, *, now: datetime) -> None:
     """Keep the row (and what points at it), lose the person: name, address, login and profile."""
-    address = user.email
+    address, old_name = user.email, user.name
     user.name = f"Oud-deelnemer {user.id}"
     user.email = f"persoon-{user.id}@{ANONYMOUS_DOMAIN}"
     user.password_hash = None
@@ -136,7 +136,7 @@ def anonymise(user: User, *, now: datetime) -> None:
     user.end_all_sessions()
     user.password_version += 1
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    boards.people_renamed([user.id])
+    boards.people_renamed({user.id: (old_name, user.name)})
     profile = db.session.get(ParticipantProfile, user.id)
     if profile is not None:
         profile.expertise = []

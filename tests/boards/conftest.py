@@ -70,6 +70,13 @@ def world(app):
     return built
 
 
+@pytest.fixture
+def member_client(client, auth, world):
+    """The test client, logged in as a member of the team."""
+    auth.login(world.member)
+    return client
+
+
 def add_cards(world: World, count: int, *, by=None):
     by = by or world.member
     return [services.add_card(world.challenge, title=f"Actie {number}", owner_id=world.member.id,

@@ -3,7 +3,6 @@ refresh that answers 204 when nothing changed, and the conflict when two people 
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from fieldlab.boards import services
@@ -12,12 +11,6 @@ from fieldlab.extensions import db
 from tests.boards.conftest import NOW, add_cards
 
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def member_client(client, auth, world):
-    auth.login(world.member)
-    return client
 
 
 def board_url(world, suffix=""):

@@ -5,6 +5,8 @@ from flask_babel import lazy_gettext as _l
 AUDIT_LABELS = {
     "speedlab_created": _l("speedlab aangemaakt"),
     "speedlab_invited": _l("uitgenodigd voor een speedlab"),
+    "speedlab_changed": _l("speedlab gewijzigd"),
+    "speedlab_cancelled": _l("speedlab geannuleerd"),
     "speedlab_round_started": _l("speedlabronde gestart"),
     "speedlab_summary_sent": _l("speedlabsamenvatting gemaild"),
     "speedlab_idea_to_problem": _l("vraagstuk gemaakt van een speedlabidee"),

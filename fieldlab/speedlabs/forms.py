@@ -18,7 +18,27 @@ from fieldlab.forms import REQUIRED, CheckboxListField
 from fieldlab.timeutil import LOCAL_ZONE, as_utc
 
 
-class SpeedlabCreateForm(FlaskForm):
+class WhenWhereRules:
+    """The rules for date, times and place, shared by the create and the change form."""
+
+    def validate_ends(self, field):
+        if self.starts.data and field.data and field.data <= self.starts.data:
+            raise ValidationError(_l("De eindtijd moet na de begintijd liggen."))
+
+    def validate(self, extra_validators=None):
+        """Place or link: checked after the fields, as both are Optional() (which ends a field's
+        validation when it is empty, inline `validate_place` included)."""
+        valid = super().validate(extra_validators)
+        if not (self.place.data or "").strip() and not (self.online_url.data or "").strip():
+            self.place.errors.append(_l("Vul een plaats of een link voor online deelname in."))
+            return False
+        return valid
+
+    def moment(self, time) -> datetime:
+        return as_utc(datetime.combine(self.day.data, time, tzinfo=LOCAL_ZONE))
+
+
+class SpeedlabCreateForm(WhenWhereRules, FlaskForm):
     problem_id = SelectField(_l("Vraagstuk"), coerce=int, default=0,
                              description=_l("Kies een vraagstuk, of laat leeg voor een losse vraag van een probleemeigenaar."))
     title = StringField(_l("Titel"), validators=[DataRequired(REQUIRED), Length(max=200)])
@@ -43,20 +63,41 @@ class SpeedlabCreateForm(FlaskForm):
     dots = IntegerField(_l("Stippen per deelnemer"), default=3,
                         validators=[DataRequired(REQUIRED), NumberRange(1, 20, _l("Kies 1 tot 20 stippen."))])
 
-    def validate_ends(self, field):
-        if self.starts.data and field.data and field.data <= self.starts.data:
-            raise ValidationError(_l("De eindtijd moet na de begintijd liggen."))
-
-    def validate_place(self, field):
-        if not (field.data or "").strip() and not (self.online_url.data or "").strip():
-            raise ValidationError(_l("Vul een plaats of een link voor online deelname in."))
-
     def validate_owner_name(self, field):
         if not self.problem_id.data and not (field.data or "").strip():
             raise ValidationError(_l("Vul de probleemeigenaar in, of kies een vraagstuk."))
 
-    def moment(self, time) -> datetime:
-        return as_utc(datetime.combine(self.day.data, time, tzinfo=LOCAL_ZONE))
+
+class SpeedlabChangeForm(WhenWhereRules, FlaskForm):
+    """The create form's question, date, times and place, with its labels and rules. A new date
+    or time must lie ahead; an unchanged one may have passed (a late fix of the title)."""
+
+    title = SpeedlabCreateForm.title
+    question = SpeedlabCreateForm.question
+    context = SpeedlabCreateForm.context
+    day = SpeedlabCreateForm.day
+    starts = SpeedlabCreateForm.starts
+    ends = SpeedlabCreateForm.ends
+    place = SpeedlabCreateForm.place
+    online_url = SpeedlabCreateForm.online_url
+
+    def __init__(self, *args, current_starts_at: datetime, current_ends_at: datetime, now: datetime, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._current = (current_starts_at, current_ends_at)
+        self._now = now
+
+    def validate_day(self, field):
+        if not (field.data and self.starts.data and self.ends.data) or self.ends.data <= self.starts.data:
+            return
+        moments = (self.moment(self.starts.data), self.moment(self.ends.data))
+        if moments != self._current and moments[0] <= self._now:
+            raise ValidationError(_l("Kies een datum en begintijd die nog moeten komen."))
+
+
+class SpeedlabCancelForm(FlaskForm):
+    reason = TextAreaField(_l("Reden van de annulering"),
+                           validators=[DataRequired(_l("Vul de reden van de annulering in.")), Length(max=500)],
+                           description=_l("Staat in het bericht aan de genodigden. Noem geen vertrouwelijke inhoud."))
 
 
 class AlumniInviteForm(FlaskForm):

@@ -113,7 +113,10 @@ INVITATION_ROLE_LABELS = {
 class SpeedlabSession(db.Model):
     """One speedlab. `revision` is raised on every change a board shows, so a polling board asks
     one cheap question ("still revision 12?") and gets 204 when nothing changed. `sequence` is the
-    iCalendar SEQUENCE, raised when date, time or place change."""
+    iCalendar SEQUENCE, raised when date, time, place or online link change and on cancellation.
+
+    A cancelled speedlab (`cancelled_at` set, always with the reason the invitees read) keeps its
+    invitations and phase for the record, but nothing can happen in it any more."""
 
     __tablename__ = "speedlab_session"
     __table_args__ = (
@@ -121,6 +124,7 @@ class SpeedlabSession(db.Model):
         CheckConstraint("dots_per_participant BETWEEN 1 AND 20", name="dots"),
         CheckConstraint("ends_at > starts_at", name="times"),
         CheckConstraint("phase IN ('preparing', 'ideas', 'clustering', 'voting', 'results')", name="phase"),
+        CheckConstraint("cancelled_at IS NULL OR cancellation_reason <> ''", name="cancellation_reason"),
         # Target of the votes' composite foreign key: a dot carries its session's N.
         UniqueConstraint("id", "dots_per_participant", name="uq_speedlab_session_id_dots"),
     )
@@ -150,6 +154,8 @@ class SpeedlabSession(db.Model):
     sequence: Mapped[int] = mapped_column(default=0)
     facilitator_notes: Mapped[str] = mapped_column(Text, default="")
     summary_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancellation_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     problem = relationship("Problem")
@@ -167,6 +173,10 @@ class SpeedlabSession(db.Model):
     @property
     def phase_enum(self) -> Phase:
         return Phase(self.phase)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
     def accepting(self, now: datetime) -> bool:
         return round_accepting(self.phase, self.round_open, self.round_ends_at, now)

@@ -1,4 +1,5 @@
-"""Speedlab pages: prepare (facilitator), the live board (everyone in the session), the summary.
+"""Speedlab pages: prepare, change and cancel (facilitator), the live board (everyone in the
+session), the summary.
 
 The board polls `board_status` every few seconds; that answers 204 after one query when nothing
 changed. Guests without an account get in through a signed join link, which puts their
@@ -28,6 +29,8 @@ from fieldlab.speedlabs.forms import (
     NotesForm,
     RoundStartForm,
     RsvpForm,
+    SpeedlabCancelForm,
+    SpeedlabChangeForm,
     SpeedlabCreateForm,
 )
 from fieldlab.speedlabs.models import (
@@ -147,7 +150,7 @@ def new():
 
 
 def _prepare_page(speedlab, *, alumni_form=None, guest_form=None, status=200):
-    suggestions = services.suggest_alumni(speedlab, today=local(utcnow()).date())
+    suggestions = [] if speedlab.cancelled else services.suggest_alumni(speedlab, today=local(utcnow()).date())
     alumni_form = alumni_form or AlumniInviteForm()
     alumni_form.user_ids.choices = [(s.user.id, s.user.name) for s in suggestions]
     free = speedlab.seats - services.seats_taken(speedlab)
@@ -164,10 +167,64 @@ def prepare(session_id):
     return _prepare_page(_facilitated_or_404(session_id))
 
 
+def _change_form(speedlab: SpeedlabSession) -> SpeedlabChangeForm:
+    data = None
+    if request.method == "GET":
+        starts, ends = local(speedlab.starts_at), local(speedlab.ends_at)
+        data = {"title": speedlab.title, "question": speedlab.question, "context": speedlab.context,
+                "day": starts.date(), "starts": starts.time().replace(tzinfo=None),
+                "ends": ends.time().replace(tzinfo=None), "place": speedlab.place, "online_url": speedlab.online_url}
+    return SpeedlabChangeForm(data=data, current_starts_at=speedlab.starts_at, current_ends_at=speedlab.ends_at,
+                              now=utcnow())
+
+
+@bp.route("/<int:session_id>/wijzigen", methods=["GET", "POST"])
+@login_required
+def change(session_id):
+    """Change question, date, times or place before the speedlab starts; see services.change_session
+    for who hears of it."""
+    speedlab = _facilitated_or_404(session_id)
+    services.ensure_changeable(speedlab)
+    form = _change_form(speedlab)
+    if not form.validate_on_submit():
+        return render_template("speedlabs/change.html", speedlab=speedlab, form=form), 422 if form.errors else 200
+    details = services.SpeedlabDetails(
+        title=form.title.data, question=form.question.data, context=form.context.data or "",
+        starts_at=form.moment(form.starts.data), ends_at=form.moment(form.ends.data),
+        place=form.place.data or "", online_url=form.online_url.data or "")
+    result = services.change_session(speedlab, details, by=current_user, now=utcnow())
+    db.session.commit()
+    if not result.fields:
+        flash(_("Er is niets gewijzigd."), "success")
+    elif result.notified:
+        flash(_("Het speedlab is gewijzigd. Wie is uitgenodigd en niet heeft afgezegd, krijgt bericht van de "
+                "wijziging."), "success")
+    else:
+        flash(_("Het speedlab is gewijzigd."), "success")
+    return redirect_after_post("speedlabs.prepare", session_id=speedlab.id)
+
+
+@bp.route("/<int:session_id>/annuleren", methods=["GET", "POST"])
+@login_required
+def cancel(session_id):
+    """The confirmation page (with the reason) is the step before cancelling: a plain form post."""
+    speedlab = _facilitated_or_404(session_id)
+    services.ensure_cancellable(speedlab)
+    form = SpeedlabCancelForm()
+    if not form.validate_on_submit():
+        return render_template("speedlabs/cancel.html", speedlab=speedlab, form=form,
+                               people=services.people_to_tell(speedlab)), 422 if form.errors else 200
+    services.cancel_session(speedlab, reason=form.reason.data, by=current_user, now=utcnow())
+    db.session.commit()
+    flash(_("Het speedlab is geannuleerd. Wie was uitgenodigd en niet had afgezegd, krijgt bericht."), "success")
+    return redirect_after_post("speedlabs.prepare", session_id=speedlab.id)
+
+
 @bp.post("/<int:session_id>/alumni")
 @login_required
 def invite_alumni(session_id):
     speedlab = _facilitated_or_404(session_id)
+    services.ensure_not_cancelled(speedlab)
     suggestions = services.suggest_alumni(speedlab, today=local(utcnow()).date())
     form = AlumniInviteForm()
     form.user_ids.choices = [(s.user.id, s.user.name) for s in suggestions]
@@ -187,6 +244,7 @@ def invite_alumni(session_id):
 @login_required
 def invite_guest(session_id):
     speedlab = _facilitated_or_404(session_id)
+    services.ensure_not_cancelled(speedlab)
     form = GuestInviteForm()
     if not form.validate_on_submit():
         return _prepare_page(speedlab, guest_form=form, status=422)
@@ -217,6 +275,8 @@ def join(token):
     invitation = _invitation_for_link_or_404(token, links.JOIN)
     if not speedlab_invitation_may_join(invitation):
         abort(404)
+    if invitation.session.cancelled:
+        return _cancelled_page(invitation.session)
     if invitation.status == InvitationStatus.INVITED:
         services.respond(invitation, accept=True, now=utcnow())
         db.session.commit()
@@ -230,6 +290,11 @@ def join(token):
 def rsvp(token):
     invitation = _invitation_for_link_or_404(token, links.RSVP)
     form = RsvpForm()
+    if invitation.session.cancelled:
+        # No yes or no any more: the page says it does not go ahead, and why.
+        return render_template("speedlabs/rsvp.html", invitation=invitation, speedlab=invitation.session, form=form,
+                               join_token=None, starts=local(invitation.session.starts_at),
+                               ends=local(invitation.session.ends_at)), 409 if request.method == "POST" else 200
     if form.validate_on_submit():
         if form.answer.data not in {"ja", "nee"}:
             abort(400)
@@ -274,10 +339,18 @@ def _changed(response):
     return response
 
 
+def _cancelled_page(speedlab: SpeedlabSession, viewer: Viewer | None = None):
+    """What the board and the join link show once a speedlab is cancelled: 410, with the reason."""
+    return render_template("speedlabs/cancelled.html", speedlab=speedlab,
+                           may_run=viewer is not None and viewer.is_facilitator), 410
+
+
 @bp.get("/<int:session_id>/bord")
 def board(session_id):
     speedlab = _speedlab_or_404(session_id)
     viewer = _viewer_or_404(speedlab)
+    if speedlab.cancelled:
+        return _cancelled_page(speedlab, viewer)
     return render_template("speedlabs/board.html", **_board_context(speedlab, viewer))
 
 
@@ -288,6 +361,9 @@ def board_status(session_id):
     row = services.poll_status(session_id, user_id=user.id if user else None, guest_invitation_ids=_guest_ids())
     if row is None or not (row.invited or (user is not None and is_facilitator(user) and user.active)):
         abort(404)
+    if row.cancelled_at is not None:
+        # Reload: the board page then says it was cancelled (polling stops with it).
+        return Response(status=204, headers={"HX-Refresh": "true"})
     now = utcnow()
     state = services.state_of(row.phase, row.round_open, row.round_ends_at, now)
     if request.args.get("rev", type=int) == row.revision and request.args.get("state") == state:
@@ -305,6 +381,7 @@ def board_status(session_id):
 @login_required
 def next_round(session_id):
     speedlab = _facilitated_or_404(session_id)
+    services.ensure_not_cancelled(speedlab)
     form = RoundStartForm()
     if not form.validate_on_submit():
         return render_template("speedlabs/board.html", **_board_context(speedlab, _viewer_or_404(speedlab))), 422
@@ -318,6 +395,7 @@ def next_round(session_id):
 @login_required
 def stop_round(session_id):
     speedlab = _facilitated_or_404(session_id)
+    services.ensure_not_cancelled(speedlab)
     EmptyForm().validate_on_submit() or abort(400)
     services.stop_round(speedlab, by=current_user, now=utcnow())
     db.session.commit()
@@ -329,6 +407,7 @@ def stop_round(session_id):
 def add_idea(session_id):
     speedlab = _speedlab_or_404(session_id)
     viewer = _viewer_or_404(speedlab)
+    services.ensure_not_cancelled(speedlab)
     form = IdeaForm()
     if form.validate_on_submit():
         try:
@@ -353,6 +432,7 @@ def add_idea(session_id):
 @login_required
 def add_cluster(session_id):
     speedlab = _facilitated_or_404(session_id)
+    services.ensure_not_cancelled(speedlab)
     form = ClusterForm()
     if not form.validate_on_submit():
         context = _board_context(speedlab, _viewer_or_404(speedlab))
@@ -370,6 +450,7 @@ def add_cluster(session_id):
 @login_required
 def move_idea(session_id, idea_id):
     speedlab = _facilitated_or_404(session_id)
+    services.ensure_not_cancelled(speedlab)
     idea = db.session.get(Idea, idea_id)
     if idea is None or idea.session_id != speedlab.id:
         abort(404)
@@ -390,6 +471,7 @@ def move_idea(session_id, idea_id):
 def set_dots(session_id):
     speedlab = _speedlab_or_404(session_id)
     viewer = _viewer_or_404(speedlab)
+    services.ensure_not_cancelled(speedlab)
     if viewer.invitation is None:
         abort(404)
     EmptyForm().validate_on_submit() or abort(400)

@@ -1,8 +1,14 @@
-"""Speedlab workflows: prepare, invite (seats and waiting list), run the rounds, sum up.
+"""Speedlab workflows: prepare, invite (seats and waiting list), change or cancel, run the
+rounds, sum up.
 
 Services take `by=` and `now=`, flush but never commit. Everything several people do at once
 (ideas, dots, seats) first takes the session row's write lock by raising its `revision`; the
 database constraints on the models are the last word (see models.py).
+
+Mail only goes into the outbox, each message with an idempotency key that names the speedlab,
+the kind, the invitation and what makes it a new message (the SEQUENCE for invitations, updates
+and cancellations, the waiting position for a waiting-list note), so a retry never sends twice
+and a second change sends a second update.
 """
 
 import re
@@ -55,6 +61,15 @@ class TooManyDots(SpeedlabError):
     status = 422
 
 
+class SpeedlabCancelled(SpeedlabError):
+    """Nothing happens in a cancelled speedlab: no invitations, answers, rounds, ideas or dots."""
+
+
+def ensure_not_cancelled(speedlab: SpeedlabSession) -> None:
+    if speedlab.cancelled:
+        raise SpeedlabCancelled(_("Dit speedlab is geannuleerd."))
+
+
 # --- Preparing -------------------------------------------------------------------------------
 
 def create_session(*, title: str, question: str, context: str, starts_at: datetime, ends_at: datetime,
@@ -100,6 +115,167 @@ def _lock(speedlab: SpeedlabSession) -> None:
         .values(revision=SpeedlabSession.revision + 1).execution_options(synchronize_session=False)
     )
     db.session.refresh(speedlab)
+
+
+# --- Changing and cancelling -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SpeedlabDetails:
+    """What a facilitator can change after creating a speedlab. Seats and dots stay: seats decide
+    the waiting list and dots are part of the votes' constraints."""
+
+    title: str
+    question: str
+    context: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    online_url: str
+
+
+def details_of(speedlab: SpeedlabSession) -> SpeedlabDetails:
+    return SpeedlabDetails(title=speedlab.title, question=speedlab.question, context=speedlab.context,
+                           starts_at=speedlab.starts_at, ends_at=speedlab.ends_at, place=speedlab.place,
+                           online_url=speedlab.online_url)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One practical change as the invitees read it: `what` is when, place or online."""
+
+    what: str
+    before: str
+    after: str
+
+
+@dataclass
+class ChangeResult:
+    fields: list[str]  # the attributes that changed
+    changes: list[Change]  # the ones the invitees hear of
+    notified: int = 0
+
+
+def _when(starts_at: datetime, ends_at: datetime) -> str:
+    starts, ends = local(starts_at), local(ends_at)
+    end_pattern = "%H:%M" if starts.date() == ends.date() else "%d-%m-%Y %H:%M"
+    return f"{starts:%d-%m-%Y %H:%M}–{ends.strftime(end_pattern)}"
+
+
+def _practical_changes(speedlab: SpeedlabSession, details: SpeedlabDetails) -> list[Change]:
+    changes = []
+    if (details.starts_at, details.ends_at) != (speedlab.starts_at, speedlab.ends_at):
+        changes.append(Change("when", _when(speedlab.starts_at, speedlab.ends_at),
+                              _when(details.starts_at, details.ends_at)))
+    if details.place != speedlab.place:
+        changes.append(Change("place", speedlab.place, details.place))
+    if details.online_url != speedlab.online_url:
+        changes.append(Change("online", speedlab.online_url, details.online_url))
+    return changes
+
+
+def ensure_changeable(speedlab: SpeedlabSession) -> None:
+    ensure_not_cancelled(speedlab)
+    if speedlab.phase_enum != Phase.PREPARING:
+        raise SpeedlabError(_("Dit speedlab is al begonnen: wijzigen kan niet meer."))
+
+
+def ensure_cancellable(speedlab: SpeedlabSession) -> None:
+    ensure_not_cancelled(speedlab)
+    if speedlab.phase_enum != Phase.PREPARING:
+        raise SpeedlabError(_("Dit speedlab is al begonnen: annuleren kan niet meer."))
+
+
+def people_to_tell(speedlab: SpeedlabSession) -> list[SpeedlabInvitation]:
+    """Everyone invited who has not said no: seats (the problem owner included) and the waiting list."""
+    return db.session.scalars(
+        select(SpeedlabInvitation).where(SpeedlabInvitation.session_id == speedlab.id,
+                                         SpeedlabInvitation.status != InvitationStatus.DECLINED)
+        .order_by(SpeedlabInvitation.id).execution_options(populate_existing=True)
+    ).all()
+
+
+def change_session(speedlab: SpeedlabSession, details: SpeedlabDetails, *, by: User,
+                   now: datetime) -> ChangeResult:
+    """Change a speedlab that has not started. A new date, time, place or online link raises the
+    SEQUENCE and tells everyone invited who has not said no, with from → to for each change:
+
+    - seat holders (uitgenodigd, komt; the problem owner too) get the updated invitation with an
+      .ics REQUEST of the same UID and the new SEQUENCE, so their calendar moves the appointment;
+    - people on the waiting list get a short note without .ics. They were told date and place in
+      their waiting-list mail and may now want to step off the list (or stay), so they must hear
+      of it; but they have no appointment in their calendar, and an .ics would put one there for a
+      seat they do not have. When a seat frees up, their invitation carries the new details.
+
+    Who said no hears nothing. A change of only title, question or context mails nobody (the
+    invitation names the title, but a retitled session is not worth a message to everyone)."""
+    _lock(speedlab)
+    ensure_changeable(speedlab)
+    details = SpeedlabDetails(
+        title=details.title.strip(), question=details.question.strip(), context=(details.context or "").strip(),
+        starts_at=details.starts_at, ends_at=details.ends_at, place=(details.place or "").strip(),
+        online_url=(details.online_url or "").strip())
+    if details.ends_at <= details.starts_at:
+        raise SpeedlabError(_("De eindtijd moet na de begintijd liggen."))
+    before = details_of(speedlab)
+    fields = [name for name in vars(details) if getattr(details, name) != getattr(before, name)]
+    result = ChangeResult(fields=fields, changes=_practical_changes(speedlab, details))
+    if not fields:
+        return result
+    for name in fields:
+        setattr(speedlab, name, getattr(details, name))
+    if result.changes:
+        speedlab.sequence += 1
+    db.session.flush()
+    if result.changes:
+        for invitation in people_to_tell(speedlab):
+            _queue_update(invitation, result.changes, now=now)
+            result.notified += 1
+    record("speedlab_changed", actor=by, obj=speedlab, now=now, fields=fields, sequence=speedlab.sequence,
+           notified=result.notified)
+    return result
+
+
+def _queue_update(invitation: SpeedlabInvitation, changes: list[Change], *, now: datetime) -> None:
+    speedlab = invitation.session
+    waiting = invitation.status == InvitationStatus.WAITING
+    attachments = [] if waiting else [_calendar_attachment(invitation, method="REQUEST", now=now)]
+    queue_message(
+        key=f"speedlab:{speedlab.id}:update:invitation{invitation.id}:seq{speedlab.sequence}",
+        to=invitation.email, template="speedlab_changed", locale=_locale_of(invitation), now=now,
+        attachments=attachments, changes=changes, waiting=waiting, **_mail_context(invitation),
+    )
+
+
+def cancel_session(speedlab: SpeedlabSession, *, reason: str, by: User, now: datetime) -> int:
+    """Cancel a speedlab that has not started, with the reason the invitees read. Everyone invited
+    who has not said no hears of it: seat holders with an .ics CANCEL (same UID, raised SEQUENCE,
+    STATUS:CANCELLED) that takes it out of their calendar, the waiting list without .ics (see
+    change_session). Invitations keep their status, for the record. Returns how many were told."""
+    _lock(speedlab)
+    ensure_cancellable(speedlab)
+    reason = (reason or "").strip()[:500]
+    if not reason:
+        raise SpeedlabError(_("Vul de reden van de annulering in."))
+    speedlab.cancelled_at = now
+    speedlab.cancellation_reason = reason
+    speedlab.sequence += 1
+    db.session.flush()
+    people = people_to_tell(speedlab)
+    for invitation in people:
+        _queue_cancellation(invitation, now=now)
+    record("speedlab_cancelled", actor=by, obj=speedlab, now=now, sequence=speedlab.sequence, notified=len(people))
+    return len(people)
+
+
+def _queue_cancellation(invitation: SpeedlabInvitation, *, now: datetime) -> None:
+    speedlab = invitation.session
+    waiting = invitation.status == InvitationStatus.WAITING
+    attachments = [] if waiting else [_calendar_attachment(invitation, method="CANCEL", now=now)]
+    queue_message(
+        key=f"speedlab:{speedlab.id}:cancel:invitation{invitation.id}:seq{speedlab.sequence}",
+        to=invitation.email, template="speedlab_cancelled", locale=_locale_of(invitation), now=now,
+        attachments=attachments, waiting=waiting, **_mail_context(invitation),
+    )
 
 
 # --- Alumni ----------------------------------------------------------------------------------
@@ -273,6 +449,7 @@ def _add_invitation(speedlab, *, name, email, user=None, organisation=None, role
         invitation.status = InvitationStatus.WAITING
         invitation.waiting_position = _next_waiting_position(speedlab)
         db.session.flush()
+        _queue_waiting_notice(invitation, now=now)
     return invitation
 
 
@@ -280,6 +457,7 @@ def invite_alumni(speedlab: SpeedlabSession, users: list[User], *, reasons: dict
                   now: datetime) -> list[SpeedlabInvitation]:
     """Invite the picked alumni in the order given: seats first, then the waiting list."""
     _lock(speedlab)
+    ensure_not_cancelled(speedlab)
     added = []
     for user in users:
         invitation = _add_invitation(speedlab, name=user.name, email=user.email, user=user,
@@ -294,6 +472,7 @@ def invite_alumni(speedlab: SpeedlabSession, users: list[User], *, reasons: dict
 def invite_guest(speedlab: SpeedlabSession, *, name: str, email: str, organisation=None, by: User,
                  now: datetime) -> SpeedlabInvitation:
     _lock(speedlab)
+    ensure_not_cancelled(speedlab)
     user = User.by_email(email)
     invitation = _add_invitation(speedlab, name=name.strip(), email=email, user=user,
                                  organisation=organisation or (user.organisation if user else None),
@@ -305,9 +484,13 @@ def invite_guest(speedlab: SpeedlabSession, *, name: str, email: str, organisati
 
 def respond(invitation: SpeedlabInvitation, *, accept: bool, now: datetime) -> SpeedlabInvitation:
     """Yes keeps the seat (or joins the waiting list when the seat was given away); no frees the
-    seat, which goes to the first on the waiting list."""
+    seat, which goes to the first on the waiting list.
+
+    Who said no heard nothing of later changes; saying yes again queues the invitation of the
+    current SEQUENCE (nothing new when they had that one already), so their calendar is right."""
     speedlab = invitation.session
     _lock(speedlab)
+    ensure_not_cancelled(speedlab)
     db.session.refresh(invitation)
     status = InvitationStatus(invitation.status)
     invitation.responded_at = now
@@ -317,9 +500,13 @@ def respond(invitation: SpeedlabInvitation, *, accept: bool, now: datetime) -> S
         elif status == InvitationStatus.DECLINED:
             if invitation.role == InvitationRole.OWNER or seats_taken(speedlab) < speedlab.seats:
                 invitation.status = InvitationStatus.ACCEPTED
+                db.session.flush()
+                _queue_invitation(invitation, now=now)
             else:
                 invitation.status = InvitationStatus.WAITING
                 invitation.waiting_position = _next_waiting_position(speedlab)
+                db.session.flush()
+                _queue_waiting_notice(invitation, now=now)
         db.session.flush()
         return invitation
     invitation.status = InvitationStatus.DECLINED
@@ -330,7 +517,8 @@ def respond(invitation: SpeedlabInvitation, *, accept: bool, now: datetime) -> S
 
 
 def promote_waiting(speedlab: SpeedlabSession, *, now: datetime) -> list[SpeedlabInvitation]:
-    """Give free seats to the waiting list, first come first served, and invite them."""
+    """Give free seats to the waiting list, first come first served, and invite them. The key names
+    the waiting position, so someone who waited twice is invited twice."""
     promoted = []
     free = speedlab.seats - seats_taken(speedlab)
     if free <= 0:
@@ -341,11 +529,12 @@ def promote_waiting(speedlab: SpeedlabSession, *, now: datetime) -> list[Speedla
         .order_by(SpeedlabInvitation.waiting_position, SpeedlabInvitation.id).limit(free)
     ).all()
     for invitation in waiting:
+        position = invitation.waiting_position
         invitation.status = InvitationStatus.INVITED
         invitation.waiting_position = None
         invitation.invited_at = now
         db.session.flush()
-        _queue_invitation(invitation, now=now)
+        _queue_invitation(invitation, now=now, key_suffix=f":promoted{position}")
         promoted.append(invitation)
     return promoted
 
@@ -355,26 +544,67 @@ def waiting_list(speedlab: SpeedlabSession) -> list[SpeedlabInvitation]:
                   key=lambda i: (i.waiting_position or 0, i.id))
 
 
-def _queue_invitation(invitation: SpeedlabInvitation, *, now: datetime) -> None:
+def _locale_of(invitation: SpeedlabInvitation) -> str:
+    return invitation.user.locale if invitation.user else "nl"
+
+
+def _links(invitation: SpeedlabInvitation) -> dict[str, str]:
+    return {"rsvp_link": external_url("speedlabs.rsvp", token=links.make_link_token(invitation, links.RSVP)),
+            "join_link": external_url("speedlabs.join", token=links.make_link_token(invitation, links.JOIN))}
+
+
+def _mail_context(invitation: SpeedlabInvitation) -> dict:
     speedlab = invitation.session
-    rsvp_link = external_url("speedlabs.rsvp", token=links.make_link_token(invitation, links.RSVP))
-    join_link = external_url("speedlabs.join", token=links.make_link_token(invitation, links.JOIN))
-    location = speedlab.place or speedlab.online_url
+    return {"invitation": invitation, "speedlab": speedlab, "starts": local(speedlab.starts_at),
+            "ends": local(speedlab.ends_at), **_links(invitation)}
+
+
+def _calendar_attachment(invitation: SpeedlabInvitation, *, method: str, now: datetime) -> dict:
+    """The .ics of one invitee: the same UID for every message about this speedlab, the session's
+    current SEQUENCE, REQUEST for an invitation or update and CANCEL (STATUS:CANCELLED) at the end."""
+    speedlab = invitation.session
+    join_link = _links(invitation)["join_link"]
+    if method == "CANCEL":
+        description, url = _("Geannuleerd: %(reason)s", reason=speedlab.cancellation_reason), ""
+    else:
+        description, url = _("Meedoen: %(link)s", link=join_link), join_link
     ics = calendar.build_invitation_ics(
         uid=calendar.invitation_uid(speedlab.id, invitation.id), sequence=speedlab.sequence,
         summary=_("Speedlab: %(title)s", title=speedlab.title), starts_at=speedlab.starts_at,
-        ends_at=speedlab.ends_at, location=location,
-        description=_("Meedoen: %(link)s", link=join_link), attendee_name=invitation.name,
-        attendee_email=invitation.email, url=join_link, now=now,
+        ends_at=speedlab.ends_at, location=speedlab.place or speedlab.online_url, description=description,
+        attendee_name=invitation.name, attendee_email=invitation.email, url=url, now=now, method=method,
     )
+    return {"filename": "speedlab.ics", "content_type": f"text/calendar; method={method}", "content": ics}
+
+
+def _queue_invitation(invitation: SpeedlabInvitation, *, now: datetime, key_suffix: str = "") -> None:
+    speedlab = invitation.session
     queue_message(
-        key=f"speedlab:{speedlab.id}:invitation{invitation.id}:seq{speedlab.sequence}",
-        to=invitation.email, template="speedlab_invitation",
-        locale=invitation.user.locale if invitation.user else "nl", now=now,
-        attachments=[{"filename": "speedlab.ics", "content_type": "text/calendar; method=REQUEST",
-                      "content": ics}],
-        invitation=invitation, speedlab=speedlab, starts=local(speedlab.starts_at), ends=local(speedlab.ends_at),
-        rsvp_link=rsvp_link, join_link=join_link,
+        key=f"speedlab:{speedlab.id}:invitation{invitation.id}:seq{speedlab.sequence}{key_suffix}",
+        to=invitation.email, template="speedlab_invitation", locale=_locale_of(invitation), now=now,
+        attachments=[_calendar_attachment(invitation, method="REQUEST", now=now)], **_mail_context(invitation),
+    )
+
+
+def waiting_rank(invitation: SpeedlabInvitation) -> int:
+    """Place in line (1 is next), counted among those still waiting."""
+    return db.session.scalar(
+        select(func.count()).select_from(SpeedlabInvitation).where(
+            SpeedlabInvitation.session_id == invitation.session_id,
+            SpeedlabInvitation.status == InvitationStatus.WAITING,
+            SpeedlabInvitation.waiting_position <= invitation.waiting_position,
+        )
+    )
+
+
+def _queue_waiting_notice(invitation: SpeedlabInvitation, *, now: datetime) -> None:
+    """Tell someone invited beyond the seats that they wait, at which place, and that an invitation
+    follows when a seat frees up. No .ics: they have no seat to put in a calendar yet."""
+    speedlab = invitation.session
+    queue_message(
+        key=f"speedlab:{speedlab.id}:waiting:invitation{invitation.id}:pos{invitation.waiting_position}",
+        to=invitation.email, template="speedlab_waiting", locale=_locale_of(invitation), now=now,
+        position=waiting_rank(invitation), **_mail_context(invitation),
     )
 
 
@@ -397,6 +627,7 @@ def invitation_of_user(speedlab: SpeedlabSession, user) -> SpeedlabInvitation | 
 
 def start_next_round(speedlab: SpeedlabSession, *, minutes: int | None, by: User, now: datetime) -> Phase:
     _lock(speedlab)
+    ensure_not_cancelled(speedlab)
     following = speedlab.phase_enum.next
     if following is None:
         raise SpeedlabError(_("Alle rondes zijn geweest."))
@@ -414,6 +645,7 @@ def start_next_round(speedlab: SpeedlabSession, *, minutes: int | None, by: User
 
 def stop_round(speedlab: SpeedlabSession, *, by: User, now: datetime) -> None:
     _lock(speedlab)
+    ensure_not_cancelled(speedlab)
     if not speedlab.round_open:
         raise SpeedlabError(_("Er loopt geen ronde."))
     speedlab.round_open = False
@@ -425,6 +657,7 @@ def stop_round(speedlab: SpeedlabSession, *, by: User, now: datetime) -> None:
 def add_idea(speedlab: SpeedlabSession, *, author: SpeedlabInvitation | None, title: str, explanation: str,
              now: datetime) -> Idea:
     _lock(speedlab)
+    ensure_not_cancelled(speedlab)
     if speedlab.phase_enum != Phase.IDEAS or not speedlab.accepting(now):
         raise RoundClosed(_("De ideeënronde is gesloten: er kunnen geen ideeën meer bij."))
     idea = Idea(session_id=speedlab.id, author_id=author.id if author else None, title=title.strip(),
@@ -437,6 +670,7 @@ def add_idea(speedlab: SpeedlabSession, *, author: SpeedlabInvitation | None, ti
 
 def add_cluster(speedlab: SpeedlabSession, *, heading: str, by: User, now: datetime) -> Cluster:
     _lock(speedlab)
+    ensure_not_cancelled(speedlab)
     if speedlab.phase_enum != Phase.CLUSTERING:
         raise RoundClosed(_("Clusteren kan alleen in de clusterronde."))
     position = len(speedlab.clusters)
@@ -451,6 +685,7 @@ def move_idea(speedlab: SpeedlabSession, idea: Idea, *, cluster: Cluster | None,
               by: User, now: datetime) -> None:
     """Put an idea under a heading (None: back to 'not yet clustered') at a position."""
     _lock(speedlab)
+    ensure_not_cancelled(speedlab)
     if speedlab.phase_enum != Phase.CLUSTERING:
         raise RoundClosed(_("Clusteren kan alleen in de clusterronde."))
     target_id = cluster.id if cluster else None
@@ -469,6 +704,7 @@ def set_dots(speedlab: SpeedlabSession, voter: SpeedlabInvitation, allocation: d
     """Replace this participant's dots. Only while the voting round is open, never more than N;
     each dot is a row whose slot the database keeps within 1..N and unique per participant."""
     _lock(speedlab)
+    ensure_not_cancelled(speedlab)
     if speedlab.phase_enum != Phase.VOTING or not speedlab.accepting(now):
         raise RoundClosed(_("Stemmen kan alleen zolang de stemronde open is."))
     allocation = {int(idea_id): int(count) for idea_id, count in allocation.items() if int(count) != 0}
@@ -556,7 +792,7 @@ def poll_status(session_id: int, *, user_id: int | None, guest_invitation_ids: l
     invited = exists().where(invitation.session_id == SpeedlabSession.id, invitation.status.in_(JOINABLE),
                              or_(*who)) if who else None
     columns = [SpeedlabSession.revision, SpeedlabSession.phase, SpeedlabSession.round_open,
-               SpeedlabSession.round_ends_at]
+               SpeedlabSession.round_ends_at, SpeedlabSession.cancelled_at]
     columns.append(invited.label("invited") if invited is not None else literal(False).label("invited"))
     return db.session.execute(select(*columns).where(SpeedlabSession.id == session_id)).one_or_none()
 

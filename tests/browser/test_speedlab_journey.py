@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from fieldlab.auth.models import Role
-from fieldlab.speedlabs import links
+from fieldlab.speedlabs import links, services
 from fieldlab.speedlabs.models import SpeedlabInvitation, SpeedlabSession
 from fieldlab.timeutil import local, utcnow
 from tests import factories
@@ -71,6 +71,22 @@ def test_facilitator_runs_a_speedlab_with_an_alumna_and_a_guest(speedlab_tables,
     host.get_by_role("button", name="Gast uitnodigen").click()
     expect(host.locator("#speedlab-invitations")).to_contain_text("Gijs Gast")
     checked(host)
+
+    # The room moves: the facilitator changes the place; the invitees get an updated invitation.
+    host.get_by_role("link", name="Wijzigen", exact=True).click()
+    checked(host)
+    expect(host.get_by_label("Titel")).to_have_value("Witwassen via vastgoed")
+    host.get_by_role("textbox", name="Plaats").fill("Den Haag, Stadhuis")
+    host.get_by_role("button", name="Wijzigingen opslaan").click()
+    expect(host.get_by_role("status")).to_contain_text("Het speedlab is gewijzigd.")
+    expect(host.locator(".facts")).to_contain_text("Den Haag, Stadhuis")
+    checked(host)
+    # Cancelling asks for confirmation first; here the facilitator steps back.
+    host.get_by_role("link", name="Speedlab annuleren").click()
+    expect(host.get_by_role("heading", name="Let op: annuleren kunt u niet ongedaan maken")).to_be_visible()
+    checked(host)
+    host.get_by_role("link", name="Niet annuleren").click()
+    expect(host.get_by_role("heading", level=1)).to_have_text("Witwassen via vastgoed")
 
     speedlab = db.session.scalar(select(SpeedlabSession).where(SpeedlabSession.title == "Witwassen via vastgoed"))
     guest_invitation = db.session.scalar(select(SpeedlabInvitation).where(SpeedlabInvitation.email == "gijs@example.org"))
@@ -164,3 +180,43 @@ def _idea_id(db, title):
 
     db.session.rollback()
     return db.session.scalar(select(Idea.id).where(Idea.title == title))
+
+
+def test_facilitator_cancels_a_speedlab_and_the_invitee_reads_why(live_db, new_page):
+    db = live_db
+    facilitator = factories.make_user(Role.FACILITATOR, name="Fenna Facilitator")
+    speedlab = services.create_session(
+        title="Speedlab ondermijning haven", question="Wat zien havenmedewerkers?", context="",
+        starts_at=utcnow() + timedelta(days=10), ends_at=utcnow() + timedelta(days=10, hours=2), place="Rotterdam",
+        online_url="", seats=4, dots_per_participant=3, owner_name="Olga", owner_email="olga@example.org",
+        by=facilitator, now=utcnow())
+    guest = services.invite_guest(speedlab, name="Gijs Gast", email="gijs-haven@example.org", by=facilitator,
+                                  now=utcnow())
+    db.session.commit()
+    rsvp_path = f"/speedlabs/antwoord/{links.make_link_token(guest, links.RSVP)}"
+
+    host = new_page()
+    log_in(host, facilitator)
+    host.goto(f"/speedlabs/{speedlab.id}")
+    checked(host)
+    host.get_by_role("link", name="Speedlab annuleren").click()
+    host.get_by_role("button", name="Speedlab annuleren").click()
+    expect(host.locator("#reason-error")).to_have_text("Vul de reden van de annulering in.")
+    checked(host)
+    host.get_by_label("Reden van de annulering").fill("De haven is die dag gesloten.")
+    host.get_by_role("button", name="Speedlab annuleren").click()
+    expect(host.get_by_role("status")).to_contain_text("Het speedlab is geannuleerd.")
+    expect(host.locator(f"#speedlab-cancelled-{speedlab.id}")).to_contain_text("Reden: De haven is die dag gesloten.")
+    checked(host)
+    host.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Speedlabs").click()
+    expect(host.locator(f"#speedlab-row-{speedlab.id}")).to_contain_text("Geannuleerd")
+    checked(host)
+
+    gijs = new_page(viewport={"width": 390, "height": 844})
+    gijs.goto(rsvp_path)
+    expect(gijs.locator(f"#speedlab-cancelled-{speedlab.id}")).to_contain_text("De haven is die dag gesloten.")
+    expect(gijs.get_by_role("button", name="Ja, ik kom")).to_have_count(0)
+    checked(gijs)
+    gijs.goto(f"/speedlabs/deelnemen/{links.make_link_token(guest, links.JOIN)}")
+    expect(gijs.get_by_role("heading", level=1)).to_have_text("Speedlab geannuleerd")
+    checked(gijs)

@@ -16,7 +16,8 @@ from tests.speedlabs.helpers import NOW, make_speedlab
 
 
 def _messages_to(address):
-    return factories.db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == address)).all()
+    return factories.db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == address)
+                                        .order_by(OutboxMessage.id)).all()
 
 
 def test_seats_then_waiting_list_and_a_no_invites_the_next(app):
@@ -28,7 +29,8 @@ def test_seats_then_waiting_list_and_a_no_invites_the_next(app):
     assert [i.status for i in invitations] == ["invited", "invited", "waiting", "waiting"]
     assert invitations[0].reason == "thema vastgoed"
     assert [i.name for i in services.waiting_list(speedlab)] == ["Alumnus 2", "Alumnus 3"]
-    assert len(_messages_to(people[2].email)) == 0
+    [notice] = _messages_to(people[2].email)
+    assert notice.subject == "Wachtlijst speedlab: Speedlab vastgoed" and notice.attachments == []
 
     services.respond(invitations[0], accept=True, now=NOW)
     services.respond(invitations[1], accept=False, now=NOW + timedelta(hours=1))
@@ -36,7 +38,8 @@ def test_seats_then_waiting_list_and_a_no_invites_the_next(app):
     assert invitations[1].status == InvitationStatus.DECLINED
     assert invitations[2].status == InvitationStatus.INVITED
     assert invitations[3].status == InvitationStatus.WAITING
-    assert len(_messages_to(people[2].email)) == 1
+    notice, invitation = _messages_to(people[2].email)
+    assert invitation.subject == "Uitnodiging speedlab: Speedlab vastgoed" and len(invitation.attachments) == 1
     assert services.seats_taken(speedlab) == 2
 
 

@@ -1,8 +1,11 @@
 """Form pieces shared by the features."""
 
+import math
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, widgets
+from wtforms.validators import StopValidation
 
 
 class EmptyForm(FlaskForm):
@@ -17,3 +20,20 @@ class CheckboxListField(SelectMultipleField):
 
 
 REQUIRED = _l("Dit veld is verplicht.")
+
+
+class FiniteNumber:
+    """A real number, not 'NaN' or 'Infinity' (which Python's float and Decimal accept, and a
+    database cannot store), and at most `largest` from zero (what the column holds). Stops the
+    chain: the field's other checks would only add a second message about the same value."""
+
+    def __init__(self, largest: float | None = None):
+        self.largest = largest
+
+    def __call__(self, form, field) -> None:
+        if field.data is None:
+            return
+        if not math.isfinite(field.data):
+            raise StopValidation(_l("Vul een getal in."))
+        if self.largest is not None and abs(field.data) > self.largest:
+            raise StopValidation(_l("Dit getal is te groot."))

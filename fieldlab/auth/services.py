@@ -4,19 +4,19 @@ Services take the acting user and the time explicitly and flush; the route commi
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import STRATEGIES, RateLimiter
 from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import joinedload
 
+from fieldlab import links
 from fieldlab.audit import services as audit
 from fieldlab.auth.models import Role, User, normalise_email
 from fieldlab.extensions import db
@@ -137,22 +137,16 @@ def change_password(user: User, new_password: str, *, now: datetime | None = Non
 
 # --- Signed, single-purpose, single-use links ----------------------------------------------
 
-def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"fieldlab.{purpose}")
-
-
 def make_token(user: User, purpose: str) -> str:
-    return _serializer(purpose).dumps({"user": user.id, "version": user.password_version})
+    return links.sign(f"fieldlab.{purpose}", {"user": user.id, "version": user.password_version})
 
 
 def user_for_token(token: str, purpose: str, *, max_age_seconds: int) -> User:
     """The user a link is for. A link stops working when the password changes (single use)."""
     try:
-        data = _serializer(purpose).loads(token, max_age=max_age_seconds)
-    except SignatureExpired as error:
-        raise InvalidToken("expired") from error
-    except BadSignature as error:
-        raise InvalidToken("invalid") from error
+        data = links.unsign(f"fieldlab.{purpose}", token, max_age=timedelta(seconds=max_age_seconds))
+    except links.LinkError as error:
+        raise InvalidToken(error.reason) from error
     user = db.session.get(User, data.get("user"))
     if user is None or not user.active or user.password_version != data.get("version"):
         raise InvalidToken("used")

@@ -14,9 +14,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from fieldlab.boards.models import CHALLENGE_DAYS, QUICK_WIN_DAYS, Column, Status
-from fieldlab.forms import REQUIRED
+from fieldlab.forms import REQUIRED, FiniteNumber
 
 NOT_A_NUMBER = _l("Vul een heel getal in.")
+LARGEST_VALUE = 9_999_999_999.99  # indicator values are Numeric(12, 2)
 
 
 def column_choices():
@@ -94,15 +95,15 @@ class IndicatorForm(FlaskForm):
     name = StringField(_l("Naam van de indicator"), validators=[DataRequired(REQUIRED), Length(max=200)],
                        description=_l("Wat u meet, bijvoorbeeld: aantal gecontroleerde panden."))
     unit = StringField(_l("Eenheid"), validators=[Optional(), Length(max=40)])
-    baseline = DecimalField(_l("Nulmeting"), places=2, validators=[InputRequired(REQUIRED)],
+    baseline = DecimalField(_l("Nulmeting"), places=2, validators=[InputRequired(REQUIRED), FiniteNumber(LARGEST_VALUE)],
                             description=_l("De waarde bij de start."))
-    target = DecimalField(_l("Streefwaarde"), places=2, validators=[InputRequired(REQUIRED)],
+    target = DecimalField(_l("Streefwaarde"), places=2, validators=[InputRequired(REQUIRED), FiniteNumber(LARGEST_VALUE)],
                           description=_l("De waarde op dag 100."))
 
 
 class IndicatorValueForm(FlaskForm):
     measured_on = DateField(_l("Gemeten op"), validators=[InputRequired(REQUIRED)])
-    value = DecimalField(_l("Waarde"), places=2, validators=[InputRequired(REQUIRED)])
+    value = DecimalField(_l("Waarde"), places=2, validators=[InputRequired(REQUIRED), FiniteNumber(LARGEST_VALUE)])
 
 
 class ProgressUpdateForm(FlaskForm):

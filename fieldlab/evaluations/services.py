@@ -11,10 +11,10 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
+from fieldlab import links
 from fieldlab.audit import services as audit
 from fieldlab.auth.models import Role, User
 from fieldlab.evaluations.defaults import DEFAULT_INTRO, DEFAULT_QUESTIONS, DEFAULT_TITLE
@@ -324,12 +324,8 @@ def subject_name(form: EvaluationForm) -> str:
     return form.title
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT)
-
-
 def make_link_token(request: EvaluationRequest) -> str:
-    return _serializer().dumps({"r": request.id, "n": request.nonce})
+    return links.sign(LINK_SALT, {"r": request.id, "n": request.nonce})
 
 
 def request_for_token(token: str) -> EvaluationRequest:
@@ -337,12 +333,10 @@ def request_for_token(token: str) -> EvaluationRequest:
     deadline is what really closes it."""
     max_age = current_app.config.get("EVALUATION_LINK_MAX_AGE", timedelta(days=90))
     try:
-        data = _serializer().loads(token, max_age=int(max_age.total_seconds()))
-    except SignatureExpired as error:
-        raise InvalidLink("expired") from error
-    except BadSignature as error:
-        raise InvalidLink("invalid") from error
-    request = db.session.get(EvaluationRequest, data.get("r")) if isinstance(data, dict) else None
+        data = links.unsign(LINK_SALT, token, max_age=max_age)
+    except links.LinkError as error:
+        raise InvalidLink(error.reason) from error
+    request = db.session.get(EvaluationRequest, data.get("r"))
     if request is None or not hmac.compare_digest(request.nonce, str(data.get("n", ""))):
         raise InvalidLink("unknown")
     return request

@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import holidays
-from flask import current_app
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import and_, or_, select
 
+from fieldlab import links
 from fieldlab.audit import services as audit
 from fieldlab.auth.models import User, normalise_email
 from fieldlab.boards.models import RETURN_DAY_NUMBERS, Challenge
@@ -527,24 +526,18 @@ class RsvpRefused(Exception):
         return {"invalid": 400, "expired": 410, "other": 403, "removed": 410}[self.reason]
 
 
-def _rsvp_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RSVP_SALT)
-
-
 def rsvp_token(invitation: Invitation) -> str:
-    return _rsvp_serializer().dumps({"i": invitation.id, "e": invitation.email})
+    return links.sign(RSVP_SALT, {"i": invitation.id, "e": invitation.email})
 
 
 def invitation_for_rsvp(invitation_id: int, token: str, *, now: datetime) -> Invitation:
     """The invitation this link answers for, or RsvpRefused: tampered, for someone else,
     expired (the day has begun), or no longer on the list."""
     try:
-        data = _rsvp_serializer().loads(token, max_age=int(RSVP_MAX_AGE.total_seconds()))
-    except SignatureExpired as error:
-        raise RsvpRefused("expired") from error
-    except BadSignature as error:
-        raise RsvpRefused("invalid") from error
-    if not isinstance(data, dict) or data.get("i") != invitation_id:
+        data = links.unsign(RSVP_SALT, token, max_age=RSVP_MAX_AGE)
+    except links.LinkError as error:
+        raise RsvpRefused(error.reason) from error
+    if data.get("i") != invitation_id:
         raise RsvpRefused("other")
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.email != data.get("e"):

@@ -3,7 +3,8 @@ they belong to. A join link lets an invited guest in without an account; an RSVP
 yes or no. A link for one purpose never works for the other."""
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from fieldlab import links
 
 JOIN = "join"
 RSVP = "rsvp"
@@ -16,25 +17,22 @@ class InvalidLink(Exception):
         self.reason = reason  # "expired" or "invalid"
 
 
-def _serializer(purpose: str) -> URLSafeTimedSerializer:
+def _salt(purpose: str) -> str:
     if purpose not in PURPOSES:
         raise ValueError(purpose)
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"fieldlab.speedlab.{purpose}")
+    return f"fieldlab.speedlab.{purpose}"
 
 
 def make_link_token(invitation, purpose: str) -> str:
-    return _serializer(purpose).dumps({"i": invitation.id, "s": invitation.session_id})
+    return links.sign(_salt(purpose), {"i": invitation.id, "s": invitation.session_id})
 
 
 def read_link_token(token: str, purpose: str) -> tuple[int, int]:
     """(invitation id, session id) of a valid link; InvalidLink otherwise."""
-    max_age = current_app.config["SPEEDLAB_LINK_MAX_AGE"]
     try:
-        data = _serializer(purpose).loads(token, max_age=int(max_age.total_seconds()))
-    except SignatureExpired as error:
-        raise InvalidLink("expired") from error
-    except BadSignature as error:
-        raise InvalidLink("invalid") from error
-    if not isinstance(data, dict) or not isinstance(data.get("i"), int) or not isinstance(data.get("s"), int):
+        data = links.unsign(_salt(purpose), token, max_age=current_app.config["SPEEDLAB_LINK_MAX_AGE"])
+    except links.LinkError as error:
+        raise InvalidLink(error.reason) from error
+    if not isinstance(data.get("i"), int) or not isinstance(data.get("s"), int):
         raise InvalidLink("invalid")
     return data["i"], data["s"]

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import FloatField, HiddenField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from fieldlab.forms import REQUIRED
+from fieldlab.forms import REQUIRED, FiniteNumber
 from fieldlab.teams.models import PairKind
 
 
@@ -81,7 +81,8 @@ def settings_form(teams, *args, **kwargs) -> FlaskForm:
 
     for name, label in WEIGHT_LABELS.items():
         setattr(SettingsForm, f"weight_{name}", FloatField(
-            label, validators=[InputRequired(REQUIRED), NumberRange(min=0, max=10, message=_l("Kies 0 tot en met 10."))]))
+            label, validators=[InputRequired(REQUIRED), FiniteNumber(),
+                               NumberRange(min=0, max=10, message=_l("Kies 0 tot en met 10."))]))
     for team in teams:
         setattr(SettingsForm, f"size_{team.id}", IntegerField(
             _l("Doelgrootte %(team)s", team=team.name),

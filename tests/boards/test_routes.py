@@ -3,10 +3,11 @@ refresh that answers 204 when nothing changed, and the conflict when two people 
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from fieldlab.boards import services
-from fieldlab.boards.models import BoardCard, Challenge, Column, ProgressUpdate
+from fieldlab.boards.models import BoardCard, Challenge, Column, Indicator, ProgressUpdate
 from fieldlab.extensions import db
 from tests.boards.conftest import NOW, add_cards
 
@@ -235,3 +236,15 @@ def test_progress_update_without_status_is_refused(member_client, world):
 def test_home_page_links_to_the_board(member_client, world):
     html = member_client.get("/").get_data(as_text=True)
     assert f'href="/teams/{world.team.id}/bord"' in html
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-inf", "1e20"])
+def test_an_indicator_value_that_is_no_storable_number_gets_a_dutch_message(member_client, world, value):
+    """Decimal accepts 'NaN' and 'Infinity'; the database cannot store them (this was a 500)."""
+    response = member_client.post(f"/teams/{world.team.id}/challenge/indicatoren", data={
+        "name": "Panden gecontroleerd", "baseline": "0", "target": value})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert ("Vul een getal in." in html) or ("Dit getal is te groot." in html)
+    assert "Panden gecontroleerd" in html
+    assert db.session.scalar(select(Indicator)) is None

@@ -153,6 +153,18 @@ def test_invalid_weights_are_shown_next_to_the_field_and_nothing_is_saved(propos
     assert draft_of(lab).weights == {}
 
 
+def test_a_weight_that_is_not_a_number_is_refused_not_stored(proposed, client):
+    """float() accepts 'nan' and 'inf', and NaN slips past 0 <= w <= 10."""
+    _, lab, _, _ = proposed
+    for weight in ("nan", "inf"):
+        data = {"weight_coverage": weight, "weight_organisations": "1", "weight_levels": "1", "weight_sectors": "0",
+                "weight_weakest": "1", "version": draft_of(lab).version}
+        response = client.post(url(lab, "instellingen"), data=data)
+        assert response.status_code == 422
+        assert "Vul een getal in." in response.get_data(as_text=True)
+        assert draft_of(lab).weights == {}
+
+
 def test_apart_rule_is_kept_by_the_next_suggestion(proposed, client):
     _, lab, people, _ = proposed
     a, b = people[0], people[6]

@@ -228,21 +228,25 @@ def change_session(speedlab: SpeedlabSession, details: SpeedlabDetails, *, by: U
     db.session.flush()
     if result.changes:
         for invitation in people_to_tell(speedlab):
-            _queue_update(invitation, result.changes, now=now)
+            _queue_calendar_notice(invitation, kind="update", method="REQUEST", now=now, changes=result.changes)
             result.notified += 1
     record("speedlab_changed", actor=by, obj=speedlab, now=now, fields=fields, sequence=speedlab.sequence,
            notified=result.notified)
     return result
 
 
-def _queue_update(invitation: SpeedlabInvitation, changes: list[Change], *, now: datetime) -> None:
+def _queue_calendar_notice(invitation: SpeedlabInvitation, *, kind: str, method: str, now: datetime,
+                           **context) -> None:
+    """An update (`kind` "update", .ics REQUEST) or a cancellation ("cancel", .ics CANCEL) for one
+    invitee, once per SEQUENCE. The waiting list gets it without .ics (see change_session)."""
     speedlab = invitation.session
     waiting = invitation.status == InvitationStatus.WAITING
-    attachments = [] if waiting else [_calendar_attachment(invitation, method="REQUEST", now=now)]
+    attachments = [] if waiting else [_calendar_attachment(invitation, method=method, now=now)]
     queue_message(
-        key=f"speedlab:{speedlab.id}:update:invitation{invitation.id}:seq{speedlab.sequence}",
-        to=invitation.email, template="speedlab_changed", locale=_locale_of(invitation), now=now,
-        attachments=attachments, changes=changes, waiting=waiting, **_mail_context(invitation),
+        key=f"speedlab:{speedlab.id}:{kind}:invitation{invitation.id}:seq{speedlab.sequence}",
+        to=invitation.email, template={"update": "speedlab_changed", "cancel": "speedlab_cancelled"}[kind],
+        locale=_locale_of(invitation), now=now, attachments=attachments, waiting=waiting,
+        **context, **_mail_context(invitation),
     )
 
 
@@ -262,20 +266,9 @@ def cancel_session(speedlab: SpeedlabSession, *, reason: str, by: User, now: dat
     db.session.flush()
     people = people_to_tell(speedlab)
     for invitation in people:
-        _queue_cancellation(invitation, now=now)
+        _queue_calendar_notice(invitation, kind="cancel", method="CANCEL", now=now)
     record("speedlab_cancelled", actor=by, obj=speedlab, now=now, sequence=speedlab.sequence, notified=len(people))
     return len(people)
-
-
-def _queue_cancellation(invitation: SpeedlabInvitation, *, now: datetime) -> None:
-    speedlab = invitation.session
-    waiting = invitation.status == InvitationStatus.WAITING
-    attachments = [] if waiting else [_calendar_attachment(invitation, method="CANCEL", now=now)]
-    queue_message(
-        key=f"speedlab:{speedlab.id}:cancel:invitation{invitation.id}:seq{speedlab.sequence}",
-        to=invitation.email, template="speedlab_cancelled", locale=_locale_of(invitation), now=now,
-        attachments=attachments, waiting=waiting, **_mail_context(invitation),
-    )
 
 
 # --- Alumni ----------------------------------------------------------------------------------

@@ -154,7 +154,8 @@ def test_two_changes_send_two_updates_and_a_retry_none(app):
         result = services.change_session(speedlab, services.SpeedlabDetails(**{**vars(details), "place": place}),
                                          by=speedlab.facilitator, now=NOW)
         assert [change.what for change in result.changes] == ["place"] and speedlab.sequence == number
-    services._queue_update(anna, result.changes, now=NOW)  # a retry of the last one queues nothing
+    # A retry of the last one queues nothing.
+    services._queue_calendar_notice(anna, kind="update", method="REQUEST", now=NOW, changes=result.changes)
 
     updates = [m for m in _messages_to(anna.email) if m.subject.startswith("Gewijzigd")]
     assert [m.idempotency_key for m in updates] == [

@@ -1,5 +1,6 @@
-"""Column helpers shared by the feature packages' models."""
+"""Column helpers and enum base shared by the feature packages' models."""
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import DateTime, TypeDecorator
@@ -22,3 +23,19 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value: datetime | None, dialect):
         return None if value is None else as_utc(value)
+
+
+class LabelledEnum(enum.StrEnum):
+    """A value stored as text, with the words the UI shows for it. Members are written
+    `PLANNED = "planned", _l("Gepland")`; `label` translates when it is read, `lazy_label` when it
+    is shown (for choices built at import time)."""
+
+    def __new__(cls, value: str, lazy_label):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.lazy_label = lazy_label
+        return member
+
+    @property
+    def label(self) -> str:
+        return str(self.lazy_label)

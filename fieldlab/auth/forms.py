@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
 
-from fieldlab.auth.models import ROLE_LABELS, User
+from fieldlab.auth.models import Role, User
 from fieldlab.forms import REQUIRED, CheckboxListField
 
 EMAIL_INVALID = _l("Vul een geldig e-mailadres in, bijvoorbeeld naam@gemeente.nl.")
@@ -49,7 +49,7 @@ class LanguageForm(FlaskForm):
 
 
 def role_choices():
-    return [(role.value, str(label)) for role, label in ROLE_LABELS.items()]
+    return [(role.value, role.label) for role in Role]
 
 
 class UserInviteForm(FlaskForm):

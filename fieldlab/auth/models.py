@@ -1,4 +1,3 @@
-import enum
 import secrets
 from datetime import datetime
 
@@ -8,29 +7,17 @@ from sqlalchemy import Boolean, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldlab.extensions import db
-from fieldlab.models import UTCDateTime
+from fieldlab.models import LabelledEnum, UTCDateTime
 from fieldlab.timeutil import utcnow
 
 
-class Role(enum.StrEnum):
+class Role(LabelledEnum):
     """Roles a person holds. Permissions are still decided per object (see permissions.py)."""
 
-    FACILITATOR = "facilitator"
-    COMMISSIONER = "commissioner"
-    PARTICIPANT = "participant"
-    MANAGER = "manager"
-
-    @property
-    def label(self) -> str:
-        return str(ROLE_LABELS[self])
-
-
-ROLE_LABELS = {
-    Role.FACILITATOR: _l("facilitator"),
-    Role.COMMISSIONER: _l("opdrachtgever"),
-    Role.PARTICIPANT: _l("deelnemer"),
-    Role.MANAGER: _l("leidinggevende"),
-}
+    FACILITATOR = "facilitator", _l("facilitator")
+    COMMISSIONER = "commissioner", _l("opdrachtgever")
+    PARTICIPANT = "participant", _l("deelnemer")
+    MANAGER = "manager", _l("leidinggevende")
 
 
 def new_session_token() -> str:

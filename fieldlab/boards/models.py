@@ -15,7 +15,7 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldlab.extensions import db
-from fieldlab.models import UTCDateTime
+from fieldlab.models import LabelledEnum, UTCDateTime
 from fieldlab.timeutil import utcnow
 
 CHALLENGE_DAYS = 100
@@ -23,44 +23,21 @@ RETURN_DAY_NUMBERS = (1, 50, 100)
 QUICK_WIN_DAYS = 15
 
 
-class Column(enum.StrEnum):
+class Column(LabelledEnum):
     """The board's columns, left to right."""
 
-    PLANNED = "planned"
-    DOING = "doing"
-    BLOCKED = "blocked"
-    DONE = "done"
-
-    @property
-    def label(self) -> str:
-        return str(COLUMN_LABELS[self])
+    PLANNED = "planned", _l("Gepland")
+    DOING = "doing", _l("Bezig")
+    BLOCKED = "blocked", _l("Geblokkeerd")
+    DONE = "done", _l("Klaar")
 
 
-COLUMN_LABELS = {
-    Column.PLANNED: _l("Gepland"),
-    Column.DOING: _l("Bezig"),
-    Column.BLOCKED: _l("Geblokkeerd"),
-    Column.DONE: _l("Klaar"),
-}
-
-
-class Status(enum.StrEnum):
+class Status(LabelledEnum):
     """The traffic light of a weekly progress update."""
 
-    ON_TRACK = "on_track"
-    AT_RISK = "at_risk"
-    BEHIND = "behind"
-
-    @property
-    def label(self) -> str:
-        return str(STATUS_LABELS[self])
-
-
-STATUS_LABELS = {
-    Status.ON_TRACK: _l("op koers"),
-    Status.AT_RISK: _l("risico"),
-    Status.BEHIND: _l("achter"),
-}
+    ON_TRACK = "on_track", _l("op koers")
+    AT_RISK = "at_risk", _l("risico")
+    BEHIND = "behind", _l("achter")
 
 
 class Challenge(db.Model):

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from fieldlab.evaluations.models import QUESTION_KIND_LABELS, QuestionKind
+from fieldlab.evaluations.models import QuestionKind
 from fieldlab.forms import REQUIRED
 
 ANONYMITY_CHOICES = [
@@ -35,8 +35,7 @@ class EvaluationSettingsForm(FlaskForm):
 
 
 class QuestionForm(FlaskForm):
-    kind = SelectField(_l("Soort vraag"), choices=[(kind.value, label) for kind, label in
-                                                   QUESTION_KIND_LABELS.items()],
+    kind = SelectField(_l("Soort vraag"), choices=[(kind.value, kind.lazy_label) for kind in QuestionKind],
                        validators=[InputRequired(REQUIRED)])
     text = StringField(_l("Vraag"), validators=[InputRequired(REQUIRED), Length(max=300)])
     help_text = StringField(_l("Toelichting bij de vraag"), validators=[Optional(), Length(max=300)])

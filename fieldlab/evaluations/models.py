@@ -6,7 +6,6 @@ are keyed by (response, question) only. The request row knows *that* a person an
 reminder skips them), never *what* or *which* response.
 """
 
-import enum
 import secrets
 import uuid
 from datetime import datetime
@@ -26,28 +25,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldlab.extensions import db
-from fieldlab.models import UTCDateTime
+from fieldlab.models import LabelledEnum, UTCDateTime
 from fieldlab.timeutil import utcnow
 
 GRADE_MIN = 1
 GRADE_MAX = 10
 
 
-class QuestionKind(enum.StrEnum):
-    GRADE = "grade"
-    CHOICE = "choice"
-    TEXT = "text"
-
-    @property
-    def label(self) -> str:
-        return str(QUESTION_KIND_LABELS[self])
-
-
-QUESTION_KIND_LABELS = {
-    QuestionKind.GRADE: _l("cijfer van 1 tot en met 10"),
-    QuestionKind.CHOICE: _l("keuze uit mogelijkheden"),
-    QuestionKind.TEXT: _l("open vraag"),
-}
+class QuestionKind(LabelledEnum):
+    GRADE = "grade", _l("cijfer van 1 tot en met 10")
+    CHOICE = "choice", _l("keuze uit mogelijkheden")
+    TEXT = "text", _l("open vraag")
 
 
 def new_nonce() -> str:

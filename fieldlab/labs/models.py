@@ -1,4 +1,3 @@
-import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -6,46 +5,23 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldlab.extensions import db
-from fieldlab.models import UTCDateTime
+from fieldlab.models import LabelledEnum, UTCDateTime
 from fieldlab.timeutil import utcnow
 
 
-class LabKind(enum.StrEnum):
-    TEAMS = "teams"
-    INDIVIDUAL = "individual"
-    SPEEDLAB = "speedlab"
-
-    @property
-    def label(self) -> str:
-        return str(LAB_KIND_LABELS[self])
+class LabKind(LabelledEnum):
+    TEAMS = "teams", _l("Field Lab voor teams")
+    INDIVIDUAL = "individual", _l("Field Lab voor individuele deelnemers")
+    SPEEDLAB = "speedlab", _l("Speedlab")
 
 
-LAB_KIND_LABELS = {
-    LabKind.TEAMS: _l("Field Lab voor teams"),
-    LabKind.INDIVIDUAL: _l("Field Lab voor individuele deelnemers"),
-    LabKind.SPEEDLAB: _l("Speedlab"),
-}
-
-
-class Level(enum.StrEnum):
+class Level(LabelledEnum):
     """The levels a team mixes: people from execution and policy, with management skills, and experts."""
 
-    EXECUTION = "execution"
-    POLICY = "policy"
-    MANAGEMENT = "management"
-    EXPERT = "expert"
-
-    @property
-    def label(self) -> str:
-        return str(LEVEL_LABELS[self])
-
-
-LEVEL_LABELS = {
-    Level.EXECUTION: _l("uitvoering"),
-    Level.POLICY: _l("beleid"),
-    Level.MANAGEMENT: _l("management"),
-    Level.EXPERT: _l("expert"),
-}
+    EXECUTION = "execution", _l("uitvoering")
+    POLICY = "policy", _l("beleid")
+    MANAGEMENT = "management", _l("management")
+    EXPERT = "expert", _l("expert")
 
 
 class Lab(db.Model):

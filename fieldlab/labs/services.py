@@ -17,7 +17,6 @@ from fieldlab.auth import services as accounts
 from fieldlab.auth.models import Role, User, normalise_email
 from fieldlab.extensions import db
 from fieldlab.labs.models import (
-    LEVEL_LABELS,
     Lab,
     LabFacilitator,
     LabKind,
@@ -211,7 +210,7 @@ def next_step(steps: list[TimelineStep]) -> TimelineStep | None:
 # --- Participants ---------------------------------------------------------------------------------
 
 LEVEL_WORDS = {
-    **{str(label).lower(): level for level, label in LEVEL_LABELS.items()},
+    **{str(level.lazy_label).lower(): level for level in Level},  # the Dutch words
     **{level.value: level for level in Level},
 }
 

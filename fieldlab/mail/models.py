@@ -1,4 +1,3 @@
-import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -6,25 +5,14 @@ from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldlab.extensions import db
-from fieldlab.models import UTCDateTime
+from fieldlab.models import LabelledEnum, UTCDateTime
 from fieldlab.timeutil import utcnow
 
 
-class MessageStatus(enum.StrEnum):
-    QUEUED = "queued"
-    SENT = "sent"
-    FAILED = "failed"
-
-    @property
-    def label(self) -> str:
-        return str(MESSAGE_STATUS_LABELS[self])
-
-
-MESSAGE_STATUS_LABELS = {
-    MessageStatus.QUEUED: _l("in de wachtrij"),
-    MessageStatus.SENT: _l("verzonden"),
-    MessageStatus.FAILED: _l("mislukt"),
-}
+class MessageStatus(LabelledEnum):
+    QUEUED = "queued", _l("in de wachtrij")
+    SENT = "sent", _l("verzonden")
+    FAILED = "failed", _l("mislukt")
 
 
 class OutboxMessage(db.Model):

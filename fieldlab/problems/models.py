@@ -1,4 +1,3 @@
-import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -6,50 +5,27 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldlab.extensions import db
-from fieldlab.models import UTCDateTime
+from fieldlab.models import LabelledEnum, UTCDateTime
 from fieldlab.timeutil import utcnow
 
 
-class ProblemStatus(enum.StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-
-    @property
-    def label(self) -> str:
-        return str(PROBLEM_STATUS_LABELS[self])
+class ProblemStatus(LabelledEnum):
+    DRAFT = "draft", _l("concept")
+    SUBMITTED = "submitted", _l("ingediend")
+    ACCEPTED = "accepted", _l("geaccepteerd")
+    REJECTED = "rejected", _l("afgewezen")
+    WITHDRAWN = "withdrawn", _l("ingetrokken")
 
 
-PROBLEM_STATUS_LABELS = {
-    ProblemStatus.DRAFT: _l("concept"),
-    ProblemStatus.SUBMITTED: _l("ingediend"),
-    ProblemStatus.ACCEPTED: _l("geaccepteerd"),
-    ProblemStatus.REJECTED: _l("afgewezen"),
-    ProblemStatus.WITHDRAWN: _l("ingetrokken"),
-}
-
-
-class Confidentiality(enum.StrEnum):
-    PUBLIC = "openbaar"
-    INTERNAL = "intern"
-    CONFIDENTIAL = "vertrouwelijk"
-
-    @property
-    def label(self) -> str:
-        return str(CONFIDENTIALITY_LABELS[self])
+class Confidentiality(LabelledEnum):
+    PUBLIC = "openbaar", _l("openbaar")
+    INTERNAL = "intern", _l("intern")
+    CONFIDENTIAL = "vertrouwelijk", _l("vertrouwelijk")
 
     @property
     def hint(self) -> str:
         return str(CONFIDENTIALITY_HINTS[self])
 
-
-CONFIDENTIALITY_LABELS = {
-    Confidentiality.PUBLIC: _l("openbaar"),
-    Confidentiality.INTERNAL: _l("intern"),
-    Confidentiality.CONFIDENTIAL: _l("vertrouwelijk"),
-}
 
 CONFIDENTIALITY_HINTS = {
     Confidentiality.PUBLIC: _l("De titel en omschrijving mogen in overzichten van de Hub staan."),
@@ -59,54 +35,25 @@ CONFIDENTIALITY_HINTS = {
 }
 
 
-class ProblemEventKind(enum.StrEnum):
+class ProblemEventKind(LabelledEnum):
     """What can happen to a vraagstuk; the history on its page lists these."""
 
-    CREATED = "created"
-    EDITED = "edited"
-    SUBMITTED = "submitted"
-    WITHDRAWN = "withdrawn"
-    QUESTION = "question"
-    ANSWER = "answer"
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    ATTACHED = "attached"
-    DETACHED = "detached"
-
-    @property
-    def label(self) -> str:
-        return str(PROBLEM_EVENT_LABELS[self])
+    CREATED = "created", _l("aangemaakt als concept")
+    EDITED = "edited", _l("gewijzigd")
+    SUBMITTED = "submitted", _l("ingediend bij de Field Lab Hub")
+    WITHDRAWN = "withdrawn", _l("ingetrokken")
+    QUESTION = "question", _l("vraag gesteld door de facilitator")
+    ANSWER = "answer", _l("vraag beantwoord")
+    ACCEPTED = "accepted", _l("geaccepteerd")
+    REJECTED = "rejected", _l("afgewezen")
+    ATTACHED = "attached", _l("gekoppeld aan een Lab")
+    DETACHED = "detached", _l("losgekoppeld van een Lab")
 
 
-PROBLEM_EVENT_LABELS = {
-    ProblemEventKind.CREATED: _l("aangemaakt als concept"),
-    ProblemEventKind.EDITED: _l("gewijzigd"),
-    ProblemEventKind.SUBMITTED: _l("ingediend bij de Field Lab Hub"),
-    ProblemEventKind.WITHDRAWN: _l("ingetrokken"),
-    ProblemEventKind.QUESTION: _l("vraag gesteld door de facilitator"),
-    ProblemEventKind.ANSWER: _l("vraag beantwoord"),
-    ProblemEventKind.ACCEPTED: _l("geaccepteerd"),
-    ProblemEventKind.REJECTED: _l("afgewezen"),
-    ProblemEventKind.ATTACHED: _l("gekoppeld aan een Lab"),
-    ProblemEventKind.DETACHED: _l("losgekoppeld van een Lab"),
-}
-
-
-class SuitabilityAnswer(enum.StrEnum):
-    YES = "ja"
-    NO = "nee"
-    UNKNOWN = "weet-niet"
-
-    @property
-    def label(self) -> str:
-        return str(SUITABILITY_ANSWER_LABELS[self])
-
-
-SUITABILITY_ANSWER_LABELS = {
-    SuitabilityAnswer.YES: _l("ja"),
-    SuitabilityAnswer.NO: _l("nee"),
-    SuitabilityAnswer.UNKNOWN: _l("weet ik niet"),
-}
+class SuitabilityAnswer(LabelledEnum):
+    YES = "ja", _l("ja")
+    NO = "nee", _l("nee")
+    UNKNOWN = "weet-niet", _l("weet ik niet")
 
 
 problem_organisation = db.Table(

@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from fieldlab.forms import REQUIRED
-from fieldlab.returndays.models import RESPONSE_LABELS, Response
+from fieldlab.returndays.models import Response
 
 
 class ReturnDayForm(FlaskForm):
@@ -43,7 +43,7 @@ class StakeholderForm(FlaskForm):
 
 
 class RsvpForm(FlaskForm):
-    response = RadioField(_l("Komt u?"), choices=[(r.value, RESPONSE_LABELS[r]) for r in Response],
+    response = RadioField(_l("Komt u?"), choices=[(r.value, r.lazy_label) for r in Response],
                           validators=[DataRequired(_l("Kies Ja, Nee of Misschien."))])
     remark = TextAreaField(_l("Opmerking"), validators=[Optional(), Length(max=2000)],
                            description=_l("Bijvoorbeeld: ik kom later, of ik neem een collega mee."))

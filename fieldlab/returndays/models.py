@@ -7,7 +7,6 @@ all its teams (`team_id` is then empty). Every scheduled step is a `ReturnDayJob
 it; the scheduler's own jobs (`returnday:42:invite`) are derived from these rows.
 """
 
-import enum
 from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
@@ -15,86 +14,38 @@ from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldlab.extensions import db
-from fieldlab.models import UTCDateTime
+from fieldlab.models import LabelledEnum, UTCDateTime
 from fieldlab.timeutil import utcnow
 
 DEFAULT_INVITATION_DAYS_BEFORE = 21
 
 
-class ReturnDayStatus(enum.StrEnum):
-    PROPOSED = "proposed"
-    CONFIRMED = "confirmed"
-    CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return str(RETURN_DAY_STATUS_LABELS[self])
+class ReturnDayStatus(LabelledEnum):
+    PROPOSED = "proposed", _l("voorgesteld")
+    CONFIRMED = "confirmed", _l("vastgelegd")
+    CANCELLED = "cancelled", _l("afgelast")
 
 
-RETURN_DAY_STATUS_LABELS = {
-    ReturnDayStatus.PROPOSED: _l("voorgesteld"),
-    ReturnDayStatus.CONFIRMED: _l("vastgelegd"),
-    ReturnDayStatus.CANCELLED: _l("afgelast"),
-}
+class InviteeRole(LabelledEnum):
+    MEMBER = "member", _l("teamlid")
+    MANAGER = "manager", _l("leidinggevende")
+    COMMISSIONER = "commissioner", _l("opdrachtgever")
+    FACILITATOR = "facilitator", _l("facilitator")
+    STAKEHOLDER = "stakeholder", _l("stakeholder")
 
 
-class InviteeRole(enum.StrEnum):
-    MEMBER = "member"
-    MANAGER = "manager"
-    COMMISSIONER = "commissioner"
-    FACILITATOR = "facilitator"
-    STAKEHOLDER = "stakeholder"
-
-    @property
-    def label(self) -> str:
-        return str(INVITEE_ROLE_LABELS[self])
+class Response(LabelledEnum):
+    YES = "yes", _l("Ja")
+    NO = "no", _l("Nee")
+    MAYBE = "maybe", _l("Misschien")
 
 
-INVITEE_ROLE_LABELS = {
-    InviteeRole.MEMBER: _l("teamlid"),
-    InviteeRole.MANAGER: _l("leidinggevende"),
-    InviteeRole.COMMISSIONER: _l("opdrachtgever"),
-    InviteeRole.FACILITATOR: _l("facilitator"),
-    InviteeRole.STAKEHOLDER: _l("stakeholder"),
-}
-
-
-class Response(enum.StrEnum):
-    YES = "yes"
-    NO = "no"
-    MAYBE = "maybe"
-
-    @property
-    def label(self) -> str:
-        return str(RESPONSE_LABELS[self])
-
-
-RESPONSE_LABELS = {
-    Response.YES: _l("Ja"),
-    Response.NO: _l("Nee"),
-    Response.MAYBE: _l("Misschien"),
-}
-
-
-class JobKind(enum.StrEnum):
-    INVITE = "invite"
-    REMINDER = "reminder"
-    PRACTICAL = "practical"
-    NUDGE = "nudge"
-    EVALUATION = "evaluation"
-
-    @property
-    def label(self) -> str:
-        return str(JOB_KIND_LABELS[self])
-
-
-JOB_KIND_LABELS = {
-    JobKind.INVITE: _l("uitnodiging"),
-    JobKind.REMINDER: _l("herinnering aan wie nog niet antwoordde"),
-    JobKind.PRACTICAL: _l("praktische herinnering aan wie komt"),
-    JobKind.NUDGE: _l("verzoek aan het team om het bord bij te werken"),
-    JobKind.EVALUATION: _l("evaluatieverzoek"),
-}
+class JobKind(LabelledEnum):
+    INVITE = "invite", _l("uitnodiging")
+    REMINDER = "reminder", _l("herinnering aan wie nog niet antwoordde")
+    PRACTICAL = "practical", _l("praktische herinnering aan wie komt")
+    NUDGE = "nudge", _l("verzoek aan het team om het bord bij te werken")
+    EVALUATION = "evaluation", _l("evaluatieverzoek")
 
 
 class LabReturnDaySetting(db.Model):

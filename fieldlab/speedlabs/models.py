@@ -7,7 +7,6 @@ The rules that must hold even when many people click at once live in the databas
 - one e-mail address is invited once per session.
 """
 
-import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -23,22 +22,18 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldlab.extensions import db
-from fieldlab.models import UTCDateTime
+from fieldlab.models import LabelledEnum, UTCDateTime
 from fieldlab.timeutil import utcnow
 
 
-class Phase(enum.StrEnum):
+class Phase(LabelledEnum):
     """The rounds of a speedlab, in order. `preparing` is before the first round starts."""
 
-    PREPARING = "preparing"
-    IDEAS = "ideas"
-    CLUSTERING = "clustering"
-    VOTING = "voting"
-    RESULTS = "results"
-
-    @property
-    def label(self) -> str:
-        return str(PHASE_LABELS[self])
+    PREPARING = "preparing", _l("voorbereiding")
+    IDEAS = "ideas", _l("ideeënronde")
+    CLUSTERING = "clustering", _l("clusteren")
+    VOTING = "voting", _l("stemronde")
+    RESULTS = "results", _l("resultaten")
 
     @property
     def next(self) -> "Phase | None":
@@ -46,14 +41,6 @@ class Phase(enum.StrEnum):
         index = order.index(self)
         return order[index + 1] if index + 1 < len(order) else None
 
-
-PHASE_LABELS = {
-    Phase.PREPARING: _l("voorbereiding"),
-    Phase.IDEAS: _l("ideeënronde"),
-    Phase.CLUSTERING: _l("clusteren"),
-    Phase.VOTING: _l("stemronde"),
-    Phase.RESULTS: _l("resultaten"),
-}
 
 # Rounds that take a timebox; results simply stay open.
 TIMED_PHASES = (Phase.IDEAS, Phase.CLUSTERING, Phase.VOTING)
@@ -72,42 +59,20 @@ def board_state(phase: str, round_open: bool, round_ends_at: datetime | None, no
     return f"{phase}-{'open' if round_accepting(phase, round_open, round_ends_at, now) else 'dicht'}"
 
 
-class InvitationStatus(enum.StrEnum):
-    INVITED = "invited"
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
-    WAITING = "waiting"
+class InvitationStatus(LabelledEnum):
+    INVITED = "invited", _l("uitgenodigd")
+    ACCEPTED = "accepted", _l("komt")
+    DECLINED = "declined", _l("komt niet")
+    WAITING = "waiting", _l("wachtlijst")
 
-    @property
-    def label(self) -> str:
-        return str(INVITATION_STATUS_LABELS[self])
-
-
-INVITATION_STATUS_LABELS = {
-    InvitationStatus.INVITED: _l("uitgenodigd"),
-    InvitationStatus.ACCEPTED: _l("komt"),
-    InvitationStatus.DECLINED: _l("komt niet"),
-    InvitationStatus.WAITING: _l("wachtlijst"),
-}
 
 SEAT_HOLDING = (InvitationStatus.INVITED, InvitationStatus.ACCEPTED)
 
 
-class InvitationRole(enum.StrEnum):
-    ALUMNUS = "alumnus"
-    GUEST = "guest"
-    OWNER = "owner"
-
-    @property
-    def label(self) -> str:
-        return str(INVITATION_ROLE_LABELS[self])
-
-
-INVITATION_ROLE_LABELS = {
-    InvitationRole.ALUMNUS: _l("alumnus"),
-    InvitationRole.GUEST: _l("gast"),
-    InvitationRole.OWNER: _l("probleemeigenaar"),
-}
+class InvitationRole(LabelledEnum):
+    ALUMNUS = "alumnus", _l("alumnus")
+    GUEST = "guest", _l("gast")
+    OWNER = "owner", _l("probleemeigenaar")
 
 
 class SpeedlabSession(db.Model):

@@ -39,25 +39,23 @@ BOARD_CHANGED = "board-changed"
 BOARD_UPDATED = "board-updated"
 
 
-def _board_or_404(team_id: int, action: str | None = None) -> services.Board:
-    """The board if the user may see it, else 404 (not even the title leaks); 403 when the user
-    may read but not do `action`."""
-    board = services.load_board(current_user, team_id)
-    if board is None or not can(current_user, "board.view", board.relation):
+def _guarded(found, action: str | None):
+    """`found` (a Board or BoardState) if the user may see it, else 404 (not even the title
+    leaks); 403 when the user may read but not do `action`."""
+    if found is None or not can(current_user, "board.view", found.relation):
         abort(404)
-    if action and not can(current_user, action, board.relation):
+    if action and not can(current_user, action, found.relation):
         abort(403)
-    return board
+    return found
+
+
+def _board_or_404(team_id: int, action: str | None = None) -> services.Board:
+    return _guarded(services.load_board(current_user, team_id), action)
 
 
 def _state_or_404(team_id: int, action: str | None = None) -> services.BoardState:
     """As `_board_or_404`, for routes that need only the access facts and the version."""
-    state = services.board_state(current_user, team_id)
-    if state is None or not can(current_user, "board.view", state.relation):
-        abort(404)
-    if action and not can(current_user, action, state.relation):
-        abort(403)
-    return state
+    return _guarded(services.board_state(current_user, team_id), action)
 
 
 def _today():
@@ -94,9 +92,11 @@ def _activity_html(team_id: int, challenge_id: int | None, version: int, changed
         "boards/_activity.html", lines=feed_lines(services.load_events_of(challenge_id))))
 
 
-def _changed(response_body, status: int = 200) -> Response:
+def _changed(response_body, status: int = 200, *, event: str = BOARD_CHANGED) -> Response:
+    """A response that fires `event` in the browser: `board-changed` after this user's change (the
+    page refreshes its columns), `board-updated` with fresh columns (the feed follows)."""
     response = Response(response_body, status=status)
-    response.headers["HX-Trigger"] = BOARD_CHANGED
+    response.headers["HX-Trigger"] = event
     return response
 
 
@@ -145,9 +145,7 @@ def _refreshed_columns(team_id: int, version: int | None):
     if version == state.version:
         return Response(status=204)
     view = services.ColumnsView.of_state(team_id, state, can(current_user, "board.edit", state.relation))
-    response = Response(_columns_html(view))
-    response.headers["HX-Trigger"] = BOARD_UPDATED
-    return response
+    return _changed(_columns_html(view), event=BOARD_UPDATED)
 
 
 @bp.get("/teams/<int:team_id>/bord/activiteit")

@@ -64,7 +64,6 @@ class Board:
     latest_status: str | None
     members: list[Membership] = field(default_factory=list)
     cards: list[BoardCard] = field(default_factory=list)
-    events: list[BoardEvent] = field(default_factory=list)
 
     @property
     def team(self) -> Team:
@@ -300,11 +299,6 @@ def load_events_of(challenge_id: int | None, limit: int = FEED_LENGTH) -> list[B
         .where(BoardEvent.challenge_id == challenge_id)
         .order_by(BoardEvent.at.desc(), BoardEvent.id.desc()).limit(limit)
     ).all())
-
-
-def load_events(board: Board, limit: int = FEED_LENGTH) -> list[BoardEvent]:
-    board.events = load_events_of(board.challenge.id if board.challenge else None, limit)
-    return board.events
 
 
 def people_renamed(names: dict[int, tuple[str, str]]) -> None:

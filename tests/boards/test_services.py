@@ -91,7 +91,7 @@ def test_every_change_is_in_the_activity_feed_newest_first(world):
     card = add_cards(world, 1)[0]
     services.move_card(card, column=Column.DONE, by=world.teammate, now=NOW + timedelta(minutes=1))
     board = services.load_board(world.member, world.team.id)
-    events = services.load_events(board)
+    events = services.load_events_of(board.challenge.id)
     assert [(event.kind, event.actor.name) for event in events] == [
         (EventKind.CARD_MOVED, "Bram Teamgenoot"), (EventKind.CARD_ADDED, "Anna Teamlid")]
     assert events[0].detail["target"] == "done"

@@ -64,6 +64,7 @@ FEATURES = (
     "fieldlab.returndays",
     "fieldlab.speedlabs",
     "fieldlab.evaluations",
+    "fieldlab.outcomes",
     "fieldlab.privacy",
 )
 
@@ -79,6 +80,7 @@ MODEL_MODULES = (
     "fieldlab.returndays.models",
     "fieldlab.speedlabs.models",
     "fieldlab.evaluations.models",
+    "fieldlab.outcomes.models",
 )
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldlab.extensions import db
 from fieldlab.models import LabelledEnum, UTCDateTime
@@ -80,7 +80,7 @@ class TeamResult(db.Model):
     commissioner_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     commissioner_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    team = relationship("Team", backref=backref("result", uselist=False, passive_deletes=True))
+    team = relationship("Team", back_populates="result")
     updated_by = relationship("User", foreign_keys=[updated_by_id])
     submitted_by = relationship("User", foreign_keys=[submitted_by_id])
     commissioner_by = relationship("User", foreign_keys=[commissioner_by_id])

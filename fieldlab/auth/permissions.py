@@ -439,3 +439,42 @@ def _answer_evaluation_form(user, form) -> bool:
 def _form_teams(user, lab) -> bool:
     """Forming a Lab's teams (suggest, move, pin, confirm) is facilitators' work."""
     return is_facilitator(user)
+
+
+# --- Outcomes: the day-100 result and the intervention library ---------------------------------
+#
+# Whoever reads a team's board reads its result; its members write it (the leader submits, which
+# the service checks); the opdrachtgever of the team's vraagstuk adds its view. The library is
+# for facilitators, opdrachtgevers and alumni: people who design interventions themselves.
+
+
+@rule("result.view")
+def _view_result(user, team) -> bool:
+    return _view_board(user, team)
+
+
+@rule("result.edit")
+def _edit_result(user, team) -> bool:
+    return _relation(user, team).member
+
+
+@rule("result.commissioner_view")
+def _add_commissioner_view(user, team) -> bool:
+    return _relation(user, team).commissioner
+
+
+def _is_alumnus(user) -> bool:
+    from sqlalchemy import exists, select
+
+    from fieldlab.extensions import db
+    from fieldlab.labs.models import Lab, Participation
+    from fieldlab.timeutil import LOCAL_ZONE, utcnow
+
+    today = utcnow().astimezone(LOCAL_ZONE).date()
+    return bool(db.session.scalar(select(exists().where(
+        Participation.user_id == user.id, Participation.lab_id == Lab.id, Lab.programme_ends_on < today))))
+
+
+@rule("library.view")
+def _view_library(user) -> bool:
+    return is_facilitator(user) or user.has_role(Role.COMMISSIONER) or _is_alumnus(user)

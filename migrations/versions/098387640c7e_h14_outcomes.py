@@ -1,7 +1,7 @@
 """h14 outcomes: the day-100 result, its indicators and the six-month sustainability answer
 
 Revision ID: 098387640c7e
-Revises: c1615577c069
+Revises: 1c5fc81848d8
 Create Date: 2026-12-04 21:47:09.744683
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '098387640c7e'
-down_revision = 'c1615577c069'
+down_revision = '1c5fc81848d8'
 branch_labels = None
 depends_on = None
 

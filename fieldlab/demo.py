@@ -3,11 +3,13 @@ login for every role. Names follow the Field Lab facts sheet; people are made up
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from fieldlab.auth.models import Role, User
 from fieldlab.auth.services import hash_password
+from fieldlab.boards import services as boards
 from fieldlab.boards.models import Challenge
 from fieldlab.extensions import db
 from fieldlab.labs.models import (
@@ -21,9 +23,11 @@ from fieldlab.labs.models import (
 )
 from fieldlab.organisations.models import Organisation
 from fieldlab.organisations.services import load_reference_list
+from fieldlab.outcomes import services as outcomes
+from fieldlab.outcomes.models import SustainabilityAnswer
 from fieldlab.problems.models import Confidentiality, Problem, ProblemEvent, ProblemEventKind, ProblemStatus
 from fieldlab.teams.models import Membership, Team, TeamRole
-from fieldlab.timeutil import utcnow
+from fieldlab.timeutil import LOCAL_ZONE, utcnow
 
 DEMO_PASSWORD = "fieldlab-demo"
 DEMO_DOMAIN = "demo.fieldlab.example"
@@ -187,6 +191,8 @@ def seed_demo(*, today: date) -> list[DemoLogin]:
     _fill_board(next(team for team in teams_lab.teams if team.name == "Team Kompas"), today=today)
     _plan_return_days(teams_lab, facilitator=facilitator)
     _evaluate_earlier_lab(earlier_lab)
+    _complete_earlier_lab(earlier_lab, commissioner=commissioner, people=(others[3], others[5], others[6]),
+                          today=today)
     db.session.flush()
     return [
         DemoLogin("facilitator", facilitator.email, facilitator.name),
@@ -277,3 +283,75 @@ def _evaluate_earlier_lab(lab: Lab) -> None:
             else:
                 answers[question.field_name] = "Het netwerk met de andere organisaties."
         evaluations.submit_response(request, answers, now=utcnow() - timedelta(days=290))
+
+
+# Last year's teams, what they set out to do and what they achieved: the intervention library and
+# the Hub's figures start with something in them. (title, theme, expertise, intervention, goal
+# reached, explanation, changes, lessons, still in use)
+EARLIER_RESULTS = (
+    ("Witwassen via vastgoed in de binnenstad", "vastgoed", ["witwassen", "vastgoed", "financieel onderzoek"],
+     "Notarissen, makelaars en de gemeente melden opvallende aankopen met contant geld bij één loket; "
+     "de Belastingdienst en de bank toetsen ze samen.", "yes",
+     "Veertig meldingen in honderd dagen, twaalf panden onderzocht.",
+     "Makelaars en notarissen weten waar ze terechtkunnen; de gemeente weigert twee vergunningen.",
+     "Begin klein met één wijk en twee notarissen; zorg vroeg voor een convenant over het delen van gegevens.",
+     "yes"),
+    ("Ondermijning op recreatieparken", "vastgoed", ["toezicht", "handhaving", "vergunningen"],
+     "Integrale controles op recreatieparken met gemeente, politie en Belastingdienst, en een gesprek met "
+     "elke nieuwe eigenaar van een chalet.", "partly",
+     "Drie van de vijf parken gecontroleerd; bij twee ontbrak capaciteit.",
+     "Eigenaren van parken melden verdachte verhuur; twee drugslabs opgerold.",
+     "Plan de controles met de capaciteit van alle partners, niet alleen van de gemeente.",
+     "partly"),
+    ("Uitbuiting van arbeidsmigranten in de bouw", "mensenhandel", ["arbeidsuitbuiting", "mensenhandel"],
+     "Samen met de Arbeidsinspectie onderaannemers controleren en slachtoffers een veilige plek bieden om te "
+     "melden.", "partly", "Twintig van de dertig onderaannemers gecontroleerd.",
+     "Arbeidsmigranten melden zich bij het meldpunt; opdrachtgevers controleren hun onderaannemers zelf.",
+     "Regel een tolk voordat de eerste gesprekken beginnen.", "yes"),
+)
+
+
+def _complete_earlier_lab(lab: Lab, *, commissioner, people, today: date) -> None:
+    """Three teams of last year's Lab finished their challenge and submitted a result; the owners
+    answered the six-month question, so no follow-up is due about the past."""
+    starts_on = lab.programme_ends_on + timedelta(days=1)
+    day_100 = starts_on + timedelta(days=99)
+    submitted_at = datetime.combine(day_100, datetime.min.time(), LOCAL_ZONE).replace(hour=16)
+    for index, (title, theme, expertise, plan, goal, explanation, changes, lessons, in_use) in enumerate(
+            EARLIER_RESULTS):
+        leader = people[index % len(people)]
+        problem = Problem(commissioner=commissioner, organisation=commissioner.organisation, lab=lab, title=title,
+                          theme=theme, expertise_needed=expertise, status=ProblemStatus.ACCEPTED,
+                          submitted_at=submitted_at - timedelta(days=160))
+        team = Team(lab=lab, problem=problem, name=("Team Sleutel", "Team Duin", "Team Steiger")[index])
+        team.memberships.append(Membership(user=leader, role=TeamRole.LEADER))
+        team.challenge = Challenge(goal=f"Binnen 100 dagen: {title.lower()} zichtbaar aanpakken.", starts_on=starts_on,
+                                   intervention_plan=plan)
+        db.session.add_all([problem, team])
+        db.session.flush()
+        indicator = boards.add_indicator(team.challenge, name="Meldingen", baseline=Decimal(0), target=Decimal(40),
+                                         by=leader, now=submitted_at - timedelta(days=90))
+        boards.record_indicator_value(indicator, measured_on=day_100, value=Decimal(40 if goal == "yes" else 24),
+                                      by=leader, now=submitted_at)
+        result = outcomes.start_result(team, by=leader, now=submitted_at)
+        outcomes.save_result(team, outcomes.ResultInput(
+            goal_reached=goal, goal_explanation=explanation, changes=changes, lessons=lessons,
+            continuation="De gemeente zet de aanpak voort met vaste contactpersonen.", owner_name=leader.name,
+            owner_organisation=leader.organisation.name, owner_email=leader.email, reveals_weakness=index == 0,
+            weakness_summary="Contante aankopen van vastgoed via een rechtspersoon zijn moeilijk te herleiden."
+            if index == 0 else "",
+            indicators=[outcomes.IndicatorInput(indicator.id, outcomes.latest_value(indicator))],
+        ), expected_version=result.version, by=leader, now=submitted_at)
+        result.commissioner_grade = 8 if goal == "yes" else 7
+        result.commissioner_follow_up = "Budget voor nog een jaar, en een vaste trekker."
+        result.commissioner_by_id = commissioner.id
+        result.commissioner_at = submitted_at
+        # Answered before the follow-up could ask: the six-month step is recorded as skipped, never sent.
+        db.session.add(SustainabilityAnswer(
+            result=result, asked_at=submitted_at + timedelta(days=182), asked_email=leader.email,
+            answered_at=submitted_at + timedelta(days=185), still_in_use=in_use,
+            led_to="De aanpak is onderdeel van het gewone werk geworden.", spread=index == 0,
+            spread_regions="Breda en Den Bosch" if index == 0 else ""))
+        db.session.flush()
+        outcomes.submit_result(team, by=leader, now=submitted_at)
+

@@ -464,15 +464,22 @@ def _add_commissioner_view(user, team) -> bool:
 
 
 def _is_alumnus(user) -> bool:
+    from flask import g, has_request_context
     from sqlalchemy import exists, select
 
     from fieldlab.extensions import db
     from fieldlab.labs.models import Lab, Participation
     from fieldlab.timeutil import LOCAL_ZONE, utcnow
 
+    cached = getattr(g, "fieldlab_alumnus", None) if has_request_context() else None
+    if cached is not None and cached[0] == user.id:
+        return cached[1]
     today = utcnow().astimezone(LOCAL_ZONE).date()
-    return bool(db.session.scalar(select(exists().where(
+    answer = bool(db.session.scalar(select(exists().where(
         Participation.user_id == user.id, Participation.lab_id == Lab.id, Lab.programme_ends_on < today))))
+    if has_request_context():
+        g.fieldlab_alumnus = (user.id, answer)  # the menu asks on every page: once per request
+    return answer
 
 
 @rule("library.view")

@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import cache, cached_property
 
 from sqlalchemy import Integer, bindparam, func, insert, select, update
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldlab.auth.models import User
@@ -790,7 +790,7 @@ def overview(user, *, today: date) -> list[TeamOverview]:
     """The teams whose board `user` may read, each with its latest progress update (3 queries)."""
     teams = db.session.scalars(
         select(Team).outerjoin(Team.challenge)
-        .options(contains_eager(Team.challenge), joinedload(Team.lab), joinedload(Team.problem))
+        .options(contains_eager(Team.challenge), joinedload(Team.lab), joinedload(Team.problem), selectinload(Team.result))
         .where(visible_boards_clause(user)).order_by(Team.name, Team.id)
     ).unique().all()
     challenge_ids = [team.challenge.id for team in teams if team.challenge is not None]

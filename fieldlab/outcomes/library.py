@@ -49,8 +49,9 @@ def _entries():
         .options(contains_eager(TeamResult.team).contains_eager(Team.lab),
                  contains_eager(TeamResult.team).contains_eager(Team.problem),
                  contains_eager(TeamResult.team).contains_eager(Team.challenge),
-                 selectinload(TeamResult.team).selectinload(Team.memberships).selectinload(Membership.user)
-                 .selectinload(User.organisation))
+                 contains_eager(TeamResult.team).selectinload(Team.memberships).selectinload(Membership.user)
+                 .selectinload(User.organisation),
+                 selectinload(TeamResult.indicators), selectinload(TeamResult.sustainability))
     )
 
 

@@ -249,9 +249,10 @@ def similar():
     vraagstuk and speedlab forms (htmx, as the person types), or a page without JavaScript."""
     if not can(current_user, "library.view") and not can(current_user, "problems.submit"):
         abort(403)
-    title = request.args.get("title", "")[:200]
+    title = request.args.get("title", "")[:1000]
     theme = request.args.get("theme", "")[:120]
-    tags = [tag.strip() for tag in request.args.get("expertise", "")[:500].split(",") if tag.strip()]
+    raw_tags = request.args.get("expertise") or request.args.get("expertise_needed") or ""
+    tags = [tag.strip() for tag in raw_tags[:500].replace("\n", ",").split(",") if tag.strip()]
     suggestions = library.similar(title=title, theme=theme, tags=tags)
     template = "outcomes/_similar.html" if htmx else "outcomes/similar.html"
     return render_template(template, suggestions=suggestions, title=title, theme=theme,

@@ -21,6 +21,7 @@ from fieldlab.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, LabKind
 from fieldlab.organisations.models import Organisation
+from fieldlab.outcomes.models import TeamResult
 from fieldlab.teams.models import Team
 from fieldlab.timeutil import local, utcnow
 from tests.conftest import TEST_DATABASE_URL, make_test_app
@@ -51,9 +52,12 @@ def test_seed_demo_fills_an_empty_database_and_prints_the_logins(fresh_app):
     with fresh_app.app_context():
         # One Lab of each kind, plus an earlier teams Lab whose participants are the alumni.
         assert set(db.session.scalars(select(Lab.kind))) == {kind.value for kind in LabKind}
-        assert db.session.scalar(select(func.count()).select_from(Team)) == 2
+        # Two teams on day 37 of this year's Lab, three that finished last year's with a submitted result.
+        assert db.session.scalar(select(func.count()).select_from(Team)) == 5
         today = local(utcnow()).date()
-        assert [challenge.day_on(today) for challenge in db.session.scalars(select(Challenge))] == [37, 37]
+        days = sorted(challenge.day_on(today) for challenge in db.session.scalars(select(Challenge)))
+        assert days[:2] == [37, 37] and all(day > 100 for day in days[2:])
+        assert db.session.scalar(select(func.count()).select_from(TeamResult)) == 3
         users = db.session.scalars(select(User)).all()
         assert set().union(*(user.roles for user in users)) == set(Role)
         for role in Role:

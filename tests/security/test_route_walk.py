@@ -25,7 +25,7 @@ NOW = datetime.now(UTC)
 # Routes that a stranger may open by design: signed links that carry their own proof, and the
 # static files. Everything else with an id in its URL must refuse a stranger.
 PUBLIC_BY_TOKEN = {"static", "returndays.rsvp", "evaluations.answer_by_link", "speedlabs.rsvp", "speedlabs.join",
-                   "auth.reset_password", "auth.accept_invitation", "agenda.feed"}
+                   "auth.reset_password", "auth.accept_invitation", "agenda.feed", "outcomes.sustainability"}
 
 
 @dataclass
@@ -46,6 +46,7 @@ class World:
 def build_world() -> World:
     from fieldlab.boards import services as boards
     from fieldlab.evaluations import services as evaluations
+    from fieldlab.outcomes import services as outcomes
     from fieldlab.problems import services as problems
     from fieldlab.returndays import services as returndays
     from fieldlab.speedlabs import services as speedlabs
@@ -85,6 +86,8 @@ def build_world() -> World:
     draft = teams.get_or_create_draft(lab, by=facilitator, now=NOW)
     teams.add_pair_rule(lab, first_user_id=members[0].id, second_user_id=members[1].id, kind="apart",
                         expected_version=draft.version, by=facilitator, now=NOW)
+    # A draft result: not in the intervention library, which commissioners of any organisation read.
+    result = outcomes.start_result(team, by=members[0], now=NOW)
     idea = Idea(session_id=speedlab.id, title="Idee Zilvervos", explanation="", created_at=NOW)
     db.session.add(idea)
     message = OutboxMessage(idempotency_key="walk:1", recipient="geheim@example.org", subject="Onderwerp Zilvervos",
@@ -97,7 +100,7 @@ def build_world() -> World:
         "action_id": action.id, "form_id": form.id, "session_id": speedlab.id, "message_id": message.id,
         "participation_id": lab.participations[0].id, "day_number": 50, "idea_id": idea.id,
         "direction": "omhoog", "token": "niet-geldig", "card_id": card.id, "indicator_id": indicator.id,
-        "rule_id": draft.pair_rules[0].id,
+        "rule_id": draft.pair_rules[0].id, "result_id": result.id,
     }
     world.ids_by_blueprint = {"evaluations": {"question_id": form.active_questions[0].id}}
     world.secrets = ["Zilvervos", "Team Geheim", "Lab Geheimhouding", "Insider Lid", "Geheime locatie"]

@@ -15,10 +15,14 @@ from itsdangerous import URLSafeTimedSerializer
 from jinja2 import BytecodeCache
 from sqlalchemy import text
 
-from fieldlab import create_app
+from fieldlab import create_app, import_models
 from fieldlab.auth.models import Role
 from fieldlab.extensions import db
 from tests import factories
+
+# Every model known before the first mapper configures, also in tests that build no app (the
+# relationship Team.result names a model of a feature above teams).
+import_models()
 
 TEST_DATABASE_URL = os.environ.get("FIELDLAB_TEST_DATABASE_URL")
 SECRET_KEY = "test-secret-key-for-fieldlab-tests-only"

@@ -471,6 +471,8 @@ def _is_alumnus(user) -> bool:
     from fieldlab.labs.models import Lab, Participation
     from fieldlab.timeutil import LOCAL_ZONE, utcnow
 
+    if user.id is None:  # an unsaved person has taken part in nothing
+        return False
     cached = getattr(g, "fieldlab_alumnus", None) if has_request_context() else None
     if cached is not None and cached[0] == user.id:
         return cached[1]

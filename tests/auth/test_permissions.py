@@ -35,6 +35,8 @@ ROLE_MATRIX = {
     "evaluations.view": {F, C},
     "evaluations.manage": {F},
     "privacy.manage": {F},
+    # Alumni (participants of a Lab whose programme ended) too: see test_alumni_read_the_library.
+    "library.view": {F, C},
 }
 
 
@@ -150,6 +152,22 @@ def test_lab_view(world):
         "olga",
     }
     assert who_may(world, "lab.view", world.lab_b) == {"facilitator", "eva"}
+
+
+def test_result_is_read_like_the_board_written_by_members_judged_by_the_opdrachtgever(world):
+    assert who_may(world, "result.view", world.kompas) == who_may(world, "board.view", world.kompas)
+    assert who_may(world, "result.edit", world.kompas) == {"anna", "bart"}
+    assert who_may(world, "result.commissioner_view", world.kompas) == {"olga"}
+    assert who_may(world, "result.commissioner_view", world.other_team) == set()
+
+
+def test_alumni_read_the_library_current_participants_and_managers_do_not(world):
+    from datetime import date, timedelta
+
+    assert who_may(world, "library.view", None) == {"facilitator", "olga", "otto", "petra"}
+    world.lab_b.programme_ends_on = date.today() - timedelta(days=1)
+    db.session.flush()
+    assert "eva" in who_may(world, "library.view", None)
 
 
 def test_board_view_is_for_the_team_its_managers_and_its_opdrachtgever(world):

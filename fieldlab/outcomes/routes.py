@@ -4,6 +4,8 @@ Routes: parse â†’ guard (404 when the team's board is not the user's to read) â†
 render. Every form is a plain POST that redirects (303), so everything works without JavaScript.
 """
 
+from decimal import Decimal
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -38,6 +40,13 @@ def _to_int(value) -> int | None:
     return int(text) if text.isdigit() and len(text) < 10 else None
 
 
+def _plain(value):
+    """24 rather than 24.00 in the form: the column keeps two decimals, people write whole numbers."""
+    if value is None or value != value.to_integral_value():
+        return value
+    return value.quantize(Decimal(1))
+
+
 def signal_url(team_id: int) -> str | None:
     """Where a team starts a bestuurlijk signaal from its result (the signals feature)."""
     return url_for("signals.new", team=team_id) if "signals.new" in current_app.view_functions else None
@@ -64,7 +73,7 @@ def _form_for(team, result, *, formdata=None):
                 value = None if value is None else ("yes" if value else "no")
             getattr(form, name).data = value
         for row in rows:
-            getattr(form, f"indicator_{row.indicator_id}").data = row.final_value
+            getattr(form, f"indicator_{row.indicator_id}").data = _plain(row.final_value)
         form.version.data = str(result.version)
     return form
 

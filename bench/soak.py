@@ -492,7 +492,7 @@ def main() -> int:
         "from datetime import timedelta\n"
         f"SECRET_KEY = {SECRET_KEY!r}\n"
         "MAIL_DRAIN_INTERVAL = timedelta(seconds=1)\n"
-        "RETURNDAY_SYNC_INTERVAL = timedelta(seconds=1)\n"
+        "RETURNDAY_POLL_INTERVAL = timedelta(seconds=1)\n"
         "RATELIMIT_KEY_PREFIX = 'fieldlab-soak-bench'\n"
         f"BASE_URL = 'http://127.0.0.1:{port}'\n"
         "SESSION_COOKIE_SECURE = False\n"

@@ -19,6 +19,8 @@ from fieldlab.labs.models import (
     Participation,
     ProgrammeDay,
 )
+from fieldlab.mail.models import MessageStatus, OutboxMessage
+from fieldlab.mail.services import withdrawal_reason
 from fieldlab.organisations.models import Organisation
 from fieldlab.organisations.services import load_reference_list
 from fieldlab.problems.models import Confidentiality, Problem, ProblemEvent, ProblemEventKind, ProblemStatus
@@ -188,12 +190,27 @@ def seed_demo(*, today: date) -> list[DemoLogin]:
     _plan_return_days(teams_lab, facilitator=facilitator)
     _evaluate_earlier_lab(earlier_lab)
     db.session.flush()
+    _close_the_story_of_past_mail(utcnow())
     return [
         DemoLogin("facilitator", facilitator.email, facilitator.name),
         DemoLogin("opdrachtgever", commissioner.email, commissioner.name),
         DemoLogin("deelnemer", participant.email, participant.name),
         DemoLogin("leidinggevende", manager.email, manager.name),
     ]
+
+
+def _close_the_story_of_past_mail(now: datetime) -> int:
+    """The demo's history queues messages at moments in its past (day 1's invitations, the earlier
+    Lab's evaluation requests). Left queued, a first start with SMTP would send them about dates
+    that have gone; they belong to the story, so they are recorded as sent then. Returns how many."""
+    queued = db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == MessageStatus.QUEUED)).all()
+    past = [message for message in queued if withdrawal_reason(message, now)]
+    for message in past:
+        message.status = MessageStatus.SENT
+        message.sent_at = message.next_attempt_at
+        message.attempts = 1
+    db.session.flush()
+    return len(past)
 
 
 def is_demo_account(email: str) -> bool:

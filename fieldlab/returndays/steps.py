@@ -24,7 +24,7 @@ from fieldlab.evaluations import services as evaluations
 from fieldlab.evaluations.models import EvaluationForm
 from fieldlab.extensions import db
 from fieldlab.returndays import services
-from fieldlab.returndays.models import SKIP_REASONS, InviteeRole, JobKind, Response, ReturnDay, ReturnDayJob
+from fieldlab.returndays.models import SKIP_REASONS, JobKind, Response, ReturnDay, ReturnDayJob
 from fieldlab.timeutil import local
 
 # Used when the return day has no evaluation form yet: the default form's answering period.
@@ -79,7 +79,7 @@ def _invite(return_day: ReturnDay, now: datetime) -> int:
 
 def _evaluate(return_day: ReturnDay, now: datetime) -> int:
     form = evaluations.request_return_day_evaluation(return_day, now=now)
-    return 0 if form is None else _members_not_declined(return_day)
+    return 0 if form is None else len(evaluations.recipient_ids(form))
 
 
 # --- Who it would reach (the preview) ----------------------------------------------------------
@@ -108,9 +108,10 @@ def _team_members(return_day: ReturnDay) -> int:
 
 
 def _members_not_declined(return_day: ReturnDay) -> int:
-    return len({invitation.user_id for invitation in return_day.active_invitations
-                if invitation.user_id is not None and invitation.role == InviteeRole.MEMBER
-                and invitation.response != Response.NO})
+    declined = {invitation.user_id for invitation in return_day.invitations
+                if invitation.removed_at is not None or invitation.response == Response.NO}
+    return len({membership.user_id for team in services.teams_of(return_day) for membership in team.memberships
+                if membership.user.active and membership.user_id not in declined})
 
 
 RULES: dict[JobKind, StepRule] = {

@@ -175,7 +175,7 @@ def prepare_data(app) -> dict:
 
 def put_steps_in_window(app, soon_ids: list[int], started: float, seconds: int) -> None:
     """The day-1 steps (invitation, reminder, evaluation request) at moments inside the run, as if
-    the clock had reached them: the scheduler process picks the new moments up at its next sync."""
+    the clock had reached them: the scheduler process picks the new moments up at its next poll."""
     from fieldlab.extensions import db
     from fieldlab.returndays.models import JobKind, ReturnDayJob
 

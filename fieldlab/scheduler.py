@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 JOB_TABLE = "apscheduler_jobs"
 ADVISORY_LOCK_KEY = 0x46_4C_41_42  # "FLAB"
 JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": None, "max_instances": 1}
+# Jobs of the earlier design (one APScheduler job per return-day step, mirrored by a sync).
+LEGACY_JOB_PREFIXES = ("returnday:", "returndays:sync")
 # How long `shutdown` waits for running bodies to reach a stopping point before it goes on anyway.
 STOP_WAIT_SECONDS = 8
 
@@ -185,8 +187,6 @@ def remove_legacy_jobs(scheduler) -> list[str]:
     """Jobs of the earlier per-step design (`returnday:42:invite`, `returndays:sync`) left in the
     job store: the poller runs those steps now, so they go (run by both, a step would still be
     queued once, but it would be looked at twice)."""
-    from fieldlab.returndays.jobs import LEGACY_JOB_PREFIXES
-
     removed = [job.id for job in scheduler.get_jobs() if job.id.startswith(LEGACY_JOB_PREFIXES)]
     for job_id in removed:
         scheduler.remove_job(job_id)

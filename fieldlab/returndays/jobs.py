@@ -17,8 +17,10 @@ a step runs once, and running anything twice (a second scheduler, a restart) que
 """
 
 import logging
+import time
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import and_, or_, select
 
 from fieldlab import scheduler as scheduler_module
@@ -31,8 +33,6 @@ log = logging.getLogger(__name__)
 
 POLL_JOB_ID = "returndays:poll"
 BATCH_SIZE = 200
-# Jobs of the earlier design (one APScheduler job per step, mirrored by a sync): removed at start.
-LEGACY_JOB_PREFIXES = ("returnday:", "returndays:sync")
 
 
 def _pending():
@@ -70,11 +70,13 @@ def run_step(step_id: int, *, now: datetime) -> ReturnDayJob | None:
     return step
 
 
-def run_due(now: datetime | None = None, *, should_stop=lambda: False) -> list[str]:
+def run_due(now: datetime | None = None, *, should_stop=lambda: False, budget: float | None = None) -> list[str]:
     """Run every due pending step, oldest first, one transaction each; stop between steps when
-    `should_stop()` says so. The scheduler's poller, and what tests call to travel in time.
-    Returns the ids (`returnday:42:invite`) of the steps that ran or were skipped."""
+    `should_stop()` says so or after `budget` seconds (the next poll goes on where this one
+    stopped). The scheduler's poller, and what tests call to travel in time. Returns the ids
+    (`returnday:42:invite`) of the steps that ran or were skipped."""
     now = now or utcnow()
+    began = time.monotonic()
     handled = []
     after = None  # keyset: a step that failed or was claimed elsewhere is not tried again this round
     while True:
@@ -89,6 +91,8 @@ def run_due(now: datetime | None = None, *, should_stop=lambda: False) -> list[s
         for step_id, run_at in batch:
             if should_stop():
                 return handled
+            if budget is not None and handled and time.monotonic() - began > budget:
+                return handled  # at least one step per poll, so a slow step cannot stall the backlog
             after = (run_at, step_id)
             try:
                 step = run_step(step_id, now=now)
@@ -103,8 +107,11 @@ def run_due(now: datetime | None = None, *, should_stop=lambda: False) -> list[s
 
 
 def poll() -> None:
-    """The scheduler's interval job: run what is due now, and stop early when the scheduler stops."""
-    handled = run_due(utcnow(), should_stop=scheduler_module.stopping)
+    """The scheduler's interval job: run what is due now, and stop early when the scheduler stops.
+    A poll stays shorter than the interval, so after long downtime the backlog is worked off over
+    several polls instead of one run that APScheduler would see as still running."""
+    budget = 0.8 * current_app.config["RETURNDAY_POLL_INTERVAL"].total_seconds()
+    handled = run_due(utcnow(), should_stop=scheduler_module.stopping, budget=budget)
     if handled:
         log.info("return-day steps handled: %d", len(handled))
 

@@ -24,7 +24,7 @@ from fieldlab.evaluations import services as evaluations
 from fieldlab.evaluations.models import EvaluationForm
 from fieldlab.extensions import db
 from fieldlab.returndays import services
-from fieldlab.returndays.models import SKIP_REASONS, JobKind, Response, ReturnDay, ReturnDayJob
+from fieldlab.returndays.models import SKIP_REASONS, JobKind, Response, ReturnDay, ReturnDayJob, ReturnDayStatus
 from fieldlab.timeutil import local
 
 # Used when the return day has no evaluation form yet: the default form's answering period.
@@ -161,7 +161,7 @@ def preview(*, until: datetime, now: datetime) -> list[PlannedStep]:
     the others at their moment. Counts are taken from today's answers and lists."""
     rows = db.session.scalars(
         select(ReturnDayJob).join(ReturnDay)
-        .where(ReturnDay.status == "confirmed", ReturnDayJob.run_at <= until)
+        .where(ReturnDay.status == ReturnDayStatus.CONFIRMED, ReturnDayJob.run_at <= until)
         .order_by(ReturnDayJob.run_at, ReturnDayJob.id)).all()
     planned = []
     for step in rows:
@@ -188,7 +188,7 @@ def outbox_withdrawal_reason(message, now: datetime) -> str | None:
     if match is None:
         return None
     return_day = db.session.get(ReturnDay, int(match.group(2)))
-    if return_day is None or return_day.status == "cancelled":
+    if return_day is None or return_day.status == ReturnDayStatus.CANCELLED:
         return str(_l("de terugkomdag is afgelast"))
     if now >= return_day.starts_at:
         return str(_l("de terugkomdag was al begonnen"))

@@ -143,3 +143,18 @@ def test_shutdown_does_not_wait_on_the_job_store_lock_while_a_body_adds_a_job(ap
     took = scheduler_module.shutdown(app)
     assert took < 3
     assert not scheduler.running
+
+
+def test_a_poll_stops_after_its_budget_and_the_next_one_goes_on(app):
+    setting = arrange_team(date(2025, 2, 10), members=1)
+    for number, day in ((1, date(2025, 2, 10)), (50, date(2025, 3, 31)), (100, date(2025, 5, 20))):
+        services.save_return_day(lab=setting.lab, team=setting.team, day_number=number, details=details(day),
+                                 by=setting.facilitator, now=at(date(2025, 1, 6), 9))
+    db.session.commit()
+    moment = at(date(2025, 1, 20), 9)
+    assert len(jobs.run_due(moment, budget=0)) == 1  # at least one step per poll
+    assert len(jobs.run_due(moment)) == 0  # only day 1's invitation was due
+    later = at(date(2025, 5, 1), 9)
+    first = jobs.run_due(later, budget=0)
+    rest = jobs.run_due(later)
+    assert len(first) == 1 and len(first) + len(rest) == len(set(first + rest))

@@ -258,11 +258,13 @@ def _fill_board(team: Team, *, today: date) -> None:
 
 def _plan_return_days(lab: Lab, *, facilitator) -> None:
     """Day 1 took place; day 50 is confirmed and its invitations are out; day 100 is proposed.
-    The steps that were due by now ran as the scheduler would have run them (the outbox shows them)."""
+    The steps that were due by now ran at their moments, as the scheduler would have run them (the
+    outbox shows them, recorded as sent then)."""
     from datetime import time
 
     from fieldlab.returndays import jobs
     from fieldlab.returndays import services as returndays
+    from fieldlab.returndays.models import ReturnDayJob
 
     for team in lab.teams:
         returndays.plan_return_days(team.challenge, by=facilitator, now=utcnow())
@@ -274,7 +276,11 @@ def _plan_return_days(lab: Lab, *, facilitator) -> None:
             returndays.save_return_day(lab=lab, team=team, day_number=day_number, details=details, by=facilitator,
                                        now=utcnow() - timedelta(days=40 if day_number == 1 else 1))
     db.session.flush()
-    jobs.run_due(utcnow())
+    # Travel through the story: each step runs at its own moment, as a scheduler that never stopped would.
+    now = utcnow()
+    for moment in sorted({step.run_at for step in db.session.scalars(select(ReturnDayJob))
+                          if step.pending and step.run_at <= now}):
+        jobs.run_due(moment)
 
 
 def _evaluate_earlier_lab(lab: Lab) -> None:

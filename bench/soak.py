@@ -175,7 +175,7 @@ def prepare_data(app) -> dict:
 
 def put_steps_in_window(app, soon_ids: list[int], started: float, seconds: int) -> None:
     """The day-1 steps (invitation, reminder, evaluation request) at moments inside the run, as if
-    the clock had reached them: the scheduler process picks the new moments up at its next sync."""
+    the clock had reached them: the scheduler process picks the new moments up at its next poll."""
     from fieldlab.extensions import db
     from fieldlab.returndays.models import JobKind, ReturnDayJob
 
@@ -492,7 +492,7 @@ def main() -> int:
         "from datetime import timedelta\n"
         f"SECRET_KEY = {SECRET_KEY!r}\n"
         "MAIL_DRAIN_INTERVAL = timedelta(seconds=1)\n"
-        "RETURNDAY_SYNC_INTERVAL = timedelta(seconds=1)\n"
+        "RETURNDAY_POLL_INTERVAL = timedelta(seconds=1)\n"
         "RATELIMIT_KEY_PREFIX = 'fieldlab-soak-bench'\n"
         f"BASE_URL = 'http://127.0.0.1:{port}'\n"
         "SESSION_COOKIE_SECURE = False\n"

@@ -2,6 +2,7 @@
 
 import ipaddress
 import signal
+import socket
 import sys
 import threading
 
@@ -91,6 +92,9 @@ def serve(host, port, threads, demo, with_scheduler):
         # Plain http on this machine only: browsers would drop Secure cookies (Safari does).
         app.config["SESSION_COOKIE_SECURE"] = False
         app.config["REMEMBER_COOKIE_SECURE"] = False
+    if not app.config.get("BASE_URL"):
+        # Links in mail follow the address this server listens on (issue #15).
+        app.config["BASE_URL"] = listening_url(host, port)
     if with_scheduler:
         app.config["SCHEDULER_ENABLED"] = True
         if scheduler.start(app, wait_for_lock=False):
@@ -102,6 +106,18 @@ def serve(host, port, threads, demo, with_scheduler):
         waitress.serve(app, host=host, port=port, threads=threads, ident="Fieldlab")
     finally:
         scheduler.shutdown(app)
+
+
+def listening_url(host: str, port: int) -> str:
+    """The address `serve` listens on, as a base for links: a wildcard address (0.0.0.0, ::) is not
+    one a reader can open, so the host's name stands in for it."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return f"http://{host}:{port}"
+    if address.is_unspecified:
+        return f"http://{socket.getfqdn()}:{port}"
+    return f"http://[{host}]:{port}" if address.version == 6 else f"http://{host}:{port}"
 
 
 def _is_loopback(host: str) -> bool:
@@ -125,12 +141,15 @@ def scheduler_command():
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    click.echo("Wachten op het planner-slot (een andere planner kan het hebben)...")
-    scheduler.start(app, wait_for_lock=True)
-    click.echo("Planner gestart.")
-    stop.wait()
-    scheduler.shutdown(app)
-    click.echo("Planner gestopt.")
+    click.echo("Wachten op het planner-slot (een andere planner kan het hebben)...", err=True)
+    if not scheduler.start(app, wait_for_lock=True, stop=stop):
+        click.echo("Gestopt voordat deze planner het slot kreeg.", err=True)
+        return
+    click.echo("Planner gestart.", err=True)
+    while not stop.wait(1):  # a timed wait, so signal handlers run promptly in the main thread
+        pass
+    took = scheduler.shutdown(app)
+    click.echo(f"Planner gestopt in {took:.1f} s.", err=True)
 
 
 @click.command("seed-demo")

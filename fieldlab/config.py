@@ -65,15 +65,18 @@ class DefaultConfig:
     MAIL_FIRST_RETRY = timedelta(seconds=30)
     MAIL_MAX_RETRY = timedelta(hours=2)
     # The base URL used in e-mailed links (no request exists when a job writes a message).
-    BASE_URL = "http://127.0.0.1:5000"
+    # Empty: `fieldlab serve` fills in the address it listens on; http://127.0.0.1:5000 otherwise.
+    BASE_URL = ""
 
     # The scheduler runs in-process under `fieldlab serve`, in its own process under
     # `fieldlab scheduler`, and never under gunicorn workers or tests.
     SCHEDULER_ENABLED = False
     MAIL_DRAIN_INTERVAL = timedelta(seconds=30)
-    # How often the scheduler brings its return-day jobs in step with the return days (a web
-    # worker writes the steps; the scheduler process picks them up within this interval).
-    RETURNDAY_SYNC_INTERVAL = timedelta(seconds=30)
+    # How often the scheduler looks for due return-day steps (a web worker writes the steps; the
+    # scheduler process runs them within this interval of their moment).
+    RETURNDAY_POLL_INTERVAL = timedelta(seconds=30)
+    # How often a standby `fieldlab scheduler` tries the lock: it takes over within this interval.
+    SCHEDULER_STANDBY_POLL = timedelta(seconds=2)
     # How often the scheduler runs due follow-up steps (fieldlab/followups), and how many failed
     # tries mark a step failed.
     FOLLOWUP_POLL_INTERVAL = timedelta(seconds=60)

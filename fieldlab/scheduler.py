@@ -9,12 +9,20 @@ a hot standby and takes over when the first one dies (its connection closes, the
 Jobs are stored in the app's database (SQLAlchemyJobStore), so they survive a restart. A job is
 `run_job("<module>:<function>", *ids)`: a text reference and ids only, never ORM objects, because
 the job store pickles the arguments. Missed jobs run once at start (coalesce, no grace limit).
+Return-day steps are not jobs of their own: one poller job runs the due step rows (returndays/jobs.py).
+
+Stopping: `shutdown` first raises a stop flag and waits until no job body runs (bodies check the
+flag between steps and messages), and only then calls APScheduler's shutdown. APScheduler holds its
+job-store lock while it waits for running jobs, so a body that still needed that lock (adding a job)
+would otherwise wait forever, and with it the process and the lock a standby is waiting for.
 """
 
 import fcntl
 import importlib
 import logging
 import os
+import threading
+import time
 from datetime import UTC
 from pathlib import Path
 
@@ -30,9 +38,21 @@ log = logging.getLogger(__name__)
 JOB_TABLE = "apscheduler_jobs"
 ADVISORY_LOCK_KEY = 0x46_4C_41_42  # "FLAB"
 JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": None, "max_instances": 1}
+# Jobs of the earlier design (one APScheduler job per return-day step, mirrored by a sync).
+LEGACY_JOB_PREFIXES = ("returnday:", "returndays:sync")
+# How long `shutdown` waits for running bodies to reach a stopping point before it goes on anyway.
+STOP_WAIT_SECONDS = 8
 
 _app: Flask | None = None
 _scheduler: BackgroundScheduler | None = None
+_stop = threading.Event()
+_running = threading.Condition()
+_running_count = 0
+
+
+def stopping() -> bool:
+    """True once this process's scheduler is stopping: long job bodies return at their next step."""
+    return _stop.is_set()
 
 
 def init_app(app: Flask) -> None:
@@ -57,20 +77,35 @@ def run_job(target: str, *args) -> None:
     (or roll back on error), so a job body is written like a service call."""
     from fieldlab.extensions import db
 
+    global _running_count
     module_name, _, function_name = target.partition(":")
     function = getattr(importlib.import_module(module_name), function_name)
     if _app is None:
         raise RuntimeError("the scheduler was not started with an app")
-    with _app.app_context():
-        try:
-            function(*args)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            log.exception("job %s%r failed", target, args)
-            raise
-        finally:
-            db.session.remove()
+    with _running:
+        _running_count += 1
+    try:
+        if stopping():
+            return
+        with _app.app_context():
+            try:
+                function(*args)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("job %s%r failed", target, args)
+                raise
+            finally:
+                db.session.remove()
+    finally:
+        with _running:
+            _running_count -= 1
+            _running.notify_all()
+
+
+def _wait_for_running_jobs(timeout: float) -> bool:
+    with _running:
+        return _running.wait_for(lambda: _running_count == 0, timeout=timeout)
 
 
 def add_job(scheduler, job_id: str, target: str, *args, **trigger) -> None:
@@ -90,16 +125,27 @@ class SchedulerLock:
         self._file = None
         self._connection = None
 
-    def acquire(self, *, wait: bool) -> bool:
+    def acquire(self, *, wait: bool, stop: threading.Event | None = None, poll_seconds: float | None = None) -> bool:
+        """Take the lock. With `wait`, a hot standby: try again every `poll_seconds`
+        (SCHEDULER_STANDBY_POLL) until it is free or `stop` is set. Polling rather than a blocking
+        call, so SIGTERM ends a waiting standby at once too."""
+        if not wait:
+            return self._try_acquire()
+        if poll_seconds is None:
+            poll_seconds = self.app.config["SCHEDULER_STANDBY_POLL"].total_seconds()
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            if self._try_acquire():
+                return True
+            stop.wait(poll_seconds)
+        return False
+
+    def _try_acquire(self) -> bool:
         from fieldlab.extensions import db
 
         with self.app.app_context():
             if db.engine.dialect.name == "postgresql":
                 self._connection = db.engine.connect()
-                if wait:
-                    self._connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
-                    self._connection.commit()
-                    return True
                 got = self._connection.execute(
                     text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}).scalar()
                 self._connection.commit()
@@ -110,7 +156,7 @@ class SchedulerLock:
         path = Path(self.app.instance_path) / "scheduler.lock"
         self._file = open(path, "a+")  # noqa: SIM115 - held open for the process's life
         try:
-            fcntl.flock(self._file, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._file.close()
             self._file = None
@@ -137,43 +183,66 @@ class SchedulerLock:
             self._file = None
 
 
+def remove_legacy_jobs(scheduler) -> list[str]:
+    """Jobs of the earlier per-step design (`returnday:42:invite`, `returndays:sync`) left in the
+    job store: the poller runs those steps now, so they go (run by both, a step would still be
+    queued once, but it would be looked at twice)."""
+    removed = [job.id for job in scheduler.get_jobs() if job.id.startswith(LEGACY_JOB_PREFIXES)]
+    for job_id in removed:
+        scheduler.remove_job(job_id)
+    return removed
+
+
 def register_standing_jobs(scheduler, app: Flask) -> None:
-    """Jobs that always exist: draining the outbox; the nightly retention run (AVG); keeping
-    return-day jobs in step with their return days (once at start, then every RETURNDAY_SYNC_INTERVAL);
-    running due follow-up steps (once at start, then every FOLLOWUP_POLL_INTERVAL)."""
+    """Jobs that always exist: draining the outbox; the nightly retention run (AVG); the poller
+    that runs due return-day steps (at start, then every RETURNDAY_POLL_INTERVAL); the poller that
+    runs due follow-up steps (at start, then every FOLLOWUP_POLL_INTERVAL)."""
     add_job(scheduler, "mail:drain", "fieldlab.mail.jobs:drain_outbox", trigger="interval",
             seconds=int(app.config["MAIL_DRAIN_INTERVAL"].total_seconds()))
     add_job(scheduler, "privacy:purge", "fieldlab.privacy.jobs:purge_expired", trigger="cron", hour=3, minute=30,
             timezone="Europe/Amsterdam")
-    add_job(scheduler, "returndays:sync", "fieldlab.returndays.jobs:sync_jobs", trigger="interval",
-            seconds=int(app.config["RETURNDAY_SYNC_INTERVAL"].total_seconds()), next_run_time=utcnow())
+    add_job(scheduler, "returndays:poll", "fieldlab.returndays.jobs:poll", trigger="interval",
+            seconds=int(app.config["RETURNDAY_POLL_INTERVAL"].total_seconds()), next_run_time=utcnow())
     add_job(scheduler, "followups:run", "fieldlab.followups.jobs:run_due", trigger="interval",
             seconds=int(app.config["FOLLOWUP_POLL_INTERVAL"].total_seconds()), next_run_time=utcnow())
 
 
-def start(app: Flask, *, wait_for_lock: bool) -> bool:
-    """Start the scheduler if this process gets the lock. Returns whether it started."""
+def start(app: Flask, *, wait_for_lock: bool, stop: threading.Event | None = None) -> bool:
+    """Start the scheduler if this process gets the lock. Returns whether it started (a waiting
+    standby returns False when `stop` is set before it got the lock)."""
     global _app, _scheduler
     if app.testing:
         raise RuntimeError("the scheduler never runs under tests: call job bodies directly")
     lock = SchedulerLock(app)
-    if not lock.acquire(wait=wait_for_lock):
+    if not lock.acquire(wait=wait_for_lock, stop=stop):
         log.info("another process runs the scheduler; this one does not")
         return False
+    _stop.clear()
     _app = app
     _scheduler = create_scheduler(app)
+    _scheduler.start(paused=True)
+    remove_legacy_jobs(_scheduler)
     register_standing_jobs(_scheduler, app)
-    _scheduler.start()
+    _scheduler.resume()
     app.extensions["fieldlab.scheduler"] = _scheduler
     app.extensions["fieldlab.scheduler_lock"] = lock
     return True
 
 
-def shutdown(app: Flask) -> None:
+def shutdown(app: Flask) -> float:
+    """Stop: raise the stop flag, let running bodies reach their next stopping point, shut
+    APScheduler down, release the lock (the standby takes over). Returns the seconds it took."""
     global _scheduler
+    began = time.monotonic()
+    _stop.set()
     if _scheduler is not None:
+        _scheduler.pause()
+        if not _wait_for_running_jobs(STOP_WAIT_SECONDS):
+            log.warning("a job was still running after %d s; shutting down anyway", STOP_WAIT_SECONDS)
         _scheduler.shutdown(wait=True)
         _scheduler = None
     lock = app.extensions.pop("fieldlab.scheduler_lock", None)
     if lock is not None:
         lock.release()
+    _stop.clear()  # nothing of this scheduler runs anymore; a later start begins afresh
+    return time.monotonic() - began

@@ -20,8 +20,11 @@ from fieldlab.cli import prepare_database
 from fieldlab.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, LabKind
+from fieldlab.mail.models import MessageStatus, OutboxMessage
+from fieldlab.mail.services import withdrawal_reason
 from fieldlab.organisations.models import Organisation
 from fieldlab.outcomes.models import TeamResult
+from fieldlab.returndays.jobs import due_steps_query
 from fieldlab.teams.models import Team
 from fieldlab.timeutil import local, utcnow
 from tests.conftest import TEST_DATABASE_URL, make_test_app
@@ -190,3 +193,15 @@ def test_migrations_build_the_schema_of_the_models_on_postgresql(empty_postgresq
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def test_demo_data_queues_no_mail_about_past_dates(fresh_app):
+    """A first start with SMTP would send what the demo left queued: nothing about a day that has
+    begun or a form that has closed may be among it, and no step is left due to run."""
+    fresh_app.test_cli_runner().invoke(args=["seed-demo"])
+    with fresh_app.app_context():
+        now = utcnow()
+        queued = db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == MessageStatus.QUEUED)).all()
+        assert queued, "the demo's outbox has day 50's invitations waiting"
+        assert [message.idempotency_key for message in queued if withdrawal_reason(message, now)] == []
+        assert db.session.execute(due_steps_query(now)).all() == []

@@ -2,6 +2,8 @@
 
 
 def init_app(app) -> None:
-    from fieldlab.evaluations import routes
+    from fieldlab.evaluations import routes, services
+    from fieldlab.mail.services import register_withdrawal_rule
 
+    register_withdrawal_rule(services.outbox_withdrawal_reason)
     app.register_blueprint(routes.bp)

@@ -785,6 +785,17 @@ def request_return_day_evaluation(return_day, *, now: datetime) -> EvaluationFor
     return form
 
 
+def outbox_withdrawal_reason(message, now: datetime) -> str | None:
+    """A queued evaluation request or reminder whose form has closed is not sent anymore."""
+    match = re.match(r"^evaluation:form(\d+):", message.idempotency_key)
+    if match is None:
+        return None
+    form = db.session.get(EvaluationForm, int(match.group(1)))
+    if form is None or form.is_closed(now):
+        return _("het evaluatieformulier is gesloten")
+    return None
+
+
 def schedule_followups(scheduler, form: EvaluationForm, *, sent_at: datetime) -> None:
     from fieldlab.scheduler import add_job
 

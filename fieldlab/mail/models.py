@@ -13,6 +13,7 @@ class MessageStatus(LabelledEnum):
     QUEUED = "queued", _l("in de wachtrij")
     SENT = "sent", _l("verzonden")
     FAILED = "failed", _l("mislukt")
+    WITHDRAWN = "withdrawn", _l("ingetrokken")
 
 
 class OutboxMessage(db.Model):
@@ -36,6 +37,13 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set (and committed) just before the message is handed to SMTP. A queued message that still
+    # has it was perhaps accepted by the server before the sender died: it goes again with the
+    # same Message-ID, so mail systems can drop the duplicate, and `resent_at` says so.
+    sending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why a queued message was not sent after all (its event began or was cancelled).
+    withdrawn_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     @property
     def status_label(self) -> str:

@@ -3,19 +3,31 @@
 Runs as a scheduler job (every MAIL_DRAIN_INTERVAL) and can be called directly by tests. It only
 ever sees committed rows, so a message is handed to SMTP only after the transaction that queued
 it committed. On PostgreSQL rows are claimed with SKIP LOCKED so two senders never take the same one.
+
+Just before a message goes out, the withdrawal rules of the features are asked whether it still
+makes sense (an invitation for a day that has begun or was cancelled does not), and the claim is
+committed: `sending_since` set and the next attempt moved a lease ahead. If the sender dies after
+the SMTP server accepted the message but before it was marked sent, the message is sent again
+after the lease with the same Message-ID (derived from the row), so mail systems can drop the
+duplicate; the outbox shows it as resent.
 """
 
+import hashlib
 import smtplib
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 
 from flask import current_app
 from sqlalchemy import select
 
 from fieldlab.extensions import db
 from fieldlab.mail.models import MessageStatus, OutboxMessage
+from fieldlab.mail.services import withdrawal_reason
 from fieldlab.timeutil import utcnow
+
+# How long a claimed message is left alone before another drain assumes its sender died.
+SEND_LEASE = timedelta(minutes=5)
 
 
 def smtp_configured() -> bool:
@@ -34,7 +46,7 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     email["To"] = message.recipient
     email["Subject"] = message.subject
     email["Date"] = formatdate(localtime=False)
-    email["Message-ID"] = make_msgid(domain="fieldlab")
+    email["Message-ID"] = message_id(message)
     email["X-Fieldlab-Key"] = message.idempotency_key
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
@@ -49,14 +61,20 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     return email
 
 
-def deliver_due(*, now: datetime | None = None, limit: int = 50) -> int:
+def message_id(message: OutboxMessage) -> str:
+    """The same Message-ID every time this row is sent, so a resend is recognisably a duplicate."""
+    digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:16]
+    return f"<outbox.{message.id}.{digest}@fieldlab>"
+
+
+def deliver_due(*, now: datetime | None = None, limit: int = 50, should_stop=lambda: False) -> int:
     """Send what is due; commit after each message so a crash never re-sends a delivered one.
-    Returns the number sent."""
+    Stops between messages when `should_stop()` says so. Returns the number sent."""
     if not smtp_configured():
         return 0
     now = now or utcnow()
     sent = 0
-    while sent < limit:
+    while sent < limit and not should_stop():
         message = db.session.scalar(
             select(OutboxMessage)
             .where(OutboxMessage.status == MessageStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
@@ -66,11 +84,23 @@ def deliver_due(*, now: datetime | None = None, limit: int = 50) -> int:
         )
         if message is None:
             break
+        reason = withdrawal_reason(message, now)
+        if reason:
+            message.status = MessageStatus.WITHDRAWN
+            message.withdrawn_reason = reason[:300]
+            db.session.commit()
+            continue
+        resend = message.sending_since is not None
+        message.sending_since = now
+        message.next_attempt_at = now + SEND_LEASE
+        db.session.commit()
         try:
             _send(message)
         except Exception as error:  # noqa: BLE001 - a message that cannot be sent must not block the rest
             # Not only SMTP and network errors: a message that cannot even be built (a bad header,
             # a malformed attachment) would otherwise stay first in line and stop every later one.
+            message.sending_since = None
+            message.next_attempt_at = now
             _record_failure(message, error, now)
             db.session.commit()
             continue
@@ -78,6 +108,9 @@ def deliver_due(*, now: datetime | None = None, limit: int = 50) -> int:
         message.attempts += 1
         message.sent_at = utcnow()
         message.last_error = ""
+        message.sending_since = None
+        if resend:
+            message.resent_at = message.sent_at
         db.session.commit()
         sent += 1
     return sent
@@ -107,4 +140,5 @@ def retry_now(message: OutboxMessage, *, now: datetime) -> None:
     the usual backoff), so one more failure does not mark it failed again at once."""
     message.status = MessageStatus.QUEUED
     message.attempts = 0
+    message.sending_since = None
     message.next_attempt_at = now

@@ -12,6 +12,9 @@ from fieldlab.extensions import db
 from fieldlab.mail.models import OutboxMessage
 from fieldlab.timeutil import utcnow
 
+# Links in mail when BASE_URL is not set and `fieldlab serve` did not fill it in.
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
 
 def queue_message(*, key: str, to: str, template: str, locale: str = "nl", attachments=(), now=None,
                   **context) -> OutboxMessage:
@@ -41,12 +44,30 @@ def queue_message(*, key: str, to: str, template: str, locale: str = "nl", attac
     return db.session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
 
 
+# Rules that withdraw a queued message just before it would be sent: each takes (message, now) and
+# returns a reason (Dutch) or None. Features register theirs in init_app (mail knows none of them).
+WITHDRAWAL_RULES: list = []
+
+
+def register_withdrawal_rule(rule) -> None:
+    if rule not in WITHDRAWAL_RULES:
+        WITHDRAWAL_RULES.append(rule)
+
+
+def withdrawal_reason(message: OutboxMessage, now) -> str | None:
+    for rule in WITHDRAWAL_RULES:
+        reason = rule(message, now)
+        if reason:
+            return str(reason)
+    return None
+
+
 def external_url(endpoint: str, **values) -> str:
     """An absolute link for an e-mail, built from BASE_URL: a job has no request to take it from.
 
     Built on the URL map bound to BASE_URL, not with url_for: outside a request url_for needs
     SERVER_NAME, which deployments do not set, so every scheduled mail with a link would fail."""
-    base = urlsplit(current_app.config["BASE_URL"])
+    base = urlsplit(current_app.config["BASE_URL"] or DEFAULT_BASE_URL)
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path.rstrip("/") or "/",
                                        url_scheme=base.scheme or "http")
     return adapter.build(endpoint, values, force_external=True)

@@ -17,10 +17,13 @@ AUDIT_LABELS = {
 def init_app(app) -> None:
     from fieldlab.audit.services import ACTION_LABELS
     from fieldlab.boards.services import on_start_date_change
+    from fieldlab.mail.services import register_withdrawal_rule
     from fieldlab.problems.services import register_next_return_day_provider
-    from fieldlab.returndays import routes, services
+    from fieldlab.returndays import commands, routes, services, steps
 
     ACTION_LABELS.update(AUDIT_LABELS)
+    register_withdrawal_rule(steps.outbox_withdrawal_reason)
+    app.cli.add_command(commands.planning_command)
     register_next_return_day_provider(services.next_return_day_for_problem)
     on_start_date_change(services.plan_return_days)
     app.register_blueprint(routes.bp)

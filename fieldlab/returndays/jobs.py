@@ -1,148 +1,123 @@
-"""Scheduled bodies for return days, and keeping the scheduler's jobs in step with the steps.
+"""Running the scheduled steps of return days: one short poller, not one APScheduler job per step.
 
-Each step of a return day is a `ReturnDayJob` row (written by services in the same transaction
-as the change that caused it); `sync_jobs` turns pending rows into APScheduler jobs with
-deterministic ids (`returnday:42:invite`), ids-only arguments and `replace_existing`, re-times
-the ones whose moment moved, and removes the ones whose row is gone (a cancelled day, a deleted
-team or Lab). It runs at scheduler start, every RETURNDAY_SYNC_INTERVAL, and right after a change
-when the scheduler runs in this process.
+Each step of a return day is a `ReturnDayJob` row, written by services in the same transaction as
+the change that caused it. The scheduler runs one interval job, `returndays:poll`, that claims the
+due pending rows (oldest first, in batches, `FOR UPDATE SKIP LOCKED` on PostgreSQL) and runs each
+in its own transaction: the step's lateness rule (steps.py) decides whether it still makes sense,
+then its body queues outbox messages with idempotency keys, or the step is recorded as skipped.
 
-A body never sends mail: it queues outbox messages with idempotency keys, so a body that runs
-twice (a second scheduler, a restart) queues nothing new. A body that fires before its row's
-moment (the day moved later and the job was not re-timed yet) does nothing and leaves the step
-pending.
+Why a poller (issue #15): mirroring thousands of rows into per-step APScheduler jobs needed a sync
+that took 32 s for 9,800 steps, held APScheduler's job-store lock (so `shutdown` deadlocked with a
+running sync), and missed jobs all fired at once after downtime. A due row is found with one
+indexed query; there is nothing to mirror; moving a day only changes its rows; the poller checks
+the stop flag between steps, so a scheduler stops within one step.
+
+A body never sends mail, and a step is marked done in the transaction that queued its messages:
+a step runs once, and running anything twice (a second scheduler, a restart) queues nothing new.
 """
 
 import logging
+import time
 from datetime import datetime
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import and_, or_, select
 
 from fieldlab import scheduler as scheduler_module
 from fieldlab.extensions import db
-from fieldlab.returndays import services
-from fieldlab.returndays.models import JobKind, ReturnDay, ReturnDayJob, ReturnDayStatus
+from fieldlab.returndays import steps
+from fieldlab.returndays.models import ReturnDay, ReturnDayJob, ReturnDayStatus
 from fieldlab.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-JOB_PREFIX = "returnday:"
-SYNC_JOB_ID = "returndays:sync"
-BODIES = {
-    JobKind.INVITE: "send_invitations",
-    JobKind.REMINDER: "send_reminders",
-    JobKind.PRACTICAL: "send_practical_reminders",
-    JobKind.NUDGE: "send_progress_nudges",
-    JobKind.EVALUATION: "request_evaluations",
-}
+POLL_JOB_ID = "returndays:poll"
+BATCH_SIZE = 200
 
 
-def _step(return_day_id: int, kind: JobKind, now: datetime | None):
-    """The return day and its step when the step is due now and has not run for this moment."""
-    now = now or utcnow()
-    return_day = db.session.get(ReturnDay, return_day_id)
-    if return_day is None or return_day.status != ReturnDayStatus.CONFIRMED:
-        return None, None, now
-    job = next((job for job in return_day.jobs if job.kind == kind), None)
-    if job is None or job.run_at > now or not job.pending:
-        return None, None, now
-    return return_day, job, now
+def _pending():
+    return or_(ReturnDayJob.ran_for.is_(None), ReturnDayJob.ran_for != ReturnDayJob.run_at)
 
 
-def _done(job: ReturnDayJob, now: datetime) -> None:
-    job.ran_for = job.run_at
-    job.last_run_at = now
-    job.run_count += 1
+def due_steps_query(now: datetime):
+    """The pending steps of confirmed return days whose moment has come, oldest first."""
+    return (select(ReturnDayJob.id, ReturnDayJob.run_at).join(ReturnDay)
+            .where(ReturnDay.status == ReturnDayStatus.CONFIRMED, ReturnDayJob.run_at <= now, _pending())
+            .order_by(ReturnDayJob.run_at, ReturnDayJob.id))
+
+
+def run_step(step_id: int, *, now: datetime) -> ReturnDayJob | None:
+    """Claim one step and run it, or record it as skipped when it comes too late. Returns the
+    step, or None when it is not due, not pending (anymore) or claimed by another process."""
+    step = db.session.scalar(select(ReturnDayJob).where(ReturnDayJob.id == step_id)
+                             .with_for_update(skip_locked=True))
+    if step is None or not step.pending or step.run_at > now:
+        return None
+    return_day = step.return_day
+    if return_day.status != ReturnDayStatus.CONFIRMED:
+        return None
+    rule = steps.rule_for(step)
+    reason = rule.too_late(return_day, step, now)
+    if reason is None:
+        rule.run(return_day, now)
+    step.skip_reason = reason or ""
+    step.ran_for = step.run_at
+    step.last_run_at = now
+    step.run_count += 1
     db.session.flush()
+    if reason:
+        log.info("step %s skipped: %s", step.job_id, reason)
+    return step
 
 
-def send_invitations(return_day_id: int, now: datetime | None = None) -> None:
-    return_day, job, now = _step(return_day_id, JobKind.INVITE, now)
-    if job is not None:
-        services.sync_invitees(return_day, now=now)
-        services.send_invitations(return_day, now=now)
-        _done(job, now)
-
-
-def send_reminders(return_day_id: int, now: datetime | None = None) -> None:
-    return_day, job, now = _step(return_day_id, JobKind.REMINDER, now)
-    if job is not None:
-        services.send_reminders(return_day, now=now)
-        _done(job, now)
-
-
-def send_practical_reminders(return_day_id: int, now: datetime | None = None) -> None:
-    return_day, job, now = _step(return_day_id, JobKind.PRACTICAL, now)
-    if job is not None:
-        services.send_practical_reminders(return_day, now=now)
-        _done(job, now)
-
-
-def send_progress_nudges(return_day_id: int, now: datetime | None = None) -> None:
-    return_day, job, now = _step(return_day_id, JobKind.NUDGE, now)
-    if job is not None:
-        services.send_progress_nudges(return_day, now=now)
-        _done(job, now)
-
-
-def request_evaluations(return_day_id: int, now: datetime | None = None) -> None:
-    """When a return day ends, ask its team members who did not decline for an evaluation
-    (one form per return day, copied from the default; mails keyed per form and person)."""
-    return_day, job, now = _step(return_day_id, JobKind.EVALUATION, now)
-    if job is None:
-        return
-    from fieldlab.evaluations import services as evaluations
-
-    evaluations.request_return_day_evaluation(return_day, now=now)
-    _done(job, now)
-
-
-def run_due(now: datetime) -> list[str]:
-    """Run every pending step whose moment has come, oldest first, as the scheduler would (one
-    transaction each). For tests that travel through time and for a manual catch-up. Returns
-    the job ids that ran."""
-    ran = []
-    due = db.session.scalars(
-        select(ReturnDayJob).join(ReturnDay).where(ReturnDay.status == ReturnDayStatus.CONFIRMED,
-                                                   ReturnDayJob.run_at <= now)
-        .order_by(ReturnDayJob.run_at, ReturnDayJob.id)).all()
-    for job_id, return_day_id, kind in [(job.job_id, job.return_day_id, job.kind) for job in due if job.pending]:
-        globals()[BODIES[JobKind(kind)]](return_day_id, now=now)
+def run_due(now: datetime | None = None, *, should_stop=lambda: False, budget: float | None = None) -> list[str]:
+    """Run every due pending step, oldest first, one transaction each; stop between steps when
+    `should_stop()` says so or after `budget` seconds (the next poll goes on where this one
+    stopped). The scheduler's poller, and what tests call to travel in time. Returns the ids
+    (`returnday:42:invite`) of the steps that ran or were skipped."""
+    now = now or utcnow()
+    began = time.monotonic()
+    handled = []
+    after = None  # keyset: a step that failed or was claimed elsewhere is not tried again this round
+    while True:
+        query = due_steps_query(now)
+        if after is not None:
+            query = query.where(or_(ReturnDayJob.run_at > after[0],
+                                    and_(ReturnDayJob.run_at == after[0], ReturnDayJob.id > after[1])))
+        batch = db.session.execute(query.limit(BATCH_SIZE)).all()
         db.session.commit()
-        ran.append(job_id)
-    return ran
+        if not batch:
+            return handled
+        for step_id, run_at in batch:
+            if should_stop():
+                return handled
+            if budget is not None and handled and time.monotonic() - began > budget:
+                return handled  # at least one step per poll, so a slow step cannot stall the backlog
+            after = (run_at, step_id)
+            try:
+                step = run_step(step_id, now=now)
+                job_id = step.job_id if step is not None else None
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("return-day step %s failed; it stays pending", step_id)
+                continue
+            if job_id is not None:
+                handled.append(job_id)
 
 
-def sync_jobs(scheduler=None) -> dict:
-    """Make the scheduler's `returnday:*` jobs match the pending steps. Returns what changed."""
-    scheduler = scheduler or scheduler_module.current()
-    if scheduler is None:
-        return {"added": [], "removed": []}
-    wanted = {
-        job.job_id: job for job in db.session.scalars(
-            select(ReturnDayJob).join(ReturnDay).where(ReturnDay.status == ReturnDayStatus.CONFIRMED))
-        if job.pending
-    }
-    existing = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(JOB_PREFIX)}
-    removed = [job_id for job_id in existing if job_id not in wanted]
-    for job_id in removed:
-        scheduler.remove_job(job_id)
-    added = []
-    for job_id, step in wanted.items():
-        current = existing.get(job_id)
-        if current is not None and current.next_run_time == step.run_at:
-            continue
-        scheduler_module.add_job(scheduler, job_id, f"fieldlab.returndays.jobs:{BODIES[JobKind(step.kind)]}",
-                                 step.return_day_id, trigger="date", run_date=step.run_at)
-        added.append(job_id)
-    if added or removed:
-        log.info("return-day jobs: %d added or re-timed, %d removed", len(added), len(removed))
-    return {"added": added, "removed": removed}
+def poll() -> None:
+    """The scheduler's interval job: run what is due now, and stop early when the scheduler stops.
+    A poll stays shorter than the interval, so after long downtime the backlog is worked off over
+    several polls instead of one run that APScheduler would see as still running."""
+    budget = 0.8 * current_app.config["RETURNDAY_POLL_INTERVAL"].total_seconds()
+    handled = run_due(utcnow(), should_stop=scheduler_module.stopping, budget=budget)
+    if handled:
+        log.info("return-day steps handled: %d", len(handled))
 
 
 def sync_soon() -> None:
-    """After a change, when this process runs the scheduler: sync now instead of at the next interval."""
+    """After a change, when this process runs the scheduler: poll now instead of at the next interval."""
     scheduler = scheduler_module.current()
-    if scheduler is not None:
-        scheduler_module.add_job(scheduler, "returndays:sync-now", "fieldlab.returndays.jobs:sync_jobs",
-                                 trigger="date")
+    if scheduler is not None and not scheduler_module.stopping():
+        scheduler_module.add_job(scheduler, "returndays:poll-now", "fieldlab.returndays.jobs:poll", trigger="date")

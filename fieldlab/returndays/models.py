@@ -4,7 +4,7 @@ the agreements made on the day, the scheduled steps around each day and calendar
 A return day belongs to one team, or to a whole Lab when the Lab plans one shared return day for
 all its teams (`team_id` is then empty). Every scheduled step is a `ReturnDayJob` row that says
 *when relative to its return day* it happens ("21 days before, 09:00"), so moving the day re-times
-it; the scheduler's own jobs (`returnday:42:invite`) are derived from these rows.
+it; the scheduler's poller runs the rows that are due (see jobs.py).
 """
 
 from datetime import date, datetime, time
@@ -46,6 +46,22 @@ class JobKind(LabelledEnum):
     PRACTICAL = "practical", _l("praktische herinnering aan wie komt")
     NUDGE = "nudge", _l("verzoek aan het team om het bord bij te werken")
     EVALUATION = "evaluation", _l("evaluatieverzoek")
+
+
+class StepStatus(LabelledEnum):
+    PENDING = "pending", _l("gepland")
+    DONE = "done", _l("uitgevoerd")
+    SKIPPED = "skipped", _l("overgeslagen (te laat)")
+
+
+# Why a step was skipped (codes stored in ReturnDayJob.skip_reason; the rules are in steps.py).
+SKIP_REASONS = {
+    "day_begun": _l("de terugkomdag was al begonnen"),
+    "day_reached": _l("de dag van de terugkomdag was al aangebroken"),
+    "step_day_passed": _l("de dag waarvoor deze herinnering bedoeld was, was al voorbij"),
+    "form_closed": _l("het evaluatieformulier was al gesloten"),
+    "deadline_passed": _l("de termijn om de evaluatie in te vullen was al verstreken"),
+}
 
 
 class LabReturnDaySetting(db.Model):
@@ -171,8 +187,9 @@ class Invitation(db.Model):
 class ReturnDayJob(db.Model):
     """A scheduled step of a return day, stored relative to it: `days_before` the day at
     `at_local` (Europe/Amsterdam), or at the day's end. `run_at` is that moment in UTC for the
-    day's current date; the scheduler job `returnday:<id>:<kind>` is kept in step with it.
-    `ran_for` is the `run_at` the step last ran for: a step is pending while they differ."""
+    day's current date.
+    `ran_for` is the `run_at` the step last ran for: a step is pending while they differ, so
+    moving the day makes it pending again. The scheduler's poller claims due pending rows."""
 
     __tablename__ = "return_day_job"
     __table_args__ = (UniqueConstraint("return_day_id", "kind"),)
@@ -186,6 +203,8 @@ class ReturnDayJob(db.Model):
     ran_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     run_count: Mapped[int] = mapped_column(default=0)
+    # Filled when the step came too late to make sense (see steps.py): recorded, shown, not sent.
+    skip_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     return_day = relationship(ReturnDay, back_populates="jobs")
 
@@ -198,8 +217,18 @@ class ReturnDayJob(db.Model):
         return self.ran_for != self.run_at
 
     @property
+    def status(self) -> StepStatus:
+        if self.pending:
+            return StepStatus.PENDING
+        return StepStatus.SKIPPED if self.skip_reason else StepStatus.DONE
+
+    @property
     def kind_label(self) -> str:
         return JobKind(self.kind).label
+
+    @property
+    def skip_label(self) -> str:
+        return str(SKIP_REASONS.get(self.skip_reason, self.skip_reason))
 
     def __repr__(self) -> str:
         return f"<ReturnDayJob {self.job_id} at={self.run_at:%Y-%m-%d %H:%M}>"

@@ -223,7 +223,7 @@ def save_return_day(*, lab: Lab, team: Team | None, day_number: int, details: De
     schedule_return_day_jobs(return_day, now=now)
     if changed and return_day.invitations_sent_at is not None:
         send_invitations(return_day, now=now)
-    elif _invitation_job(return_day).run_at <= now:
+    elif _invitation_job(return_day).run_at <= now < return_day.starts_at:  # never about the past
         send_invitations(return_day, now=now)
     audit.record("returnday_changed" if was_confirmed else "returnday_confirmed", actor=by, obj=return_day,
                  now=now, day_number=day_number, starts_at=return_day.starts_at.isoformat(),
@@ -475,7 +475,7 @@ def step_moment(return_day: ReturnDay, days_before: int | None, at_local: time |
 
 def schedule_return_day_jobs(return_day: ReturnDay, *, now: datetime) -> list[ReturnDayJob]:
     """Write (or re-time) the steps of a confirmed return day. The scheduler's jobs follow these
-    rows (see jobs.sync_jobs): moving the day moves every step, cancelling removes them."""
+    rows (see jobs.run_due): moving the day moves every step, cancelling removes them."""
     if return_day.status != ReturnDayStatus.CONFIRMED:
         return_day.jobs.clear()
         db.session.flush()

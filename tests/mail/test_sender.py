@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
+from fieldlab.auth.models import Role
 from fieldlab.extensions import db
 from fieldlab.mail import sender
 from fieldlab.mail.models import MessageStatus, OutboxMessage
@@ -224,3 +225,41 @@ def test_message_that_cannot_be_built_is_recorded_and_does_not_block_the_outbox(
     failed = refreshed(broken)
     assert failed.status == MessageStatus.QUEUED and failed.attempts == 1
     assert "ValueError" in failed.last_error
+
+
+def test_a_message_accepted_before_the_sender_died_is_resent_with_the_same_message_id(app, smtp_server, monkeypatch,
+                                                                                     client, login_as):
+    """The sender dies after the SMTP server accepted a message and before it was marked sent (here:
+    interrupted right after the SMTP conversation, its transaction lost). After the lease, the
+    message goes again with the same Message-ID, and the outbox says it was resent."""
+    message = queue()
+    now = utcnow()
+
+    def die():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sender, "utcnow", die)
+    with pytest.raises(KeyboardInterrupt):
+        sender.deliver_due(now=now)
+    db.session.rollback()
+    monkeypatch.undo()
+    assert len(smtp_server.messages) == 1
+    assert refreshed(message).status == MessageStatus.QUEUED
+    assert sender.deliver_due(now=now + timedelta(minutes=1)) == 0  # within the lease: left alone
+
+    assert sender.deliver_due(now=now + sender.SEND_LEASE) == 1
+    first, second = smtp_server.messages
+    assert first["Message-ID"] == second["Message-ID"]
+    stored = refreshed(message)
+    assert stored.status == MessageStatus.SENT and stored.resent_at is not None and stored.sending_since is None
+
+    login_as(Role.FACILITATOR)
+    assert "opnieuw verzonden" in client.get("/uitgaande-berichten/").get_data(as_text=True)
+
+
+def test_a_message_that_failed_is_not_marked_as_resent(app, smtp_server):
+    message = queue(to="iemand@refused.example")
+    now = utcnow()
+    sender.deliver_due(now=now)
+    stored = refreshed(message)
+    assert stored.attempts == 1 and stored.sending_since is None and stored.next_attempt_at > now

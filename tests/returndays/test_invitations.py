@@ -13,7 +13,6 @@ from fieldlab.extensions import db
 from fieldlab.mail import sender
 from fieldlab.returndays import services
 from fieldlab.returndays.models import Response
-from fieldlab.timeutil import utcnow
 from tests.returndays.helpers import arrange_team, at, details, outbox
 
 
@@ -52,7 +51,7 @@ def test_invitation_arrives_over_smtp_with_an_ics_and_an_update_has_a_higher_seq
                                           details=details(date(2025, 3, 31), agenda="Terugblik op 50 dagen"),
                                           by=setting.facilitator, now=now)
     db.session.commit()
-    assert sender.deliver_due(now=utcnow()) == 4
+    assert sender.deliver_due(now=now) == 4
 
     message = next(m for m in inbox.messages if m["To"] == setting.members[0].email)
     assert message["Subject"] == "Uitnodiging: terugkomdag dag 50 op 31 maart 2025"
@@ -79,7 +78,7 @@ def test_invitation_arrives_over_smtp_with_an_ics_and_an_update_has_a_higher_seq
                              by=setting.facilitator, now=now + timedelta(days=1))
     db.session.commit()
     inbox.messages.clear()
-    assert sender.deliver_due(now=utcnow()) == 4
+    assert sender.deliver_due(now=now + timedelta(days=1)) == 4
     update = next(m for m in inbox.messages if m["To"] == setting.members[0].email)
     assert update["Subject"].startswith("Gewijzigde uitnodiging")
     updated = _calendar_of(update).walk("VEVENT")[0]

@@ -83,16 +83,17 @@ def test_time_travel_through_a_whole_challenge_sends_the_right_messages_at_the_r
 
     # Running again at the same moment (a restart, a second scheduler) sends nothing new.
     assert travel(at(date(2025, 2, 10), 16)) == []
-    for body in ("send_invitations", "send_reminders", "send_practical_reminders", "request_evaluations"):
-        getattr(jobs, body)(ids[1], now=at(date(2025, 2, 10), 17))
     day1 = db.session.get(ReturnDay, ids[1])
+    assert [jobs.run_step(step.id, now=at(date(2025, 2, 10), 17)) for step in day1.jobs] == [None] * 4
     services.send_invitations(day1, now=at(date(2025, 2, 10), 17))
     services.send_reminders(day1, now=at(date(2025, 2, 10), 17))
     db.session.commit()
     assert len(keys()) == count_after_day1
 
-    # Through to the end: day 50 and day 100 get invitation, reminder, nudge, practical, evaluation.
-    ran = travel(at(date(2025, 6, 1), 0))
+    # Through to the end, stopping at every step's moment: day 50 and day 100 get invitation,
+    # reminder, nudge, practical, evaluation.
+    moments = sorted({step.run_at for step in db.session.scalars(select(ReturnDayJob)) if step.pending})
+    ran = [job_id for moment in moments for job_id in travel(moment)]
     assert ran == [f"returnday:{ids[50]}:{kind}" for kind in ("invite", "reminder", "nudge", "practical", "evaluation")] + \
         [f"returnday:{ids[100]}:{kind}" for kind in ("invite", "reminder", "nudge", "practical", "evaluation")]
     nudges = [k for k in keys() if k.startswith("nudge:")]
@@ -137,7 +138,8 @@ def test_a_job_firing_before_its_moment_does_nothing(app):
     return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
                                           details=details(date(2025, 3, 31)), by=setting.facilitator,
                                           now=at(date(2025, 1, 6), 9))
-    jobs.send_reminders(return_day.id, now=at(date(2025, 3, 25), 9))
+    reminder = next(step for step in return_day.jobs if step.kind == JobKind.REMINDER)
+    assert jobs.run_step(reminder.id, now=at(date(2025, 3, 25), 9)) is None
     assert keys() == []
     assert all(job.pending for job in return_day.jobs)
 

@@ -1,160 +1,95 @@
-"""The return-day steps in a real APScheduler on the app's database: deterministic ids, re-timed
-when the day moves, removed with the team, missed jobs run once after a restart, and two
-schedulers at once still queue every message once."""
+"""The return-day steps under the scheduler: one poller job instead of a job per step, downtime and
+restarts that send nothing about the past and every future step once, the lock, and a stop that
+does not wait on APScheduler's job-store lock."""
 
 import threading
-from datetime import UTC, date, datetime, timedelta
+import time
+from datetime import date, timedelta
 
-import pytest
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
-from apscheduler.executors.debug import DebugExecutor
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import select
 
 from fieldlab import scheduler as scheduler_module
 from fieldlab.extensions import db
 from fieldlab.returndays import jobs, services
-from fieldlab.returndays.models import ReturnDayJob
+from fieldlab.returndays.models import ReturnDay, ReturnDayJob
 from fieldlab.timeutil import local, utcnow
 from tests.returndays.helpers import arrange_team, at, details, keys
 
 
-class FakeClock:
-    """The time APScheduler and the job bodies see, moved by the test."""
-
-    def __init__(self, now):
-        self.now = now
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    import apscheduler.schedulers.base as base
-
-    fake = FakeClock(at(date(2025, 1, 6), 9))
-
-    class FakeDatetime(datetime):
-        @classmethod
-        def now(cls, tz=None):
-            return fake.now.astimezone(tz) if tz else fake.now
-
-    monkeypatch.setattr(base, "datetime", FakeDatetime)
-    monkeypatch.setattr(jobs, "utcnow", lambda: fake.now)
-    return fake
+def test_start_keeps_one_poller_and_drops_the_per_step_jobs_of_the_earlier_design(app):
+    scheduler = scheduler_module.create_scheduler(app)
+    scheduler.start(paused=True)
+    try:
+        for job_id in ("returnday:7:invite", "returnday:7:reminder", "returndays:sync"):
+            scheduler_module.add_job(scheduler, job_id, "fieldlab.returndays.jobs:poll", trigger="date",
+                                     run_date=utcnow() + timedelta(days=1))
+        assert sorted(scheduler_module.remove_legacy_jobs(scheduler)) == [
+            "returnday:7:invite", "returnday:7:reminder", "returndays:sync"]
+        scheduler_module.register_standing_jobs(scheduler, app)
+        stored = {job.id: job for job in scheduler.get_jobs()}
+        assert set(stored) == {"mail:drain", "privacy:purge", "returndays:poll"}
+        assert stored["returndays:poll"].args == ("fieldlab.returndays.jobs:poll",)
+    finally:
+        scheduler.shutdown(wait=False)
 
 
-class SteppedScheduler(BaseScheduler):
-    """APScheduler that processes due jobs only when the test says `tick()`, in the test's thread."""
-
-    def shutdown(self, wait=True):
-        super().shutdown(wait)
-
-    def wakeup(self):
-        pass
-
-    def _create_default_executor(self):
-        return DebugExecutor()
-
-    def tick(self):
-        self._process_jobs()
-
-
-@pytest.fixture
-def stepped(app, monkeypatch):
-    monkeypatch.setattr(scheduler_module, "_app", app)
-    made = []
-
-    def make():
-        scheduler = SteppedScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=db.engine, tablename=scheduler_module.JOB_TABLE)},
-            job_defaults=scheduler_module.JOB_DEFAULTS, timezone=UTC)
-        made.append(scheduler)
-        return scheduler
-
-    yield make
-    for scheduler in made:
-        if scheduler.running:
-            scheduler.shutdown()
-
-
-def _plan_day_50(now):
-    setting = arrange_team(date(2025, 2, 10))
-    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
-                                          details=details(date(2025, 3, 31)), by=setting.facilitator, now=now)
-    db.session.commit()
-    return setting, return_day
-
-
-def test_sync_adds_deterministic_jobs_and_retimes_them_when_the_day_moves(app, clock, stepped):
-    setting, return_day = _plan_day_50(clock.now)
-    scheduler = stepped()
-    scheduler.start()
-    jobs.sync_jobs(scheduler)
-    stored = {job.id: job for job in scheduler.get_jobs()}
-    assert set(stored) == {f"returnday:{return_day.id}:{kind}"
-                           for kind in ("invite", "reminder", "nudge", "practical", "evaluation")}
-    invite = stored[f"returnday:{return_day.id}:invite"]
-    assert invite.args == ("fieldlab.returndays.jobs:send_invitations", return_day.id)  # ids only
-    assert local(invite.next_run_time).strftime("%Y-%m-%d %H:%M") == "2025-03-10 09:00"
-
-    services.save_return_day(lab=setting.lab, team=setting.team, day_number=50, details=details(date(2025, 4, 7)),
-                             by=setting.facilitator, now=clock.now)
-    db.session.commit()
-    changed = jobs.sync_jobs(scheduler)
-    assert len(changed["added"]) == 5 and changed["removed"] == []
-    moved = scheduler.get_job(f"returnday:{return_day.id}:invite")
-    assert local(moved.next_run_time).strftime("%Y-%m-%d %H:%M") == "2025-03-17 09:00"
-    assert jobs.sync_jobs(scheduler) == {"added": [], "removed": []}
-
-
-def test_deleting_the_team_removes_its_jobs(app, clock, stepped):
-    setting, return_day = _plan_day_50(clock.now)
-    scheduler = stepped()
-    scheduler.start()
-    jobs.sync_jobs(scheduler)
-    assert len(scheduler.get_jobs()) == 5
-    db.session.delete(setting.team)
-    db.session.commit()
-    assert db.session.scalars(select(ReturnDayJob)).all() == []
-    assert len(jobs.sync_jobs(scheduler)["removed"]) == 5
-    assert scheduler.get_jobs() == []
-
-
-def test_restart_runs_each_missed_job_exactly_once(app, clock, stepped):
-    setting, return_day = _plan_day_50(clock.now)
-    executed = []
-
-    first = stepped()
-    first.start()
-    scheduler_module.add_job(first, "returndays:sync", "fieldlab.returndays.jobs:sync_jobs", trigger="interval",
-                             seconds=30, start_date=clock.now + timedelta(seconds=30))
-    jobs.sync_jobs(first)
-    first.tick()
-    assert keys() == []
-    first.shutdown()
-
-    # Down for three weeks: the invitation (10 March) and the reminder (26 March) were missed.
-    clock.now = at(date(2025, 3, 27), 12)
-    second = stepped()
-    second.add_listener(lambda event: executed.append((event.job_id, event.code)),
-                        EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
-    second.start()
-    second.tick()
+def _steps():
     db.session.expire_all()
-    ran = sorted(job_id for job_id, code in executed if code == EVENT_JOB_EXECUTED)
-    assert ran == sorted([f"returnday:{return_day.id}:invite", f"returnday:{return_day.id}:reminder",
-                          "returndays:sync"])  # the 30-second sync ran once, not once per missed interval
-    assert not [code for _job, code in executed if code != EVENT_JOB_EXECUTED]
-    invitations = [key for key in keys() if key.startswith("invite:")]
-    reminders = [key for key in keys() if key.startswith("reminder:")]
-    assert len(invitations) == 5 and len(reminders) == 5
-    steps = {job.kind: job.run_count for job in db.session.scalars(select(ReturnDayJob))}
-    assert steps == {"invite": 1, "reminder": 1, "nudge": 0, "practical": 0, "evaluation": 0}
+    return {(step.return_day.day_number, step.kind): step for step in db.session.scalars(select(ReturnDayJob))}
 
-    executed.clear()
-    second.tick()
-    assert [job_id for job_id, _code in executed if job_id.startswith("returnday:")] == []
-    assert len(keys()) == 10
+
+def test_a_week_of_downtime_then_restart_sends_nothing_about_the_past_and_every_future_step_once(app):
+    setting = arrange_team(date(2025, 2, 10), members=2)
+    for number, day in ((1, date(2025, 2, 10)), (50, date(2025, 3, 31))):
+        services.save_return_day(lab=setting.lab, team=setting.team, day_number=number, details=details(day),
+                                 by=setting.facilitator, now=at(date(2025, 1, 6), 9))
+    db.session.commit()
+    day1, day50 = (db.session.scalar(select(ReturnDay).where(ReturnDay.day_number == n)) for n in (1, 50))
+
+    assert jobs.run_due(at(date(2025, 1, 20), 9)) == [f"returnday:{day1.id}:invite"]
+    invited = len(keys())
+    # Down from 4 to 11 February: the reminder (5th), the practical reminder (9th) and the end of
+    # day 1 (10th, 16:00) were missed. The first poll after the restart:
+    handled = jobs.run_due(at(date(2025, 2, 11), 9))
+    assert handled == [f"returnday:{day1.id}:{kind}" for kind in ("reminder", "practical", "evaluation")]
+    steps = _steps()
+    assert steps[1, "reminder"].status == "skipped" and steps[1, "reminder"].skip_reason == "day_begun"
+    assert steps[1, "practical"].status == "skipped"
+    assert steps[1, "evaluation"].status == "done"  # the form is open for 14 days: still worth asking
+    assert not [key for key in keys() if key.startswith(("reminder:", "practical:"))]
+    assert len([key for key in keys() if key.startswith("evaluation:")]) == 2
+
+    # Day 50: invitation and reminder on time, then down from 27 to 31 March 12:00 (the day began).
+    jobs.run_due(at(date(2025, 3, 10), 9))
+    jobs.run_due(at(date(2025, 3, 26), 9))
+    before = len(keys())
+    handled = jobs.run_due(at(date(2025, 3, 31), 12))
+    assert handled == [f"returnday:{day50.id}:{kind}" for kind in ("nudge", "practical")]
+    steps = _steps()
+    assert steps[50, "nudge"].skip_reason == "day_reached" and steps[50, "practical"].skip_reason == "day_begun"
+    assert len(keys()) == before
+    assert jobs.run_due(at(date(2025, 3, 31), 16)) == [f"returnday:{day50.id}:evaluation"]
+
+    # A second restart at the same moment does nothing; every step ran exactly once.
+    assert jobs.run_due(at(date(2025, 3, 31), 16, 5)) == []
+    assert {key: step.run_count for key, step in _steps().items()} == {key: 1 for key in _steps()}
+    assert len(keys()) == len(set(keys())) and invited == 5
+
+
+def test_skipped_steps_are_shown_under_gepland_with_their_reason(app, client, auth):
+    today = local(utcnow()).date()
+    setting = arrange_team(today - timedelta(days=60))
+    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                                          details=details(today - timedelta(days=2)), by=setting.facilitator,
+                                          now=utcnow() - timedelta(days=30))
+    db.session.commit()
+    jobs.run_due(utcnow())
+    auth.login(setting.facilitator)
+    page = client.get(f"/terugkomdagen/{return_day.id}").get_data(as_text=True)
+    section = page[page.index('id="returndays-steps"'):page.index('id="returndays-messages"')]
+    assert section.count("overgeslagen (te laat)") == 4  # invitation, reminder, nudge, practical
+    assert "de terugkomdag was al begonnen" in section
+    assert "evaluatieverzoek" in section  # the evaluation step is listed too
 
 
 def test_scheduler_lock_lets_only_one_scheduler_start(app, tmp_path):
@@ -170,41 +105,56 @@ def test_scheduler_lock_lets_only_one_scheduler_start(app, tmp_path):
         second.release()
 
 
-# Without the lock, APScheduler 3 is not built for two schedulers on one job store: the one that
-# finishes second fails to remove the job the other already removed (JobLookupError in its thread).
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
-def test_two_schedulers_at_once_queue_every_message_once(app, monkeypatch):
-    """Two BackgroundSchedulers on one database (a second one started by mistake, past the lock):
-    both pick up the same due invitation job; the idempotency keys keep one message each."""
-    monkeypatch.setattr(scheduler_module, "_app", app)
-    now = utcnow()
-    setting = arrange_team(local(now).date() - timedelta(days=40))
-    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
-                                          details=details(local(now).date() + timedelta(days=10)),
-                                          by=setting.facilitator, now=now - timedelta(days=30))
-    db.session.commit()
-    assert keys() == []
-    due = {f"returnday:{return_day.id}:invite"}
-
-    schedulers, done = [], threading.Semaphore(0)
-    for _ in range(2):
-        scheduler = scheduler_module.create_scheduler(app)
-        scheduler.add_listener(lambda event: done.release() if event.job_id in due else None,
-                               EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
-        schedulers.append(scheduler)
+def test_a_waiting_standby_gives_up_when_told_to_stop(app):
+    first = scheduler_module.SchedulerLock(app)
+    second = scheduler_module.SchedulerLock(app)
+    stop = threading.Event()
     try:
-        for scheduler in schedulers:
-            scheduler.start(paused=True)
-        jobs.sync_jobs(schedulers[0])
-        db.session.commit()
-        for scheduler in schedulers:
-            scheduler.resume()
-        assert done.acquire(timeout=20)
-        done.acquire(timeout=3)  # the second scheduler's run, if it got the job before it was removed
+        assert first.acquire(wait=False)
+        threading.Timer(0.3, stop.set).start()
+        began = time.monotonic()
+        assert second.acquire(wait=True, stop=stop, poll_seconds=0.05) is False
+        assert time.monotonic() - began < 2
     finally:
-        for scheduler in schedulers:
-            scheduler.shutdown(wait=True)
-    db.session.expire_all()
-    invitations = [key for key in keys() if key.startswith("invite:")]
-    assert len(invitations) == 5
-    assert len(invitations) == len(set(invitations))
+        first.release()
+        second.release()
+
+
+def test_shutdown_does_not_wait_on_the_job_store_lock_while_a_body_adds_a_job(app, monkeypatch):
+    """The failure of issue #15: a running body that needs APScheduler's job-store lock while
+    `shutdown` holds it waiting for that body. With the stop flag raised first and the bodies
+    drained before APScheduler's shutdown, it ends at once."""
+    monkeypatch.setattr(scheduler_module, "_app", app)
+    scheduler = scheduler_module.create_scheduler(app)
+    monkeypatch.setattr(scheduler_module, "_scheduler", scheduler)
+    started, release = threading.Event(), threading.Event()
+
+    def body():
+        started.set()
+        release.wait(5)
+        scheduler_module.add_job(scheduler, "late", "fieldlab.returndays.jobs:poll", trigger="date",
+                                 run_date=utcnow() + timedelta(days=1))
+
+    monkeypatch.setattr(jobs, "slow_body_for_test", body, raising=False)
+    scheduler.start()
+    scheduler_module.add_job(scheduler, "slow", "fieldlab.returndays.jobs:slow_body_for_test", trigger="date")
+    assert started.wait(5)
+    threading.Timer(0.2, release.set).start()
+    took = scheduler_module.shutdown(app)
+    assert took < 3
+    assert not scheduler.running
+
+
+def test_a_poll_stops_after_its_budget_and_the_next_one_goes_on(app):
+    setting = arrange_team(date(2025, 2, 10), members=1)
+    for number, day in ((1, date(2025, 2, 10)), (50, date(2025, 3, 31)), (100, date(2025, 5, 20))):
+        services.save_return_day(lab=setting.lab, team=setting.team, day_number=number, details=details(day),
+                                 by=setting.facilitator, now=at(date(2025, 1, 6), 9))
+    db.session.commit()
+    moment = at(date(2025, 1, 20), 9)
+    assert len(jobs.run_due(moment, budget=0)) == 1  # at least one step per poll
+    assert len(jobs.run_due(moment)) == 0  # only day 1's invitation was due
+    later = at(date(2025, 5, 1), 9)
+    first = jobs.run_due(later, budget=0)
+    rest = jobs.run_due(later)
+    assert len(first) == 1 and len(first) + len(rest) == len(set(first + rest))

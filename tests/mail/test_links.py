@@ -1,0 +1,36 @@
+"""Links in mail follow the address `fieldlab serve` listens on when BASE_URL is not set."""
+
+import waitress
+
+from fieldlab import cli
+from fieldlab.mail.services import external_url
+
+
+def _serve(app, runner, monkeypatch, *args):
+    seen = {}
+
+    def fake_serve(wsgi_app, **kwargs):
+        with wsgi_app.app_context():
+            seen["link"] = external_url("auth.login")
+
+    monkeypatch.setattr(cli, "prepare_database", lambda demo: [])
+    monkeypatch.setattr(waitress, "serve", fake_serve)
+    result = runner.invoke(args=["serve", "--no-scheduler", "--no-demo", *args])
+    assert result.exit_code == 0, result.output
+    return seen["link"]
+
+
+def test_without_base_url_mail_links_use_the_port_serve_listens_on(app, runner, monkeypatch):
+    app.config["BASE_URL"] = ""
+    assert _serve(app, runner, monkeypatch, "--port", "5102").startswith("http://127.0.0.1:5102/")
+
+
+def test_a_configured_base_url_wins(app, runner, monkeypatch):
+    app.config["BASE_URL"] = "https://fieldlab.example.nl"
+    assert _serve(app, runner, monkeypatch, "--port", "5102").startswith("https://fieldlab.example.nl/")
+
+
+def test_a_wildcard_address_is_replaced_by_the_host_name():
+    assert cli.listening_url("0.0.0.0", 8000).endswith(":8000")
+    assert "0.0.0.0" not in cli.listening_url("0.0.0.0", 8000)
+    assert cli.listening_url("::1", 8000) == "http://[::1]:8000"

@@ -27,7 +27,7 @@ def test_start_keeps_one_poller_and_drops_the_per_step_jobs_of_the_earlier_desig
             "returnday:7:invite", "returnday:7:reminder", "returndays:sync"]
         scheduler_module.register_standing_jobs(scheduler, app)
         stored = {job.id: job for job in scheduler.get_jobs()}
-        assert set(stored) == {"mail:drain", "privacy:purge", "returndays:poll"}
+        assert set(stored) == {"mail:drain", "privacy:purge", "returndays:poll", "followups:run"}
         assert stored["returndays:poll"].args == ("fieldlab.returndays.jobs:poll",)
     finally:
         scheduler.shutdown(wait=False)

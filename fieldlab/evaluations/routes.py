@@ -1,5 +1,5 @@
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -198,7 +198,8 @@ def send_now(form_id):
         flash(str(error), "error")
         return redirect_after_post("evaluations.edit", form_id=form_id)
     db.session.commit()
-    flash(_("De evaluatie is verstuurd naar %(count)s personen.", count=len(requests)), "success")
+    flash(ngettext("De evaluatie is verstuurd naar %(num)s persoon.",
+                   "De evaluatie is verstuurd naar %(num)s personen.", len(requests)), "success")
     return redirect_after_post("evaluations.edit", form_id=form_id)
 
 

@@ -179,7 +179,7 @@ def _detail_page(problem: Problem, status: int = 200, **forms):
                                            alumni_available=_alumni_available()),
         questions_list=services.SUITABILITY_QUESTIONS,
         teams=services.teams_for(problem),
-        next_return_day=services.next_return_day(problem, today=_today()),
+        next_return_day=services.next_return_day(problem, today=_today(), viewer=current_user),
         can_edit=can(current_user, "problem.edit", problem),
         can_withdraw=can(current_user, "problem.withdraw", problem),
         can_answer=can(current_user, "problem.answer", problem),

@@ -453,20 +453,21 @@ class NextReturnDay:
     url: str | None = None
 
 
-NextReturnDayProvider = Callable[[Problem, date], "NextReturnDay | None"]
+NextReturnDayProvider = Callable[[Problem, date, User], "NextReturnDay | None"]
 _next_return_day_providers: list[NextReturnDayProvider] = []
 
 
 def register_next_return_day_provider(provider: NextReturnDayProvider) -> None:
     """HOOK for the returndays feature: call this from its `init_app` with a function
-    `(problem, today) -> NextReturnDay | None`. Until one is registered the vraagstuk page shows
-    no return-day block at all (no placeholder)."""
+    `(problem, today, viewer) -> NextReturnDay | None`; it links only to a day the viewer may open.
+    Until one is registered the vraagstuk page shows no return-day block at all (no placeholder)."""
     if provider not in _next_return_day_providers:
         _next_return_day_providers.append(provider)
 
 
-def next_return_day(problem: Problem, *, today: date) -> NextReturnDay | None:
-    found = [day for provider in _next_return_day_providers if (day := provider(problem, today)) is not None]
+def next_return_day(problem: Problem, *, today: date, viewer: User) -> NextReturnDay | None:
+    found = [day for provider in _next_return_day_providers
+             if (day := provider(problem, today, viewer)) is not None]
     return min(found, key=lambda day: day.starts_at) if found else None
 
 

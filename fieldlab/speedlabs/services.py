@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import and_, delete, exists, func, literal, or_, select, update
 
 from fieldlab.audit.services import record
@@ -704,8 +705,9 @@ def set_dots(speedlab: SpeedlabSession, voter: SpeedlabInvitation, allocation: d
     if any(count < 0 for count in allocation.values()):
         raise TooManyDots(_("Een aantal stippen kan niet negatief zijn."))
     if sum(allocation.values()) > speedlab.dots_per_participant:
-        raise TooManyDots(_("U heeft %(n)s stippen; u verdeelde er %(total)s.",
-                            n=speedlab.dots_per_participant, total=sum(allocation.values())))
+        raise TooManyDots(ngettext("U heeft %(num)s stip; u verdeelde er %(total)s.",
+                                    "U heeft %(num)s stippen; u verdeelde er %(total)s.",
+                                    speedlab.dots_per_participant, total=sum(allocation.values())))
     idea_ids = {idea.id for idea in speedlab.ideas}
     if not set(allocation) <= idea_ids:
         raise SpeedlabError(_("Dat idee hoort niet bij dit speedlab."))

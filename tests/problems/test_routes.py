@@ -192,3 +192,19 @@ def test_withdrawing_with_an_old_version_is_refused(login_as, client, make):
     assert "Iemand anders heeft dit vraagstuk intussen gewijzigd" in response.get_data(as_text=True)
     db.session.refresh(problem)
     assert problem.status == ProblemStatus.SUBMITTED
+
+
+def test_the_waiting_sentence_fits_the_reader(login_as, client, auth, make):
+    """The facilitator saw the opdrachtgever's 'Tot er een besluit is, kunt u het nog wijzigen of
+    intrekken.'; the opdrachtgever still does."""
+    commissioner = make.make_user(Role.COMMISSIONER, organisation=make.make_organisation())
+    problem = make.make_problem(commissioner, title="Wachtend vraagstuk")
+    db.session.commit()
+    login_as(Role.FACILITATOR)
+    page = client.get(f"/vraagstukken/{problem.id}").get_data(as_text=True)
+    assert "kunt u het nog wijzigen of intrekken" not in page
+    assert "wacht op een besluit van de Field Lab Hub" in page
+    auth.logout()
+    auth.login(commissioner)
+    page = client.get(f"/vraagstukken/{problem.id}").get_data(as_text=True)
+    assert "Tot er een besluit is, kunt u het nog wijzigen of intrekken." in page

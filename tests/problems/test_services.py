@@ -201,8 +201,8 @@ def test_problems_page_filters_searches_and_sorts(people, make):
 def test_next_return_day_hook_is_empty_until_a_provider_registers(people, monkeypatch):
     commissioner, _ = people
     problem = services.create_problem(full_data(), by=commissioner, now=NOW)
-    assert services.next_return_day(problem, today=date(2026, 3, 2)) is None
+    assert services.next_return_day(problem, today=date(2026, 3, 2), viewer=commissioner) is None
     monkeypatch.setattr(services, "_next_return_day_providers", [])
     services.register_next_return_day_provider(
-        lambda p, today: services.NextReturnDay(starts_at=NOW, label="Dag 50", place="Utrecht"))
-    assert services.next_return_day(problem, today=date(2026, 3, 2)).label == "Dag 50"
+        lambda p, today, viewer: services.NextReturnDay(starts_at=NOW, label="Dag 50", place="Utrecht"))
+    assert services.next_return_day(problem, today=date(2026, 3, 2), viewer=commissioner).label == "Dag 50"

@@ -849,31 +849,6 @@ def idea_to_problem(idea: Idea, *, by: User, now: datetime) -> Problem:
     return problem
 
 
-def teams_for_cards() -> list:
-    """Teams whose board can take an idea: a running 100-day challenge with members."""
-    from fieldlab.teams.models import Team
-
-    return [team for team in db.session.scalars(select(Team).order_by(Team.name))
-            if team.challenge is not None and team.memberships]
-
-
-def idea_to_board_card(idea: Idea, team, *, by: User, now: datetime):
-    """Put an idea on a team's board as a planned card. The owner is the team leader (or the first
-    member): a card always has one owner from the team, and the team can hand it on."""
-    from fieldlab.boards import services as boards
-    from fieldlab.teams.models import TeamRole
-
-    if team.challenge is None or not team.memberships:
-        raise SpeedlabError(_("Dit team heeft nog geen bord."))
-    leader = next((m for m in team.memberships if m.role == TeamRole.LEADER), team.memberships[0])
-    card = boards.add_card(team.challenge, title=idea.title[:200],
-                           description=_("Idee uit speedlab '%(title)s': %(explanation)s",
-                                         title=idea.session.title, explanation=idea.explanation).strip(),
-                           owner_id=leader.user_id, by=by, now=now)
-    record("speedlab_idea_to_card", actor=by, obj=card, now=now, idea=idea.id, speedlab=idea.session_id)
-    return card
-
-
 def sessions_for(user) -> list[SpeedlabSession]:
     """Facilitators see every speedlab; others those they are invited to or own."""
     from fieldlab.auth.permissions import is_facilitator

@@ -221,7 +221,7 @@ def close(form_id):
 @login_required
 def results(form_id):
     evaluation = _form_or_404(form_id, "evaluation_form.results")
-    result = services.form_results(evaluation)
+    result = services.form_results(evaluation, now=utcnow())
     histogram = charts.bar_chart([(str(grade), count) for grade, count in result.histogram])
     return render_template("evaluations/results.html", evaluation=evaluation, result=result, histogram=histogram,
                            show_details=can(current_user, "evaluation_form.details", evaluation))
@@ -229,7 +229,8 @@ def results(form_id):
 
 def _export_allowed(form_id: int) -> EvaluationForm:
     evaluation = _form_or_404(form_id, "evaluation_form.details")
-    if services.form_results(evaluation).responded < services.MIN_GROUP_SIZE:
+    result = services.form_results(evaluation, now=utcnow())
+    if result.responded < services.MIN_GROUP_SIZE or result.comments_held:
         abort(404)
     return evaluation
 

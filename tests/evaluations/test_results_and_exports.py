@@ -150,7 +150,7 @@ def test_annual_figures_per_year_with_trend(client, auth, make, programme):
     ]
     auth.login(programme.facilitator)
     page = client.get("/evaluaties/jaaroverzicht").get_data(as_text=True)
-    assert "1 programma’s, 5 deelnemers, 4 reacties" in page and "gemiddeld 8,5" in page
+    assert "1 programma, 5 deelnemers, 4 reacties" in page and "gemiddeld 8,5" in page
     assert "+0,5" in page
     assert page.count("<svg") == 2 and "Gemiddeld totaalcijfer per jaar" in page
 

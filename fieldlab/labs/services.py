@@ -500,6 +500,14 @@ def alumni(*, today: date, before: Lab | None = None, theme: str | None = None, 
     return found
 
 
+def any_alumni(*, today: date) -> bool:
+    """Whether `alumni(today=today)` would find anyone, in one EXISTS query: for the advice on a
+    vraagstuk, which asks it on every answer and needs no list."""
+    ended = select(Lab.id).where(Lab.programme_ends_on.is_not(None), Lab.programme_ends_on < today)
+    return bool(db.session.scalar(select(exists().where(
+        Participation.lab_id.in_(ended), Participation.user_id == User.id, User.active.is_(True)))))
+
+
 def lab_themes() -> list[str]:
     return list(db.session.scalars(select(Lab.theme).where(Lab.theme != "").distinct().order_by(Lab.theme)))
 

@@ -9,7 +9,7 @@ from fieldlab.auth.routes import require
 from fieldlab.extensions import db, htmx
 from fieldlab.forms import EmptyForm
 from fieldlab.labs.models import Lab
-from fieldlab.labs.services import alumni
+from fieldlab.labs.services import any_alumni
 from fieldlab.organisations.services import concrete_organisations
 from fieldlab.problems import services
 from fieldlab.problems.forms import (
@@ -33,7 +33,7 @@ RESULTS_TARGET = "problems-results"
 
 def _alumni_available() -> bool:
     """Whether a speedlab could be held today: someone finished an earlier Lab."""
-    return bool(alumni(today=_today()))
+    return any_alumni(today=_today())
 
 
 def _today() -> date:

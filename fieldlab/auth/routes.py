@@ -105,7 +105,7 @@ def second_step():
                                           "en vul daarna de code in die de app op dat moment toont."))
             else:
                 form.code.errors.append(_("Te veel onjuiste codes voor dit account. Wacht een uur en probeer "
-                                          "het dan opnieuw, of gebruik een herstelcode."))
+                                          "het dan opnieuw."))
             return render_template("auth/second_step.html", form=form), 429
         if outcome is twofactor.CodeCheck.ACCEPTED:
             return _finish_login(user, remember=pending.get("remember", False), next_url=pending.get("next"))

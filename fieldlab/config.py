@@ -41,8 +41,17 @@ class DefaultConfig:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_KEY_PREFIX = "fieldlab"
-    LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
+    # Wrong passwords lock one account *from one address* (two people trying the same account
+    # elsewhere do not lock each other out), one address across accounts, and, as a ceiling
+    # against guessing from many addresses, one account from everywhere.
+    LOGIN_FAILURES_PER_ACCOUNT_ADDRESS = "5 per 15 minutes"
     LOGIN_FAILURES_PER_ADDRESS = "20 per 15 minutes"
+    LOGIN_FAILURES_PER_ACCOUNT = "50 per 15 minutes"
+    # Wrong two-factor codes are a code problem with limits of their own: per sign-in attempt
+    # (after the password; then the password is asked again) and, against guessing by someone
+    # who knows the password, per account. A code that was already used counts for neither.
+    TWO_FACTOR_FAILURES_PER_ATTEMPT = "5 per 15 minutes"
+    TWO_FACTOR_FAILURES_PER_ACCOUNT = "30 per hour"
     PASSWORD_RESET_REQUESTS = "5 per hour"
 
     # Signed links in e-mail.

@@ -1,3 +1,5 @@
+import secrets
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -56,6 +58,8 @@ def login():
             session["pending_login"] = {
                 "user": user.get_id(), "remember": bool(form.remember.data),
                 "next": next_url if is_safe_next(next_url) else None, "at": int(utcnow().timestamp()),
+                # This sign-in attempt's own limit of wrong codes is counted under this key.
+                "attempt": secrets.token_urlsafe(12),
             }
             return redirect(url_for("auth.second_step"), code=303)
         return _finish_login(user, remember=form.remember.data, next_url=next_url)
@@ -91,16 +95,27 @@ def second_step():
     form = SecondStepForm()
     if form.validate_on_submit():
         try:
-            accepted = services.check_second_step(user, form.code.data, address=request.remote_addr or "")
-        except services.LoginThrottled:
+            outcome = services.check_second_step(user, form.code.data, attempt=pending.get("attempt", ""))
+        except services.CodeThrottled as throttled:
             db.session.commit()
-            session.pop("pending_login", None)
-            form.code.errors.append(_("Te veel mislukte pogingen. Wacht een kwartier en probeer het dan opnieuw."))
+            if throttled.per_attempt:
+                # This attempt is over: the password is asked again, which starts a new one.
+                session.pop("pending_login", None)
+                form.code.errors.append(_("Vijf keer een onjuiste code. Log opnieuw in met uw wachtwoord "
+                                          "en vul daarna de code in die de app op dat moment toont."))
+            else:
+                form.code.errors.append(_("Te veel onjuiste codes voor dit account. Wacht een uur en probeer "
+                                          "het dan opnieuw."))
             return render_template("auth/second_step.html", form=form), 429
-        if accepted:
+        if outcome is twofactor.CodeCheck.ACCEPTED:
             return _finish_login(user, remember=pending.get("remember", False), next_url=pending.get("next"))
         db.session.commit()
-        form.code.errors.append(_("Deze code klopt niet of is al gebruikt. Probeer de volgende code uit de app."))
+        if outcome is twofactor.CodeCheck.USED_BEFORE:
+            form.code.errors.append(_("Deze code is al gebruikt. Wacht tot de app een nieuwe code toont "
+                                      "(elke 30 seconden) en vul die in."))
+        else:
+            form.code.errors.append(_("Deze code klopt niet. Controleer of u de code voor Fieldlab gebruikt "
+                                      "en probeer het opnieuw."))
     return render_template("auth/second_step.html", form=form), 422 if form.errors else 200
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from fieldlab import links
 from fieldlab.audit import services as audit
+from fieldlab.auth import twofactor
 from fieldlab.auth.models import Role, User, normalise_email
 from fieldlab.extensions import db
 from fieldlab.mail.services import external_url, queue_message
@@ -30,7 +31,16 @@ _DUMMY_HASH = _hasher.hash("fieldlab-timing-equaliser")
 
 
 class LoginThrottled(Exception):
-    """Too many failed logins for this account or from this address."""
+    """Too many wrong passwords for this account from this address, from this address, or for
+    this account from everywhere."""
+
+
+class CodeThrottled(Exception):
+    """Too many wrong two-factor codes in this sign-in attempt (`per_attempt`) or for the account."""
+
+    def __init__(self, per_attempt: bool):
+        super().__init__(per_attempt)
+        self.per_attempt = per_attempt
 
 
 class InvalidToken(Exception):
@@ -64,23 +74,48 @@ def make_login_throttle(config) -> RateLimiter:
 
 
 def _throttle_keys(email: str, address: str):
+    """Account and address together, so that two people who try one account (the demo
+    facilitator) from two places do not lock each other out; the address alone against one
+    address trying many accounts; the account alone, with a higher limit, against many addresses
+    trying one account."""
     config = current_app.config
     prefix = config["RATELIMIT_KEY_PREFIX"]
+    account = normalise_email(email)
+    address = address or "unknown"
     return (
-        (parse(config["LOGIN_FAILURES_PER_ACCOUNT"]), prefix, "login-account", normalise_email(email)),
-        (parse(config["LOGIN_FAILURES_PER_ADDRESS"]), prefix, "login-address", address or "unknown"),
+        (parse(config["LOGIN_FAILURES_PER_ACCOUNT_ADDRESS"]), prefix, "login-account-address", account, address),
+        (parse(config["LOGIN_FAILURES_PER_ADDRESS"]), prefix, "login-address", address),
+        (parse(config["LOGIN_FAILURES_PER_ACCOUNT"]), prefix, "login-account", account),
     )
 
 
-def login_allowed(email: str, address: str) -> bool:
+def _code_throttle_keys(user: User, attempt: str):
+    """Wrong codes per sign-in attempt (one correct password in one browser) and per account."""
+    config = current_app.config
+    prefix = config["RATELIMIT_KEY_PREFIX"]
+    return (
+        (parse(config["TWO_FACTOR_FAILURES_PER_ATTEMPT"]), prefix, "code-attempt", str(user.id), attempt),
+        (parse(config["TWO_FACTOR_FAILURES_PER_ACCOUNT"]), prefix, "code-account", str(user.id)),
+    )
+
+
+def _allowed(keys) -> bool:
     strategy = current_app.extensions["fieldlab.login_throttle"]
-    return all(strategy.test(limit, *identifiers) for limit, *identifiers in _throttle_keys(email, address))
+    return all(strategy.test(limit, *identifiers) for limit, *identifiers in keys)
+
+
+def _hit(keys) -> None:
+    strategy = current_app.extensions["fieldlab.login_throttle"]
+    for limit, *identifiers in keys:
+        strategy.hit(limit, *identifiers)
+
+
+def login_allowed(email: str, address: str) -> bool:
+    return _allowed(_throttle_keys(email, address))
 
 
 def record_login_failure(email: str, address: str) -> None:
-    strategy = current_app.extensions["fieldlab.login_throttle"]
-    for limit, *identifiers in _throttle_keys(email, address):
-        strategy.hit(limit, *identifiers)
+    _hit(_throttle_keys(email, address))
 
 
 def authenticate(email: str, password: str, *, address: str, now: datetime | None = None) -> User | None:
@@ -107,19 +142,28 @@ def complete_login(user: User, *, now: datetime | None = None) -> None:
     audit.record("login", actor=user, now=now)
 
 
-def check_second_step(user: User, code: str, *, address: str, now: datetime | None = None) -> bool:
-    """The authenticator (or recovery) code after a correct password, throttled like the password."""
-    from fieldlab.auth import twofactor
-
+def check_second_step(user: User, code: str, *, attempt: str, now: datetime | None = None):
+    """The authenticator (or recovery) code after a correct password. A wrong code counts
+    towards the code limits of this sign-in attempt and of the account, never towards the
+    password's: a right password stays right. A code that was already used (someone else signed
+    in with it a moment ago, or a second tab) counts for nothing: its answer asks for the next one.
+    Returns the `twofactor.CodeCheck`; raises CodeThrottled when a limit is reached."""
     now = now or utcnow()
-    if not login_allowed(user.email, address):
-        audit.record("login_throttled", subject_user=user, now=now)
-        raise LoginThrottled()
-    if twofactor.verify(user, code, now=now):
-        return True
-    record_login_failure(user.email, address)
-    audit.record("login_failed", subject_user=user, now=now, reason="wrong_code")
-    return False
+    keys = _code_throttle_keys(user, attempt)
+    per_attempt, per_account = keys
+    if not _allowed((per_account,)):
+        audit.record("login_throttled", subject_user=user, now=now, reason="codes_per_account")
+        raise CodeThrottled(per_attempt=False)
+    if not _allowed((per_attempt,)):
+        audit.record("login_throttled", subject_user=user, now=now, reason="codes_per_attempt")
+        raise CodeThrottled(per_attempt=True)
+    outcome = twofactor.check(user, code, now=now)
+    if outcome is twofactor.CodeCheck.WRONG:
+        _hit(keys)
+        audit.record("login_failed", subject_user=user, now=now, reason="wrong_code")
+    elif outcome is twofactor.CodeCheck.USED_BEFORE:
+        audit.record("login_failed", subject_user=user, now=now, reason="used_code")
+    return outcome
 
 
 def logout(user: User, *, now: datetime | None = None) -> None:
@@ -259,8 +303,6 @@ def live_session_clause(user_id, session_token, two_factor_roles):
     the user passed the two-factor gate; what `load_user_from_cookie_id` and
     `routes.require_two_factor` decide after loading the user."""
     from sqlalchemy import and_
-
-    from fieldlab.auth import twofactor
 
     return and_(User.id == user_id, User.session_token == session_token, User.active.is_(True),
                 twofactor.gate_passed_clause(user_id, two_factor_roles))

@@ -5,6 +5,7 @@ optional for everyone else, as OWASP ASVS level 2 and the BIO ask. A code is acc
 current 30-second step and one step either side (clock drift), and never twice.
 """
 
+import enum
 import hashlib
 import secrets
 from datetime import datetime
@@ -120,21 +121,40 @@ def unused_recovery_codes(user: User) -> int:
     ).all())
 
 
-def verify(user: User, code: str, *, now: datetime | None = None) -> bool:
-    """A valid, unused authenticator code or recovery code for this user."""
+class CodeCheck(enum.Enum):
+    """What a code typed at the second step turned out to be: the answer decides the message
+    (a used code asks to wait for the next one) and whether it counts towards the limits."""
+
+    ACCEPTED = "accepted"
+    USED_BEFORE = "used_before"
+    WRONG = "wrong"
+
+
+def check(user: User, code: str, *, now: datetime | None = None) -> CodeCheck:
+    """Accept a valid, unused authenticator or recovery code (and mark it used), or say why not.
+    A code of this moment or one step either side that was already used, or a used recovery code,
+    is USED_BEFORE: whoever typed it had the right code, so it is not a guess."""
     now = now or utcnow()
     if not user.has_two_factor or not code:
-        return False
+        return CodeCheck.WRONG
     step = _matching_step(user.totp_secret, code, now, after_step=user.totp_last_step)
     if step is not None:
         user.totp_last_step = step
-        return True
+        return CodeCheck.ACCEPTED
+    if _matching_step(user.totp_secret, code, now, after_step=None) is not None:
+        return CodeCheck.USED_BEFORE
     recovery = db.session.scalar(select(RecoveryCode).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None),
-        RecoveryCode.code_hash == _hash_recovery_code(code),
+        RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash_recovery_code(code),
     ))
     if recovery is None:
-        return False
+        return CodeCheck.WRONG
+    if recovery.used_at is not None:
+        return CodeCheck.USED_BEFORE
     recovery.used_at = now
     audit.record("recovery_code_used", actor=user, subject_user=user, now=now)
-    return True
+    return CodeCheck.ACCEPTED
+
+
+def verify(user: User, code: str, *, now: datetime | None = None) -> bool:
+    """A valid, unused authenticator code or recovery code for this user (marked used)."""
+    return check(user, code, now=now) is CodeCheck.ACCEPTED

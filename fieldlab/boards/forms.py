@@ -37,11 +37,28 @@ class CardForm(FlaskForm):
     labels = StringField(_l("Labels"), validators=[Optional(), Length(max=300)],
                          description=_l("Gescheiden door komma's, bijvoorbeeld: communicatie, gemeente"))
     quick_win = BooleanField(_l("Quick win (klaar in de eerste 15 dagen)"))
+    # Shown only next to the warning that the chosen day has passed (`warn_past_due`).
+    confirm_past_due = BooleanField(_l("Toch opslaan met een dag die al voorbij is"))
     version = HiddenField()
 
     def __init__(self, *args, members=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.owner.choices = [(membership.user_id, membership.user.name) for membership in members]
+        self.past_due_warned = False
+
+    def warn_past_due(self, *, today_day: int | None, previous_due_day: int | None = None) -> bool:
+        """A day that has already passed is rarely meant (a typo, or a plan made late): ask once,
+        with the rest of the input kept. Not when the person confirmed, nor when an edit leaves
+        the day as it was. True when the form must be shown again with the warning."""
+        due_day = self.due_day.data
+        if (today_day is None or due_day is None or due_day >= today_day or self.confirm_past_due.data
+                or due_day == previous_due_day):
+            return False
+        self.past_due_warned = True
+        self.due_day.errors.append(_l(
+            "Dag %(due)s is al voorbij: vandaag is dag %(today)s van de challenge. Kies een latere dag, of vink "
+            "hieronder ‘Toch opslaan’ aan als het zo bedoeld is.", due=due_day, today=today_day))
+        return True
 
     def validate_quick_win(self, field):
         if field.data and (self.due_day.data is None or self.due_day.data > QUICK_WIN_DAYS):

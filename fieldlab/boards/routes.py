@@ -74,6 +74,11 @@ def _card_form(board: services.Board, card=None, *, formdata=None, **kwargs) -> 
     return form
 
 
+def _challenge_day(board: services.Board) -> int | None:
+    """Today's day of the team's challenge, or None before day 1 or without a start date."""
+    return board.challenge.day_on(_today()) if board.challenge is not None else None
+
+
 def _card_values(form: CardForm) -> dict:
     return {"title": form.title.data, "description": form.description.data or "", "owner_id": form.owner.data,
             "due_day": form.due_day.data, "labels": form.labels.data or "", "quick_win": bool(form.quick_win.data)}
@@ -178,7 +183,7 @@ def add_card(team_id):
     board = _board_or_404(team_id, "board.edit")
     services.load_members(board)
     form = _card_form(board)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not form.warn_past_due(today_day=_challenge_day(board)):
         try:
             now = utcnow()
             challenge = services.ensure_challenge(board.team, now=now)
@@ -233,7 +238,8 @@ def save_card(team_id, card_id):
     services.load_members(board)
     card = services.get_card(board, card_id) or abort(404)
     form = _card_form(board, card, formdata=request.form)
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or form.warn_past_due(today_day=_challenge_day(board),
+                                                           previous_due_day=card.due_day):
         return _render_card_form(board, card, form, status=422)
     try:
         services.edit_card(card, expected_version=int(form.version.data or 0), **_card_values(form),

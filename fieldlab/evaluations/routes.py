@@ -1,5 +1,5 @@
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -198,7 +198,8 @@ def send_now(form_id):
         flash(str(error), "error")
         return redirect_after_post("evaluations.edit", form_id=form_id)
     db.session.commit()
-    flash(_("De evaluatie is verstuurd naar %(count)s personen.", count=len(requests)), "success")
+    flash(ngettext("De evaluatie is verstuurd naar %(num)s persoon.",
+                   "De evaluatie is verstuurd naar %(num)s personen.", len(requests)), "success")
     return redirect_after_post("evaluations.edit", form_id=form_id)
 
 
@@ -220,7 +221,7 @@ def close(form_id):
 @login_required
 def results(form_id):
     evaluation = _form_or_404(form_id, "evaluation_form.results")
-    result = services.form_results(evaluation)
+    result = services.form_results(evaluation, now=utcnow())
     histogram = charts.bar_chart([(str(grade), count) for grade, count in result.histogram])
     return render_template("evaluations/results.html", evaluation=evaluation, result=result, histogram=histogram,
                            show_details=can(current_user, "evaluation_form.details", evaluation))
@@ -228,7 +229,8 @@ def results(form_id):
 
 def _export_allowed(form_id: int) -> EvaluationForm:
     evaluation = _form_or_404(form_id, "evaluation_form.details")
-    if services.form_results(evaluation).responded < services.MIN_GROUP_SIZE:
+    result = services.form_results(evaluation, now=utcnow())
+    if result.responded < services.MIN_GROUP_SIZE or result.comments_held:
         abort(404)
     return evaluation
 

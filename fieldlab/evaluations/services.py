@@ -515,6 +515,8 @@ class FormResults:
     aspects: list[QuestionResult] = field(default_factory=list)
     choices: list[QuestionResult] = field(default_factory=list)
     comments: list[QuestionResult] = field(default_factory=list)
+    # An anonymous form's comments wait until it closes (see `form_results`).
+    comments_held: bool = False
 
     @property
     def response_rate(self) -> float | None:
@@ -525,8 +527,20 @@ class FormResults:
         return MIN_GROUP_SIZE
 
 
-def form_results(form: EvaluationForm) -> FormResults:
-    """Everything the result page shows. Nothing but counts when fewer than MIN_GROUP_SIZE answered."""
+def _comment_order(form: EvaluationForm, text: str) -> str:
+    """A fixed shuffle per form: a keyed hash of the text. Not the order of arrival (which the
+    database does not keep for anonymous answers, but a list in arrival order would give away),
+    and not the alphabet either, which respondents can steer ("1. …", "respondent 2")."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"evaluation-comments:{form.id}:{text}".encode(), "sha256").hexdigest()
+
+
+def form_results(form: EvaluationForm, *, now: datetime) -> FormResults:
+    """Everything the result page shows. Nothing but counts when fewer than MIN_GROUP_SIZE answered.
+
+    The comments of an anonymous form appear once it is closed: while it is open, a reader who
+    looks after each new answer could tell which comment just arrived, whatever the order, and
+    match it to the person who was just reminded or seen answering."""
     asked = db.session.scalar(select(func.count()).select_from(EvaluationRequest)
                               .where(EvaluationRequest.form_id == form.id))
     responses = db.session.scalars(
@@ -535,7 +549,8 @@ def form_results(form: EvaluationForm) -> FormResults:
         .where(EvaluationResponse.form_id == form.id).order_by(EvaluationResponse.id)
     ).all()
     results = FormResults(form=form, asked=asked, responded=len(responses),
-                          shown=len(responses) >= MIN_GROUP_SIZE)
+                          shown=len(responses) >= MIN_GROUP_SIZE,
+                          comments_held=form.anonymous and not form.is_closed(now))
     if not results.shown:
         return results
     by_question: dict[int, list[tuple[EvaluationAnswer, EvaluationResponse]]] = {}
@@ -567,10 +582,11 @@ def form_results(form: EvaluationForm) -> FormResults:
             result.choice_counts = list(counts.items())
             results.choices.append(result)
         else:
-            result.texts = sorted(
-                ((answer.text, None if response.anonymous or response.user is None else response.user.name)
-                 for answer, response in answers),
-                key=lambda item: item[0].lower())
+            if not results.comments_held:
+                result.texts = sorted(
+                    ((answer.text, None if response.anonymous or response.user is None else response.user.name)
+                     for answer, response in answers),
+                    key=lambda item: _comment_order(form, item[0]) if form.anonymous else (item[1] or "", item[0]))
             results.comments.append(result)
     return results
 

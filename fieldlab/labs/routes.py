@@ -2,6 +2,7 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, render_template, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from fieldlab.auth.models import User
@@ -114,7 +115,8 @@ def detail(lab_id):
     steps = services.timeline(lab, today=_today())
     visible_problems = [problem for problem in lab.problems if can(current_user, "problem.view", problem)]
     return render_template("labs/detail.html", lab=lab, steps=steps, next_step=services.next_step(steps),
-                           problems=visible_problems, today=_today(),
+                           problems=visible_problems, hidden_problems=len(lab.problems) - len(visible_problems),
+                           today=_today(),
                            can_manage=can(current_user, "labs.manage"))
 
 
@@ -195,8 +197,11 @@ def paste_confirm(lab_id):
         db.session.rollback()
         return _participants_page(lab, 422, paste_form=form, preview=lines)
     db.session.commit()
-    flash(_("%(count)s deelnemers aangemeld: %(new)s nieuwe accounts (uitnodiging verstuurd) en %(old)s bestaande.",
-            count=registration.count, new=len(registration.created), old=len(registration.reused)), "success")
+    flash(ngettext("%(num)s deelnemer aangemeld: %(new)s nieuw account (uitnodiging verstuurd), %(old)s "
+                   "bestaand.",
+                   "%(num)s deelnemers aangemeld: %(new)s nieuwe accounts (uitnodiging verstuurd) en %(old)s "
+                   "bestaande.",
+                   registration.count, new=len(registration.created), old=len(registration.reused)), "success")
     return redirect_after_post("labs.participants", lab_id=lab.id)
 
 

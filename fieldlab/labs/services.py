@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import exists, false, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
@@ -168,13 +169,14 @@ def timeline(lab: Lab, *, today: date) -> list[TimelineStep]:
     accepted = [problem for problem in lab.problems if problem.status == ProblemStatus.ACCEPTED]
     steps = [TimelineStep(
         "problems", str(_l("Vraagstukken")),
-        detail=str(_l("%(count)s vraagstuk(ken) gekoppeld", count=len(accepted))),
+        detail=str(lazy_ngettext("%(num)s vraagstuk gekoppeld", "%(num)s vraagstukken gekoppeld", len(accepted))),
         state="done" if accepted else ("current" if lab.programme_starts_on is None
                                         or lab.programme_starts_on > today else "todo"),
     )]
     steps.append(TimelineStep(
         "programme", str(_l("Programma")), lab.programme_starts_on, lab.programme_ends_on,
-        detail=str(_l("%(count)s programmadag(en)", count=len(lab.programme_days))) if lab.programme_days
+        detail=str(lazy_ngettext("%(num)s programmadag", "%(num)s programmadagen", len(lab.programme_days)))
+        if lab.programme_days
         else str(_l("nog geen programmadagen gepland")),
         state=_state(lab.programme_starts_on, lab.programme_ends_on, today),
     ))
@@ -496,6 +498,14 @@ def alumni(*, today: date, before: Lab | None = None, theme: str | None = None, 
     for alumnus in found:
         alumnus.labs.sort(key=lambda lab: lab.programme_ends_on, reverse=True)
     return found
+
+
+def any_alumni(*, today: date) -> bool:
+    """Whether `alumni(today=today)` would find anyone, in one EXISTS query: for the advice on a
+    vraagstuk, which asks it on every answer and needs no list."""
+    ended = select(Lab.id).where(Lab.programme_ends_on.is_not(None), Lab.programme_ends_on < today)
+    return bool(db.session.scalar(select(exists().where(
+        Participation.lab_id.in_(ended), Participation.user_id == User.id, User.active.is_(True)))))
 
 
 def lab_themes() -> list[str]:

@@ -30,7 +30,8 @@ def outbox():
 def message_detail(message_id):
     require("outbox.view")
     message = db.get_or_404(OutboxMessage, message_id)
-    return render_template("mail/message.html", message=message, form=EmptyForm())
+    return render_template("mail/message.html", message=message, form=EmptyForm(),
+                           body=services.without_signed_links(message.body_text))
 
 
 @bp.post("/<int:message_id>/opnieuw")

@@ -1,12 +1,15 @@
 """Queue messages in the outbox. Nothing here talks SMTP: see sender.py."""
 
+import re
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from werkzeug.exceptions import HTTPException
 
 from fieldlab.extensions import db
 from fieldlab.mail.models import OutboxMessage
@@ -78,3 +81,33 @@ def outbox_page(*, status: str | None, page: int):
     if status:
         query = query.where(OutboxMessage.status == status)
     return db.paginate(query, page=page, per_page=current_app.config["ITEMS_PER_PAGE"], error_out=False)
+
+
+# --- Reading the outbox ----------------------------------------------------------------------
+
+_URL = re.compile(r"https?://[^\s<>\"')\]]+")
+
+
+def without_signed_links(text: str) -> str:
+    """The text as a facilitator may read it in the outbox: every link to a page that takes a
+    signed token (RSVP, evaluation, speedlab join and answer, password and invitation links, the
+    private calendar feed) is replaced by a note. Those links act as the invitee without a login,
+    so whoever reads them could answer on the person's behalf; the sent e-mail keeps them.
+    Recognised by the app's own URL map (any route with a `token` argument), so a new signed
+    link is hidden without being listed here."""
+    adapter = current_app.url_map.bind("localhost")
+    base_path = urlsplit(current_app.config["BASE_URL"]).path.rstrip("/")
+    hidden = "[" + _("persoonlijke link: staat alleen in de verzonden e-mail") + "]"
+
+    def replace(match: re.Match) -> str:
+        url = match.group(0).rstrip(".,;:!?")
+        path = urlsplit(url).path
+        if base_path and path.startswith(base_path):
+            path = path[len(base_path):] or "/"
+        try:
+            _endpoint, arguments = adapter.match(path, method="GET")
+        except HTTPException:
+            return match.group(0)
+        return hidden + match.group(0)[len(url):] if "token" in arguments else match.group(0)
+
+    return _URL.sub(replace, text)

@@ -11,7 +11,7 @@ from fieldlab.organisations.models import Sector
 class OrganisationAddForm(FlaskForm):
     name = StringField(_l("Naam"), validators=[InputRequired(REQUIRED), Length(max=200)],
                        description=_l("Bijvoorbeeld: Gemeente Tilburg, ABN AMRO."))
-    short_name = StringField(_l("Korte naam (optioneel)"), validators=[Length(max=60)])
+    short_name = StringField(_l("Korte naam"), validators=[Length(max=60)])
     kind = SelectField(_l("Soort organisatie"), validators=[InputRequired(REQUIRED)])
     sector = RadioField(_l("Sector"), choices=[(Sector.PUBLIC.value, _l("publiek")),
                                                (Sector.PRIVATE.value, _l("privaat"))],

@@ -30,5 +30,14 @@ class Organisation(db.Model):
     def is_public(self) -> bool:
         return self.sector == Sector.PUBLIC
 
+    @property
+    def display_name(self) -> str:
+        """The name with the short name after it, unless the name already says it
+        ("Universiteit of hogeschool (wetenschap)", short name "Wetenschap")."""
+        short = (self.short_name or "").strip()
+        if not short or short.lower() in self.name.lower():
+            return self.name
+        return f"{self.name} ({short})"
+
     def __repr__(self) -> str:
         return f"<Organisation {self.short_name}>"

@@ -9,6 +9,7 @@ from fieldlab.auth.routes import require
 from fieldlab.extensions import db, htmx
 from fieldlab.forms import EmptyForm
 from fieldlab.labs.models import Lab
+from fieldlab.labs.services import any_alumni
 from fieldlab.organisations.services import concrete_organisations
 from fieldlab.problems import services
 from fieldlab.problems.forms import (
@@ -28,6 +29,11 @@ from fieldlab.web import int_arg, redirect_after_post
 bp = Blueprint("problems", __name__, url_prefix="/vraagstukken")
 
 RESULTS_TARGET = "problems-results"
+
+
+def _alumni_available() -> bool:
+    """Whether a speedlab could be held today: someone finished an earlier Lab."""
+    return any_alumni(today=_today())
 
 
 def _today() -> date:
@@ -83,14 +89,16 @@ def advice():
     """The advice block, recomputed while the opdrachtgever answers the six questions."""
     require("problem.submit")
     answers = {key: request.args.get(f"suitability_{key}", "") for key in SUITABILITY_KEYS}
-    advice = services.suitability_advice(answers, staff_offered=int_arg("staff_offered", 0))
+    advice = services.suitability_advice(answers, staff_offered=int_arg("staff_offered", 0),
+                                         alumni_available=_alumni_available())
     return render_template("problems/_advice.html", advice=advice)
 
 
 def _form_page(form: ProblemForm, problem: Problem | None, status: int = 200, stale: dict | None = None):
     answers = {question.key: field.data for question, field in form.suitability_fields}
     advice = services.suitability_advice(answers, staff_offered=form.staff_offered.data or 0
-                                         if isinstance(form.staff_offered.data, int) else 0)
+                                         if isinstance(form.staff_offered.data, int) else 0,
+                                         alumni_available=_alumni_available())
     return render_template("problems/form.html", form=form, problem=problem, advice=advice,
                            themes=services.known_themes(), stale=stale), status
 
@@ -167,10 +175,11 @@ def _detail_page(problem: Problem, status: int = 200, **forms):
     labs = services.labs_to_attach(today=_today()) if attach else []
     context = dict(
         problem=problem,
-        advice=services.suitability_advice(problem.suitability or {}, staff_offered=problem.staff_offered),
+        advice=services.suitability_advice(problem.suitability or {}, staff_offered=problem.staff_offered,
+                                           alumni_available=_alumni_available()),
         questions_list=services.SUITABILITY_QUESTIONS,
         teams=services.teams_for(problem),
-        next_return_day=services.next_return_day(problem, today=_today()),
+        next_return_day=services.next_return_day(problem, today=_today(), viewer=current_user),
         can_edit=can(current_user, "problem.edit", problem),
         can_withdraw=can(current_user, "problem.withdraw", problem),
         can_answer=can(current_user, "problem.answer", problem),

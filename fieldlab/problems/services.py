@@ -64,7 +64,7 @@ class SuitabilityQuestion:
     text: object  # lazy string
 
 
-SUITABILITY_QUESTIONS = (
+FIELD_LAB_QUESTIONS = (
     SuitabilityQuestion("stuck", _l("Gaat het om een ingewikkeld veiligheidsprobleem waarbij de betrokkenen vastlopen?")),
     SuitabilityQuestion("many_partners", _l("Maken de vele aanpakken of de vele partners het moeilijk om in actie te "
                                             "komen?")),
@@ -76,7 +76,13 @@ SUITABILITY_QUESTIONS = (
                                         "aanpak in de weg?")),
     SuitabilityQuestion("new_partnership", _l("Wilt u een nieuw samenwerkingsverband goed laten starten?")),
 )
+# The seventh question is not one of the Hub's six "is a Field Lab the right tool" questions: it
+# asks which form fits, and only a speedlab answers it.
+QUICK_IDEAS = SuitabilityQuestion(
+    "quick_ideas", _l("Zoekt u vooral snel nieuwe ideeën van ervaren mensen, in één denksessie van een paar uur?"))
+SUITABILITY_QUESTIONS = (*FIELD_LAB_QUESTIONS, QUICK_IDEAS)
 SUITABILITY_KEYS = tuple(question.key for question in SUITABILITY_QUESTIONS)
+FIELD_LAB_KEYS = tuple(question.key for question in FIELD_LAB_QUESTIONS)
 
 _REASONS = {
     "stuck": _l("Het probleem zit vast: een Field Lab brengt nieuwe mensen en een nieuwe aanpak bij elkaar."),
@@ -92,12 +98,18 @@ _REASONS = {
 
 @dataclass
 class Advice:
-    """Which kind of Lab fits best, and why. Advice for the opdrachtgever, never a gate."""
+    """Which kind of Lab fits best, and why. Advice for the opdrachtgever, never a gate.
+
+    `missing` holds the questions answered "weet ik niet" or not at all: with no "ja" among the
+    six, they make the advice "not enough information yet" rather than "not a Field Lab"."""
 
     kind: LabKind | None
     reasons: list = field(default_factory=list)
     answered: int = 0
     yes_count: int = 0
+    missing: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    not_suitable: bool = False
 
     @property
     def kind_label(self) -> str:
@@ -106,42 +118,64 @@ class Advice:
     @property
     def summary(self) -> str:
         if self.answered == 0:
-            return str(_l("Beantwoord de zes vragen hierboven; dan ziet u hier welk soort Lab het beste past."))
-        if self.kind is None:
+            return str(_l("Beantwoord de vragen hierboven; dan ziet u hier welk soort Lab het beste past."))
+        if self.kind is not None:
+            return str(_l("Advies: een %(kind)s.", kind=self.kind.label))
+        if self.not_suitable:
             return str(_l("Op grond van uw antwoorden lijkt een Field Lab niet het eerste middel. U kunt het "
                           "vraagstuk toch indienen: de facilitator bespreekt het graag met u."))
-        return str(_l("Advies: een %(kind)s.", kind=self.kind.label))
+        return str(_l("Nog niet genoeg informatie voor een advies. Het advies hangt af van de vragen die nog "
+                      "open staan of waarop u 'weet ik niet' antwoordde:"))
 
 
-def suitability_advice(answers: dict, *, staff_offered: int = 0) -> Advice:
+def suitability_advice(answers: dict, *, staff_offered: int = 0, alumni_available: bool = False) -> Advice:
     """Teams fit a stuck, multi-partner problem with people to work on it for 100 days; individual
-    participants fit a wish to train collaboration or Publieke Waarden thinking; a speedlab fits a
-    stuck problem that needs fresh ideas quickly, when few people can be made available."""
+    participants fit a wish to train collaboration or Publieke Waarden thinking; a speedlab fits
+    when quick ideas from experienced people are wanted and there are alumni to invite
+    (`alumni_available`, from `labs.services.alumni`).
+
+    "Weet ik niet" is not "nee": only six times "nee" says a Field Lab is not the first tool; with
+    no "ja" and some questions open the advice says which answers it still needs."""
     yes = {key for key in SUITABILITY_KEYS if answers.get(key) == SuitabilityAnswer.YES}
+    no = {key for key in SUITABILITY_KEYS if answers.get(key) == SuitabilityAnswer.NO}
     answered = sum(1 for key in SUITABILITY_KEYS if answers.get(key) in set(SuitabilityAnswer))
     advice = Advice(kind=None, answered=answered, yes_count=len(yes))
-    if not yes:
+    if answered == 0:
         return advice
-    team_keys = yes & {"stuck", "many_partners", "interests", "new_partnership"}
-    individual_keys = yes & {"collaboration", "public_values"}
-    scores = {
-        LabKind.TEAMS: len(team_keys) + (1 if staff_offered >= 3 else 0),
-        LabKind.INDIVIDUAL: len(individual_keys) * 1.5,
-        LabKind.SPEEDLAB: len(yes & {"stuck", "many_partners"}) + (1.5 if 0 < staff_offered < 3 else 0),
-    }
-    best = max(scores, key=lambda kind: (scores[kind], kind == LabKind.TEAMS))
-    advice.kind = best
-    if best == LabKind.TEAMS:
-        advice.reasons = [_REASONS[key] for key in SUITABILITY_KEYS if key in team_keys]
+    open_keys = [key for key in FIELD_LAB_KEYS if key not in yes and key not in no]
+    questions = {question.key: question.text for question in SUITABILITY_QUESTIONS}
+    if "quick_ideas" in yes and alumni_available:
+        advice.kind = LabKind.SPEEDLAB
+        advice.reasons = [_l("U zoekt snel nieuwe ideeën van ervaren mensen: in een speedlab van een paar uur "
+                             "bedenken oud-deelnemers van eerdere Field Labs samen met u nieuwe aanpakken."),
+                          _l("Er zijn oud-deelnemers die de Field Lab Hub voor een speedlab kan uitnodigen.")]
+        advice.reasons += [_REASONS[key] for key in FIELD_LAB_KEYS if key in yes & {"stuck", "many_partners"}]
+        return advice
+    if "quick_ideas" in yes:
+        advice.notes.append(_l("Een speedlab past bij snel ideeën van ervaren mensen, maar er zijn nog geen "
+                               "oud-deelnemers om uit te nodigen."))
+    field_lab_yes = yes & set(FIELD_LAB_KEYS)
+    if not field_lab_yes:
+        if open_keys:
+            advice.missing = [questions[key] for key in open_keys]
+        else:
+            advice.not_suitable = True
+        return advice
+    team_keys = field_lab_yes & {"stuck", "many_partners", "interests", "new_partnership"}
+    individual_keys = field_lab_yes & {"collaboration", "public_values"}
+    team_score = len(team_keys) + (1 if staff_offered >= 3 else 0)
+    if team_score >= len(individual_keys) * 1.5:
+        advice.kind = LabKind.TEAMS
+        advice.reasons = [_REASONS[key] for key in FIELD_LAB_KEYS if key in team_keys]
         if staff_offered >= 3:
             advice.reasons.append(_l("U stelt %(count)s medewerkers beschikbaar: genoeg voor een team.",
                                      count=staff_offered))
-    elif best == LabKind.INDIVIDUAL:
-        advice.reasons = [_REASONS[key] for key in SUITABILITY_KEYS if key in individual_keys]
     else:
-        advice.reasons = [_REASONS[key] for key in SUITABILITY_KEYS if key in yes & {"stuck", "many_partners"}]
-        advice.reasons.append(_l("Met weinig beschikbare medewerkers past een speedlab: oud-deelnemers bedenken in "
-                                 "korte tijd nieuwe ideeën voor een aanpak."))
+        advice.kind = LabKind.INDIVIDUAL
+        advice.reasons = [_REASONS[key] for key in FIELD_LAB_KEYS if key in individual_keys]
+    if open_keys:
+        advice.notes.append(_l("Nog open of 'weet ik niet': %(count)s van de zes vragen. Met die antwoorden kan het "
+                               "advies nog veranderen.", count=len(open_keys)))
     return advice
 
 
@@ -419,20 +453,21 @@ class NextReturnDay:
     url: str | None = None
 
 
-NextReturnDayProvider = Callable[[Problem, date], "NextReturnDay | None"]
+NextReturnDayProvider = Callable[[Problem, date, User], "NextReturnDay | None"]
 _next_return_day_providers: list[NextReturnDayProvider] = []
 
 
 def register_next_return_day_provider(provider: NextReturnDayProvider) -> None:
     """HOOK for the returndays feature: call this from its `init_app` with a function
-    `(problem, today) -> NextReturnDay | None`. Until one is registered the vraagstuk page shows
-    no return-day block at all (no placeholder)."""
+    `(problem, today, viewer) -> NextReturnDay | None`; it links only to a day the viewer may open.
+    Until one is registered the vraagstuk page shows no return-day block at all (no placeholder)."""
     if provider not in _next_return_day_providers:
         _next_return_day_providers.append(provider)
 
 
-def next_return_day(problem: Problem, *, today: date) -> NextReturnDay | None:
-    found = [day for provider in _next_return_day_providers if (day := provider(problem, today)) is not None]
+def next_return_day(problem: Problem, *, today: date, viewer: User) -> NextReturnDay | None:
+    found = [day for provider in _next_return_day_providers
+             if (day := provider(problem, today, viewer)) is not None]
     return min(found, key=lambda day: day.starts_at) if found else None
 
 

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, flash, render_template, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -212,7 +213,8 @@ def send_now(return_day_id):
         services.sync_invitees(return_day, by=current_user, now=now)
         count = services.send_invitations(return_day, now=now)
         db.session.commit()
-        flash(_("%(count)s uitnodigingen staan klaar in de uitgaande berichten.", count=count), "success")
+        flash(ngettext("%(num)s uitnodiging staat klaar in de uitgaande berichten.",
+                       "%(num)s uitnodigingen staan klaar in de uitgaande berichten.", count), "success")
     return redirect_after_post("returndays.detail", return_day_id=return_day.id)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import and_, or_, select
 from fieldlab import links
 from fieldlab.audit import services as audit
 from fieldlab.auth.models import User, normalise_email
+from fieldlab.auth.permissions import can
 from fieldlab.boards.models import RETURN_DAY_NUMBERS, Challenge
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab
@@ -655,9 +656,11 @@ def attendance_rows(return_day: ReturnDay) -> list[list[str]]:
     return rows
 
 
-def next_return_day_for_problem(problem, today: date):
+def next_return_day_for_problem(problem, today: date, viewer: User):
     """The next confirmed terugkomdag of a team working on this vraagstuk (or the Lab's shared
-    one), for the vraagstuk page. Registered with the problems feature in `init_app`."""
+    one), for the vraagstuk page. Registered with the problems feature in `init_app`. The first
+    one `viewer` may open (a deelnemer: their own team's day, not another team's); when they may
+    open none, the next one without a link, since the page would answer 404."""
     from flask import url_for
 
     from fieldlab.problems.services import NextReturnDay
@@ -668,17 +671,19 @@ def next_return_day_for_problem(problem, today: date):
     if not team_ids:
         return None
     start_of_today = datetime.combine(today, time.min, tzinfo=LOCAL_ZONE)
-    return_day = db.session.scalar(
+    upcoming = db.session.scalars(
         select(ReturnDay)
         .where(ReturnDay.status == ReturnDayStatus.CONFIRMED, ReturnDay.starts_at >= start_of_today,
                or_(ReturnDay.team_id.in_(team_ids),
                    and_(ReturnDay.team_id.is_(None), ReturnDay.lab_id == problem.lab_id)))
-        .order_by(ReturnDay.starts_at).limit(1)
-    )
-    if return_day is None:
+        .order_by(ReturnDay.starts_at).limit(len(team_ids) + 1)
+    ).all()
+    if not upcoming:
         return None
+    openable = [day for day in upcoming if can(viewer, "returnday.view", day)]
+    return_day = openable[0] if openable else upcoming[0]
     label = _("Terugkomdag dag %(day)s", day=return_day.day_number)
     if return_day.team is not None:
         label = f"{label} · {return_day.team.name}"
     return NextReturnDay(starts_at=return_day.starts_at, label=label, place=return_day.place or return_day.online_link,
-                         url=url_for("returndays.detail", return_day_id=return_day.id))
+                         url=url_for("returndays.detail", return_day_id=return_day.id) if openable else None)

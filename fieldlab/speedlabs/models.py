@@ -265,6 +265,24 @@ class Idea(db.Model):
         return f"<Idea {self.id}>"
 
 
+class IdeaCard(db.Model):
+    """An idea put on a team's 100-day board ("Zet op bord"). Unique per idea and challenge, so a
+    second click, a second tab or two facilitators at once cannot put it on one board twice; the
+    row goes with the card when the team deletes it, and then the idea may go on that board again."""
+
+    __tablename__ = "speedlab_idea_card"
+    __table_args__ = (UniqueConstraint("idea_id", "challenge_id", name="uq_speedlab_idea_card_idea_challenge"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("speedlab_idea.id", ondelete="CASCADE"))
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge.id", ondelete="CASCADE"), index=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("board_card.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<IdeaCard idea={self.idea_id} card={self.card_id}>"
+
+
 class Vote(db.Model):
     """One dot. A participant with N dots has at most N rows: `slot` runs 1..N (CHECK against the
     session's N, carried on the row and held equal to it by a composite foreign key) and is unique

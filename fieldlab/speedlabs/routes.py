@@ -19,7 +19,7 @@ from fieldlab.extensions import db, htmx
 from fieldlab.forms import EmptyForm
 from fieldlab.labs.models import Lab, LabKind
 from fieldlab.problems.models import Problem, ProblemStatus
-from fieldlab.speedlabs import links, services
+from fieldlab.speedlabs import cards, links, services
 from fieldlab.speedlabs.forms import (
     AlumniInviteForm,
     ClusterForm,
@@ -518,7 +518,8 @@ def summary(session_id, notes_form=None, status=200):
         "speedlabs/summary.html", speedlab=speedlab, participants=services.participants(speedlab),
         groups=services.ideas_by_cluster(speedlab), ranking=services.ranking(speedlab),
         may_run=can(current_user, "speedlab.run", speedlab), notes_form=notes_form,
-        board_teams=services.teams_for_cards() if can(current_user, "speedlab.run", speedlab) else [],
+        board_teams=cards.teams_for_cards() if can(current_user, "speedlab.run", speedlab) else [],
+        on_boards=cards.boards_of_ideas(speedlab),
         starts=local(speedlab.starts_at), ends=local(speedlab.ends_at),
     ), status
 
@@ -560,10 +561,15 @@ def idea_to_card(session_id, idea_id):
     EmptyForm().validate_on_submit() or abort(400)
     team = db.session.get(Team, int_arg("team_id") or 0)
     summary_url = url_for("speedlabs.summary", session_id=speedlab.id) + f"#speedlab-idea-{idea.id}"
-    if team is None or team not in services.teams_for_cards():
+    if team is None or team not in cards.teams_for_cards():
         flash(_("Kies een team met een bord."), "error")
         return redirect_after_post(summary_url)
-    services.idea_to_board_card(idea, team, by=current_user, now=utcnow())
+    try:
+        cards.idea_to_board_card(idea, team, by=current_user, now=utcnow())
+    except cards.AlreadyOnBoard as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect_after_post(summary_url)
     db.session.commit()
     flash(_("'%(title)s' staat op het bord van %(team)s, bij Gepland.", title=idea.title, team=team.name),
           "success")

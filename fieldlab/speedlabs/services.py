@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import and_, delete, exists, func, literal, or_, select, update
 
 from fieldlab.audit.services import record
@@ -704,8 +705,9 @@ def set_dots(speedlab: SpeedlabSession, voter: SpeedlabInvitation, allocation: d
     if any(count < 0 for count in allocation.values()):
         raise TooManyDots(_("Een aantal stippen kan niet negatief zijn."))
     if sum(allocation.values()) > speedlab.dots_per_participant:
-        raise TooManyDots(_("U heeft %(n)s stippen; u verdeelde er %(total)s.",
-                            n=speedlab.dots_per_participant, total=sum(allocation.values())))
+        raise TooManyDots(ngettext("U heeft %(num)s stip; u verdeelde er %(total)s.",
+                                    "U heeft %(num)s stippen; u verdeelde er %(total)s.",
+                                    speedlab.dots_per_participant, total=sum(allocation.values())))
     idea_ids = {idea.id for idea in speedlab.ideas}
     if not set(allocation) <= idea_ids:
         raise SpeedlabError(_("Dat idee hoort niet bij dit speedlab."))
@@ -845,31 +847,6 @@ def idea_to_problem(idea: Idea, *, by: User, now: datetime) -> Problem:
     db.session.flush()
     record("speedlab_idea_to_problem", actor=by, obj=problem, now=now, idea=idea.id, speedlab=speedlab.id)
     return problem
-
-
-def teams_for_cards() -> list:
-    """Teams whose board can take an idea: a running 100-day challenge with members."""
-    from fieldlab.teams.models import Team
-
-    return [team for team in db.session.scalars(select(Team).order_by(Team.name))
-            if team.challenge is not None and team.memberships]
-
-
-def idea_to_board_card(idea: Idea, team, *, by: User, now: datetime):
-    """Put an idea on a team's board as a planned card. The owner is the team leader (or the first
-    member): a card always has one owner from the team, and the team can hand it on."""
-    from fieldlab.boards import services as boards
-    from fieldlab.teams.models import TeamRole
-
-    if team.challenge is None or not team.memberships:
-        raise SpeedlabError(_("Dit team heeft nog geen bord."))
-    leader = next((m for m in team.memberships if m.role == TeamRole.LEADER), team.memberships[0])
-    card = boards.add_card(team.challenge, title=idea.title[:200],
-                           description=_("Idee uit speedlab '%(title)s': %(explanation)s",
-                                         title=idea.session.title, explanation=idea.explanation).strip(),
-                           owner_id=leader.user_id, by=by, now=now)
-    record("speedlab_idea_to_card", actor=by, obj=card, now=now, idea=idea.id, speedlab=idea.session_id)
-    return card
 
 
 def sessions_for(user) -> list[SpeedlabSession]:

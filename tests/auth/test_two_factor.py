@@ -89,13 +89,83 @@ def test_the_second_step_expires(client, make, app):
     assert response.headers["Location"].endswith("/inloggen")
 
 
-def test_wrong_codes_are_throttled_like_passwords(client, make):
+def code_step(client, code, address="127.0.0.1"):
+    return client.post("/inloggen/code", data={"code": code}, environ_base={"REMOTE_ADDR": address})
+
+
+def test_wrong_codes_have_their_own_limit_and_message_and_never_lock_the_password(client, make):
     user = make.make_user(Role.PARTICIPANT, two_factor=True)
     db.session.commit()
     password_step(client, user)
-    statuses = [client.post("/inloggen/code", data={"code": "000000"}).status_code for _ in range(6)]
-    assert statuses[:5] == [422] * 5
-    assert statuses[5] == 429
+    responses = [code_step(client, "000000") for _ in range(6)]
+
+    assert [response.status_code for response in responses] == [422] * 5 + [429]
+    assert "Deze code klopt niet" in responses[0].get_data(as_text=True)
+    last = responses[5].get_data(as_text=True)
+    assert "Vijf keer een onjuiste code" in last
+    assert "Te veel mislukte pogingen" not in last
+    # The attempt is over; the password is asked again and is still right.
+    assert code_step(client, "000000").headers["Location"].endswith("/inloggen")
+    assert password_step(client, user).headers["Location"].endswith("/inloggen/code")
+    assert code_step(client, pyotp.TOTP(factories.TOTP_SECRET).now()).status_code == 303
+    reasons = db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "login_failed")).all()
+    assert all(details.get("reason") == "wrong_code" for details in reasons)
+
+
+def test_a_used_code_asks_for_the_next_one_and_counts_for_nothing(client, app, make):
+    user = make.make_user(Role.PARTICIPANT, two_factor=True)
+    db.session.commit()
+    code = pyotp.TOTP(factories.TOTP_SECRET).now()
+    password_step(client, user)
+    assert code_step(client, code).status_code == 303
+    client.post("/uitloggen")
+
+    password_step(client, user)
+    for _ in range(8):
+        reused = code_step(client, code)
+        assert reused.status_code == 422
+        assert "Deze code is al gebruikt" in reused.get_data(as_text=True)
+    next_code = pyotp.TOTP(factories.TOTP_SECRET).at(datetime.now(UTC) + timedelta(seconds=30))
+    assert code_step(client, next_code).status_code == 303
+
+
+@pytest.mark.parametrize("app_config", [{"TWO_FACTOR_FAILURES_PER_ACCOUNT": "7 per hour"}])
+def test_wrong_codes_over_many_attempts_reach_the_account_ceiling(client, make):
+    """Someone who knows the password cannot guess codes for ever by starting over."""
+    user = make.make_user(Role.PARTICIPANT, two_factor=True)
+    db.session.commit()
+    for _ in range(2):
+        password_step(client, user)
+        statuses = [code_step(client, "000000").status_code for _ in range(4)]
+    assert statuses == [422, 422, 422, 429]
+    assert "Te veel onjuiste codes voor dit account" in code_step(client, "000000").get_data(as_text=True)
+
+
+def test_two_people_signing_in_as_the_demo_facilitator_do_not_lock_each_other_out(app, make):
+    """The demo facilitator's password and codes are public: one person types the code the other
+    just used, then mistypes the password five times; the other still signs in."""
+    facilitator = make.make_user(Role.FACILITATOR, two_factor=True)
+    db.session.commit()
+    anna, bram = app.test_client(), app.test_client()
+    code = pyotp.TOTP(factories.TOTP_SECRET).now()
+    anna.post("/inloggen", data={"email": facilitator.email, "password": factories.PASSWORD},
+              environ_base={"REMOTE_ADDR": "10.1.1.1"})
+    assert code_step(anna, code, "10.1.1.1").status_code == 303
+
+    bram.post("/inloggen", data={"email": facilitator.email, "password": factories.PASSWORD},
+              environ_base={"REMOTE_ADDR": "10.2.2.2"})
+    used = code_step(bram, code, "10.2.2.2")
+    assert "Deze code is al gebruikt" in used.get_data(as_text=True)
+    for _ in range(5):
+        bram.post("/inloggen", data={"email": facilitator.email, "password": "verkeerd"},
+                  environ_base={"REMOTE_ADDR": "10.2.2.2"})
+
+    anna.post("/uitloggen")
+    again = anna.post("/inloggen", data={"email": facilitator.email, "password": factories.PASSWORD},
+                      environ_base={"REMOTE_ADDR": "10.1.1.1"})
+    assert again.headers["Location"].endswith("/inloggen/code")
+    next_code = pyotp.TOTP(factories.TOTP_SECRET).at(datetime.now(UTC) + timedelta(seconds=30))
+    assert code_step(anna, next_code, "10.1.1.1").status_code == 303
 
 
 def test_participant_turns_two_factor_on_and_off(client, login_as):

@@ -49,11 +49,11 @@ def test_board_is_read_only_for_a_manager_without_sortable(client, auth, world):
 def test_adding_a_card_with_a_plain_form_redirects_back_to_the_board(member_client, world):
     response = member_client.post(board_url(world, "/kaarten"), data={
         "new-card-title": "Bel de woningcorporatie", "new-card-owner": world.teammate.id,
-        "new-card-due_day": "12", "new-card-labels": "wonen, bellen"})
+        "new-card-due_day": "52", "new-card-labels": "wonen, bellen"})
     assert response.status_code == 303
     card = db.session.scalar(select(BoardCard))
     assert (card.title, card.owner_id, card.due_day, card.labels) == \
-        ("Bel de woningcorporatie", world.teammate.id, 12, ["wonen", "bellen"])
+        ("Bel de woningcorporatie", world.teammate.id, 52, ["wonen", "bellen"])
     page = member_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Bel de woningcorporatie" in page and "is toegevoegd" in page
 
@@ -65,6 +65,42 @@ def test_adding_a_card_with_htmx_answers_the_fresh_form_and_triggers_a_refresh(m
     assert response.status_code == 200 and response.headers["HX-Trigger"] == "board-changed"
     assert "<html" not in html and 'id="board-add-card"' in html
     assert "‘Bel de woningcorporatie’ is toegevoegd" in html
+
+
+def test_a_due_day_that_has_passed_is_warned_about_and_saved_only_when_confirmed(member_client, world):
+    """Day 37 today: 'klaar op dag 12' is asked about once, with the input kept and nothing saved;
+    ticking 'Toch opslaan' saves it."""
+    data = {"new-card-title": "Bel de woningcorporatie", "new-card-owner": world.member.id,
+            "new-card-due_day": "12", "new-card-description": "mijn tekst"}
+    for headers in ({}, HX):
+        response = member_client.post(board_url(world, "/kaarten"), headers=headers, data=data)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422
+        assert "Dag 12 is al voorbij: vandaag is dag 37 van de challenge." in html
+        assert "Toch opslaan met een dag die al voorbij is" in html
+        assert "mijn tekst" in html and 'value="Bel de woningcorporatie"' in html
+        assert db.session.scalar(select(BoardCard)) is None
+
+    response = member_client.post(board_url(world, "/kaarten"), data={**data, "new-card-confirm_past_due": "y"})
+    assert response.status_code == 303
+    assert db.session.scalar(select(BoardCard.due_day)) == 12
+
+
+def test_editing_a_card_warns_only_when_the_due_day_moves_into_the_past(member_client, world):
+    card = services.add_card(world.challenge, title="Oud", owner_id=world.member.id, due_day=10,
+                             by=world.member, now=NOW)
+    db.session.commit()
+    fields = {f"card-{card.id}-title": "Oud, nieuwe titel", f"card-{card.id}-owner": world.member.id,
+              f"card-{card.id}-due_day": "10", f"card-{card.id}-version": card.version}
+    assert member_client.post(board_url(world, f"/kaarten/{card.id}"), data=fields).status_code == 303
+
+    db.session.refresh(card)
+    moved = {**fields, f"card-{card.id}-due_day": "20", f"card-{card.id}-version": card.version}
+    response = member_client.post(board_url(world, f"/kaarten/{card.id}"), data=moved)
+    assert response.status_code == 422
+    assert "Dag 20 is al voorbij" in response.get_data(as_text=True)
+    db.session.refresh(card)
+    assert card.due_day == 10
 
 
 def test_invalid_card_is_refused_with_422_and_the_input_kept(member_client, world):

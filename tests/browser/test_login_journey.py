@@ -68,3 +68,30 @@ def test_facilitator_pages_pass_axe_on_a_phone(live_db, new_page):
 
 def no_sideways_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_two_people_on_one_facilitator_account_get_a_code_message_not_a_lock(live_db, new_page):
+    """The demo facilitator tried by two people at once: the second types the code the first just
+    used and reads, next to the code field, to wait for the next one; the password is not blamed."""
+    facilitator = factories.make_user(Role.FACILITATOR, name="Gedeelde Facilitator")
+    live_db.session.commit()
+    first, second = new_page(), new_page()
+    code = factories.totp_code_for(facilitator)
+    for page in (first, second):
+        page.goto("/inloggen")
+        checked(page)
+        page.get_by_label("E-mailadres").fill(facilitator.email)
+        page.get_by_label("Wachtwoord", exact=True).fill(factories.PASSWORD)
+        page.get_by_role("button", name="Inloggen").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Tweede stap: code")
+        checked(page)
+    first.get_by_label("Code").fill(code)
+    first.get_by_role("button", name="Inloggen").click()
+    expect(first.get_by_role("heading", level=1)).to_have_text("Welkom, Gedeelde Facilitator")
+    checked(first)
+
+    second.get_by_label("Code").fill(code)
+    second.get_by_role("button", name="Inloggen").click()
+    expect(second.locator(".field__error")).to_contain_text("Deze code is al gebruikt.")
+    expect(second.get_by_text("Te veel mislukte pogingen")).to_have_count(0)
+    checked(second)

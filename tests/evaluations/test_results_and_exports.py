@@ -23,9 +23,14 @@ def answer(programme, grades, *, aspects="7", takeaway="Netwerk"):
     db.session.commit()
 
 
+def close(programme):
+    programme.form.closed_at = NOW
+    db.session.commit()
+
+
 def test_two_respondents_show_no_results_and_say_why(client, auth, programme):
     answer(programme, ["9", "4"])
-    result = services.form_results(programme.form)
+    result = services.form_results(programme.form, now=NOW)
     assert not result.shown and result.overall is None and result.comments == []
     auth.login(programme.facilitator)
     page = client.get(f"/evaluaties/{programme.form.id}/resultaten").get_data(as_text=True)
@@ -36,7 +41,8 @@ def test_two_respondents_show_no_results_and_say_why(client, auth, programme):
 
 def test_three_respondents_show_average_median_histogram_aspects(programme):
     answer(programme, ["9", "6", "8"], aspects="7")
-    result = services.form_results(programme.form)
+    close(programme)
+    result = services.form_results(programme.form, now=NOW)
     assert result.shown and result.responded == 3 and result.asked == 5
     assert result.response_rate == 60
     assert result.overall.average == 7.7 and result.overall_median == 8
@@ -46,12 +52,35 @@ def test_three_respondents_show_average_median_histogram_aspects(programme):
     assert all(name is None for _text, name in result.comments[0].texts)  # anonymous: no names
 
 
+def test_anonymous_comments_wait_for_the_form_to_close_and_never_come_in_arrival_order(client, auth, programme):
+    """Comments typed 'Netwerk 0', 'Netwerk 1', … in that order were listed in that order, so a
+    reader who watched the count could match them to people. While the form is open they (and
+    the export) wait; once it is closed they come in a fixed order that does not follow arrival."""
+    answer(programme, ["9", "6", "8", "7", "8"])
+    auth.login(programme.facilitator)
+    page = client.get(f"/evaluaties/{programme.form.id}/resultaten").get_data(as_text=True)
+    assert "Netwerk" not in page
+    assert "verschijnen als het formulier gesloten is" in page
+    assert "7,6" in page  # the grades are there (average overall grade)
+    assert client.get(f"/evaluaties/{programme.form.id}/export.csv").status_code == 404
+
+    close(programme)
+    page = client.get(f"/evaluaties/{programme.form.id}/resultaten").get_data(as_text=True)
+    shown = [f"Netwerk {n}" for n in sorted(range(5), key=lambda n: page.index(f"Netwerk {n}"))]
+    arrival = [f"Netwerk {n}" for n in range(5)]
+    assert sorted(shown) == arrival
+    assert shown != arrival and shown != arrival[::-1]
+    result = services.form_results(programme.form, now=NOW)
+    assert [text for text, _name in result.comments[0].texts] == shown
+
+
 def parse_csv(body: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
 
 
 def test_csv_and_xlsx_of_an_anonymous_form_have_no_personal_data_and_are_audited(client, auth, programme):
     answer(programme, ["9", "6", "8"])
+    close(programme)
     auth.login(programme.facilitator)
     form_id = programme.form.id
 
@@ -94,10 +123,11 @@ def test_decimal_grades_export_with_a_decimal_comma(client, auth, programme):
     overall = next(q for q in programme.form.active_questions if q.is_overall)
     services.edit_question(overall, kind="grade", text=overall.text, is_overall=True, allow_decimal=True)
     answer(programme, ["8,5", "7", "9,5"])
+    close(programme)
     auth.login(programme.facilitator)
     rows = parse_csv(client.get(f"/evaluaties/{programme.form.id}/export.csv").data)
     assert sorted(row[1] for row in rows[1:]) == ["7,0", "8,5", "9,5"]
-    assert services.form_results(programme.form).overall.average == 8.3
+    assert services.form_results(programme.form, now=NOW).overall.average == 8.3
 
 
 def test_annual_figures_per_year_with_trend(client, auth, make, programme):
@@ -120,7 +150,7 @@ def test_annual_figures_per_year_with_trend(client, auth, make, programme):
     ]
     auth.login(programme.facilitator)
     page = client.get("/evaluaties/jaaroverzicht").get_data(as_text=True)
-    assert "1 programma’s, 5 deelnemers, 4 reacties" in page and "gemiddeld 8,5" in page
+    assert "1 programma, 5 deelnemers, 4 reacties" in page and "gemiddeld 8,5" in page
     assert "+0,5" in page
     assert page.count("<svg") == 2 and "Gemiddeld totaalcijfer per jaar" in page
 

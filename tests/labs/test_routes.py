@@ -156,3 +156,33 @@ def test_alumni_page_filters(login_as, client, make):
     db.session.commit()
     assert "Oud Deelnemer" in client.get("/alumni?thema=vastgoed&expertise=witwas").get_data(as_text=True)
     assert "Oud Deelnemer" not in client.get("/alumni?expertise=strafrecht").get_data(as_text=True)
+
+
+def test_lab_page_counts_the_vraagstukken_it_lists_and_links_only_to_pages_the_reader_opens(client, auth, make):
+    """A leidinggevende read '2 vraagstuk(ken) gekoppeld' above 'Er is nog geen vraagstuk aan dit
+    Lab gekoppeld', and an opdrachtgever's Lab page linked to the Labs list they may not open."""
+    from fieldlab.problems.models import ProblemStatus
+
+    lab = make.make_lab()
+    commissioner = make.make_user(Role.COMMISSIONER, organisation=make.make_organisation())
+    other = make.make_user(Role.COMMISSIONER, organisation=make.make_organisation())
+    make.make_problem(commissioner, lab=lab, title="Eerste vraagstuk", status=ProblemStatus.ACCEPTED)
+    make.make_problem(other, lab=lab, title="Tweede vraagstuk", status=ProblemStatus.ACCEPTED)
+    member, manager = make.make_user(Role.PARTICIPANT), make.make_user(Role.MANAGER)
+    make.add_participant(lab, member, manager=manager)
+    db.session.commit()
+
+    auth.login(manager)
+    page = client.get(f"/labs/{lab.id}").get_data(as_text=True)
+    assert "2 vraagstukken gekoppeld" in page and "(ken)" not in page
+    assert "Er is nog geen vraagstuk" not in page
+    assert "2 vraagstukken gekoppeld die u niet kunt inzien" in page
+    assert 'href="/labs"' not in page
+    auth.logout()
+
+    auth.login(commissioner)
+    page = client.get(f"/labs/{lab.id}").get_data(as_text=True)
+    assert "Eerste vraagstuk" in page and "Tweede vraagstuk" not in page
+    assert "1 vraagstuk gekoppeld die u niet kunt inzien" not in page
+    assert "Aan dit Lab is 1 vraagstuk gekoppeld dat u niet kunt inzien" in page
+    assert 'href="/labs"' not in page

@@ -177,3 +177,21 @@ def test_visible_labs_match_lab_view(facilitator, make):
     for person in (facilitator, participant, manager, make.make_user(Role.COMMISSIONER)):
         listed = {lab.id for lab in services.labs_list(person)}
         assert listed == {lab.id for lab in (lab_a, lab_b) if can(person, "lab.view", lab)}
+
+
+def test_any_alumni_agrees_with_the_alumni_list(app, make):
+    from datetime import date
+
+    from fieldlab.labs import services as lab_services
+
+    today = date(2026, 6, 1)
+    assert lab_services.any_alumni(today=today) is False
+    lab = make.make_lab(programme_starts_on=date(2026, 5, 1), programme_ends_on=date(2026, 5, 3))
+    person = make.make_user(make.Role.PARTICIPANT)
+    make.add_participant(lab, person)
+    assert lab_services.any_alumni(today=date(2026, 5, 3)) is False  # the programme's last day
+    assert lab_services.any_alumni(today=today) is True
+    assert bool(lab_services.alumni(today=today)) is True
+    person.active = False
+    assert lab_services.any_alumni(today=today) is False
+    assert lab_services.alumni(today=today) == []

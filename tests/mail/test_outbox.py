@@ -195,3 +195,51 @@ def test_outbox_pages_through_many_messages(client, login_as):
 
     assert "Pagina 1 van 2" in first and 'rel="next"' in first
     assert "persoon0@example.org" in second and "persoon25@example.org" not in second
+
+
+@pytest.mark.parametrize("endpoint, arguments", [
+    ("returndays.rsvp", {"invitation_id": 7, "token": "ondertekend.rsvp.token"}),
+    ("evaluations.answer_by_link", {"token": "ondertekend.evaluatie.token"}),
+    ("speedlabs.join", {"token": "ondertekend.deelnemen.token"}),
+    ("auth.reset_password", {"token": "ondertekend.wachtwoord.token"}),
+])
+def test_the_outbox_hides_signed_links_that_the_sent_mail_keeps(client, login_as, app, smtp_server, endpoint,
+                                                                 arguments):
+    """A facilitator reading the outbox could otherwise answer an invitation or an evaluation on
+    the invitee's behalf."""
+    from fieldlab.mail import sender
+
+    link = external_url(endpoint, **arguments)
+    message = queue(link=link)
+    db.session.commit()
+    login_as(Role.FACILITATOR)
+
+    page = client.get(f"/uitgaande-berichten/{message.id}").get_data(as_text=True)
+    assert arguments["token"] not in page
+    assert "[persoonlijke link: staat alleen in de verzonden e-mail]" in page
+    assert "Beste Daan Visser" in page
+
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port)
+    assert sender.deliver_due() == 1
+    [received] = smtp_server.messages
+    assert link in received.get_body(("plain",)).get_content()
+
+
+def test_the_outbox_keeps_ordinary_links(client, login_as):
+    message = queue(link=external_url("problems.detail", problem_id=12))
+    db.session.commit()
+    login_as(Role.FACILITATOR)
+    page = client.get(f"/uitgaande-berichten/{message.id}").get_data(as_text=True)
+    assert "http://localhost/vraagstukken/12" in page
+    assert "[persoonlijke link" not in page
+
+
+def test_a_real_reset_mail_shows_no_token_in_the_outbox(client, app, login_as, make):
+    person = make.make_user(Role.PARTICIPANT)
+    db.session.commit()
+    client.post("/wachtwoord-vergeten", data={"email": person.email})
+    message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == person.email))
+    token = re.search(r"/wachtwoord-herstellen/(\S+)", message.body_text).group(1)
+    login_as(Role.FACILITATOR)
+    page = client.get(f"/uitgaande-berichten/{message.id}").get_data(as_text=True)
+    assert token not in page

@@ -129,3 +129,16 @@ def test_organisation_needs_a_name_and_a_sector(client, facilitator):
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "Dit veld is verplicht." in page and "Kies publiek of privaat." in page
+
+
+def test_names_and_labels_say_things_once(login_as, client):
+    """'Universiteit of hogeschool (wetenschap) (Wetenschap)' and 'Korte naam (optioneel)
+    (optioneel)' were shown: the short name is left out when the name says it, and the field
+    macro alone marks a field optional."""
+    load_reference_list()
+    login_as(Role.FACILITATOR)
+    page = client.get("/organisaties/").get_data(as_text=True)
+    assert "Universiteit of hogeschool (wetenschap)" in page
+    assert "(wetenschap) (Wetenschap)" not in page
+    assert "(optioneel) <span" not in page and "Korte naam" in page
+    assert page.count("(optioneel)") == page.count('class="field__optional"')

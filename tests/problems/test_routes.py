@@ -1,5 +1,7 @@
 """Vraagstukken through HTTP: the form, the list with search, review actions, and refusals."""
 
+from datetime import date
+
 from sqlalchemy import select
 
 from fieldlab.auth.models import Role
@@ -60,6 +62,29 @@ def test_advice_fragment_follows_the_answers(login_as, client):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "Field Lab voor individuele deelnemers" in page and "<html" not in page
+
+
+def test_advice_fragment_advises_a_speedlab_only_when_alumni_exist(login_as, client, make):
+    login_as(Role.COMMISSIONER)
+    url = "/vraagstukken/advies?suitability_quick_ideas=ja&suitability_stuck=ja"
+    before = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Advies: een Speedlab" not in before and "nog geen oud-deelnemers" in before
+
+    lab = make.make_lab(programme_starts_on=date(2020, 3, 1), programme_ends_on=date(2020, 3, 3))
+    make.add_participant(lab, make.make_user(Role.PARTICIPANT))
+    db.session.commit()
+    after = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Speedlab" in after and "oud-deelnemers" in after
+
+
+def test_advice_fragment_with_i_do_not_know_names_the_missing_answers(login_as, client):
+    login_as(Role.COMMISSIONER)
+    query = "&".join(f"suitability_{key}=weet-niet" for key in ("stuck", "many_partners", "collaboration",
+                                                                 "public_values", "interests", "new_partnership"))
+    page = client.get(f"/vraagstukken/advies?{query}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Nog niet genoeg informatie" in page
+    assert "niet het eerste middel" not in page
+    assert "vastlopen" in page
 
 
 def test_search_answers_htmx_with_the_results_fragment_only(login_as, client, make):
@@ -167,3 +192,19 @@ def test_withdrawing_with_an_old_version_is_refused(login_as, client, make):
     assert "Iemand anders heeft dit vraagstuk intussen gewijzigd" in response.get_data(as_text=True)
     db.session.refresh(problem)
     assert problem.status == ProblemStatus.SUBMITTED
+
+
+def test_the_waiting_sentence_fits_the_reader(login_as, client, auth, make):
+    """The facilitator saw the opdrachtgever's 'Tot er een besluit is, kunt u het nog wijzigen of
+    intrekken.'; the opdrachtgever still does."""
+    commissioner = make.make_user(Role.COMMISSIONER, organisation=make.make_organisation())
+    problem = make.make_problem(commissioner, title="Wachtend vraagstuk")
+    db.session.commit()
+    login_as(Role.FACILITATOR)
+    page = client.get(f"/vraagstukken/{problem.id}").get_data(as_text=True)
+    assert "kunt u het nog wijzigen of intrekken" not in page
+    assert "wacht op een besluit van de Field Lab Hub" in page
+    auth.logout()
+    auth.login(commissioner)
+    page = client.get(f"/vraagstukken/{problem.id}").get_data(as_text=True)
+    assert "Tot er een besluit is, kunt u het nog wijzigen of intrekken." in page

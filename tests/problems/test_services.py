@@ -117,21 +117,55 @@ def test_an_accepted_problem_can_no_longer_be_edited_or_withdrawn(people):
         services.withdraw_problem(problem, expected_version=problem.version, by=commissioner, now=NOW)
 
 
-@pytest.mark.parametrize(("answers", "staff", "kind"), [
-    ({"stuck": "ja", "many_partners": "ja", "interests": "ja"}, 4, LabKind.TEAMS),
-    ({"collaboration": "ja", "public_values": "ja"}, 0, LabKind.INDIVIDUAL),
-    ({"stuck": "ja"}, 1, LabKind.SPEEDLAB),
-    ({"stuck": "nee", "many_partners": "nee"}, 4, None),
+@pytest.mark.parametrize(("answers", "staff", "alumni", "kind"), [
+    ({"stuck": "ja", "many_partners": "ja", "interests": "ja"}, 4, False, LabKind.TEAMS),
+    ({"collaboration": "ja", "public_values": "ja"}, 0, False, LabKind.INDIVIDUAL),
+    ({"stuck": "ja", "quick_ideas": "ja"}, 1, True, LabKind.SPEEDLAB),
+    ({"quick_ideas": "ja"}, 0, True, LabKind.SPEEDLAB),
+    ({"stuck": "ja", "quick_ideas": "ja"}, 1, False, LabKind.TEAMS),
+    ({key: "nee" for key in services.FIELD_LAB_KEYS}, 4, True, None),
 ])
-def test_advice_names_the_lab_kind_that_fits_with_reasons(answers, staff, kind):
-    advice = services.suitability_advice(answers, staff_offered=staff)
+def test_advice_names_the_lab_kind_that_fits_with_reasons(answers, staff, alumni, kind):
+    advice = services.suitability_advice(answers, staff_offered=staff, alumni_available=alumni)
     assert advice.kind == kind
     assert bool(advice.reasons) == (kind is not None)
 
 
+def test_six_times_no_says_a_field_lab_is_not_the_first_tool():
+    advice = services.suitability_advice({key: "nee" for key in services.FIELD_LAB_KEYS})
+    assert advice.not_suitable and "niet het eerste middel" in advice.summary
+
+
+def test_i_do_not_know_asks_for_more_information_naming_the_open_questions():
+    """'Weet ik niet' is not 'nee': six times 'weet ik niet' never says a Field Lab is the wrong tool."""
+    advice = services.suitability_advice({key: "weet-niet" for key in services.FIELD_LAB_KEYS})
+    assert advice.kind is None and not advice.not_suitable
+    assert "Nog niet genoeg informatie" in advice.summary
+    assert len(advice.missing) == 6
+
+    mixed = services.suitability_advice({"stuck": "nee", "many_partners": "nee", "collaboration": "weet-niet"})
+    assert "Nog niet genoeg informatie" in mixed.summary
+    texts = [str(text) for text in mixed.missing]
+    assert any("samenwerking trainen" in text for text in texts)
+    assert not any("vastlopen" in text for text in texts), "answered questions are not missing"
+    assert len(texts) == 4  # collaboration (weet ik niet) and three unanswered
+
+
+def test_a_yes_gives_advice_and_says_how_many_questions_are_still_open():
+    advice = services.suitability_advice({"stuck": "ja", "many_partners": "weet-niet"}, staff_offered=4)
+    assert advice.kind == LabKind.TEAMS
+    assert any("5 van de zes vragen" in str(note) for note in advice.notes)
+
+
+def test_quick_ideas_without_alumni_says_why_no_speedlab():
+    advice = services.suitability_advice({"quick_ideas": "ja"}, alumni_available=False)
+    assert advice.kind is None
+    assert any("nog geen oud-deelnemers" in str(note) for note in advice.notes)
+
+
 def test_advice_without_answers_invites_to_answer():
     advice = services.suitability_advice({})
-    assert advice.answered == 0 and "Beantwoord de zes vragen" in advice.summary
+    assert advice.answered == 0 and "Beantwoord de vragen" in advice.summary
 
 
 def test_parse_tags_trims_and_drops_duplicates():
@@ -167,8 +201,8 @@ def test_problems_page_filters_searches_and_sorts(people, make):
 def test_next_return_day_hook_is_empty_until_a_provider_registers(people, monkeypatch):
     commissioner, _ = people
     problem = services.create_problem(full_data(), by=commissioner, now=NOW)
-    assert services.next_return_day(problem, today=date(2026, 3, 2)) is None
+    assert services.next_return_day(problem, today=date(2026, 3, 2), viewer=commissioner) is None
     monkeypatch.setattr(services, "_next_return_day_providers", [])
     services.register_next_return_day_provider(
-        lambda p, today: services.NextReturnDay(starts_at=NOW, label="Dag 50", place="Utrecht"))
-    assert services.next_return_day(problem, today=date(2026, 3, 2)).label == "Dag 50"
+        lambda p, today, viewer: services.NextReturnDay(starts_at=NOW, label="Dag 50", place="Utrecht"))
+    assert services.next_return_day(problem, today=date(2026, 3, 2), viewer=commissioner).label == "Dag 50"

@@ -9,7 +9,7 @@ from fieldlab.auth.models import Role
 from fieldlab.extensions import db
 from fieldlab.mail.models import OutboxMessage
 from fieldlab.problems.models import Problem
-from fieldlab.speedlabs import links, services
+from fieldlab.speedlabs import cards, links, services
 from fieldlab.speedlabs.models import InvitationStatus, Phase, SpeedlabSession
 from fieldlab.timeutil import utcnow
 from tests import factories
@@ -252,6 +252,37 @@ def test_facilitator_puts_an_idea_on_a_teams_board(app, client, auth):
     assert (card.challenge_id, card.owner_id, card.column_key) == (team.challenge.id, leader.id, "planned")
     assert "Via de wijkteams" in card.description
     assert db.session.scalar(select(BoardEvent).where(BoardEvent.card_id == card.id)) is not None
+
+    # The summary says where the idea is, and offers no second card on the same board.
+    summary = client.get(f"/speedlabs/{speedlab.id}/samenvatting").get_data(as_text=True)
+    assert "Staat op het bord van: Team Baken" in summary
+    assert f'<option value="{team.id}">' not in summary
+    again = client.post(f"/speedlabs/{speedlab.id}/ideeen/{idea.id}/kaart", data={"team_id": team.id},
+                        follow_redirects=True)
+    assert "‘Huurders informeren’ staat al op het bord van Team Baken." in again.get_data(as_text=True)
+    cards = db.session.scalars(select(BoardCard).where(BoardCard.title == "Huurders informeren")).all()
+    assert len(cards) == 1
+
+
+def test_the_database_refuses_a_second_link_of_one_idea_to_one_board(app):
+    """Two facilitators at once: the check before the insert cannot see the other's row, the
+    unique constraint can."""
+    from datetime import date
+
+    from sqlalchemy.exc import IntegrityError
+
+    from fieldlab.speedlabs.models import IdeaCard
+
+    speedlab = _running_speedlab()
+    run_to(speedlab, Phase.IDEAS, now=utcnow())
+    idea = services.add_idea(speedlab, author=None, title="Idee", explanation="", now=utcnow())
+    member = factories.make_user(Role.PARTICIPANT)
+    team = factories.make_team(factories.make_lab(), members=[member], starts_on=date(2025, 2, 1))
+    card = cards.idea_to_board_card(idea, team, by=speedlab.facilitator, now=utcnow())
+    db.session.add(IdeaCard(idea_id=idea.id, challenge_id=team.challenge.id, card_id=card.id, created_at=utcnow()))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
 
 
 def test_only_facilitators_put_ideas_on_boards(app, client, auth):

@@ -79,6 +79,7 @@ MODEL_MODULES = (
     "fieldlab.returndays.models",
     "fieldlab.speedlabs.models",
     "fieldlab.evaluations.models",
+    "fieldlab.submissions",
 )
 
 

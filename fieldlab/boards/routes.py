@@ -182,7 +182,8 @@ def add_card(team_id):
         try:
             now = utcnow()
             challenge = services.ensure_challenge(board.team, now=now)
-            card = services.add_card(challenge, **_card_values(form), by=current_user, now=now)
+            card = services.add_card(challenge, **_card_values(form), by=current_user, now=now,
+                                     submission=form.submission.data)
         except services.BoardError as error:
             db.session.rollback()
             form.title.errors.append(str(error))
@@ -441,7 +442,8 @@ def progress(team_id):
             challenge = services.ensure_challenge(board.team, now=now)
             services.add_progress_update(challenge, status=form.status.data, went_well=form.went_well.data,
                                          stuck=form.stuck.data, help_needed=form.help_needed.data,
-                                         hours_spent=form.hours_spent.data, by=current_user, now=now)
+                                         hours_spent=form.hours_spent.data, by=current_user, now=now,
+                                         submission=form.submission.data)
             db.session.commit()
             flash(_("De voortgangsupdate is opgeslagen."), "success")
             return redirect(url_for("boards.progress", team_id=team_id), code=303)

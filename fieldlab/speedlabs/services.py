@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import and_, delete, exists, func, literal, or_, select, update
 
+from fieldlab import submissions
 from fieldlab.audit.services import record
 from fieldlab.auth.models import User, normalise_email
 from fieldlab.extensions import db
@@ -648,15 +649,23 @@ def stop_round(speedlab: SpeedlabSession, *, by: User, now: datetime) -> None:
 
 
 def add_idea(speedlab: SpeedlabSession, *, author: SpeedlabInvitation | None, title: str, explanation: str,
-             now: datetime) -> Idea:
+             now: datetime, submission: str | None = None) -> Idea:
+    """Store an idea once per form render (`submission`, see fieldlab.submissions): a double
+    submit returns the idea the first one stored, even when the round closed in between."""
     _lock(speedlab)
     ensure_not_cancelled(speedlab)
+    earlier = submissions.claim(submission, "speedlab_idea", now=now)
+    if earlier is not None:
+        stored = db.session.get(Idea, earlier.result_id) if earlier.result_id else None
+        if stored is not None and stored.session_id == speedlab.id:
+            return stored
     if speedlab.phase_enum != Phase.IDEAS or not speedlab.accepting(now):
         raise RoundClosed(_("De ideeënronde is gesloten: er kunnen geen ideeën meer bij."))
     idea = Idea(session_id=speedlab.id, author_id=author.id if author else None, title=title.strip(),
                 explanation=(explanation or "").strip(), created_at=now)
     db.session.add(idea)
     db.session.flush()
+    submissions.record_result(submission, "speedlab_idea", idea.id)
     db.session.expire(speedlab, ["ideas"])
     return idea
 

@@ -563,7 +563,7 @@ def _calendar_attachment(invitation: SpeedlabInvitation, *, method: str, now: da
     else:
         description, url = _("Meedoen: %(link)s", link=join_link), join_link
     ics = calendar.build_invitation_ics(
-        uid=calendar.invitation_uid(speedlab.id, invitation.id), sequence=speedlab.sequence,
+        uid=calendar.invitation_uid(invitation), sequence=speedlab.sequence,
         summary=_("Speedlab: %(title)s", title=speedlab.title), starts_at=speedlab.starts_at,
         ends_at=speedlab.ends_at, location=speedlab.place or speedlab.online_url, description=description,
         attendee_name=invitation.name, attendee_email=invitation.email, url=url, now=now, method=method,

@@ -154,7 +154,10 @@ def test_private_feed_works_until_revoked(app, client, auth):
     feed = client.get(path)
     assert feed.status_code == 200 and feed.mimetype == "text/calendar"
     calendar = Calendar.from_ical(feed.data)
-    assert [str(event["UID"]) for event in calendar.walk("VEVENT")] == [f"returnday-{return_day.id}@fieldlab"]
+    # The same identity as the invitation mail of this person, with the organiser of that mail.
+    [event] = calendar.walk("VEVENT")
+    assert str(event["UID"]) == f"returnday-{return_day.id}-user{setting.members[0].id}@fieldlab"
+    assert str(event["ORGANIZER"]).startswith("mailto:")
 
     auth.login(setting.members[0])
     client.post("/agenda/abonnement", data={"action": "revoke"})

@@ -42,6 +42,8 @@ def invitation_calendar(invitation, *, method: str, now: datetime) -> str:
 
     return_day = invitation.return_day
     lines = [return_day.agenda] if return_day.agenda else []
+    if method == "CANCEL" and return_day.cancellation_reason:
+        lines = [_("Afgelast: %(reason)s", reason=return_day.cancellation_reason)]
     if method == "REQUEST":
         lines.append(_("Laat weten of u komt: %(link)s", link=rsvp_link(invitation)))
     event = _event(return_day, uid=invitation_uid(invitation), now=now, description="\n\n".join(lines))

@@ -16,7 +16,14 @@ from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
 from fieldlab.labs.models import Lab
 from fieldlab.returndays import calendar, jobs, services
-from fieldlab.returndays.forms import ActionForm, LabSettingsForm, ReturnDayForm, RsvpForm, StakeholderForm
+from fieldlab.returndays.forms import (
+    ActionForm,
+    LabSettingsForm,
+    ReturnDayCancelForm,
+    ReturnDayForm,
+    RsvpForm,
+    StakeholderForm,
+)
 from fieldlab.returndays.models import Invitation, ReturnDay, ReturnDayAction, ReturnDayStatus
 from fieldlab.teams.models import Team
 from fieldlab.timeutil import local, utcnow
@@ -216,15 +223,23 @@ def send_now(return_day_id):
     return redirect_after_post("returndays.detail", return_day_id=return_day.id)
 
 
-@bp.post("/terugkomdagen/<int:return_day_id>/afgelasten")
+@bp.route("/terugkomdagen/<int:return_day_id>/afgelasten", methods=["GET", "POST"])
 @login_required
 def cancel(return_day_id):
+    """A confirmation page with the reason comes first: afgelasten cannot be undone, and the
+    invitees read the reason in their cancellation."""
     return_day = _return_day_for(return_day_id, "returnday.manage")
-    if EmptyForm().validate_on_submit():
-        services.cancel_return_day(return_day, by=current_user, now=utcnow())
-        db.session.commit()
-        jobs.sync_soon()
-        flash(_("De terugkomdag is afgelast. Wie een uitnodiging had, krijgt bericht."), "success")
+    if return_day.status == ReturnDayStatus.CANCELLED:
+        return redirect_after_post("returndays.detail", return_day_id=return_day.id)
+    form = ReturnDayCancelForm()
+    if not form.validate_on_submit():
+        people = [invitation for invitation in return_day.active_invitations if invitation.sent_sequence is not None]
+        return render_template("returndays/cancel.html", return_day=return_day, form=form, people=people,
+                               local=local), 422 if form.errors else 200
+    services.cancel_return_day(return_day, reason=form.reason.data, by=current_user, now=utcnow())
+    db.session.commit()
+    jobs.sync_soon()
+    flash(_("De terugkomdag is afgelast. Wie een uitnodiging had, krijgt bericht met de reden."), "success")
     return redirect_after_post("returndays.detail", return_day_id=return_day.id)
 
 

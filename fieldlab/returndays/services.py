@@ -231,11 +231,13 @@ def save_return_day(*, lab: Lab, team: Team | None, day_number: int, details: De
     return return_day
 
 
-def cancel_return_day(return_day: ReturnDay, *, by, now: datetime) -> None:
-    """Cancel: everyone who had an invitation gets METHOD:CANCEL; the scheduled steps go."""
+def cancel_return_day(return_day: ReturnDay, *, reason: str = "", by, now: datetime) -> None:
+    """Cancel: everyone who had an invitation gets METHOD:CANCEL with the reason; the scheduled
+    steps go."""
     if return_day.status == ReturnDayStatus.CANCELLED:
         return
     return_day.status = ReturnDayStatus.CANCELLED
+    return_day.cancellation_reason = (reason or "").strip()[:500]
     return_day.sequence += 1
     for invitation in return_day.active_invitations:
         if invitation.sent_sequence is not None:

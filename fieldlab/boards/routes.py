@@ -371,8 +371,12 @@ def set_start_date(team_id):
     now = utcnow()
     challenge = services.ensure_challenge(board.team, now=now)
     services.set_start_date(challenge, form.starts_on.data, by=current_user, now=now)
+    review = services.return_days_review_asked(challenge, now=now)
     db.session.commit()
     flash(_("De startdatum is %(date)s.", date=form.starts_on.data.strftime("%d-%m-%Y")), "success")
+    if review:
+        flash(_("De terugkomdagen van dag %(days)s waren al vastgelegd; de facilitator is gevraagd ze opnieuw "
+                "te plannen. Tot dan blijven ze op hun datum.", days=review), "warning")
     return redirect(url_for("boards.challenge", team_id=team_id), code=303)
 
 

@@ -630,6 +630,14 @@ def set_start_date(challenge: Challenge, starts_on: date | None, *, by, now: dat
     return previous
 
 
+def return_days_review_asked(challenge: Challenge, *, now: datetime) -> str | None:
+    """The day numbers ("1, 50") whose re-planning a start-date change at `now` asked of the
+    facilitator (the returndays listener records it on the board), so the team is told at once."""
+    detail = db.session.scalar(select(BoardEvent.detail).where(
+        BoardEvent.challenge_id == challenge.id, BoardEvent.kind == EventKind.RETURN_DAYS_REVIEW, BoardEvent.at == now))
+    return (detail or {}).get("name") if detail is not None else None
+
+
 def choose_team_leader(team: Team, user_id: int, *, by, now: datetime) -> Membership:
     """The team chooses one leader among its members; the others become members again."""
     from flask_babel import gettext as _

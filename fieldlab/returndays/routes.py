@@ -15,7 +15,7 @@ from fieldlab.boards.models import RETURN_DAY_NUMBERS
 from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
 from fieldlab.labs.models import Lab
-from fieldlab.returndays import calendar, jobs, services
+from fieldlab.returndays import calendar, jobs, moves, services
 from fieldlab.returndays.forms import (
     ActionForm,
     LabSettingsForm,
@@ -64,7 +64,7 @@ def _form_for(day_number: int, return_day: ReturnDay | None, proposal, lab: Lab,
 
 
 def _planning_rows(lab: Lab, team: Team | None, *, failed: tuple[int, ReturnDayForm] | None = None):
-    challenge = team.challenge if team is not None else services._first_challenge(lab)
+    challenge = moves.source_challenge(lab, team)
     proposals = {p.day_number: p for p in services.propose_return_days(challenge)} if challenge else {}
     rows = []
     for number in RETURN_DAY_NUMBERS:
@@ -108,7 +108,42 @@ def team_planning(team_id):
     db.session.commit()
     challenge, rows = _planning_rows(team.lab, team)
     return render_template("returndays/team.html", team=team, lab=team.lab, challenge=challenge, rows=rows,
-                           shared=shared)
+                           shared=shared, moved=moves.moved_days(team.lab, team), local=local)
+
+
+def _retime(lab: Lab, team: Team | None):
+    """One action for every flagged day: the ticked ones move to their new proposal, the others
+    keep their date deliberately. Works as a plain form (no JavaScript)."""
+    EmptyForm().validate_on_submit() or abort(400)
+    move = {int(value) for value in request.form.getlist("move") if value in {str(n) for n in RETURN_DAY_NUMBERS}}
+    moved, kept = moves.retime_return_days(lab, team, move=move, by=current_user, now=utcnow())
+    db.session.commit()
+    jobs.sync_soon()
+    if moved:
+        flash(_("Verplaatst: dag %(days)s. Wie niet had afgezegd, krijgt een gewijzigde uitnodiging.",
+                days=", ".join(str(day.day_number) for day in moved)), "success")
+    if kept:
+        flash(_("Bewust op de vastgelegde datum gehouden: dag %(days)s.",
+                days=", ".join(str(day.day_number) for day in kept)), "success")
+    if team is None:
+        return redirect_after_post("returndays.lab_planning", lab_id=lab.id)
+    return redirect_after_post("returndays.team_planning", team_id=team.id)
+
+
+@bp.post("/terugkomdagen/team/<int:team_id>/verplaatsen")
+@login_required
+def retime_team_days(team_id):
+    require("returndays.plan")
+    team = db.get_or_404(Team, team_id)
+    return _retime(team.lab, team)
+
+
+@bp.post("/terugkomdagen/lab/<int:lab_id>/verplaatsen")
+@login_required
+def retime_lab_days(lab_id):
+    require("returndays.plan")
+    lab = db.get_or_404(Lab, lab_id)
+    return _retime(lab, None)
 
 
 @bp.post("/terugkomdagen/team/<int:team_id>/dag/<int:day_number>")
@@ -138,7 +173,14 @@ def lab_planning(lab_id):
     db.session.commit()
     challenge, rows = _planning_rows(lab, None)
     return render_template("returndays/lab.html", lab=lab, setting=setting, form=form, challenge=challenge,
-                           rows=rows), 422 if form.errors else 200
+                           rows=rows, moved=moves.moved_days(lab, None), local=local,
+                           teams_to_replan=_teams_to_replan(lab)), 422 if form.errors else 200
+
+
+def _teams_to_replan(lab: Lab) -> set[int]:
+    return {day.team_id for day in db.session.scalars(select(ReturnDay).where(
+        ReturnDay.lab_id == lab.id, ReturnDay.start_moved_at.is_not(None),
+        ReturnDay.status == ReturnDayStatus.CONFIRMED, ReturnDay.team_id.is_not(None)))}
 
 
 @bp.post("/terugkomdagen/lab/<int:lab_id>/dag/<int:day_number>")
@@ -164,9 +206,10 @@ def _save(lab: Lab, team: Team | None, day_number: int):
     if team is None:
         return render_template("returndays/lab.html", lab=lab, setting=services.settings_for(lab),
                                form=LabSettingsForm(obj=services.settings_for(lab), formdata=None),
-                               challenge=challenge, rows=rows), 422
+                               challenge=challenge, rows=rows, moved=moves.moved_days(lab, None), local=local,
+                               teams_to_replan=_teams_to_replan(lab)), 422
     return render_template("returndays/team.html", team=team, lab=lab, challenge=challenge, rows=rows,
-                           shared=False), 422
+                           shared=False, moved=moves.moved_days(lab, team), local=local), 422
 
 
 # --- One return day -------------------------------------------------------------------------

@@ -104,6 +104,7 @@ def _ask_facilitators(lab: Lab, team: Team | None, challenge: Challenge, flagged
                 f"at{int(now.timestamp())}:user{facilitator.id}",
             to=facilitator.email, template="returnday_start_moved", locale=facilitator.locale or "nl", now=now,
             person=facilitator, lab=lab, team=challenge.team, starts_on=challenge.starts_on, days=days, link=link,
+            owner=team.name if team is not None else lab.name,
         )
 
 

@@ -187,6 +187,9 @@ def test_shared_lab_days_follow_the_earliest_team_and_are_flagged_when_teams_mov
     rows = moves.moved_days(setting.lab, None)
     assert [(row.day_number, row.proposal.proposed_date) for row in rows] == [
         (1, date(2026, 10, 12)), (50, date(2026, 11, 30)), (100, date(2027, 1, 19))]
+    [asked] = [m for m in outbox() if m.idempotency_key.startswith("startmoved:")]
+    assert asked.subject == "Startdatum verschoven: terugkomdagen van Field Lab Mensenhandel opnieuw plannen"
+    assert f"/terugkomdagen/lab/{setting.lab.id}" in asked.body_text
     moves.retime_return_days(setting.lab, None, move={1, 50, 100}, by=setting.facilitator,
                              now=at(date(2026, 9, 11), 9))
     db.session.commit()

@@ -83,6 +83,7 @@ MODEL_MODULES = (
     "fieldlab.speedlabs.models",
     "fieldlab.evaluations.models",
     "fieldlab.outcomes.models",
+    "fieldlab.submissions",
 )
 
 

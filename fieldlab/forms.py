@@ -4,12 +4,21 @@ import math
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, widgets
+from wtforms import HiddenField, SelectMultipleField, widgets
 from wtforms.validators import StopValidation
+
+from fieldlab.submissions import new_token
 
 
 class EmptyForm(FlaskForm):
     """A CSRF-protected button that posts (logout, deactivate, retry)."""
+
+
+class SubmissionTokenMixin:
+    """A hidden token made when the form is rendered (see fieldlab.submissions): a second submit of
+    the same render is recognised and stored once. A re-render after an error keeps the token."""
+
+    submission = HiddenField(default=new_token)
 
 
 class CheckboxListField(SelectMultipleField):

@@ -15,6 +15,24 @@ PRODID = "-//LIEC Field Lab Hub//Fieldlab//NL"
 PARTSTAT = {"yes": "ACCEPTED", "no": "DECLINED", "maybe": "TENTATIVE"}
 
 
+def uid(kind: str, occasion_id: int, *, user_id: int | None = None, guest_id: int | None = None) -> str:
+    """The one identity of an occasion in one person's calendar, used by every channel that puts it
+    there: the mailed REQUEST and CANCEL and the subscription feed (DESIGN §5, §9). A person with an
+    account is `user<id>` everywhere, so the feed (which knows only the user) and the invitation
+    mail (which knows the invitation) name the same event and a calendar shows it once; someone
+    without an account is `guest<invitation id>` (they have no feed).
+    `returnday-5-user4@fieldlab`, `speedlab-3-guest12@fieldlab`."""
+    who = f"user{user_id}" if user_id else f"guest{guest_id}"
+    return f"{kind}-{occasion_id}-{who}@fieldlab"
+
+
+def organizer_address() -> vCalAddress:
+    organizer_name, organizer_email = organizer()
+    value = vCalAddress(f"mailto:{organizer_email}")
+    value.params["cn"] = vText(organizer_name)
+    return value
+
+
 def organizer() -> tuple[str, str]:
     """Name and address of the organiser: the app's sender (MAIL_FROM)."""
     name, address = parseaddr(current_app.config["MAIL_FROM"])
@@ -65,10 +83,7 @@ def invitation(method: str, item: Event, attendee: Attendee) -> str:
     """One event for one person, with the app as organiser: what an invitation e-mail carries."""
     if method == "CANCEL":
         item["status"] = vText("CANCELLED")
-    organizer_name, organizer_address = organizer()
-    organizer_value = vCalAddress(f"mailto:{organizer_address}")
-    organizer_value.params["cn"] = vText(organizer_name)
-    item.add("organizer", organizer_value)
+    item.add("organizer", organizer_address())
     attendee_value = vCalAddress(f"mailto:{attendee.email}")
     attendee_value.params["cn"] = vText(attendee.name)
     attendee_value.params["role"] = vText("REQ-PARTICIPANT")

@@ -33,6 +33,8 @@ def _sentences() -> dict[str, str]:
         EventKind.INDICATOR_VALUE: _("%(who)s registreerde %(value)s voor ‘%(name)s’."),
         EventKind.PROGRESS_UPDATE: _("%(who)s schreef een voortgangsupdate (%(status)s)."),
         EventKind.LEADER_CHOSEN: _("%(who)s legde vast dat %(name)s teamleider is."),
+        EventKind.RETURN_DAYS_REVIEW: _("De startdatum is verschoven: de facilitator is gevraagd de vastgelegde "
+                                        "terugkomdag(en) van dag %(name)s opnieuw te plannen."),
     }
 
 

@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from fieldlab.boards.models import CHALLENGE_DAYS, QUICK_WIN_DAYS, Column, Status
-from fieldlab.forms import REQUIRED, FiniteNumber
+from fieldlab.forms import REQUIRED, FiniteNumber, SubmissionTokenMixin
 
 NOT_A_NUMBER = _l("Vul een heel getal in.")
 LARGEST_VALUE = 9_999_999_999.99  # indicator values are Numeric(12, 2)
@@ -24,7 +24,7 @@ def column_choices():
     return [(column.value, column.label) for column in Column]
 
 
-class CardForm(FlaskForm):
+class CardForm(SubmissionTokenMixin, FlaskForm):
     """Add or edit a card. `version` is the card's version when the form was opened."""
 
     title = StringField(_l("Titel"), validators=[DataRequired(REQUIRED), Length(max=200)])
@@ -123,7 +123,7 @@ class IndicatorValueForm(FlaskForm):
     value = DecimalField(_l("Waarde"), places=2, validators=[InputRequired(REQUIRED), FiniteNumber(LARGEST_VALUE)])
 
 
-class ProgressUpdateForm(FlaskForm):
+class ProgressUpdateForm(SubmissionTokenMixin, FlaskForm):
     status = RadioField(_l("Status"), choices=lambda: [(status.value, status.label) for status in Status],
                         validators=[InputRequired(_l("Kies een status."))])
     went_well = TextAreaField(_l("Wat ging goed"), validators=[Optional(), Length(max=5000)])

@@ -130,6 +130,8 @@ class EventKind(enum.StrEnum):
     INDICATOR_VALUE = "indicator_value"
     PROGRESS_UPDATE = "progress_update"
     LEADER_CHOSEN = "leader_chosen"
+    # The start date moved while return days were confirmed: the facilitator was asked to re-plan.
+    RETURN_DAYS_REVIEW = "return_days_review"
 
 
 class BoardEvent(db.Model):

@@ -187,7 +187,8 @@ def add_card(team_id):
         try:
             now = utcnow()
             challenge = services.ensure_challenge(board.team, now=now)
-            card = services.add_card(challenge, **_card_values(form), by=current_user, now=now)
+            card = services.add_card(challenge, **_card_values(form), by=current_user, now=now,
+                                     submission=form.submission.data)
         except services.BoardError as error:
             db.session.rollback()
             form.title.errors.append(str(error))
@@ -376,8 +377,12 @@ def set_start_date(team_id):
     now = utcnow()
     challenge = services.ensure_challenge(board.team, now=now)
     services.set_start_date(challenge, form.starts_on.data, by=current_user, now=now)
+    review = services.return_days_review_asked(challenge, now=now)
     db.session.commit()
     flash(_("De startdatum is %(date)s.", date=form.starts_on.data.strftime("%d-%m-%Y")), "success")
+    if review:
+        flash(_("De terugkomdagen van dag %(days)s waren al vastgelegd; de facilitator is gevraagd ze opnieuw "
+                "te plannen. Tot dan blijven ze op hun datum.", days=review), "warning")
     return redirect(url_for("boards.challenge", team_id=team_id), code=303)
 
 
@@ -447,7 +452,8 @@ def progress(team_id):
             challenge = services.ensure_challenge(board.team, now=now)
             services.add_progress_update(challenge, status=form.status.data, went_well=form.went_well.data,
                                          stuck=form.stuck.data, help_needed=form.help_needed.data,
-                                         hours_spent=form.hours_spent.data, by=current_user, now=now)
+                                         hours_spent=form.hours_spent.data, by=current_user, now=now,
+                                         submission=form.submission.data)
             db.session.commit()
             flash(_("De voortgangsupdate is opgeslagen."), "success")
             return redirect(url_for("boards.progress", team_id=team_id), code=303)

@@ -17,6 +17,7 @@ from sqlalchemy import Integer, bindparam, func, insert, select, update
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from fieldlab import submissions
 from fieldlab.auth.models import User
 from fieldlab.auth.permissions import TeamRelation, team_relation_columns, visible_boards_clause
 from fieldlab.boards.charts import LineChart, line_chart
@@ -417,9 +418,17 @@ def _check_card(*, team: Team, owner_id: int, due_day: int | None, quick_win: bo
 
 
 def add_card(challenge: Challenge, *, title: str, owner_id: int, description: str = "", due_day: int | None = None,
-             labels=(), quick_win: bool = False, column: Column = Column.PLANNED, by, now: datetime) -> BoardCard:
+             labels=(), quick_win: bool = False, column: Column = Column.PLANNED, by, now: datetime,
+             submission: str | None = None) -> BoardCard:
+    """A new card at the bottom of its column; a repeat of the same form render (`submission`,
+    see fieldlab.submissions) returns the card the first submit added."""
     _check_card(team=challenge.team, owner_id=owner_id, due_day=due_day, quick_win=quick_win)
     _lock_board(challenge.id)
+    earlier = submissions.claim(submission, "board_card", now=now)
+    if earlier is not None and earlier.result_id:
+        stored = db.session.get(BoardCard, earlier.result_id)
+        if stored is not None and stored.challenge_id == challenge.id:
+            return stored
     last = db.session.scalar(
         select(func.max(BoardCard.position))
         .where(BoardCard.challenge_id == challenge.id, BoardCard.column_key == column)
@@ -433,6 +442,7 @@ def add_card(challenge: Challenge, *, title: str, owner_id: int, description: st
     db.session.flush()
     record_event(challenge, EventKind.CARD_ADDED, by=by, now=now, card=card, title=card.title)
     db.session.flush()
+    submissions.record_result(submission, "board_card", card.id)
     return card
 
 
@@ -620,6 +630,14 @@ def set_start_date(challenge: Challenge, starts_on: date | None, *, by, now: dat
     return previous
 
 
+def return_days_review_asked(challenge: Challenge, *, now: datetime) -> str | None:
+    """The day numbers ("1, 50") whose re-planning a start-date change at `now` asked of the
+    facilitator (the returndays listener records it on the board), so the team is told at once."""
+    detail = db.session.scalar(select(BoardEvent.detail).where(
+        BoardEvent.challenge_id == challenge.id, BoardEvent.kind == EventKind.RETURN_DAYS_REVIEW, BoardEvent.at == now))
+    return (detail or {}).get("name") if detail is not None else None
+
+
 def choose_team_leader(team: Team, user_id: int, *, by, now: datetime) -> Membership:
     """The team chooses one leader among its members; the others become members again."""
     from flask_babel import gettext as _
@@ -659,13 +677,22 @@ def record_indicator_value(indicator: Indicator, *, measured_on: date, value: De
 
 def add_progress_update(challenge: Challenge, *, status: Status, went_well: str = "", stuck: str = "",
                         help_needed: str = "", hours_spent: int | None = None, by,
-                        now: datetime) -> ProgressUpdate:
+                        now: datetime, submission: str | None = None) -> ProgressUpdate:
+    """A weekly update; a repeat of the same form render (`submission`) returns the first one.
+    The board's lock orders two submits of one team, so the repeat sees the first one's claim."""
+    _lock_board(challenge.id)
+    earlier = submissions.claim(submission, "progress_update", now=now)
+    if earlier is not None and earlier.result_id:
+        stored = db.session.get(ProgressUpdate, earlier.result_id)
+        if stored is not None and stored.challenge_id == challenge.id:
+            return stored
     progress = ProgressUpdate(challenge_id=challenge.id, author_id=by.id, created_at=now, status=Status(status),
                               went_well=(went_well or "").strip(), stuck=(stuck or "").strip(),
                               help_needed=(help_needed or "").strip(), hours_spent=hours_spent)
     db.session.add(progress)
     record_event(challenge, EventKind.PROGRESS_UPDATE, by=by, now=now, status=progress.status)
     db.session.flush()
+    submissions.record_result(submission, "progress_update", progress.id)
     return progress
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask import current_app
+from flask_babel import LazyString, format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
@@ -32,7 +33,7 @@ from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, LabKind, Participation
 from fieldlab.mail.services import external_url, queue_message
 from fieldlab.problems.models import Problem
-from fieldlab.timeutil import LOCAL_ZONE, utcnow
+from fieldlab.timeutil import LOCAL_ZONE, local, utcnow
 
 # Below this many respondents no results are shown: with one or two, a grade points at a person.
 MIN_GROUP_SIZE = 3
@@ -318,10 +319,21 @@ def _mail(request: EvaluationRequest, person: User, template: str, *, key: str, 
 
 
 def subject_name(form: EvaluationForm) -> str:
-    """What is evaluated, in words a participant recognises (the Lab's name; no case content)."""
+    """What is evaluated, in words a participant recognises (no case content): the return day by
+    its team, day number and date, so its request is not mistaken for the programme's
+    evaluation; else the Lab's name. Lazy, so a mail renders it in the recipient's language."""
+    if form.return_day is not None:
+        return_day = form.return_day
+        owner = return_day.team.name if return_day.team is not None else return_day.lab.name
+        return LazyString(_return_day_subject, return_day.day_number, owner, local(return_day.starts_at).date())
     if form.lab is not None:
         return form.lab.name
     return form.title
+
+
+def _return_day_subject(number: int, owner: str, day) -> str:
+    return _("de terugkomdag van dag %(number)s van %(owner)s op %(day)s", number=number, owner=owner,
+             day=format_date(day, "d MMMM y"))
 
 
 def make_link_token(request: EvaluationRequest) -> str:
@@ -765,7 +777,7 @@ def export_xlsx(form: EvaluationForm, *, by: User, now: datetime | None = None) 
 
 
 def export_filename(form: EvaluationForm, extension: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", (subject_name(form) or "evaluatie").lower()).strip("-")[:50]
+    slug = re.sub(r"[^a-z0-9]+", "-", (str(subject_name(form)) or "evaluatie").lower()).strip("-")[:50]
     return f"evaluatie-{form.id}-{slug}.{extension}"
 
 

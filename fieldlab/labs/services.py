@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from sqlalchemy import exists, false, func, or_, select, true
@@ -29,7 +30,7 @@ from fieldlab.labs.models import (
 from fieldlab.mail.services import external_url, queue_message
 from fieldlab.organisations.models import Organisation
 from fieldlab.organisations.services import concrete_organisations
-from fieldlab.timeutil import utcnow
+from fieldlab.timeutil import local, utcnow
 
 
 class LabError(Exception):
@@ -136,6 +137,25 @@ def labs_list(user: User) -> list[Lab]:
 
 # --- The timeline: vraagstukken -> programme -> day 1 -> day 50 -> day 100 ------------------------
 
+# HOOK for the returndays feature (it sits above labs in the import order): a function
+# `(lab) -> {day_number: [return days not cancelled]}`, so the timeline shows the return days beside
+# the challenge days and says when a moved start date left a confirmed one to re-plan.
+_return_day_providers: list = []
+
+
+def register_return_day_provider(provider) -> None:
+    if provider not in _return_day_providers:
+        _return_day_providers.append(provider)
+
+
+def _return_days_of(lab: Lab) -> dict[int, list]:
+    found: dict[int, list] = {}
+    for provider in _return_day_providers:
+        for number, days in provider(lab).items():
+            found.setdefault(number, []).extend(days)
+    return found
+
+
 @dataclass
 class TimelineStep:
     key: str
@@ -144,6 +164,10 @@ class TimelineStep:
     ends_on: date | None = None
     detail: str = ""
     state: str = "todo"  # done | current | todo
+    # The step's return days ("terugkomdag vastgelegd op …") and, when a start date moved after one
+    # was confirmed, what the facilitator must do: then this is what "Wat nu" says first.
+    return_days: str = ""
+    attention: str = ""
 
     @property
     def state_label(self) -> str:
@@ -184,6 +208,7 @@ def timeline(lab: Lab, *, today: date) -> list[TimelineStep]:
         return steps
     challenges = [team.challenge for team in lab.teams if team.challenge is not None and team.challenge.starts_on]
     starts = sorted({challenge.starts_on for challenge in challenges})
+    return_days = _return_days_of(lab)
     for day_number in (1, 50, 100):
         if not starts:
             steps.append(TimelineStep(f"day{day_number}", str(_l("Dag %(day)s", day=day_number)),
@@ -192,14 +217,38 @@ def timeline(lab: Lab, *, today: date) -> list[TimelineStep]:
         dates = sorted({challenge.date_of_day(day_number) for challenge in challenges})
         detail = str(_l("per team verschillend, tot %(date)s", date=dates[-1].strftime("%d-%m-%Y"))) \
             if len(dates) > 1 else ""
-        steps.append(TimelineStep(f"day{day_number}", str(_l("Dag %(day)s", day=day_number)), dates[0],
-                                  dates[-1] if len(dates) > 1 else None, detail=detail,
-                                  state=_state(dates[0], dates[-1], today)))
+        step = TimelineStep(f"day{day_number}", str(_l("Dag %(day)s", day=day_number)), dates[0],
+                            dates[-1] if len(dates) > 1 else None, detail=detail,
+                            state=_state(dates[0], dates[-1], today))
+        _describe_return_days(step, day_number, return_days.get(day_number, []))
+        steps.append(step)
     return steps
 
 
+def _describe_return_days(step: TimelineStep, day_number: int, return_days: list) -> None:
+    """The return days of this challenge day, as the return-day pages show them, and a warning for
+    any confirmed one whose challenge start moved since (it keeps its date until re-planned)."""
+    confirmed = [day for day in return_days if day.status == "confirmed"]
+    if confirmed:
+        dates = sorted({local(day.starts_at).date() for day in confirmed})
+        step.return_days = str(_l("terugkomdag vastgelegd op %(dates)s",
+                                  dates=", ".join(format_date(day, "d MMMM y") for day in dates)))
+    elif return_days:
+        step.return_days = str(_l("terugkomdag voorgesteld, nog niet vastgelegd"))
+    moved = [day for day in confirmed if day.start_moved_at is not None]
+    if moved:
+        dates = ", ".join(format_date(local(day.starts_at).date(), "d MMMM y") for day in moved)
+        step.attention = str(_l("De startdatum is verschoven: de terugkomdag van dag %(number)s staat nog op "
+                                "%(dates)s en moet opnieuw gepland worden (of bewust zo blijven).",
+                                number=day_number, dates=dates))
+
+
 def next_step(steps: list[TimelineStep]) -> TimelineStep | None:
-    """What is next: the step in progress, else the first one still to come."""
+    """What is next: a return day a moved start date left to re-plan, else the step in progress,
+    else the first one still to come."""
+    for step in steps:
+        if step.attention:
+            return step
     for step in steps:
         if step.state == "current":
             return step

@@ -115,4 +115,4 @@ def feed_content(feed: CalendarFeed, *, now: datetime) -> str:
     today = local(now).date()
     entries = calendar_entries(feed.user, today - timedelta(days=180), today + timedelta(days=550))
     feed.last_used_at = now
-    return ics.feed_calendar(entries, name=_("Fieldlab-terugkomdagen"), now=now)
+    return ics.feed_calendar(entries, user=feed.user, name=_("Fieldlab-terugkomdagen"), now=now)

@@ -16,6 +16,13 @@ from fieldlab.forms import REQUIRED
 from fieldlab.returndays.models import Response
 
 
+class ReturnDayCancelForm(FlaskForm):
+    reason = TextAreaField(_l("Reden van het afgelasten"),
+                           validators=[DataRequired(_l("Vul de reden in: de genodigden lezen die in het bericht.")),
+                                       Length(max=500)],
+                           description=_l("Staat in het bericht aan de genodigden. Noem geen vertrouwelijke inhoud."))
+
+
 class ReturnDayForm(FlaskForm):
     day = DateField(_l("Datum"), validators=[DataRequired(REQUIRED)])
     start = TimeField(_l("Begintijd"), validators=[DataRequired(REQUIRED)])

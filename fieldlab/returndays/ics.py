@@ -12,7 +12,12 @@ from fieldlab import ical
 
 
 def invitation_uid(invitation) -> str:
-    return f"returnday-{invitation.return_day_id}-{invitation.who}@fieldlab"
+    return ical.uid("returnday", invitation.return_day_id, user_id=invitation.user_id, guest_id=invitation.id)
+
+
+def feed_uid(return_day, user) -> str:
+    """The feed's UID for this person: the same as their invitation's (see fieldlab.ical.uid)."""
+    return ical.uid("returnday", return_day.id, user_id=user.id)
 
 
 def title_of(return_day) -> str:
@@ -37,6 +42,8 @@ def invitation_calendar(invitation, *, method: str, now: datetime) -> str:
 
     return_day = invitation.return_day
     lines = [return_day.agenda] if return_day.agenda else []
+    if method == "CANCEL" and return_day.cancellation_reason:
+        lines = [_("Afgelast: %(reason)s", reason=return_day.cancellation_reason)]
     if method == "REQUEST":
         lines.append(_("Laat weten of u komt: %(link)s", link=rsvp_link(invitation)))
     event = _event(return_day, uid=invitation_uid(invitation), now=now, description="\n\n".join(lines))
@@ -49,15 +56,18 @@ def attachment(content: str, method: str) -> dict:
             "content_type": f"text/calendar; method={method}; charset=utf-8", "content": content}
 
 
-def feed_calendar(entries, *, name: str, now: datetime) -> str:
-    """The subscription feed: return days and programme days (see calendar_entries)."""
+def feed_calendar(entries, *, user, name: str, now: datetime) -> str:
+    """The subscription feed of `user`: return days and programme days (see calendar_entries). A
+    return day carries the UID, SEQUENCE and ORGANIZER of the invitation the same person got by
+    mail, so a calendar that has both keeps one event."""
     calendar = ical.new_calendar("PUBLISH")
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", "Europe/Amsterdam")
     for entry in entries:
         if entry.return_day is not None:
-            event = _event(entry.return_day, uid=f"returnday-{entry.return_day.id}@fieldlab", now=now,
+            event = _event(entry.return_day, uid=feed_uid(entry.return_day, user), now=now,
                            description=entry.return_day.agenda)
+            event.add("organizer", ical.organizer_address())
         else:
             event = Event()
             event.add("uid", entry.uid)

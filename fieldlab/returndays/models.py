@@ -106,6 +106,12 @@ class ReturnDay(db.Model):
     sequence: Mapped[int] = mapped_column(default=0)
     # When invitations first went out; until then adding an invitee sends nothing yet.
     invitations_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why it was called off: the invitees read it in the cancellation.
+    cancellation_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # Set when the challenge's start date moved while this day was confirmed and the day no longer
+    # matches the new proposal: the facilitator must re-time it or keep it deliberately (§9:
+    # a confirmed date never silently falls outside its period). Cleared by either choice.
+    start_moved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

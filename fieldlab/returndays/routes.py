@@ -16,8 +16,15 @@ from fieldlab.boards.models import RETURN_DAY_NUMBERS
 from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
 from fieldlab.labs.models import Lab
-from fieldlab.returndays import calendar, jobs, services
-from fieldlab.returndays.forms import ActionForm, LabSettingsForm, ReturnDayForm, RsvpForm, StakeholderForm
+from fieldlab.returndays import calendar, jobs, moves, services
+from fieldlab.returndays.forms import (
+    ActionForm,
+    LabSettingsForm,
+    ReturnDayCancelForm,
+    ReturnDayForm,
+    RsvpForm,
+    StakeholderForm,
+)
 from fieldlab.returndays.models import Invitation, ReturnDay, ReturnDayAction, ReturnDayStatus
 from fieldlab.teams.models import Team
 from fieldlab.timeutil import local, utcnow
@@ -58,7 +65,7 @@ def _form_for(day_number: int, return_day: ReturnDay | None, proposal, lab: Lab,
 
 
 def _planning_rows(lab: Lab, team: Team | None, *, failed: tuple[int, ReturnDayForm] | None = None):
-    challenge = team.challenge if team is not None else services._first_challenge(lab)
+    challenge = moves.source_challenge(lab, team)
     proposals = {p.day_number: p for p in services.propose_return_days(challenge)} if challenge else {}
     rows = []
     for number in RETURN_DAY_NUMBERS:
@@ -102,7 +109,42 @@ def team_planning(team_id):
     db.session.commit()
     challenge, rows = _planning_rows(team.lab, team)
     return render_template("returndays/team.html", team=team, lab=team.lab, challenge=challenge, rows=rows,
-                           shared=shared)
+                           shared=shared, moved=moves.moved_days(team.lab, team), local=local)
+
+
+def _retime(lab: Lab, team: Team | None):
+    """One action for every flagged day: the ticked ones move to their new proposal, the others
+    keep their date deliberately. Works as a plain form (no JavaScript)."""
+    EmptyForm().validate_on_submit() or abort(400)
+    move = {int(value) for value in request.form.getlist("move") if value in {str(n) for n in RETURN_DAY_NUMBERS}}
+    moved, kept = moves.retime_return_days(lab, team, move=move, by=current_user, now=utcnow())
+    db.session.commit()
+    jobs.sync_soon()
+    if moved:
+        flash(_("Verplaatst: dag %(days)s. Wie niet had afgezegd, krijgt een gewijzigde uitnodiging.",
+                days=", ".join(str(day.day_number) for day in moved)), "success")
+    if kept:
+        flash(_("Bewust op de vastgelegde datum gehouden: dag %(days)s.",
+                days=", ".join(str(day.day_number) for day in kept)), "success")
+    if team is None:
+        return redirect_after_post("returndays.lab_planning", lab_id=lab.id)
+    return redirect_after_post("returndays.team_planning", team_id=team.id)
+
+
+@bp.post("/terugkomdagen/team/<int:team_id>/verplaatsen")
+@login_required
+def retime_team_days(team_id):
+    require("returndays.plan")
+    team = db.get_or_404(Team, team_id)
+    return _retime(team.lab, team)
+
+
+@bp.post("/terugkomdagen/lab/<int:lab_id>/verplaatsen")
+@login_required
+def retime_lab_days(lab_id):
+    require("returndays.plan")
+    lab = db.get_or_404(Lab, lab_id)
+    return _retime(lab, None)
 
 
 @bp.post("/terugkomdagen/team/<int:team_id>/dag/<int:day_number>")
@@ -132,7 +174,14 @@ def lab_planning(lab_id):
     db.session.commit()
     challenge, rows = _planning_rows(lab, None)
     return render_template("returndays/lab.html", lab=lab, setting=setting, form=form, challenge=challenge,
-                           rows=rows), 422 if form.errors else 200
+                           rows=rows, moved=moves.moved_days(lab, None), local=local,
+                           teams_to_replan=_teams_to_replan(lab)), 422 if form.errors else 200
+
+
+def _teams_to_replan(lab: Lab) -> set[int]:
+    return {day.team_id for day in db.session.scalars(select(ReturnDay).where(
+        ReturnDay.lab_id == lab.id, ReturnDay.start_moved_at.is_not(None),
+        ReturnDay.status == ReturnDayStatus.CONFIRMED, ReturnDay.team_id.is_not(None)))}
 
 
 @bp.post("/terugkomdagen/lab/<int:lab_id>/dag/<int:day_number>")
@@ -158,9 +207,10 @@ def _save(lab: Lab, team: Team | None, day_number: int):
     if team is None:
         return render_template("returndays/lab.html", lab=lab, setting=services.settings_for(lab),
                                form=LabSettingsForm(obj=services.settings_for(lab), formdata=None),
-                               challenge=challenge, rows=rows), 422
+                               challenge=challenge, rows=rows, moved=moves.moved_days(lab, None), local=local,
+                               teams_to_replan=_teams_to_replan(lab)), 422
     return render_template("returndays/team.html", team=team, lab=lab, challenge=challenge, rows=rows,
-                           shared=False), 422
+                           shared=False, moved=moves.moved_days(lab, team), local=local), 422
 
 
 # --- One return day -------------------------------------------------------------------------
@@ -218,15 +268,23 @@ def send_now(return_day_id):
     return redirect_after_post("returndays.detail", return_day_id=return_day.id)
 
 
-@bp.post("/terugkomdagen/<int:return_day_id>/afgelasten")
+@bp.route("/terugkomdagen/<int:return_day_id>/afgelasten", methods=["GET", "POST"])
 @login_required
 def cancel(return_day_id):
+    """A confirmation page with the reason comes first: afgelasten cannot be undone, and the
+    invitees read the reason in their cancellation."""
     return_day = _return_day_for(return_day_id, "returnday.manage")
-    if EmptyForm().validate_on_submit():
-        services.cancel_return_day(return_day, by=current_user, now=utcnow())
-        db.session.commit()
-        jobs.sync_soon()
-        flash(_("De terugkomdag is afgelast. Wie een uitnodiging had, krijgt bericht."), "success")
+    if return_day.status == ReturnDayStatus.CANCELLED:
+        return redirect_after_post("returndays.detail", return_day_id=return_day.id)
+    form = ReturnDayCancelForm()
+    if not form.validate_on_submit():
+        people = [invitation for invitation in return_day.active_invitations if invitation.sent_sequence is not None]
+        return render_template("returndays/cancel.html", return_day=return_day, form=form, people=people,
+                               local=local), 422 if form.errors else 200
+    services.cancel_return_day(return_day, reason=form.reason.data, by=current_user, now=utcnow())
+    db.session.commit()
+    jobs.sync_soon()
+    flash(_("De terugkomdag is afgelast. Wie een uitnodiging had, krijgt bericht met de reden."), "success")
     return redirect_after_post("returndays.detail", return_day_id=return_day.id)
 
 

@@ -136,16 +136,18 @@ def plan_return_days(challenge: Challenge, *, by=None, now: datetime) -> list[Re
     """Write the proposals of a challenge as proposed return days, for the facilitator to confirm.
 
     Called when a challenge gets (or changes) its start date. Days the facilitator already
-    confirmed or cancelled stay as they are; proposed ones follow the new start date. In a Lab
-    with shared return days the proposals are the Lab's, once, from the first team that has a date.
+    confirmed or cancelled keep their date (fieldlab.returndays.moves flags the confirmed ones that
+    no longer match); proposed ones follow the new start date. In a Lab with shared return days the
+    proposals are the Lab's, from the earliest start date of its teams, whichever team moved.
     """
     team = challenge.team
     lab = team.lab
     shared = settings_for(lab).shared
+    source = (_first_challenge(lab) or challenge) if shared else challenge
     planned = []
-    for proposal in propose_return_days(challenge, by=by, now=now):
+    for proposal in propose_return_days(source, by=by, now=now):
         return_day = existing_return_day(lab, None if shared else team, proposal.day_number)
-        if return_day is not None and (return_day.status != ReturnDayStatus.PROPOSED or shared):
+        if return_day is not None and return_day.status != ReturnDayStatus.PROPOSED:
             planned.append(return_day)
             continue
         if return_day is None:
@@ -193,7 +195,9 @@ def save_return_day(*, lab: Lab, team: Team | None, day_number: int, details: De
 
     On confirmation the invitees are gathered and the steps scheduled; invitations go out at
     once when their moment has passed already. A change of date, time, place or agenda after
-    invitations went out raises SEQUENCE and sends the updated invitation to everyone invited.
+    invitations went out raises SEQUENCE and sends the updated invitation to everyone invited
+    who did not say no; when the day moved, it says from → to. Saving is the facilitator's
+    decision about the date, so it settles a question a moved start date raised (start_moved_at).
     """
     if details.end <= details.start:
         raise ReturnDayError(_("De eindtijd moet na de begintijd liggen."))
@@ -216,14 +220,16 @@ def save_return_day(*, lab: Lab, team: Team | None, day_number: int, details: De
     return_day.agenda = details.agenda.strip()
     after = (return_day.starts_at, return_day.ends_at, return_day.place, return_day.online_link, return_day.agenda)
     return_day.status = ReturnDayStatus.CONFIRMED
+    return_day.start_moved_at = None
     changed = was_confirmed and before != after
+    moved_from = before[0] if changed and before[0] != return_day.starts_at else None
     if changed:
         return_day.sequence += 1
     db.session.flush()
     sync_invitees(return_day, by=by, now=now)
     schedule_return_day_jobs(return_day, now=now)
     if changed and return_day.invitations_sent_at is not None:
-        send_invitations(return_day, now=now)
+        send_invitations(return_day, now=now, moved_from=moved_from)
     elif _invitation_job(return_day).run_at <= now < return_day.starts_at:  # never about the past
         send_invitations(return_day, now=now)
     audit.record("returnday_changed" if was_confirmed else "returnday_confirmed", actor=by, obj=return_day,
@@ -232,11 +238,13 @@ def save_return_day(*, lab: Lab, team: Team | None, day_number: int, details: De
     return return_day
 
 
-def cancel_return_day(return_day: ReturnDay, *, by, now: datetime) -> None:
-    """Cancel: everyone who had an invitation gets METHOD:CANCEL; the scheduled steps go."""
+def cancel_return_day(return_day: ReturnDay, *, reason: str = "", by, now: datetime) -> None:
+    """Cancel: everyone who had an invitation gets METHOD:CANCEL with the reason; the scheduled
+    steps go."""
     if return_day.status == ReturnDayStatus.CANCELLED:
         return
     return_day.status = ReturnDayStatus.CANCELLED
+    return_day.cancellation_reason = (reason or "").strip()[:500]
     return_day.sequence += 1
     for invitation in return_day.active_invitations:
         if invitation.sent_sequence is not None:
@@ -361,15 +369,18 @@ def _key(kind: str, invitation: Invitation, suffix: str = "") -> str:
     return f"{kind}:returnday{invitation.return_day_id}:{invitation.who}:seq{invitation.return_day.sequence}{suffix}"
 
 
-def send_invitation(invitation: Invitation, *, now: datetime, resend: bool = False) -> OutboxMessage:
-    """The invitation (or, with a higher SEQUENCE, the update) with its .ics, to one invitee."""
+def send_invitation(invitation: Invitation, *, now: datetime, resend: bool = False,
+                    moved_from: datetime | None = None) -> OutboxMessage:
+    """The invitation (or, with a higher SEQUENCE, the update) with its .ics, to one invitee. An
+    update for a day that moved (`moved_from`, the old start) says from → to."""
     return_day = invitation.return_day
     update = invitation.sent_sequence is not None and invitation.sent_sequence < return_day.sequence
     calendar = ics.invitation_calendar(invitation, method="REQUEST", now=now)
     message = queue_message(
         key=_key("invite", invitation, f":resend{int(now.timestamp())}" if resend else ""),
         to=invitation.email, template="returnday_invitation", locale=_locale_of(invitation), now=now,
-        attachments=[ics.attachment(calendar, "REQUEST")], update=update, **_mail_context(invitation),
+        attachments=[ics.attachment(calendar, "REQUEST")], update=update,
+        moved_from=local(moved_from) if update and moved_from is not None else None, **_mail_context(invitation),
     )
     if invitation.first_sent_at is None:
         invitation.first_sent_at = now
@@ -377,14 +388,18 @@ def send_invitation(invitation: Invitation, *, now: datetime, resend: bool = Fal
     return message
 
 
-def send_invitations(return_day: ReturnDay, *, now: datetime) -> int:
-    """Everyone on the list who has not had this version of the invitation gets it."""
+def send_invitations(return_day: ReturnDay, *, now: datetime, moved_from: datetime | None = None) -> int:
+    """Everyone on the list who has not had this version of the invitation gets it, except an
+    update to someone who said no: they are not coming, and a new calendar entry would put the
+    day back in the calendar they took it out of."""
     if return_day.status != ReturnDayStatus.CONFIRMED:
         return 0
     sent = 0
     for invitation in return_day.active_invitations:
+        if invitation.sent_sequence is not None and invitation.response == Response.NO:
+            continue
         if invitation.sent_sequence != return_day.sequence:
-            send_invitation(invitation, now=now)
+            send_invitation(invitation, now=now, moved_from=moved_from)
             sent += 1
     if return_day.invitations_sent_at is None:
         return_day.invitations_sent_at = now

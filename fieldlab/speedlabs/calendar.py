@@ -1,13 +1,13 @@
-"""The iCalendar file of a speedlab invitation: the shared builder (fieldlab.ical) with a UID per
-session and person and the session's SEQUENCE."""
+"""The iCalendar file of a speedlab invitation: the shared builder (fieldlab.ical) with the app's
+one UID rule (per session and person, `speedlab-3-user7@fieldlab`) and the session's SEQUENCE."""
 
 from datetime import datetime
 
 from fieldlab import ical
 
 
-def invitation_uid(session_id: int, invitation_id: int) -> str:
-    return f"speedlab-{session_id}-invitation-{invitation_id}@fieldlab"
+def invitation_uid(invitation) -> str:
+    return ical.uid("speedlab", invitation.session_id, user_id=invitation.user_id, guest_id=invitation.id)
 
 
 def build_invitation_ics(*, uid: str, sequence: int, summary: str, starts_at: datetime, ends_at: datetime,

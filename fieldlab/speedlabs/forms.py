@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
-from fieldlab.forms import REQUIRED, CheckboxListField
+from fieldlab.forms import REQUIRED, CheckboxListField, SubmissionTokenMixin
 from fieldlab.timeutil import LOCAL_ZONE, as_utc
 
 
@@ -116,7 +116,7 @@ class RoundStartForm(FlaskForm):
                            validators=[Optional(), NumberRange(1, 180, _l("Kies 1 tot 180 minuten."))])
 
 
-class IdeaForm(FlaskForm):
+class IdeaForm(SubmissionTokenMixin, FlaskForm):
     title = StringField(_l("Idee"), validators=[DataRequired(REQUIRED), Length(max=140)],
                         description=_l("Kort: een paar woorden."))
     explanation = StringField(_l("Toelichting"), validators=[Optional(), Length(max=400)],

@@ -412,7 +412,8 @@ def add_idea(session_id):
     if form.validate_on_submit():
         try:
             services.add_idea(speedlab, author=viewer.invitation if not viewer.is_facilitator else None,
-                              title=form.title.data, explanation=form.explanation.data, now=utcnow())
+                              title=form.title.data, explanation=form.explanation.data, now=utcnow(),
+                              submission=form.submission.data)
         except services.RoundClosed as error:
             db.session.rollback()
             form.title.errors.append(error.message)

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import and_, delete, exists, func, literal, or_, select, update
 
+from fieldlab import submissions
 from fieldlab.audit.services import record
 from fieldlab.auth.models import User, normalise_email
 from fieldlab.extensions import db
@@ -563,7 +564,7 @@ def _calendar_attachment(invitation: SpeedlabInvitation, *, method: str, now: da
     else:
         description, url = _("Meedoen: %(link)s", link=join_link), join_link
     ics = calendar.build_invitation_ics(
-        uid=calendar.invitation_uid(speedlab.id, invitation.id), sequence=speedlab.sequence,
+        uid=calendar.invitation_uid(invitation), sequence=speedlab.sequence,
         summary=_("Speedlab: %(title)s", title=speedlab.title), starts_at=speedlab.starts_at,
         ends_at=speedlab.ends_at, location=speedlab.place or speedlab.online_url, description=description,
         attendee_name=invitation.name, attendee_email=invitation.email, url=url, now=now, method=method,
@@ -649,15 +650,23 @@ def stop_round(speedlab: SpeedlabSession, *, by: User, now: datetime) -> None:
 
 
 def add_idea(speedlab: SpeedlabSession, *, author: SpeedlabInvitation | None, title: str, explanation: str,
-             now: datetime) -> Idea:
+             now: datetime, submission: str | None = None) -> Idea:
+    """Store an idea once per form render (`submission`, see fieldlab.submissions): a double
+    submit returns the idea the first one stored, even when the round closed in between."""
     _lock(speedlab)
     ensure_not_cancelled(speedlab)
+    earlier = submissions.claim(submission, "speedlab_idea", now=now)
+    if earlier is not None:
+        stored = db.session.get(Idea, earlier.result_id) if earlier.result_id else None
+        if stored is not None and stored.session_id == speedlab.id:
+            return stored
     if speedlab.phase_enum != Phase.IDEAS or not speedlab.accepting(now):
         raise RoundClosed(_("De ideeënronde is gesloten: er kunnen geen ideeën meer bij."))
     idea = Idea(session_id=speedlab.id, author_id=author.id if author else None, title=title.strip(),
                 explanation=(explanation or "").strip(), created_at=now)
     db.session.add(idea)
     db.session.flush()
+    submissions.record_result(submission, "speedlab_idea", idea.id)
     db.session.expire(speedlab, ["ideas"])
     return idea
 

@@ -69,3 +69,46 @@ def test_facilitator_plans_three_return_days_and_moves_day_50(live_db, page):
     page.get_by_role("link", name="Lijst").click()
     expect(page.get_by_role("main")).to_contain_text("Terugkomdag dag 50 · Team Lovitura")
     checked(page)
+
+
+def test_facilitator_replans_after_a_moved_start_and_cancels_a_day_with_a_reason(live_db, page):
+    from fieldlab.boards import services as boards
+
+    start = local(utcnow()).date() + timedelta(days=30)
+    setting = arrange_team(start)
+    for proposal in services.proposals_for(start):
+        services.save_return_day(lab=setting.lab, team=setting.team, day_number=proposal.day_number,
+                                 details=services.Details(day=proposal.proposed_date, start=services.DEFAULT_START,
+                                                          end=services.DEFAULT_END, place="Utrecht"),
+                                 by=setting.facilitator, now=utcnow())
+    # The team moves its start a fortnight later.
+    boards.set_start_date(setting.team.challenge, start + timedelta(days=14), by=setting.members[0], now=utcnow())
+    live_db.session.commit()
+
+    log_in(page, setting.facilitator)
+    page.goto(f"/labs/{setting.lab.id}")
+    expect(page.locator("#labs-next")).to_contain_text("De startdatum is verschoven")
+    checked(page)
+    page.goto(f"/terugkomdagen/team/{setting.team.id}")
+    block = page.get_by_role("region", name="Startdatum verschoven: terugkomdagen opnieuw plannen")
+    expect(block.get_by_role("checkbox")).to_have_count(3)
+    checked(page)
+    block.get_by_role("checkbox", name="Dag 100", exact=False).uncheck()
+    block.get_by_role("button", name="Terugkomdagen opnieuw plannen").click()
+    expect(page.get_by_role("status").first).to_contain_text("Verplaatst: dag 1, 50.")
+    expect(page.get_by_role("region", name="Startdatum verschoven: terugkomdagen opnieuw plannen")).to_have_count(0)
+    checked(page)
+
+    page.get_by_role("region", name="Dag 100", exact=True).get_by_role("link", name="Terugkomdag dag 100 bekijken").click()
+    checked(page)
+    page.get_by_role("link", name="Terugkomdag afgelasten").click()
+    expect(page.get_by_role("heading", name="Let op: afgelasten kunt u niet ongedaan maken")).to_be_visible()
+    checked(page)
+    page.get_by_role("button", name="Terugkomdag afgelasten").click()
+    expect(page.get_by_text("Vul de reden in: de genodigden lezen die in het bericht.").first).to_be_visible()
+    checked(page)
+    page.get_by_label("Reden van het afgelasten").fill("Het team sluit de challenge eerder af.")
+    page.get_by_role("button", name="Terugkomdag afgelasten").click()
+    expect(page.get_by_role("status").first).to_contain_text("De terugkomdag is afgelast")
+    expect(page.locator("#returndays-cancellation-reason")).to_have_text("Het team sluit de challenge eerder af.")
+    checked(page)

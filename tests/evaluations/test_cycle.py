@@ -130,6 +130,12 @@ def test_a_return_day_that_ends_asks_its_team_members_who_did_not_decline(app):
     assert form.return_day_id == return_day.id
     # The manager, the opdrachtgever and the facilitator are not asked: they did not take part.
     assert setting.manager.id not in asked and setting.commissioner.id not in asked
+    # The mail names the return day (team, day number, date), not the programme's evaluation.
+    [request_mail] = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.recipient == setting.members[1].email, OutboxMessage.idempotency_key.like("%:request"))).all()
+    assert request_mail.subject == "Uw mening over de terugkomdag van dag 1 van Team Lovitura op 10 februari 2025"
+    assert "de terugkomdag van dag 1 van Team Lovitura op 10 februari 2025" in request_mail.body_text
+    assert setting.lab.name not in request_mail.subject
 
 
 def test_facilitator_sends_now_with_the_button(app, client, auth, programme):

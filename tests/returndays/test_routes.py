@@ -12,7 +12,7 @@ from fieldlab.returndays import services
 from fieldlab.returndays.models import ReturnDay
 from fieldlab.timeutil import local, utcnow
 from tests import factories
-from tests.returndays.helpers import arrange_team, details, keys
+from tests.returndays.helpers import arrange_team, details, keys, outbox
 
 
 def _confirmed(setting, day=50, on=None):
@@ -154,21 +154,45 @@ def test_private_feed_works_until_revoked(app, client, auth):
     feed = client.get(path)
     assert feed.status_code == 200 and feed.mimetype == "text/calendar"
     calendar = Calendar.from_ical(feed.data)
-    assert [str(event["UID"]) for event in calendar.walk("VEVENT")] == [f"returnday-{return_day.id}@fieldlab"]
+    # The same identity as the invitation mail of this person, with the organiser of that mail.
+    [event] = calendar.walk("VEVENT")
+    assert str(event["UID"]) == f"returnday-{return_day.id}-user{setting.members[0].id}@fieldlab"
+    assert str(event["ORGANIZER"]).startswith("mailto:")
 
     auth.login(setting.members[0])
     client.post("/agenda/abonnement", data={"action": "revoke"})
     assert client.get(path).status_code == 404
 
 
-def test_cancel_from_the_page_sends_cancellations(app, client, auth):
+def test_cancelling_asks_for_confirmation_and_a_reason_that_the_invitees_read(app, client, auth):
     setting = arrange_team(local(utcnow()).date() + timedelta(days=3))
     return_day = _confirmed(setting, 1)
     db.session.commit()
     assert len(keys()) == 5
     auth.login(setting.facilitator)
-    assert client.post(f"/terugkomdagen/{return_day.id}/afgelasten").status_code == 303
-    assert len([k for k in keys() if k.startswith("cancel:")]) == 5
+    detail = client.get(f"/terugkomdagen/{return_day.id}").get_data(as_text=True)
+    assert f'href="/terugkomdagen/{return_day.id}/afgelasten"' in detail
+    page = client.get(f"/terugkomdagen/{return_day.id}/afgelasten").get_data(as_text=True)
+    assert "Let op: afgelasten kunt u niet ongedaan maken" in page
+    assert '<dd id="returndays-cancel-count">5</dd>' in page
+    assert not [k for k in keys() if k.startswith("cancel:")]
+
+    refused = client.post(f"/terugkomdagen/{return_day.id}/afgelasten", data={"reason": "  "})
+    assert refused.status_code == 422
+    assert "Vul de reden in: de genodigden lezen die in het bericht." in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert return_day.status == "confirmed" and not [k for k in keys() if k.startswith("cancel:")]
+
+    reason = "De zaal is niet beschikbaar; we plannen een nieuwe datum."
+    assert client.post(f"/terugkomdagen/{return_day.id}/afgelasten", data={"reason": reason}).status_code == 303
+    cancellations = [message for message in outbox() if message.idempotency_key.startswith("cancel:")]
+    assert len(cancellations) == 5
+    for message in cancellations:
+        assert f"Reden: {reason}" in message.body_text and reason in message.body_html
+        calendar = Calendar.from_ical(message.attachments[0]["content"])
+        assert calendar["METHOD"] == "CANCEL"
+        assert reason in str(calendar.walk("VEVENT")[0]["DESCRIPTION"])
+    assert reason in client.get(f"/terugkomdagen/{return_day.id}").get_data(as_text=True)
 
 
 def test_overview_pages_render(app, client, auth):

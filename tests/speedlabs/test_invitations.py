@@ -72,7 +72,7 @@ def test_invitation_mail_carries_ics_and_signed_links_once(app):
     assert calendar["METHOD"] == "REQUEST"
     assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["Europe/Amsterdam"]
     [event] = calendar.walk("VEVENT")
-    assert str(event["UID"]) == f"speedlab-{speedlab.id}-invitation-{invitation.id}@fieldlab"
+    assert str(event["UID"]) == f"speedlab-{speedlab.id}-guest{invitation.id}@fieldlab"
     assert event["SEQUENCE"] == 0
     assert event.decoded("DTSTART").hour == 10  # 09:00 UTC is 10:00 in Amsterdam in March
 

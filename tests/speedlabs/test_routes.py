@@ -172,14 +172,24 @@ def test_idea_form_refuses_after_the_round_with_a_dutch_message(app, client, aut
     run_to(speedlab, Phase.IDEAS, now=utcnow())
     db.session.commit()
     auth.login(user)
-    ok = client.post(f"/speedlabs/{speedlab.id}/ideeen", data={"title": "Meldpunt", "explanation": "Eén loket"},
-                     headers={"HX-Request": "true"})
+    token = "a-token-made-when-the-form-was-rendered"
+    ok = client.post(f"/speedlabs/{speedlab.id}/ideeen", headers={"HX-Request": "true"},
+                     data={"title": "Meldpunt", "explanation": "Eén loket", "submission": token})
     assert ok.status_code == 200 and ok.headers["HX-Trigger"] == "speedlab-changed"
     services.stop_round(speedlab, by=speedlab.facilitator, now=utcnow())
     db.session.commit()
-    late = client.post(f"/speedlabs/{speedlab.id}/ideeen", data={"title": "Te laat"})
+    # The same form sent again (a retry after the round closed) is the idea already stored: no refusal.
+    again = client.post(f"/speedlabs/{speedlab.id}/ideeen",
+                        data={"title": "Meldpunt", "explanation": "Eén loket", "submission": token})
+    assert again.status_code == 303
+    assert [idea.title for idea in speedlab.ideas] == ["Meldpunt"]
+    late = client.post(f"/speedlabs/{speedlab.id}/ideeen", data={"title": "Te laat", "explanation": "Maar wel goed"})
     assert late.status_code == 422
-    assert "De ideeënronde is gesloten" in late.get_data(as_text=True)
+    page = late.get_data(as_text=True)
+    assert "De ideeënronde is gesloten" in page
+    # The form went with the round; what was typed stays on screen.
+    assert "Uw idee is niet opgeslagen. Dit had u getypt:" in page
+    assert "Te laat" in page and "Maar wel goed" in page
 
 
 def test_votes_stay_secret_until_voting_closes(app, client, auth):

@@ -66,6 +66,7 @@ FEATURES = (
     "fieldlab.speedlabs",
     "fieldlab.evaluations",
     "fieldlab.privacy",
+    "fieldlab.signals",
 )
 
 MODEL_MODULES = (
@@ -81,6 +82,7 @@ MODEL_MODULES = (
     "fieldlab.returndays.models",
     "fieldlab.speedlabs.models",
     "fieldlab.evaluations.models",
+    "fieldlab.signals.models",
 )
 
 

@@ -35,6 +35,8 @@ ROLE_MATRIX = {
     "evaluations.view": {F, C},
     "evaluations.manage": {F},
     "privacy.manage": {F},
+    "signals.overview": {F},
+    "signals.create": {F},
 }
 
 

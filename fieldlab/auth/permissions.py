@@ -465,8 +465,8 @@ def _create_signal(user) -> bool:
 
 @rule("signal.create_for_team")
 def _create_team_signal(user, team) -> bool:
-    """From a team's work: its members, and facilitators."""
-    return is_facilitator(user) or user.id in team.member_ids
+    """From a team's work: its members and its Lab's facilitators (who then see the draft)."""
+    return user.id in team.member_ids or user.id in team.lab.facilitator_ids
 
 
 @rule("signal.view")

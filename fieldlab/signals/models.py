@@ -8,7 +8,7 @@ misuse. It starts as a draft of a team (or of a facilitator), passes the Loket's
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Column, Date, ForeignKey, String, Table, Text
+from sqlalchemy import JSON, CheckConstraint, Column, Date, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldlab.extensions import db
@@ -55,6 +55,9 @@ signal_submitter = Table(
 
 class Signal(db.Model):
     __tablename__ = "signal"
+    __table_args__ = (CheckConstraint(
+        "status IN ('concept', 'loket_advice', 'consultation', 'submitted', 'offered', 'reaction', 'closed', "
+        "'effect')", name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lab_id: Mapped[int] = mapped_column(ForeignKey("lab.id", ondelete="CASCADE"), index=True)

@@ -12,7 +12,7 @@ from fieldlab.audit import services as audit
 from fieldlab.auth.permissions import can
 from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
-from fieldlab.labs.models import Lab
+from fieldlab.labs.models import Lab, LabFacilitator
 from fieldlab.organisations.services import organisation_choices
 from fieldlab.signals import export, services
 from fieldlab.signals.criteria import check_criteria, draft_gaps
@@ -55,8 +55,10 @@ def index():
     return render_template("signals/index.html", rows=rows, status=status, statuses=list(SignalStatus))
 
 
-def _lab_choices() -> list[tuple[int, str]]:
-    return [(lab.id, lab.name) for lab in db.session.scalars(db.select(Lab).order_by(Lab.name))]
+def _lab_choices(user) -> list[tuple[int, str]]:
+    """The Labs a facilitator facilitates: a draft is seen by its own Lab's facilitators only."""
+    own = db.select(LabFacilitator.lab_id).where(LabFacilitator.user_id == user.id)
+    return [(lab.id, lab.name) for lab in db.session.scalars(db.select(Lab).where(Lab.id.in_(own)).order_by(Lab.name))]
 
 
 @bp.route("/nieuw", methods=["GET", "POST"])
@@ -68,7 +70,7 @@ def new():
         abort(404)
     if team is None and not can(current_user, "signals.create"):
         abort(403)
-    labs = None if team is not None else _lab_choices()
+    labs = None if team is not None else _lab_choices(current_user)
     prefill = services.prefill_from_team(team) if team is not None and request.method == "GET" else {}
     form = SignalDraftForm(organisations=organisation_choices(), labs=labs, data=prefill)
     if form.validate_on_submit():

@@ -58,6 +58,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['lab_id'], ['lab.id'], name=op.f('fk_signal_lab_id_lab'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['representative_user_id'], ['user.id'], name=op.f('fk_signal_representative_user_id_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['team_id'], ['team.id'], name=op.f('fk_signal_team_id_team'), ondelete='SET NULL'),
+    sa.CheckConstraint("status IN ('concept', 'loket_advice', 'consultation', 'submitted', 'offered', 'reaction', "
+                       "'closed', 'effect')", name=op.f('ck_signal_status')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_signal'))
     )
     with op.batch_alter_table('signal', schema=None) as batch_op:

@@ -149,3 +149,16 @@ def test_word_export_has_the_loket_headings_and_pdf_is_a_pdf(w, client, auth):
     assert "Toetsing aan de criteria" in headings and "Voorgestelde maatregelen" in headings
     pdf = client.get(f"/signalen/{signal.id}/export.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_a_facilitator_starts_from_scratch_in_one_of_their_own_labs(w, client, auth, make):
+    other_lab = make.make_lab(name="Lab van een ander")
+    db.session.commit()
+    auth.login(w.facilitator)
+    body = page(client.get("/signalen/nieuw"))
+    assert "Lab Mensenhandel" in body and "Lab van een ander" not in body
+    refused = client.post("/signalen/nieuw", data=form_data(w, lab_id=str(other_lab.id)))
+    assert refused.status_code == 422 and db.session.scalar(select(Signal)) is None
+    assert client.post("/signalen/nieuw", data=form_data(w, lab_id=str(w.lab.id))).status_code == 303
+    signal = db.session.scalar(select(Signal))
+    assert (signal.lab_id, signal.team_id, signal.events[0].by_id) == (w.lab.id, None, w.facilitator.id)

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from fieldlab import followups
 from fieldlab.audit.models import AuditEvent
@@ -239,3 +240,13 @@ def test_overview_shows_submitted_signals_and_own_drafts_with_who_it_waits_on(ap
     assert theirs == {submitted.id}
     assert "opstellers" in mine[draft.id] and "aanbieden" in mine[submitted.id]
     assert db.session.scalar(select(FollowUpStep)) is None
+
+
+def test_the_database_refuses_a_status_outside_the_state_machine(app):
+    w = world()
+    signal = complete_draft(w)
+    db.session.commit()
+    signal.status = "vergeten"
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()

@@ -189,6 +189,22 @@ def record_consultation(signal_id):
     return redirect_after_post("signals.detail", signal_id=signal.id)
 
 
+@bp.post("/<int:signal_id>/bevestiging-opnieuw")
+@login_required
+def resend_confirmation(signal_id):
+    signal = _signal_or_404(signal_id, "signal.advance")
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.request_confirmation(signal, now=utcnow(), again=True)
+    except TransitionError as error:
+        return _step_failed(signal, error, {})
+    db.session.commit()
+    flash(_("%(name)s krijgt een e-mail om het signaal definitief in te dienen.",
+            name=signal.representative_name), "success")
+    return redirect_after_post("signals.detail", signal_id=signal.id)
+
+
 @bp.post("/<int:signal_id>/bevestigen")
 @login_required
 def confirm(signal_id):

@@ -167,12 +167,16 @@ def confirmation_token(signal: Signal) -> str:
     return links.sign(CONFIRM_SALT, {"signal": signal.id, "email": signal.representative_email.lower()})
 
 
-def request_confirmation(signal: Signal, *, now: datetime) -> None:
-    """Mail the representative a signed link to submit definitively on behalf of their organisation."""
+def request_confirmation(signal: Signal, *, now: datetime, again: bool = False) -> None:
+    """Mail the representative a signed link to submit definitively on behalf of their organisation.
+    `again` (the facilitator's "send again", e.g. after the link expired) queues a new message."""
+    if signal.status != S.CONSULTATION or signal.consultation_outcome != ConsultationOutcome.CONFIRMED:
+        raise TransitionError([_l("Dit signaal wacht niet op de bevestiging van de vertegenwoordiger.")])
     signal.confirmation_requested_at = now
     user = signal.representative
+    moment = f":{now:%Y%m%dT%H%M%S}" if again else ""
     queue_message(
-        key=f"signal:{signal.id}:confirm:{signal.representative_email.lower()}:{signal.consultation_on}",
+        key=f"signal:{signal.id}:confirm:{signal.representative_email.lower()}:{signal.consultation_on}{moment}",
         to=signal.representative_email, template="signal_confirm", locale=user.locale if user else "nl", now=now,
         name=signal.representative_name, link=external_url("signals.confirm_by_link", token=confirmation_token(signal)))
     db.session.flush()

@@ -162,3 +162,18 @@ def test_a_facilitator_starts_from_scratch_in_one_of_their_own_labs(w, client, a
     assert client.post("/signalen/nieuw", data=form_data(w, lab_id=str(w.lab.id))).status_code == 303
     signal = db.session.scalar(select(Signal))
     assert (signal.lab_id, signal.team_id, signal.events[0].by_id) == (w.lab.id, None, w.facilitator.id)
+
+
+def test_the_facilitator_sends_the_representative_a_new_link(w, client, auth):
+    signal = complete_draft(w, now=utcnow())
+    to_consultation(w, signal, now=utcnow())
+    db.session.commit()
+    auth.login(w.facilitator)
+    assert client.post(f"/signalen/{signal.id}/bevestiging-opnieuw").status_code == 422, "nothing confirmed yet"
+    services.record_consultation(signal, on=utcnow().date(), outcome="confirmed", notes="", by=w.facilitator,
+                                 now=utcnow())
+    db.session.commit()
+    assert "opnieuw versturen" in page(client.get(f"/signalen/{signal.id}"))
+    assert client.post(f"/signalen/{signal.id}/bevestiging-opnieuw").status_code == 303
+    messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "rita@riec.example")).all()
+    assert len(messages) == 2

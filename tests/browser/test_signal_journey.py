@@ -148,3 +148,10 @@ def test_from_the_teams_new_signal_page_to_a_submitted_signal_and_its_reminders(
     hub.reload()
     expect(hub.locator("#signals-status")).to_have_text("Effect nagevraagd")
     checked(hub)
+
+    # On a phone the signal and the overview fit the screen (tables scroll inside their own region).
+    hub.set_viewport_size({"width": 375, "height": 740})
+    assert hub.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "signal page on a phone"
+    hub.get_by_role("link", name="Signalen").click()
+    checked(hub)
+    assert hub.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "overview on a phone"

@@ -177,3 +177,14 @@ def test_the_facilitator_sends_the_representative_a_new_link(w, client, auth):
     assert client.post(f"/signalen/{signal.id}/bevestiging-opnieuw").status_code == 303
     messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "rita@riec.example")).all()
     assert len(messages) == 2
+
+
+def test_the_signal_pages_in_english(w, client, auth):
+    signal = complete_draft(w, national_explanation="")
+    w.facilitator.locale = "en"
+    db.session.commit()
+    auth.login(w.facilitator)
+    assert "Administrative signals" in page(client.get("/signalen/"))
+    body = page(client.get(f"/signalen/{signal.id}"))
+    assert "3. Meant for national level: a minister can change the rules" in body
+    assert "Explain why this is a matter for national level" in body

@@ -67,6 +67,7 @@ FEATURES = (
     "fieldlab.evaluations",
     "fieldlab.outcomes",
     "fieldlab.privacy",
+    "fieldlab.signals",
 )
 
 MODEL_MODULES = (
@@ -84,6 +85,7 @@ MODEL_MODULES = (
     "fieldlab.evaluations.models",
     "fieldlab.outcomes.models",
     "fieldlab.submissions",
+    "fieldlab.signals.models",
 )
 
 

@@ -59,6 +59,9 @@ class DefaultConfig:
     INVITATION_MAX_AGE = timedelta(days=14)
     # Speedlab join and RSVP links: invitations go out weeks ahead, and the link is used on the day.
     SPEEDLAB_LINK_MAX_AGE = timedelta(days=60)
+    # Bestuurlijk signaal: the representative's link to submit definitively, the indieners' effect link.
+    SIGNAL_LINK_MAX_AGE = timedelta(days=30)
+    SIGNAL_EFFECT_LINK_MAX_AGE = timedelta(days=90)
     # How often a speedlab board asks "anything new?" (a 204 after one query when not).
     SPEEDLAB_POLL_SECONDS = 3
 

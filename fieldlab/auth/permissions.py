@@ -487,3 +487,58 @@ def _is_alumnus(user) -> bool:
 @rule("library.view")
 def _view_library(user) -> bool:
     return is_facilitator(user) or user.has_role(Role.COMMISSIONER) or _is_alumnus(user)
+# --- Bestuurlijke signalen ----------------------------------------------------------------
+#
+# A draft (concept, advies Loket, toetsingsoverleg) is seen by its team, the facilitators of its
+# Lab and the named strategic representative; once definitively submitted, by facilitators only.
+# Everyone else gets a 404.
+
+def _drafts_signal(user, signal) -> bool:
+    in_team = signal.team is not None and user.id in signal.team.member_ids
+    return in_team or user.id in signal.lab.facilitator_ids
+
+
+@rule("signals.overview")
+def _view_signals_overview(user) -> bool:
+    return is_facilitator(user)
+
+
+@rule("signals.create")
+def _create_signal(user) -> bool:
+    """From scratch (any Lab, no team): facilitators."""
+    return is_facilitator(user)
+
+
+@rule("signal.create_for_team")
+def _create_team_signal(user, team) -> bool:
+    """From a team's work: its members and its Lab's facilitators (who then see the draft)."""
+    return user.id in team.member_ids or user.id in team.lab.facilitator_ids
+
+
+@rule("signal.view")
+def _view_signal(user, signal) -> bool:
+    if not signal.is_draft:
+        return is_facilitator(user)
+    return _drafts_signal(user, signal) or (signal.representative_user_id is not None
+                                            and signal.representative_user_id == user.id)
+
+
+@rule("signal.edit")
+def _edit_signal(user, signal) -> bool:
+    """The drafters change the concept and ask the Loket's advice."""
+    return signal.status == "concept" and _drafts_signal(user, signal)
+
+
+@rule("signal.advance")
+def _advance_signal(user, signal) -> bool:
+    """The Loket's steps are recorded by the Hub: the Lab's facilitators, any facilitator once submitted."""
+    if signal.is_draft:
+        return user.id in signal.lab.facilitator_ids
+    return is_facilitator(user)
+
+
+@rule("signal.confirm")
+def _confirm_signal(user, signal) -> bool:
+    """Definitive submission, by the named representative when asked to."""
+    return (signal.status == "consultation" and signal.confirmation_requested_at is not None
+            and signal.representative_user_id == user.id)

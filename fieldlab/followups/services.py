@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from fieldlab.audit import services as audit
 from fieldlab.extensions import db
 from fieldlab.followups.models import FollowUpStep, StepStatus
 from fieldlab.timeutil import as_utc, utcnow
@@ -106,8 +107,6 @@ def _run_one(step_id: int, now: datetime) -> str | None:
 
 
 def _record_failure(step_id: int, error: Exception, now: datetime) -> None:
-    from fieldlab.audit import services as audit
-
     step = db.session.get(FollowUpStep, step_id)
     if step is None or not step.pending:
         return

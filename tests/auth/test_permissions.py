@@ -37,6 +37,8 @@ ROLE_MATRIX = {
     "privacy.manage": {F},
     # Alumni (participants of a Lab whose programme ended) too: see test_alumni_read_the_library.
     "library.view": {F, C},
+    "signals.overview": {F},
+    "signals.create": {F},
 }
 
 

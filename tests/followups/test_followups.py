@@ -1,12 +1,13 @@
 """The generic follow-up table: written once, run once (across restarts and a second runner),
 skipped with a reason when late, cancelled, retried after a failure."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from fieldlab import followups
+from fieldlab import followups, scheduler
 from fieldlab.extensions import db
 from fieldlab.followups import services
 from fieldlab.followups.models import FollowUpStep
@@ -145,8 +146,47 @@ def test_a_step_runs_once_across_a_restart(app, database_url, tmp_path):
 
 
 def test_the_scheduler_registers_the_poller(app):
-    from fieldlab import scheduler
-
     sched = scheduler.create_scheduler(app)
     scheduler.register_standing_jobs(sched, app)
     assert "followups:run" in {job.id for job in sched.get_jobs()}
+
+
+def test_two_runners_at_once_run_each_step_once(app):
+    """A hot standby that takes over while the first scheduler is still finishing: both poll at
+    the same moment, and the claim gives every step to one of them."""
+    for number in range(20):
+        followups.schedule("test", number, T0, key=f"test:{number}")
+    db.session.commit()
+    outcomes, errors = [], []
+
+    def runner():
+        with app.app_context():
+            try:
+                outcomes.append(followups.run_due(T0 + timedelta(minutes=1)))
+            except Exception as error:  # noqa: BLE001 - reported by the assertion below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=runner) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    ran = [key for outcome in outcomes for key in outcome["done"]]
+    assert sorted(ran) == sorted(f"test:{number}" for number in range(20)), "each step by exactly one runner"
+    db.session.expire_all()
+    assert outbox_count() == 20
+    assert set(db.session.scalars(select(FollowUpStep.attempts))) == {1}
+
+
+def test_the_scheduler_job_runs_due_steps_through_the_job_wrapper(app, monkeypatch):
+    monkeypatch.setattr(scheduler, "_app", app)
+    followups.schedule("test", 1, datetime.now(UTC) - timedelta(minutes=5), key="test:1")
+    db.session.commit()
+    db.session.remove()
+    scheduler.run_job("fieldlab.followups.jobs:run_due")
+    scheduler.run_job("fieldlab.followups.jobs:run_due")
+    assert outbox_count() == 1
+    assert db.session.scalar(select(FollowUpStep.status)) == "done"

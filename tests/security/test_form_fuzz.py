@@ -37,7 +37,7 @@ def form_field_names() -> list[str]:
     from fieldlab import FEATURES
 
     for feature in FEATURES:
-        if importlib.util.find_spec(f"{feature}.routes") is not None:  # followups has no pages
+        if importlib.util.find_spec(f"{feature}.routes") is not None:  # fieldlab.followups has no pages
             importlib.import_module(f"{feature}.routes")
 
     def subclasses(cls):

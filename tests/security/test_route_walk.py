@@ -25,7 +25,8 @@ NOW = datetime.now(UTC)
 # Routes that a stranger may open by design: signed links that carry their own proof, and the
 # static files. Everything else with an id in its URL must refuse a stranger.
 PUBLIC_BY_TOKEN = {"static", "returndays.rsvp", "evaluations.answer_by_link", "speedlabs.rsvp", "speedlabs.join",
-                   "auth.reset_password", "auth.accept_invitation", "agenda.feed", "outcomes.sustainability"}
+                   "auth.reset_password", "auth.accept_invitation", "agenda.feed", "outcomes.sustainability",
+                   "signals.confirm_by_link", "signals.effect_by_link"}
 
 
 @dataclass
@@ -49,6 +50,7 @@ def build_world() -> World:
     from fieldlab.outcomes import services as outcomes
     from fieldlab.problems import services as problems
     from fieldlab.returndays import services as returndays
+    from fieldlab.signals import services as signals
     from fieldlab.speedlabs import services as speedlabs
     from fieldlab.speedlabs.models import Idea
     from fieldlab.teams import services as teams
@@ -93,6 +95,10 @@ def build_world() -> World:
     message = OutboxMessage(idempotency_key="walk:1", recipient="geheim@example.org", subject="Onderwerp Zilvervos",
                             body_text="x", body_html="x")
     db.session.add(message)
+    signal = signals.create_signal(lab=lab, team=team, by=members[0], now=NOW,
+                                   bottleneck="Signaal Zilvervos over misbruik van vergunningen",
+                                   representative_name="Insider Vertegenwoordiger",
+                                   representative_email="vertegenwoordiger@example.org")
     db.session.flush()
     world.ids = {
         "user_id": members[0].id, "lab_id": lab.id, "team_id": team.id, "problem_id": problem.id,
@@ -100,7 +106,7 @@ def build_world() -> World:
         "action_id": action.id, "form_id": form.id, "session_id": speedlab.id, "message_id": message.id,
         "participation_id": lab.participations[0].id, "day_number": 50, "idea_id": idea.id,
         "direction": "omhoog", "token": "niet-geldig", "card_id": card.id, "indicator_id": indicator.id,
-        "rule_id": draft.pair_rules[0].id, "result_id": result.id,
+        "rule_id": draft.pair_rules[0].id, "result_id": result.id, "signal_id": signal.id,
     }
     world.ids_by_blueprint = {"evaluations": {"question_id": form.active_questions[0].id}}
     world.secrets = ["Zilvervos", "Team Geheim", "Lab Geheimhouding", "Insider Lid", "Geheime locatie"]

@@ -1,0 +1,190 @@
+"""The signal pages through the test client: a draft from a team's page, the criteria on the
+signal page, refused steps with Dutch reasons and nothing saved, the links without an account,
+the overview and the exports."""
+
+import io
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from docx import Document
+from sqlalchemy import select
+
+from fieldlab import followups
+from fieldlab.extensions import db
+from fieldlab.mail.models import OutboxMessage
+from fieldlab.signals import services
+from fieldlab.signals.models import Signal
+from fieldlab.timeutil import utcnow
+from tests.signals.helpers import COMPLETE, complete_draft, to_consultation, world
+
+
+def page(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def form_data(w, **changes) -> dict:
+    data = {key: value for key, value in COMPLETE.items() if key not in ("ministries", "minister_can_change")}
+    data.update(ministries="\n".join(COMPLETE["ministries"]), minister_can_change="y", submitter_ids=[str(w.riec.id)])
+    data.update(changes)
+    return data
+
+
+@pytest.fixture
+def w(app):
+    return world(representative_account=True)
+
+
+def test_a_team_member_starts_a_draft_prefilled_from_the_teams_vraagstuk(w, client, auth):
+    auth.login(w.anna)
+    response = client.get(f"/signalen/nieuw?team={w.team.id}")
+    assert response.status_code == 200
+    assert "Misbruik van subsidies" in page(response) and "Twaalf dossiers." in page(response)
+    response = client.post(f"/signalen/nieuw?team={w.team.id}", data=form_data(w))
+    assert response.status_code == 303
+    signal = db.session.scalar(select(Signal))
+    assert (signal.team_id, signal.lab_id, signal.ministries) == (w.team.id, w.lab.id, COMPLETE["ministries"])
+    detail = page(client.get(response.location))
+    assert "Advies vragen aan het Loket" in detail
+
+
+def test_a_stranger_may_not_start_a_signal_for_a_team(w, client, auth):
+    auth.login(w.stranger)
+    assert client.get(f"/signalen/nieuw?team={w.team.id}").status_code == 404
+    assert client.get("/signalen/nieuw").status_code == 403
+
+
+def test_a_bad_email_keeps_the_rest_of_the_input_and_saves_nothing(w, client, auth):
+    auth.login(w.anna)
+    response = client.post(f"/signalen/nieuw?team={w.team.id}",
+                           data=form_data(w, submitter_contacts="geen-adres", measures="Mijn maatregel"))
+    assert response.status_code == 422
+    assert "“geen-adres” is geen geldig e-mailadres." in page(response)
+    assert "Mijn maatregel" in page(response)
+    assert db.session.scalar(select(Signal)) is None
+
+
+def test_an_open_criterion_is_named_on_the_page_and_the_step_is_refused(w, client, auth):
+    signal = complete_draft(w, national_explanation="kort")
+    db.session.commit()
+    auth.login(w.anna)
+    body = page(client.get(f"/signalen/{signal.id}"))
+    assert "Leg uit waarom dit op landelijk niveau speelt" in body
+    assert "Advies vragen aan het Loket" not in body
+    response = client.post(f"/signalen/{signal.id}/advies-aanvragen")
+    assert response.status_code == 422 and "Deze stap kan nog niet" in page(response)
+    db.session.refresh(signal)
+    assert signal.status == "concept"
+
+
+def test_a_future_offer_date_gets_a_message_next_to_the_field(w, client, auth):
+    signal = complete_draft(w)
+    to_consultation(w, signal)
+    db.session.commit()
+    auth.login(w.facilitator)
+    response = client.post(f"/signalen/{signal.id}/toetsingsoverleg", data={"on": "", "outcome": "confirmed"})
+    assert response.status_code == 422 and "Vul de datum van het toetsingsoverleg in." in page(response)
+    response = client.post(f"/signalen/{signal.id}/toetsingsoverleg",
+                           data={"on": utcnow().date().isoformat(), "outcome": "confirmed"})
+    assert response.status_code == 303
+    [message] = db.session.scalars(select(OutboxMessage)).all()
+    token = re.search(r"/signalen/bevestigen/(\S+)", message.body_text).group(1)
+    anonymous = client.application.test_client()
+    assert "Definitief indienen" in page(anonymous.get(f"/signalen/bevestigen/{token}"))
+    assert anonymous.post(f"/signalen/bevestigen/{token}").status_code == 200
+    db.session.refresh(signal)
+    assert signal.status == "submitted"
+    future = (utcnow() + timedelta(days=3)).date().isoformat()
+    response = client.post(f"/signalen/{signal.id}/aangeboden", data={"offer-on": future})
+    assert response.status_code == 422 and "Deze datum ligt in de toekomst." in page(response)
+    response = client.post(f"/signalen/{signal.id}/aangeboden", data={"offer-on": utcnow().date().isoformat()})
+    assert response.status_code == 303
+    db.session.refresh(signal)
+    assert signal.status == "offered" and len(followups.steps_for("signal_reminder", signal.id)) == 1
+
+
+def test_a_forged_link_shows_a_dutch_page(w, client):
+    response = client.get("/signalen/bevestigen/niet-geldig")
+    assert response.status_code == 404 and "Deze link werkt niet" in page(response)
+    assert client.get("/signalen/effect/niet-geldig").status_code == 404
+
+
+def test_the_representative_confirms_through_their_account(w, client, auth):
+    signal = complete_draft(w, now=utcnow())
+    to_consultation(w, signal, now=utcnow())
+    db.session.commit()
+    auth.login(w.representative)
+    assert client.post(f"/signalen/{signal.id}/bevestigen").status_code == 403
+    services.record_consultation(signal, on=datetime.now(UTC).date(), outcome="confirmed", notes="",
+                                 by=w.facilitator, now=utcnow())
+    db.session.commit()
+    assert "Definitief indienen namens mijn organisatie" in page(client.get(f"/signalen/{signal.id}"))
+    assert client.post(f"/signalen/{signal.id}/bevestigen").status_code == 303
+    db.session.expire_all()
+    assert signal.status == "submitted" and signal.events[-1].by_id == w.representative.id
+    assert client.get(f"/signalen/{signal.id}").status_code == 404, "submitted: facilitators only"
+
+
+def test_the_overview_is_for_facilitators(w, client, auth):
+    complete_draft(w)
+    db.session.commit()
+    auth.login(w.facilitator)
+    body = page(client.get("/signalen/"))
+    assert COMPLETE["bottleneck"] in body and "de opstellers (concept afmaken)" in body
+    auth.logout()
+    auth.login(w.anna)
+    assert client.get("/signalen/").status_code == 403
+
+
+def test_word_export_has_the_loket_headings_and_pdf_is_a_pdf(w, client, auth):
+    signal = complete_draft(w)
+    db.session.commit()
+    auth.login(w.facilitator)
+    response = client.get(f"/signalen/{signal.id}/export.docx")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    document = Document(io.BytesIO(response.data))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[:5] == ["Het structurele knelpunt", "Indieners", "Ingediend namens", "Gericht aan",
+                            "Feiten uit het werk"]
+    assert "Toetsing aan de criteria" in headings and "Voorgestelde maatregelen" in headings
+    pdf = client.get(f"/signalen/{signal.id}/export.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_a_facilitator_starts_from_scratch_in_one_of_their_own_labs(w, client, auth, make):
+    other_lab = make.make_lab(name="Lab van een ander")
+    db.session.commit()
+    auth.login(w.facilitator)
+    body = page(client.get("/signalen/nieuw"))
+    assert "Lab Mensenhandel" in body and "Lab van een ander" not in body
+    refused = client.post("/signalen/nieuw", data=form_data(w, lab_id=str(other_lab.id)))
+    assert refused.status_code == 422 and db.session.scalar(select(Signal)) is None
+    assert client.post("/signalen/nieuw", data=form_data(w, lab_id=str(w.lab.id))).status_code == 303
+    signal = db.session.scalar(select(Signal))
+    assert (signal.lab_id, signal.team_id, signal.events[0].by_id) == (w.lab.id, None, w.facilitator.id)
+
+
+def test_the_facilitator_sends_the_representative_a_new_link(w, client, auth):
+    signal = complete_draft(w, now=utcnow())
+    to_consultation(w, signal, now=utcnow())
+    db.session.commit()
+    auth.login(w.facilitator)
+    assert client.post(f"/signalen/{signal.id}/bevestiging-opnieuw").status_code == 422, "nothing confirmed yet"
+    services.record_consultation(signal, on=utcnow().date(), outcome="confirmed", notes="", by=w.facilitator,
+                                 now=utcnow())
+    db.session.commit()
+    assert "opnieuw versturen" in page(client.get(f"/signalen/{signal.id}"))
+    assert client.post(f"/signalen/{signal.id}/bevestiging-opnieuw").status_code == 303
+    messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "rita@riec.example")).all()
+    assert len(messages) == 2
+
+
+def test_the_signal_pages_in_english(w, client, auth):
+    signal = complete_draft(w, national_explanation="")
+    w.facilitator.locale = "en"
+    db.session.commit()
+    auth.login(w.facilitator)
+    assert "Administrative signals" in page(client.get("/signalen/"))
+    body = page(client.get(f"/signalen/{signal.id}"))
+    assert "3. Meant for national level: a minister can change the rules" in body
+    assert "Explain why this is a matter for national level" in body

@@ -63,7 +63,9 @@ def local_morning(day: date) -> datetime:
 # --- Drafting ----------------------------------------------------------------------------------
 
 def prefill_from_team(team: Team) -> dict:
-    """A new draft from a team's work: its vraagstuk and challenge (the day-100 result joins later)."""
+    """A new draft from a team's work: its vraagstuk, its challenge and, when the team's day-100
+    result names a structural weakness, that sentence as the bottleneck and what the result says
+    the work found as facts."""
     data = {}
     problem = team.problem
     if problem is not None:
@@ -74,6 +76,12 @@ def prefill_from_team(team: Team) -> dict:
     challenge = team.challenge
     if challenge is not None and challenge.goal:
         data["facts"] = "\n\n".join(part for part in (data.get("facts", ""), challenge.goal) if part)
+    result = team.result
+    if result is not None and result.reveals_weakness:
+        if result.weakness_summary:
+            data["bottleneck"] = result.weakness_summary[:300]
+        found = [result.goal_explanation, result.changes]
+        data["facts"] = "\n\n".join(part for part in (data.get("facts", ""), *found) if part)
     return data
 
 

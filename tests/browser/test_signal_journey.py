@@ -1,4 +1,5 @@
-"""A team member drafts a bestuurlijk signaal from the team's "new signal" page; the facilitator
+"""A team member records in the day-100 result that the work revealed a structural weakness and
+drafts a bestuurlijk signaal from it; the facilitator
 records the Loket's advice and the toetsingsoverleg; the representative submits it through the
 mailed link without an account; the facilitator records the offer, and three months later the
 scheduler's reminder is in the outbox. Then the reaction, "afgerond" and, six months on, the
@@ -39,16 +40,27 @@ def test_from_the_teams_new_signal_page_to_a_submitted_signal_and_its_reminders(
     lab = factories.make_lab(name="Field Lab Mensenhandel", facilitators=[facilitator])
     problem = factories.make_problem(commissioner, lab=lab, title="Uitbuiting via uitzendconstructies",
                                      facts="Veertien meldingen in een jaar.")
-    team = factories.make_team(lab, members=[anna], name="Lovitura", problem=problem)
+    team = factories.make_team(lab, members=[anna], name="Lovitura", problem=problem,
+                               starts_on=local(utcnow()).date() - timedelta(days=89))  # day 90
     live_db.session.commit()
     today = local(utcnow()).date().isoformat()
 
-    # The team member drafts the signal, prefilled from the team's vraagstuk.
+    # The team's day-100 result says the work revealed a structural weakness: "Opslaan en signaal
+    # opstellen" opens the draft, prefilled from the result and the team's vraagstuk.
     member = new_page()
     log_in(member, anna)
-    member.goto(f"/signalen/nieuw?team={team.id}")
+    member.goto(f"/teams/{team.id}/resultaat")
     checked(member)
-    expect(member.get_by_label("Het structurele knelpunt, in één zin")).to_have_value("Uitbuiting via uitzendconstructies")
+    member.get_by_label("Deels").check()
+    member.get_by_label("Toelichting").fill("Veertien meldingen, vier uitzendbureaus gecontroleerd.")
+    member.get_by_role("group", name="Laat het werk een structurele zwakte zien").get_by_label("Ja").check()
+    member.get_by_label("De zwakte in één zin").fill("Uitzendvergunningen worden zonder toets doorverkocht.")
+    member.get_by_role("button", name="Opslaan en signaal opstellen").click()
+    expect(member).to_have_url(re.compile(rf"/signalen/nieuw\?team={team.id}$"))
+    checked(member)
+    expect(member.get_by_label("Het structurele knelpunt, in één zin")).to_have_value(
+        "Uitzendvergunningen worden zonder toets doorverkocht.")
+    expect(member.get_by_label("Feiten uit het werk")).to_contain_text("vier uitzendbureaus gecontroleerd")
     member.get_by_label("Het juridische proces dat wordt misbruikt").fill(COMPLETE["legal_process"])
     member.get_by_label("Vergunning", exact=True).check()
     member.get_by_label("Geadresseerde bewindspersonen").fill("Minister van Justitie en Veiligheid\n"
@@ -84,7 +96,7 @@ def test_from_the_teams_new_signal_page_to_a_submitted_signal_and_its_reminders(
     log_in(hub, facilitator)
     hub.get_by_role("link", name="Signalen").click()
     checked(hub)
-    hub.get_by_role("link", name="Uitbuiting via uitzendconstructies").click()
+    hub.get_by_role("link", name="Uitzendvergunningen worden zonder toets doorverkocht.").click()
     checked(hub)
     hub.get_by_label("Advies van het Loket").fill("Een signaal is het juiste middel.")
     hub.get_by_label("Ja: door naar het toetsingsoverleg").check()

@@ -170,3 +170,16 @@ def test_sustainability_step_is_skipped_when_answered_or_without_address(app, wo
 
 def test_a_forged_link_is_refused(client, world):
     assert client.get("/borging/abc.def.ghi").status_code == 404
+
+
+def test_a_structural_weakness_opens_the_signal_draft_prefilled_from_the_result(client, auth, world):
+    auth.login(world.member)
+    response = post_result(client, world, next="signal")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/signalen/nieuw?team={world.team.id}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Onderaanneming zonder registratie maakt uitbuiting onzichtbaar." in page
+    assert "24 van de 30 onderaannemers gecontroleerd." in page
+    # Without a weakness the same button just saves.
+    response = post_result(client, world, next="signal", reveals_weakness="no")
+    assert response.headers["Location"].endswith(f"/teams/{world.team.id}/resultaat")

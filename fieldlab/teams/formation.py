@@ -7,8 +7,9 @@ together, and team sizes differ by at most one (or are exactly the facilitator's
 
 Each team scores between 0 and 1, a weighted mean of four parts the facilitator sees and can weigh:
 - coverage: the share of the expertise its vraagstuk needs that some member brings;
-- organisations: 1 minus the number of "second members" of an organisation already in the team,
-  divided by the largest possible number (team size - 1): two from the same organisation cost;
+- organisations: 1 minus the pairs of colleagues (team-mates from the same organisation) over the
+  pairs in the largest team: the second colleague costs 1 pair, the third 2 more, so a dominant
+  organisation is spread as evenly as the sizes allow;
 - levels: distinct levels (uitvoering, beleid, management, expert) over the levels a team can hold;
 - sectors: 1 when the team has both a public and a private partner (only when the Lab has both).
 The overall score is `(mean + weakest_weight * weakest) / (1 + weakest_weight)`: the sum counts,

@@ -116,20 +116,25 @@ class FormationError(ValueError):
 class Scale:
     """Constants of the objective for one instance: normalisers and which parts count."""
 
-    duplicates_norm: int        # most "second members" a team can have: largest size - 1
-    levels_norm: int            # levels a team can hold: min(levels in the pool, smallest size)
+    pairs_norm: int             # pairs of team-mates in the largest team: size × (size - 1) / 2
+    pool_levels: int            # distinct levels in the pool
     levels_count: bool          # False when nobody has a level: the part is then always 1
     sectors_count: bool         # True only when the Lab has both public and private partners
     weights: Weights
 
-    def team_score(self, covered: int, needed: int, duplicates: int, levels: int, both: bool) -> float:
-        return self.parts(covered, needed, duplicates, levels, both).total
+    def levels_norm(self, size: int) -> int:
+        """The levels a team of `size` can hold: all of the pool's, or one per member. The score and
+        the warning "mist het niveau" both use this, so a full score never comes with that warning."""
+        return max(1, min(self.pool_levels, size))
 
-    def parts(self, covered: int, needed: int, duplicates: int, levels: int, both: bool) -> Breakdown:
+    def team_score(self, covered: int, needed: int, pairs: int, levels: int, both: bool, size: int) -> float:
+        return self.parts(covered, needed, pairs, levels, both, size).total
+
+    def parts(self, covered: int, needed: int, pairs: int, levels: int, both: bool, size: int) -> Breakdown:
         w = self.weights
         coverage = covered / needed if needed else 1.0
-        organisations = 1.0 - duplicates / self.duplicates_norm
-        level_part = min(1.0, levels / self.levels_norm) if self.levels_count else 1.0
+        organisations = 1.0 - pairs / self.pairs_norm
+        level_part = min(1.0, levels / self.levels_norm(size)) if self.levels_count else 1.0
         sector_part = (1.0 if both else 0.0) if self.sectors_count else 1.0
         total_weight = w.team_total or 1.0
         total = (w.coverage * coverage + w.organisations * organisations + w.levels * level_part
@@ -141,6 +146,18 @@ class Scale:
             return 0.0
         mean = sum(scores) / len(scores)
         return (mean + self.weights.weakest * min(scores)) / (1.0 + self.weights.weakest)
+
+
+def same_organisation_pairs(count: int) -> int:
+    """Pairs of colleagues among `count` people of one organisation: the second colleague adds 1,
+    the third 2, the fourth 3. Growing faster than the count is what spreads a dominant
+    organisation evenly (counting only "second members" made 5 + 1 as good as 3 + 3)."""
+    return count * (count - 1) // 2
+
+
+def _even_spread_pairs(count: int, teams: int) -> int:
+    share, rest = divmod(count, teams)
+    return rest * same_organisation_pairs(share + 1) + (teams - rest) * same_organisation_pairs(share)
 
 
 def size_bounds(n: int, teams: Sequence[TeamSpec]) -> list[tuple[int, int]]:
@@ -160,12 +177,11 @@ def size_bounds(n: int, teams: Sequence[TeamSpec]) -> list[tuple[int, int]]:
 def make_scale(candidates: Sequence[Candidate], teams: Sequence[TeamSpec], weights: Weights) -> Scale:
     bounds = size_bounds(len(candidates), teams)
     largest = max((high for _, high in bounds), default=1)
-    smallest = min((low for low, _ in bounds), default=1)
     pool_levels = {c.level for c in candidates if c.level}
     sectors = {c.sector for c in candidates if c.sector}
     return Scale(
-        duplicates_norm=max(1, largest - 1),
-        levels_norm=max(1, min(len(pool_levels), smallest)),
+        pairs_norm=max(1, largest * (largest - 1) // 2),
+        pool_levels=len(pool_levels),
         levels_count=bool(pool_levels),
         sectors_count={"publiek", "privaat"} <= sectors,
         weights=weights,
@@ -201,10 +217,11 @@ def _explain(spec: TeamSpec, members: Sequence[Candidate], scale: Scale, pool_le
     for c in members:
         if c.organisation:
             organisations[c.organisation] = organisations.get(c.organisation, 0) + 1
-    duplicates = sum(count - 1 for count in organisations.values())
+    pairs = sum(same_organisation_pairs(count) for count in organisations.values())
     levels = {c.level for c in members if c.level}
     sectors = {c.sector for c in members if c.sector}
-    parts = scale.parts(len(covers), len(needed), duplicates, len(levels), {"publiek", "privaat"} <= sectors)
+    parts = scale.parts(len(covers), len(needed), pairs, len(levels), {"publiek", "privaat"} <= sectors,
+                        len(members))
     warnings = [TeamWarning("expertise", _("%(team)s heeft geen deelnemer met expertise ‘%(tag)s’.",
                                             team=spec.name, tag=tag)) for tag in misses]
     warnings += [TeamWarning("organisation", _("%(team)s heeft %(count)s deelnemers van %(organisation)s.",
@@ -214,7 +231,7 @@ def _explain(spec: TeamSpec, members: Sequence[Candidate], scale: Scale, pool_le
         warnings.append(TeamWarning("sector", _("%(team)s heeft geen private partner.", team=spec.name)
                                     if "privaat" not in sectors else
                                     _("%(team)s heeft geen publieke partner.", team=spec.name)))
-    if members and scale.levels_count and len(levels) < min(len(pool_levels), len(members)):
+    if members and scale.levels_count and len(levels) < scale.levels_norm(len(members)):
         missing = sorted(pool_levels - levels)
         labels = ", ".join(level_label(level) for level in missing)
         warnings.append(TeamWarning("levels", _("%(team)s mist het niveau %(levels)s.", team=spec.name, levels=labels)))
@@ -293,8 +310,10 @@ def upper_bound(candidates: Sequence[Candidate], teams: Sequence[TeamSpec], *, w
     for c in candidates:
         if c.organisation:
             per_org[c.organisation] = per_org.get(c.organisation, 0) + 1
-    forced_duplicates = sum(max(0, count - t) for count in per_org.values())
-    organisations_sum = t - forced_duplicates / scale.duplicates_norm
+    # Pairs are convex in the count, so spreading an organisation evenly over the teams gives fewest.
+    forced_pairs = sum(_even_spread_pairs(count, t) for count in per_org.values())
+    forced_duplicates = any(count > t for count in per_org.values())
+    organisations_sum = t - forced_pairs / scale.pairs_norm
     # Levels.
     if scale.levels_count:
         per_level: dict[str, int] = {}
@@ -302,9 +321,11 @@ def upper_bound(candidates: Sequence[Candidate], teams: Sequence[TeamSpec], *, w
             if c.level:
                 per_level[c.level] = per_level.get(c.level, 0) + 1
         slots = sum(min(count, t) for count in per_level.values())
-        levels_sum = min(t, slots / scale.levels_norm, sum(min(1.0, min(len(per_level), high) / scale.levels_norm)
-                                                           for _, high in bounds))
-        levels_short = slots < scale.levels_norm * t
+        # A team of size s scores levels / min(pool levels, s): at most 1, at most levels / the smallest norm.
+        smallest_norm = scale.levels_norm(min(low for low, _ in bounds))
+        largest_norm = scale.levels_norm(max(high for _, high in bounds))
+        levels_sum = min(float(t), slots / smallest_norm)
+        levels_short = slots < sum(min(scale.pool_levels, low) for low, _ in bounds)
     else:
         levels_sum, levels_short = float(t), False
     # Sectors.
@@ -326,9 +347,9 @@ def upper_bound(candidates: Sequence[Candidate], teams: Sequence[TeamSpec], *, w
     if coverage_short and biggest_need:
         shortfalls.append(w.coverage / biggest_need)
     if forced_duplicates:
-        shortfalls.append(w.organisations / scale.duplicates_norm)
+        shortfalls.append(w.organisations / scale.pairs_norm)
     if levels_short:
-        shortfalls.append(w.levels / scale.levels_norm)
+        shortfalls.append(w.levels / largest_norm)
     if sectors_short:
         shortfalls.append(w.sectors)
     if shortfalls:

@@ -182,12 +182,14 @@ class Search:
         bounds = p.bounds
         expertise, org, level, sector = p.expertise, p.org, p.level, p.sector
         base, coverage_weight = p.base, p.coverage_weight
-        duplicate_weight, level_weight, level_cap, sector_weight = (p.duplicate_weight, p.level_weight,
-                                                                     p.level_cap, p.sector_weight)
+        pair_weight, sector_weight = p.pair_weight, p.sector_weight
+        level_weight, level_cap = p.level_weight, p.level_cap
         i = units[u][0]
         e_i, o_i, l_i, s_i = expertise[i], org[i], level[i], sector[i]
         pub_i, pri_i = s_i == 0, s_i == 1
-        covered_a, zero_a, duplicates_a, levels_a, public_a, private_a, _, _ = state.without(a)[i]
+        covered_a, zero_a, pairs_a, levels_a, public_a, private_a, _, _, _ = state.without(a)[i]
+        size_a = state.size[a]
+        level_weight_a = level_weight[size_a if size_a < level_cap else level_cap]
         orgs_a, level_count_a = state.org_count[a], state.level_count[a]
         base_a, coverage_weight_a = base[a], coverage_weight[a]
         alone_a = state.score_with(a, state.without(a)[i], -1)
@@ -203,6 +205,8 @@ class Search:
             without_b = state.without(b)
             orgs_b, level_count_b = state.org_count[b], state.level_count[b]
             base_b, coverage_weight_b = base[b], coverage_weight[b]
+            size_b = state.size[b]
+            level_weight_b = level_weight[size_b if size_b < level_cap else level_cap]
             for v in by_team[b]:
                 members_v = units[v]
                 if len(members_v) > 1 or p.unit_apart[v]:
@@ -214,16 +218,16 @@ class Search:
                 # Team a without i, with j.
                 levels = levels_a + (l_j >= 0 and level_count_a[l_j] - (l_j == l_i) == 0)
                 new_a = (base_a + coverage_weight_a * (covered_a + (expertise[j] & zero_a).bit_count())
-                         - duplicate_weight * (duplicates_a + (orgs_a.get(o_j, 0) - (o_j == o_i) >= 1))
-                         + level_weight * (levels if levels < level_cap else level_cap))
+                         - pair_weight * (pairs_a + orgs_a.get(o_j, 0) - (o_j == o_i))
+                         + level_weight_a * levels)
                 if public_a + (s_j == 0) and private_a + (s_j == 1):
                     new_a += sector_weight
                 # Team b without j, with i.
-                covered_b, zero_b, duplicates_b, levels_b, public_b, private_b, _, _ = without_b[j]
+                covered_b, zero_b, pairs_b, levels_b, public_b, private_b, _, _, _ = without_b[j]
                 levels = levels_b + (l_i >= 0 and level_count_b[l_i] - (l_i == l_j) == 0)
                 new_b = (base_b + coverage_weight_b * (covered_b + (e_i & zero_b).bit_count())
-                         - duplicate_weight * (duplicates_b + (orgs_b.get(o_i, 0) - (o_i == o_j) >= 1))
-                         + level_weight * (levels if levels < level_cap else level_cap))
+                         - pair_weight * (pairs_b + orgs_b.get(o_i, 0) - (o_i == o_j))
+                         + level_weight_b * levels)
                 if public_b + pub_i and private_b + pri_i:
                     new_b += sector_weight
                 if self._accept(state, a, b, new_a, new_b):

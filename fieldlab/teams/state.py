@@ -50,14 +50,16 @@ class Instance:
         self.base = [(w.organisations + (0.0 if count else w.coverage) + (0.0 if scale.levels_count else w.levels)
                       + (0.0 if scale.sectors_count else w.sectors)) / total for count in self.needed_count]
         self.coverage_weight = [w.coverage / total / count if count else 0.0 for count in self.needed_count]
-        self.duplicate_weight = w.organisations / total / scale.duplicates_norm
-        self.level_weight = w.levels / total / scale.levels_norm if scale.levels_count else 0.0
-        self.level_cap = scale.levels_norm
+        self.pair_weight = w.organisations / total / scale.pairs_norm
+        # Per team size (capped at the pool's levels, beyond which the normaliser stays the same).
+        self.level_weight = [w.levels / total / scale.levels_norm(size) if scale.levels_count else 0.0
+                             for size in range(scale.pool_levels + 1)]
+        self.level_cap = scale.pool_levels
         self.sector_weight = w.sectors / total if scale.sectors_count else 0.0
 
-    def fast_score(self, team: int, covered: int, duplicates: int, levels: int, both: bool) -> float:
-        return (self.base[team] + self.coverage_weight[team] * covered - self.duplicate_weight * duplicates
-                + self.level_weight * (levels if levels < self.level_cap else self.level_cap)
+    def fast_score(self, team: int, covered: int, pairs: int, levels: int, both: bool, size: int) -> float:
+        return (self.base[team] + self.coverage_weight[team] * covered - self.pair_weight * pairs
+                + self.level_weight[size if size < self.level_cap else self.level_cap] * levels
                 + (self.sector_weight if both else 0.0))
 
     def _check_sizes(self) -> None:
@@ -128,14 +130,14 @@ class State:
         self.zero = list(problem.needed)            # needed tags nobody in the team has
         self.one = [0] * t                          # needed tags exactly one member has
         self.org_count: list[dict[int, int]] = [{} for _ in range(t)]
-        self.duplicates = [0] * t
+        self.pairs = [0] * t                        # same-organisation pairs
         self.level_count = [[0] * problem.level_kinds for _ in range(t)]
         self.levels = [0] * t
         self.public = [0] * t
         self.private = [0] * t
         self.covered = [0] * t
         self.removal: list[dict | None] = [None] * t
-        self.score = [problem.fast_score(i, 0, 0, 0, False) for i in range(t)]
+        self.score = [problem.fast_score(i, 0, 0, 0, False, 0) for i in range(t)]
         self.total = sum(self.score)
         self._refresh_smallest()
 
@@ -162,8 +164,7 @@ class State:
                 self.one[team] &= ~bit
         orgs = self.org_count[team]
         count = orgs.get(p.org[i], 0)
-        if count:
-            self.duplicates[team] += 1
+        self.pairs[team] += count
         orgs[p.org[i]] = count + 1
         if p.level[i] >= 0:
             if self.level_count[team][p.level[i]] == 0:
@@ -196,8 +197,8 @@ class State:
                 self.one[team] |= bit
         orgs = self.org_count[team]
         count = orgs[p.org[i]] - 1
+        self.pairs[team] -= count
         if count:
-            self.duplicates[team] -= 1
             orgs[p.org[i]] = count
         else:
             del orgs[p.org[i]]
@@ -213,8 +214,8 @@ class State:
     def rescore(self, teams: Iterable[int]) -> None:
         p = self.p
         for team in teams:
-            self.score[team] = p.fast_score(team, self.covered[team], self.duplicates[team], self.levels[team],
-                                            self.public[team] > 0 and self.private[team] > 0)
+            self.score[team] = p.fast_score(team, self.covered[team], self.pairs[team], self.levels[team],
+                                            self.public[team] > 0 and self.private[team] > 0, self.size[team])
         self.total = sum(self.score)
         self._refresh_smallest()
 
@@ -248,26 +249,27 @@ class State:
             sector = p.sector[i]
             cached[i] = (
                 self.covered[team] - lost.bit_count(), zero | lost,
-                self.duplicates[team] - (orgs[p.org[i]] >= 2),
+                self.pairs[team] - (orgs[p.org[i]] - 1),
                 self.levels[team] - (level >= 0 and level_count[level] == 1),
                 self.public[team] - (sector == 0), self.private[team] - (sector == 1), p.org[i], level,
+                self.size[team] - 1,
             )
         self.removal[team] = cached
         return cached
 
     def as_is(self, team: int) -> tuple:
-        return (self.covered[team], self.zero[team], self.duplicates[team], self.levels[team], self.public[team],
-                self.private[team], None, -2)
+        return (self.covered[team], self.zero[team], self.pairs[team], self.levels[team], self.public[team],
+                self.private[team], None, -2, self.size[team])
 
     def score_with(self, team: int, base: tuple, into: int) -> float:
         """The team's score from counts `base` (as is, or without one member) plus person `into` (or -1)."""
-        covered, zero, duplicates, levels, public, private, org_out, level_out = base
+        covered, zero, pairs, levels, public, private, org_out, level_out, size = base
         if into >= 0:
             p = self.p
+            size += 1
             covered += (p.expertise[into] & zero).bit_count()
             org_in = p.org[into]
-            if self.org_count[team].get(org_in, 0) - (org_in == org_out) >= 1:
-                duplicates += 1
+            pairs += self.org_count[team].get(org_in, 0) - (org_in == org_out)
             level_in = p.level[into]
             if level_in >= 0 and self.level_count[team][level_in] - (level_in == level_out) == 0:
                 levels += 1
@@ -276,7 +278,7 @@ class State:
                 public += 1
             elif sector == 1:
                 private += 1
-        return self.p.fast_score(team, covered, duplicates, levels, public > 0 and private > 0)
+        return self.p.fast_score(team, covered, pairs, levels, public > 0 and private > 0, size)
 
     def score_after(self, team: int, out: int, into: int) -> float:
         """The team's score with person `out` (or -1) replaced by person `into` (or -1)."""
@@ -290,8 +292,8 @@ class State:
             self.remove(i)
         for i in into:
             self.add(i, team)
-        score = self.p.fast_score(team, self.covered[team], self.duplicates[team], self.levels[team],
-                                  self.public[team] > 0 and self.private[team] > 0)
+        score = self.p.fast_score(team, self.covered[team], self.pairs[team], self.levels[team],
+                                  self.public[team] > 0 and self.private[team] > 0, self.size[team])
         for i, origin in zip(into, came_from, strict=True):
             self.remove(i)
             self.team_of[i] = origin

@@ -123,6 +123,9 @@ class FormationView:
     weights: formation.Weights
     broken: list[str]
     participant_count: int
+    # "confirmed": the draft is what the Lab's teams hold; "changed": the Lab still has the teams
+    # confirmed earlier and the draft differs (moves after "Bevestig de teams"); None: nothing confirmed.
+    confirmation: str | None = None
 
 
 def formation_view(lab: Lab, draft: TeamDraft | None) -> FormationView:
@@ -150,7 +153,19 @@ def formation_view(lab: Lab, draft: TeamDraft | None) -> FormationView:
     unplaced = sorted((member(c.id) for c in candidates if c.id not in assignment), key=lambda m: m.name.lower())
     broken = _broken_rules(lab, draft, candidates, specs, assignment) if draft else []
     return FormationView(draft=draft, columns=columns, unplaced=unplaced, formation=result, weights=weights,
-                         broken=broken, participant_count=len(candidates))
+                         broken=broken, participant_count=len(candidates),
+                         confirmation=_confirmation(lab, assignment, unplaced))
+
+
+def _confirmation(lab: Lab, assignment: dict[int, int], unplaced: list) -> str | None:
+    """Compare the draft with the memberships the rest of the app shows (the Lab page, boards,
+    home pages), so a change after confirming is never silently unconfirmed."""
+    confirmed = {(membership.user_id, team.id) for team in lab.teams for membership in team.memberships}
+    if not confirmed:
+        return None
+    if not unplaced and confirmed == set(assignment.items()):
+        return "confirmed"
+    return "changed"
 
 
 def _broken_rules(lab, draft, candidates, specs, assignment) -> list[str]:
@@ -327,7 +342,8 @@ def remove_pair_rule(lab: Lab, *, rule_id: int, expected_version: int | None, by
 
 
 def confirm(lab: Lab, *, expected_version: int | None, by, now: datetime | None = None) -> list[Membership]:
-    """Turn the draft into memberships, tell each member by e-mail (once), and log who formed the teams."""
+    """Turn the draft into memberships, tell each member by e-mail (once), and log who formed the teams.
+    Confirming again after a change tells only those whose team changed: the others' team is the same."""
     now = now or utcnow()
     draft = get_or_create_draft(lab, by=by, now=now)
     _check_version(draft, expected_version)
@@ -338,6 +354,7 @@ def confirm(lab: Lab, *, expected_version: int | None, by, now: datetime | None 
         raise DraftError(_("De indeling houdt zich niet aan alle regels: %(rules)s", rules=" ".join(view.broken)))
     wanted = {(column.team.id, member.id) for column in view.columns for member in column.members}
     memberships = []
+    joined: set[int] = set()
     for team in lab.teams:
         for membership in list(team.memberships):
             if (team.id, membership.user_id) not in wanted:
@@ -349,6 +366,7 @@ def confirm(lab: Lab, *, expected_version: int | None, by, now: datetime | None 
             for member in column.members:
                 if member.id not in present:
                     team.memberships.append(Membership(user_id=member.id))
+                    joined.add(member.id)
         memberships.extend(team.memberships)
     draft.confirmed_at = now
     draft.confirmed_by_id = by.id
@@ -356,6 +374,8 @@ def confirm(lab: Lab, *, expected_version: int | None, by, now: datetime | None 
     users = {p.user_id: p.user for p in participations_of(lab)}
     for column in view.columns:
         for member in column.members:
+            if member.id not in joined:
+                continue
             user = users[member.id]
             queue_message(
                 key=f"teams:lab{lab.id}:draft{draft.id}:v{draft.version}:user{user.id}",

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from fieldlab.audit.services import record
+from fieldlab.expertise import services as expertise
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, LabKind, Level, Participation
 from fieldlab.mail.services import external_url, queue_message
@@ -53,26 +54,42 @@ def participations_of(lab: Lab) -> list[Participation]:
     ).all()
 
 
+def _tags(labels, label_of) -> list[str]:
+    return list(dict.fromkeys(tag for tag in map(label_of, labels or ()) if tag))
+
+
+def lab_labeller(lab: Lab, profiles):
+    """One spelling per tag for the whole Lab (needs and profiles together), so the algorithm's
+    exact comparison matches "Juridisch" in a profile with "juridisch" needed."""
+    needed = [tag for team in lab.teams if team.problem for tag in team.problem.expertise_needed or ()]
+    brought = [tag for profile in profiles if profile for tag in profile.expertise or ()]
+    return expertise.labeller(needed + brought)
+
+
 def candidates_for(lab: Lab) -> list[formation.Candidate]:
+    """The participants as the algorithm sees them; tags in their one spelling (see fieldlab.expertise)."""
+    users = [participation.user for participation in participations_of(lab)]
+    profiles = {user.id: getattr(user, "profile", None) for user in users}
+    label_of = lab_labeller(lab, profiles.values())
     candidates = []
-    for participation in participations_of(lab):
-        user = participation.user
-        profile = getattr(user, "profile", None)
+    for user in users:
+        profile = profiles[user.id]
         organisation = user.organisation
         candidates.append(formation.Candidate(
             id=user.id, name=user.name,
             organisation=organisation.name if organisation else None,
             sector=organisation.sector if organisation else None,
             level=profile.level if profile else None,
-            expertise=frozenset(profile.expertise or ()) if profile else frozenset(),
+            expertise=frozenset(_tags(profile.expertise, label_of)) if profile else frozenset(),
         ))
     return candidates
 
 
 def team_specs(lab: Lab, draft: TeamDraft | None) -> list[formation.TeamSpec]:
     sizes = (draft.target_sizes or {}) if draft else {}
+    label_of = lab_labeller(lab, [getattr(p.user, "profile", None) for p in participations_of(lab)])
     return [formation.TeamSpec(id=team.id, name=team.name,
-                               needed=tuple(team.problem.expertise_needed or ()) if team.problem else (),
+                               needed=tuple(_tags(team.problem.expertise_needed, label_of)) if team.problem else (),
                                size=sizes.get(str(team.id)))
             for team in lab.teams]
 

@@ -81,8 +81,9 @@ def upgrade():
             tags = _load(value)
             normalised = normalise(tags)
             if normalised != tags:
-                bind.execute(sa.text(f"UPDATE {table} SET {column} = :value WHERE {id_column} = :id"),
-                             {"value": json.dumps(normalised), "id": row_id})
+                update = sa.text(f"UPDATE {table} SET {column} = :value WHERE {id_column} = :id")
+                bind.execute(update.bindparams(sa.bindparam("value", type_=sa.JSON)),
+                             {"value": normalised, "id": row_id})
     now = datetime.now(timezone.utc)
     tag_table = sa.table('expertise_tag', sa.column('key', sa.String), sa.column('label', sa.String),
                          sa.column('created_at', sa.DateTime(timezone=True)))

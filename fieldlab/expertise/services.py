@@ -52,10 +52,14 @@ def _resolve(tag: ExpertiseTag) -> ExpertiseTag:
 
 def tags_by_key(keys) -> dict[str, ExpertiseTag]:
     """The stored tag for each known key, merges followed."""
-    keys = list(set(keys))
+    keys = set(keys)
     if not keys:
         return {}
-    rows = db.session.scalars(select(ExpertiseTag).where(ExpertiseTag.key.in_(keys))).all()
+    # No autoflush: callers build objects around this (a vraagstuk being constructed); tags added
+    # but not yet flushed are looked up among the session's new objects instead.
+    with db.session.no_autoflush:
+        rows = db.session.scalars(select(ExpertiseTag).where(ExpertiseTag.key.in_(keys))).all()
+    rows += [row for row in db.session.new if isinstance(row, ExpertiseTag) and row.key in keys]
     return {row.key: _resolve(row) for row in rows}
 
 
@@ -77,7 +81,6 @@ def store_tags(labels, *, now: datetime | None = None) -> list[str]:
         if tag.key not in seen:
             seen.add(tag.key)
             stored.append(tag.label)
-    db.session.flush()
     return stored
 
 

@@ -57,7 +57,7 @@ def merge_tags(*, source: str, target: str, by, now: datetime | None = None) -> 
     tags.store_tags([source, target], now=now)
     known = tags.tags_by_key([source_key, target_key])
     source_tag, target_tag = known[source_key], known[target_key]
-    if source_tag.id == target_tag.id:
+    if source_tag is target_tag:
         raise DraftError(_("‘%(source)s’ en ‘%(target)s’ zijn al dezelfde expertise.",
                            source=tags.clean_label(source), target=target_tag.label))
     profiles = problems = 0

@@ -52,12 +52,28 @@ __all__ = ["EPSILON", "EVALUATION_BUDGET", "KICKS", "Breakdown", "Candidate", "F
            "size_bounds", "upper_bound", "violations"]
 
 
+# Small instances get a few independent starts (each a fraction of a second): one start can settle
+# in a local optimum just below the best, and the screen has time to spare below this size.
+RESTART_SIZE = 20_000
+
+
+def restarts_for(people: int, teams: int) -> int:
+    """1 start at Hub sizes (300 into 50 and up), up to 4 for a Lab of a few dozen."""
+    return max(1, min(4, RESTART_SIZE // max(1, people * teams)))
+
+
 def form_teams(candidates: Sequence[Candidate], teams: Sequence[TeamSpec], *, weights: Weights = DEFAULT_WEIGHTS,
                rules: Rules = NO_RULES, seed: int = 0, kicks: int = KICKS, budget: int = EVALUATION_BUDGET,
-               level_label: Callable[[str], str] = str) -> Formation:
-    """Suggest teams. Raises FormationError (Dutch message) when the hard rules cannot all hold."""
+               restarts: int | None = None, level_label: Callable[[str], str] = str) -> Formation:
+    """Suggest teams. Raises FormationError (Dutch message) when the hard rules cannot all hold.
+    The best of `restarts` starts (seeds derived from `seed`, so the same seed gives the same teams)."""
     problem = Instance(candidates, teams, weights, rules)
-    search = Search(problem, seed)
-    state = search.run(kicks, budget)
+    best_state, best_value = None, None
+    for start in range(restarts if restarts is not None else restarts_for(problem.n, problem.t)):
+        state = Search(problem, seed * 7919 + start).run(kicks, budget)
+        value = state.objective()
+        if best_value is None or value > best_value + EPSILON:
+            best_state, best_value = state, value
+    state = best_state
     assignment = {problem.candidates[i].id: problem.specs[team].id for i, team in enumerate(state.team_of)}
     return evaluate(candidates, teams, assignment, weights=weights, level_label=level_label)

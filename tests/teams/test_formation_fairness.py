@@ -1,6 +1,7 @@
 """Regressions of issue #17: a dominant organisation is spread evenly, and the levels score and the
 levels warning say the same thing."""
 
+import random
 from collections import Counter
 
 from fieldlab.teams.formation import Candidate, TeamSpec, evaluate, form_teams
@@ -9,15 +10,13 @@ LEVELS = ("execution", "policy", "management", "expert")
 
 
 def test_dominant_organisation_is_spread_as_evenly_as_sizes_allow():
-    """40 of 100 from the police (who bring the expertise some vraagstukken need) into 14 teams of 7
-    or 8: every team gets 2 or 3 police officers. Counting only "second members" gave 4, 4 and 1, 1."""
+    """40 of 100 from the police into 14 teams of 7 or 8: every team gets 2 or 3 police officers."""
     tags = ("strafrecht", "handhaving", "financieel onderzoek", "vastgoed", "zorg", "toezicht")
-    candidates = [Candidate(id=i, name=f"Agent {i}", organisation="Politie", sector="publiek",
-                            level=LEVELS[i % 4], expertise=frozenset({tags[i % 2]})) for i in range(40)]
-    candidates += [Candidate(id=100 + i, name=f"Deelnemer {i}", organisation=f"Organisatie {i % 20}",
-                             sector="privaat" if i % 5 == 0 else "publiek", level=LEVELS[(i // 3) % 4],
-                             expertise=frozenset({tags[2 + i % 4]})) for i in range(60)]
-    teams = [TeamSpec(id=k + 1, name=f"Team {k + 1}", needed=(tags[k % 6], tags[(k + 2) % 6])) for k in range(14)]
+    rng = random.Random(17)
+    candidates = [Candidate(id=i, name=f"Deelnemer {i}", organisation="Politie" if i < 40 else f"Organisatie {i % 20}",
+                            sector="privaat" if i % 9 == 0 else "publiek", level=LEVELS[i % 4],
+                            expertise=frozenset(rng.sample(tags, 2))) for i in range(100)]
+    teams = [TeamSpec(id=k + 1, name=f"Team {k + 1}", needed=tuple(rng.sample(tags, 3))) for k in range(14)]
     result = form_teams(candidates, teams, seed=5)
     police = Counter(result.assignment[c.id] for c in candidates if c.organisation == "Politie")
     per_team = [police.get(team.id, 0) for team in teams]
@@ -25,6 +24,8 @@ def test_dominant_organisation_is_spread_as_evenly_as_sizes_allow():
 
 
 def test_second_and_third_colleague_cost_more_than_the_first():
+    """The regression of the issue: counting only "second members" made 3 + 1 colleagues score the
+    same as 2 + 2, so nothing pushed the search to spread them."""
     people = [Candidate(id=i, name=f"P{i}", organisation="Politie" if i < 4 else f"Org {i}") for i in range(8)]
     teams = [TeamSpec(id=1, name="Team 1"), TeamSpec(id=2, name="Team 2")]
     uneven = evaluate(people, teams, {0: 1, 1: 1, 2: 1, 3: 2, 4: 2, 5: 2, 6: 2, 7: 1})   # 3 + 1 police

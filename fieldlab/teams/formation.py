@@ -10,14 +10,17 @@ Each team scores between 0 and 1, a weighted mean of four parts the facilitator 
 - organisations: 1 minus the pairs of colleagues (team-mates from the same organisation) over the
   pairs in the largest team: the second colleague costs 1 pair, the third 2 more, so a dominant
   organisation is spread as evenly as the sizes allow;
-- levels: distinct levels (uitvoering, beleid, management, expert) over the levels a team can hold;
+- levels: distinct levels (uitvoering, beleid, management, expert) over the levels a team of its
+  size can hold (all of the pool's, or one per member); below 1 exactly when it warns "mist het niveau";
 - sectors: 1 when the team has both a public and a private partner (only when the Lab has both).
 The overall score is `(mean + weakest_weight * weakest) / (1 + weakest_weight)`: the sum counts,
 and so does the weakest team.
 
-The search: a greedy start (hardest people first, each to the team that gains most), then local
-search with moves and swaps (first improvement, "don't look" bits), then a deterministic number of
-random kicks that are kept only when they lead to a better result. Deterministic for a seed.
+The search (search.py): a greedy start (hardest people first, each to the team that gains most),
+then local search with moves and swaps (first improvement, "don't look" bits), then a deterministic
+number of random kicks that are kept only when they lead to a better result; small Labs get a few
+independent starts. Deterministic for a seed. scoring.py holds the objective and `evaluate`, the
+reference the incremental counts of state.py must always agree with.
 """
 
 from __future__ import annotations

@@ -488,9 +488,10 @@ def alumni(*, today: date, before: Lab | None = None, theme: str | None = None, 
         alumnus = by_user.setdefault(user.id, Alumnus(user=user, labs=[], profile=profiles.get(user.id)))
         alumnus.labs.append(participation.lab)
     found = list(by_user.values())
-    if expertise:
-        needle = expertise.strip().lower()
-        found = [alumnus for alumnus in found if any(needle in tag.lower() for tag in alumnus.expertise)]
+    needle = expertise_tags.tag_key(expertise or "")
+    if needle:
+        found = [alumnus for alumnus in found
+                 if any(needle in expertise_tags.tag_key(tag) for tag in alumnus.expertise)]
     for alumnus in found:
         alumnus.labs.sort(key=lambda lab: lab.programme_ends_on, reverse=True)
     return found

@@ -6,6 +6,7 @@ person typed into the tags that are stored (`store_tags`). Team formation compar
 import re
 import unicodedata
 from datetime import datetime
+from difflib import SequenceMatcher
 
 from sqlalchemy import select
 
@@ -119,6 +120,26 @@ def display_labels(labels) -> list[str]:
             seen.add(final_key)
             shown.append(final_label)
     return shown
+
+
+def look_alike(labels, *, limit: int = 10) -> list[tuple[str, str]]:
+    """Pairs of tags that may be one expertise spelled twice, for the facilitator to consider:
+    every word of one starts a word of the other ('fin. onderzoek', 'financieel onderzoek'), or
+    the two keys differ by a typo or an ending (similarity of 0.85 or more)."""
+    keyed = [(tag_key(label), label) for label in dict.fromkeys(labels)]
+    pairs = []
+    for index, (key_a, label_a) in enumerate(keyed):
+        for key_b, label_b in keyed[index + 1:]:
+            if not key_a or not key_b or key_a == key_b:
+                continue
+            words_a, words_b = key_a.split(), key_b.split()
+            abbreviated = len(words_a) == len(words_b) and all(
+                a.startswith(b) or b.startswith(a) for a, b in zip(words_a, words_b, strict=True))
+            if abbreviated or SequenceMatcher(None, key_a, key_b).ratio() >= 0.85:
+                pairs.append((label_a, label_b))
+                if len(pairs) == limit:
+                    return pairs
+    return pairs
 
 
 def all_labels() -> list[str]:

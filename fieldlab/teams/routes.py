@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from fieldlab.auth.permissions import can
+from fieldlab.expertise import services as expertise_tags
 from fieldlab.extensions import db, htmx
 from fieldlab.labs.models import Lab
 from fieldlab.problems.models import Problem
@@ -52,6 +53,7 @@ def _page(lab: Lab, *, status: int = 200, message: str | None = None, team_form=
     draft = services.draft_for(lab) if services.needs_teams(lab) else None
     view = services.formation_view(lab, draft) if services.needs_teams(lab) else None
     participants = [p.user for p in services.participations_of(lab)]
+    lab_tags = expertise.tags_in_lab(lab)
     if settings is None:
         settings = settings_form(lab.teams, formdata=None, data=_settings_data(lab, view))
     context = dict(
@@ -60,7 +62,8 @@ def _page(lab: Lab, *, status: int = 200, message: str | None = None, team_form=
         settings=settings, weight_labels=WEIGHT_LABELS,
         pair_form=pair_form or PairRuleForm(participants, formdata=None),
         participant_names={user.id: user.name for user in participants},
-        merge_form=merge_form or ExpertiseMergeForm(expertise.tags_in_lab(lab), formdata=None),
+        merge_form=merge_form or ExpertiseMergeForm(lab_tags, formdata=None),
+        look_alike=expertise_tags.look_alike(lab_tags),
         needs_teams=services.needs_teams(lab),
     )
     if htmx and htmx.target == "teams-workspace":

@@ -129,6 +129,7 @@ def test_facilitator_merges_two_spellings_everywhere_audited(client, login_as):
     db.session.commit()
     page = client.get(f"/labs/{lab.id}/teams/").get_data(as_text=True)
     assert "Spellingen van expertise samenvoegen" in page
+    assert "Lijken op elkaar: ‘fin. onderzoek’ – ‘Financieel onderzoek’" in page
     response = client.post(f"/labs/{lab.id}/teams/expertise/samenvoegen",
                            data={"source": "fin. onderzoek", "target": "Financieel onderzoek"})
     assert response.status_code == 303
@@ -154,3 +155,12 @@ def test_merging_a_spelling_with_itself_is_refused_with_a_dutch_message(client, 
                            data={"source": "Juridisch", "target": "Juridisch"})
     assert response.status_code == 422
     assert "Kies twee verschillende spellingen" in response.get_data(as_text=True)
+
+
+def test_look_alike_spellings_are_pointed_out():
+    pairs = tags.look_alike(["fin. onderzoek", "Financieel onderzoek", "witwassen", "Witwasbestrijding", "zorg",
+                             "vastgoed", "vastgoedfraude", "Handhaving", "handhavingg"])
+    assert ("fin. onderzoek", "Financieel onderzoek") in pairs
+    assert ("Handhaving", "handhavingg") in pairs
+    assert ("vastgoed", "vastgoedfraude") in pairs
+    assert not [pair for pair in pairs if "zorg" in pair]

@@ -9,6 +9,7 @@ from datetime import datetime
 from difflib import SequenceMatcher
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from fieldlab.expertise.models import ExpertiseTag
 from fieldlab.extensions import db
@@ -56,29 +57,40 @@ def tags_by_key(keys) -> dict[str, ExpertiseTag]:
     keys = set(keys)
     if not keys:
         return {}
-    # No autoflush: callers build objects around this (a vraagstuk being constructed); tags added
-    # but not yet flushed are looked up among the session's new objects instead.
+    # No autoflush: callers build objects around this (a vraagstuk being constructed).
     with db.session.no_autoflush:
         rows = db.session.scalars(select(ExpertiseTag).where(ExpertiseTag.key.in_(keys))).all()
-    rows += [row for row in db.session.new if isinstance(row, ExpertiseTag) and row.key in keys]
-    return {row.key: _resolve(row) for row in rows}
+        return {row.key: _resolve(row) for row in rows}
+
+
+def _register(new: dict[str, str], now: datetime) -> None:
+    """Insert tags not known yet; a tag someone else registers at the same moment wins quietly
+    (ON CONFLICT DO NOTHING) instead of failing this request on the unique key."""
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(ExpertiseTag).values([{"key": key, "label": label, "created_at": now}
+                                             for key, label in new.items()])
+    with db.session.no_autoflush:
+        db.session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
 
 
 def store_tags(labels, *, now: datetime | None = None) -> list[str]:
     """What profiles and vraagstukken store: per key the one known spelling (a new key is
     registered with the spelling given), merges followed, duplicates dropped."""
     cleaned = [clean_label(label) for label in labels]
-    known = tags_by_key(tag_key(label) for label in cleaned)
+    keys = [tag_key(label) for label in cleaned]
+    known = tags_by_key(keys)
+    new = {}
+    for key, label in zip(keys, cleaned, strict=True):
+        if key and key not in known:
+            new.setdefault(key, label)
+    if new:
+        _register(new, now or utcnow())
+        known = tags_by_key(keys)
     stored, seen = [], set()
-    for label in cleaned:
-        key = tag_key(label)
+    for key in keys:
         if not key:
             continue
-        tag = known.get(key)
-        if tag is None:
-            tag = ExpertiseTag(key=key, label=label, created_at=now or utcnow())
-            db.session.add(tag)
-            known[key] = tag
+        tag = known[key]
         if tag.key not in seen:
             seen.add(tag.key)
             stored.append(tag.label)

@@ -16,6 +16,7 @@ from fieldlab.labs.models import LabKind, ParticipantProfile
 from fieldlab.problems.models import Problem
 from fieldlab.problems.services import ProblemData, create_problem
 from fieldlab.teams import services as teams
+from fieldlab.timeutil import utcnow
 from tests import factories
 
 LEVELS = ("execution", "policy", "management", "expert")
@@ -35,6 +36,16 @@ def test_one_spelling_is_stored_the_first_one_met(app):
     assert tags.store_tags(["Juridisch", "vastgoed"]) == ["Juridisch", "vastgoed"]
     assert tags.store_tags(["juridisch ", "Vastgoed", "júridisch"]) == ["Juridisch", "vastgoed"]
     assert db.session.scalars(select(ExpertiseTag.key).order_by(ExpertiseTag.key)).all() == ["juridisch", "vastgoed"]
+
+
+def test_a_tag_registered_meanwhile_by_someone_else_is_no_error(app):
+    """Two people typing a new tag at the same moment: the second insert does nothing, no 500."""
+    other = db.engine.connect()
+    other.execute(ExpertiseTag.__table__.insert().values(key="zorg", label="Zorg", created_at=utcnow()))
+    other.commit()
+    other.close()
+    tags._register({"zorg": "zorg"}, utcnow())
+    assert tags.store_tags(["ZORG"]) == ["Zorg"]
 
 
 def _lab(needed, spellings):

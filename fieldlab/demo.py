@@ -11,6 +11,7 @@ from fieldlab.auth.models import Role, User
 from fieldlab.auth.services import hash_password
 from fieldlab.boards import services as boards
 from fieldlab.boards.models import Challenge
+from fieldlab.expertise.services import store_tags
 from fieldlab.extensions import db
 from fieldlab.labs.models import (
     Lab,
@@ -75,7 +76,7 @@ def seed_demo(*, today: date) -> list[DemoLogin]:
         user.set_roles(roles)
         db.session.add(user)
         if level:
-            db.session.add(ParticipantProfile(user=user, level=level, expertise=list(expertise)))
+            db.session.add(ParticipantProfile(user=user, level=level, expertise=store_tags(expertise)))
         return user
 
     facilitator = person("facilitator", "Fenna de Vries", liec, [Role.FACILITATOR])
@@ -127,7 +128,7 @@ def seed_demo(*, today: date) -> list[DemoLogin]:
         facts="Twaalf meldingen in een jaar; drie bedrijven met dezelfde bestuurder.",
         concerns="Slachtoffers melden zich niet; toezicht ziet alleen de hoofdaannemer.",
         theme="mensenhandel", confidentiality=Confidentiality.CONFIDENTIAL, staff_offered=4,
-        expertise_needed=["arbeidsuitbuiting", "financieel onderzoek", "strafrecht"],
+        expertise_needed=store_tags(["arbeidsuitbuiting", "financieel onderzoek", "strafrecht"]),
     )
     problem_b = Problem(
         commissioner=commissioner, organisation=tilburg, lab=teams_lab, status=ProblemStatus.ACCEPTED,
@@ -135,14 +136,14 @@ def seed_demo(*, today: date) -> list[DemoLogin]:
         description="Panden met veel arbeidsmigranten, hoge huren en verborgen eigenaren.",
         facts="Veertig adressen in twee wijken; eigenaren wisselen vaak.", concerns="Bewoners zijn afhankelijk.",
         theme="mensenhandel", confidentiality=Confidentiality.INTERNAL, staff_offered=3,
-        expertise_needed=["vastgoed", "handhaving", "witwassen"],
+        expertise_needed=store_tags(["vastgoed", "handhaving", "witwassen"]),
     )
     problem_c = Problem(
         commissioner=commissioner, organisation=tilburg, status=ProblemStatus.SUBMITTED,
         title="Ondermijning in het buitengebied",
         description="Leegstaande agrarische panden worden gehuurd voor drugslabs.",
         theme="ondermijning in het buitengebied", confidentiality=Confidentiality.INTERNAL, staff_offered=2,
-        expertise_needed=["vergunningen", "toezicht"],
+        expertise_needed=store_tags(["vergunningen", "toezicht"]),
     )
     yes = {key: "ja" for key in ("stuck", "many_partners", "interests")}
     for problem, organisations, submitted in (

@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "participant_removed": _l("deelnemer afgemeld"),
     "team_created": _l("team aangemaakt"),
     "teams_formed": _l("teams samengesteld"),
+    "expertise_merged": _l("expertise samengevoegd"),
 }
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from fieldlab.audit import services as audit
 from fieldlab.auth import services as accounts
 from fieldlab.auth.models import Role, User, normalise_email
+from fieldlab.expertise import services as expertise_tags
 from fieldlab.extensions import db
 from fieldlab.labs.models import (
     Lab,
@@ -306,8 +307,6 @@ def _organisation_lookup() -> dict[str, Organisation]:
 def check_participant(line: ParticipantLine, lab: Lab, *, seen: dict[str, int] | None = None,
                       organisations: dict[str, Organisation] | None = None) -> ParticipantLine:
     """Fill in the organisation, level and existing account, and list every problem in Dutch."""
-    from fieldlab.problems.services import parse_tags
-
     organisations = organisations if organisations is not None else _organisation_lookup()
     line.name = " ".join(line.name.split())
     if not line.name:
@@ -333,7 +332,7 @@ def check_participant(line: ParticipantLine, lab: Lab, *, seen: dict[str, int] |
             line.errors.append(str(_l("onbekend niveau '%(level)s' (kies uitvoering, beleid, management of expert)",
                                       level=line.level_text.strip())))
     if isinstance(line.expertise, str):
-        line.expertise = parse_tags(line.expertise)
+        line.expertise = expertise_tags.parse_tags(line.expertise)
     if email and seen is not None:
         if email in seen:
             line.errors.append(str(_l("dubbel: dit e-mailadres staat ook op regel %(line)s", line=seen[email])))
@@ -390,8 +389,7 @@ def _complete_profile(user: User, line: ParticipantLine) -> None:
         db.session.add(profile)
     if line.level and not profile.level:
         profile.level = line.level.value
-    known = {tag.lower() for tag in profile.expertise or []}
-    profile.expertise = list(profile.expertise or []) + [tag for tag in line.expertise if tag.lower() not in known]
+    profile.expertise = expertise_tags.store_tags(list(profile.expertise or []) + list(line.expertise))
 
 
 def register_participants(lab: Lab, lines: list[ParticipantLine], *, by: User,
@@ -488,7 +486,7 @@ def update_profile(user: User, *, organisation_id: int | None, level: str | None
         db.session.add(profile)
     user.organisation_id = organisation_id
     profile.level = Level(level).value if level else None
-    profile.expertise = list(expertise)
+    profile.expertise = expertise_tags.store_tags(expertise, now=now)
     db.session.flush()
     return profile
 
@@ -541,9 +539,10 @@ def alumni(*, today: date, before: Lab | None = None, theme: str | None = None, 
         alumnus = by_user.setdefault(user.id, Alumnus(user=user, labs=[], profile=profiles.get(user.id)))
         alumnus.labs.append(participation.lab)
     found = list(by_user.values())
-    if expertise:
-        needle = expertise.strip().lower()
-        found = [alumnus for alumnus in found if any(needle in tag.lower() for tag in alumnus.expertise)]
+    needle = expertise_tags.tag_key(expertise or "")
+    if needle:
+        found = [alumnus for alumnus in found
+                 if any(needle in expertise_tags.tag_key(tag) for tag in alumnus.expertise)]
     for alumnus in found:
         alumnus.labs.sort(key=lambda lab: lab.programme_ends_on, reverse=True)
     return found

@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from fieldlab.audit import services as audit
 from fieldlab.auth.models import Role, User
+from fieldlab.expertise import services as expertise
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, LabKind, Participation
 from fieldlab.mail.services import external_url, queue_message
@@ -202,14 +203,8 @@ class ProblemData:
 
 
 def parse_tags(text: str) -> list[str]:
-    """'vastgoed, Witwassen , vastgoed' -> ['vastgoed', 'Witwassen']: trimmed, no duplicates."""
-    seen, tags = set(), []
-    for part in (text or "").replace(";", ",").split(","):
-        tag = " ".join(part.split())[:60]
-        if tag and tag.lower() not in seen:
-            seen.add(tag.lower())
-            tags.append(tag)
-    return tags
+    """'vastgoed, Witwassen , VASTGOED' -> ['vastgoed', 'Witwassen'] (see fieldlab.expertise)."""
+    return expertise.parse_tags(text)
 
 
 def record_event(problem: Problem, kind: ProblemEventKind, *, by: User | None, now: datetime,
@@ -231,7 +226,7 @@ def _apply(problem: Problem, data: ProblemData, *, by: User, now: datetime) -> N
     problem.theme = " ".join(data.theme.split())
     problem.staff_offered = data.staff_offered or 0
     problem.staff_names = data.staff_names.strip()
-    problem.expertise_needed = list(data.expertise_needed)
+    problem.expertise_needed = expertise.store_tags(data.expertise_needed, now=now)
     problem.desired_start = data.desired_start
     problem.confidentiality = Confidentiality(data.confidentiality).value
     problem.suitability = {key: data.suitability[key] for key in SUITABILITY_KEYS if data.suitability.get(key)}

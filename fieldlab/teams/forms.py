@@ -58,6 +58,24 @@ class PairRuleForm(VersionedForm):
             raise ValidationError(_l("Kies twee verschillende deelnemers."))
 
 
+class ExpertiseMergeForm(FlaskForm):
+    """Two spellings of one expertise: the first disappears into the second."""
+
+    source = SelectField(_l("Spelling die verdwijnt"), validators=[InputRequired(REQUIRED)])
+    target = SelectField(_l("Samenvoegen met"), validators=[InputRequired(REQUIRED)],
+                         description=_l("Deze spelling blijft: in alle profielen en vraagstukken, ook van andere Labs."))
+
+    def __init__(self, labels, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(label, label) for label in labels]
+        self.source.choices = choices
+        self.target.choices = choices
+
+    def validate_target(self, field):
+        if field.data == self.source.data:
+            raise ValidationError(_l("Kies twee verschillende spellingen."))
+
+
 WEIGHT_LABELS = {
     "coverage": _l("Benodigde expertise"),
     "organisations": _l("Verschillende organisaties"),

@@ -6,12 +6,14 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from fieldlab.auth.permissions import can
+from fieldlab.expertise import services as expertise_tags
 from fieldlab.extensions import db, htmx
 from fieldlab.labs.models import Lab
 from fieldlab.problems.models import Problem
-from fieldlab.teams import services
+from fieldlab.teams import expertise, services
 from fieldlab.teams.forms import (
     WEIGHT_LABELS,
+    ExpertiseMergeForm,
     MoveForm,
     PairRuleForm,
     PinForm,
@@ -47,10 +49,11 @@ def _lab_for_formation(lab_id: int) -> Lab:
 
 
 def _page(lab: Lab, *, status: int = 200, message: str | None = None, team_form=None, settings=None,
-          pair_form=None):
+          pair_form=None, merge_form=None):
     draft = services.draft_for(lab) if services.needs_teams(lab) else None
     view = services.formation_view(lab, draft) if services.needs_teams(lab) else None
     participants = [p.user for p in services.participations_of(lab)]
+    lab_tags = expertise.tags_in_lab(lab)
     if settings is None:
         settings = settings_form(lab.teams, formdata=None, data=_settings_data(lab, view))
     context = dict(
@@ -59,6 +62,8 @@ def _page(lab: Lab, *, status: int = 200, message: str | None = None, team_form=
         settings=settings, weight_labels=WEIGHT_LABELS,
         pair_form=pair_form or PairRuleForm(participants, formdata=None),
         participant_names={user.id: user.name for user in participants},
+        merge_form=merge_form or ExpertiseMergeForm(lab_tags, formdata=None),
+        look_alike=expertise_tags.look_alike(lab_tags),
         needs_teams=services.needs_teams(lab),
     )
     if htmx and htmx.target == "teams-workspace":
@@ -192,6 +197,25 @@ def remove_pair_rule(lab_id: int, rule_id: int):
         abort(400)
     return _changed(lab, lambda: services.remove_pair_rule(lab, rule_id=rule_id, expected_version=_version(form),
                                                            by=current_user))
+
+
+@bp.post("/expertise/samenvoegen")
+@login_required
+def merge_expertise(lab_id: int):
+    lab = _lab_for_formation(lab_id)
+    form = ExpertiseMergeForm(expertise.tags_in_lab(lab))
+    if not form.validate_on_submit():
+        return _page(lab, status=422, merge_form=form)
+    try:
+        result = expertise.merge_tags(source=form.source.data, target=form.target.data, by=current_user)
+        db.session.commit()
+    except services.DraftError as error:
+        db.session.rollback()
+        return _page(lab, status=422, message=str(error))
+    flash(_("‘%(source)s’ is samengevoegd met ‘%(target)s’: %(profiles)s profielen en %(problems)s vraagstukken "
+            "aangepast.", source=result.source, target=result.target, profiles=result.profiles,
+            problems=result.problems), "success")
+    return redirect_after_post("teams.formation", lab_id=lab.id)
 
 
 @bp.post("/bevestigen")

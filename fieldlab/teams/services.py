@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from fieldlab.audit.services import record
+from fieldlab.expertise import services as expertise
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, LabKind, Level, Participation
 from fieldlab.mail.services import external_url, queue_message
@@ -53,26 +54,42 @@ def participations_of(lab: Lab) -> list[Participation]:
     ).all()
 
 
+def _tags(labels, label_of) -> list[str]:
+    return list(dict.fromkeys(tag for tag in map(label_of, labels or ()) if tag))
+
+
+def lab_labeller(lab: Lab, profiles):
+    """One spelling per tag for the whole Lab (needs and profiles together), so the algorithm's
+    exact comparison matches "Juridisch" in a profile with "juridisch" needed."""
+    needed = [tag for team in lab.teams if team.problem for tag in team.problem.expertise_needed or ()]
+    brought = [tag for profile in profiles if profile for tag in profile.expertise or ()]
+    return expertise.labeller(needed + brought)
+
+
 def candidates_for(lab: Lab) -> list[formation.Candidate]:
+    """The participants as the algorithm sees them; tags in their one spelling (see fieldlab.expertise)."""
+    users = [participation.user for participation in participations_of(lab)]
+    profiles = {user.id: getattr(user, "profile", None) for user in users}
+    label_of = lab_labeller(lab, profiles.values())
     candidates = []
-    for participation in participations_of(lab):
-        user = participation.user
-        profile = getattr(user, "profile", None)
+    for user in users:
+        profile = profiles[user.id]
         organisation = user.organisation
         candidates.append(formation.Candidate(
             id=user.id, name=user.name,
             organisation=organisation.name if organisation else None,
             sector=organisation.sector if organisation else None,
             level=profile.level if profile else None,
-            expertise=frozenset(profile.expertise or ()) if profile else frozenset(),
+            expertise=frozenset(_tags(profile.expertise, label_of)) if profile else frozenset(),
         ))
     return candidates
 
 
 def team_specs(lab: Lab, draft: TeamDraft | None) -> list[formation.TeamSpec]:
     sizes = (draft.target_sizes or {}) if draft else {}
+    label_of = lab_labeller(lab, [getattr(p.user, "profile", None) for p in participations_of(lab)])
     return [formation.TeamSpec(id=team.id, name=team.name,
-                               needed=tuple(team.problem.expertise_needed or ()) if team.problem else (),
+                               needed=tuple(_tags(team.problem.expertise_needed, label_of)) if team.problem else (),
                                size=sizes.get(str(team.id)))
             for team in lab.teams]
 
@@ -123,6 +140,9 @@ class FormationView:
     weights: formation.Weights
     broken: list[str]
     participant_count: int
+    # "confirmed": the draft is what the Lab's teams hold; "changed": the Lab still has the teams
+    # confirmed earlier and the draft differs (moves after "Bevestig de teams"); None: nothing confirmed.
+    confirmation: str | None = None
 
 
 def formation_view(lab: Lab, draft: TeamDraft | None) -> FormationView:
@@ -150,7 +170,19 @@ def formation_view(lab: Lab, draft: TeamDraft | None) -> FormationView:
     unplaced = sorted((member(c.id) for c in candidates if c.id not in assignment), key=lambda m: m.name.lower())
     broken = _broken_rules(lab, draft, candidates, specs, assignment) if draft else []
     return FormationView(draft=draft, columns=columns, unplaced=unplaced, formation=result, weights=weights,
-                         broken=broken, participant_count=len(candidates))
+                         broken=broken, participant_count=len(candidates),
+                         confirmation=_confirmation(lab, assignment, unplaced))
+
+
+def _confirmation(lab: Lab, assignment: dict[int, int], unplaced: list) -> str | None:
+    """Compare the draft with the memberships the rest of the app shows (the Lab page, boards,
+    home pages), so a change after confirming is never silently unconfirmed."""
+    confirmed = {(membership.user_id, team.id) for team in lab.teams for membership in team.memberships}
+    if not confirmed:
+        return None
+    if not unplaced and confirmed == set(assignment.items()):
+        return "confirmed"
+    return "changed"
 
 
 def _broken_rules(lab, draft, candidates, specs, assignment) -> list[str]:
@@ -327,7 +359,8 @@ def remove_pair_rule(lab: Lab, *, rule_id: int, expected_version: int | None, by
 
 
 def confirm(lab: Lab, *, expected_version: int | None, by, now: datetime | None = None) -> list[Membership]:
-    """Turn the draft into memberships, tell each member by e-mail (once), and log who formed the teams."""
+    """Turn the draft into memberships, tell each member by e-mail (once), and log who formed the teams.
+    Confirming again after a change tells only those whose team changed: the others' team is the same."""
     now = now or utcnow()
     draft = get_or_create_draft(lab, by=by, now=now)
     _check_version(draft, expected_version)
@@ -338,6 +371,7 @@ def confirm(lab: Lab, *, expected_version: int | None, by, now: datetime | None 
         raise DraftError(_("De indeling houdt zich niet aan alle regels: %(rules)s", rules=" ".join(view.broken)))
     wanted = {(column.team.id, member.id) for column in view.columns for member in column.members}
     memberships = []
+    joined: set[int] = set()
     for team in lab.teams:
         for membership in list(team.memberships):
             if (team.id, membership.user_id) not in wanted:
@@ -349,6 +383,7 @@ def confirm(lab: Lab, *, expected_version: int | None, by, now: datetime | None 
             for member in column.members:
                 if member.id not in present:
                     team.memberships.append(Membership(user_id=member.id))
+                    joined.add(member.id)
         memberships.extend(team.memberships)
     draft.confirmed_at = now
     draft.confirmed_by_id = by.id
@@ -356,6 +391,8 @@ def confirm(lab: Lab, *, expected_version: int | None, by, now: datetime | None 
     users = {p.user_id: p.user for p in participations_of(lab)}
     for column in view.columns:
         for member in column.members:
+            if member.id not in joined:
+                continue
             user = users[member.id]
             queue_message(
                 key=f"teams:lab{lab.id}:draft{draft.id}:v{draft.version}:user{user.id}",

@@ -1,5 +1,5 @@
 """A facilitator forms the teams of a Lab of 12: suggestion, a move by select and one by dragging,
-a pin, a new suggestion for the rest, and confirmation."""
+a pin, a new suggestion for the rest, confirmation, and a move after it that asks to confirm again."""
 
 import pytest
 from playwright.sync_api import expect
@@ -113,3 +113,11 @@ def test_facilitator_forms_and_confirms_teams_for_a_lab_of_twelve(live_db, page)
     queued = live_db.session.scalar(select(func.count()).select_from(OutboxMessage)
                                     .where(OutboxMessage.idempotency_key.like(f"teams:lab{lab_id}:%")))
     assert queued == 12
+
+    # A move after confirming: the screen says the change is not confirmed and offers to confirm again.
+    page.get_by_label(f"Verplaats {mover.name} naar").select_option(label=source.name)
+    page.get_by_role("button", name=f"Verplaats {mover.name}", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="Wijziging nog niet bevestigd")).to_be_visible()
+    expect(page.get_by_text("Deze indeling is bevestigd.")).to_have_count(0)
+    expect(page.get_by_role("button", name="Bevestig de teams opnieuw")).to_be_visible()
+    checked(page)

@@ -156,6 +156,8 @@ def test_alumni_page_filters(login_as, client, make):
     db.session.commit()
     assert "Oud Deelnemer" in client.get("/alumni?thema=vastgoed&expertise=witwas").get_data(as_text=True)
     assert "Oud Deelnemer" not in client.get("/alumni?expertise=strafrecht").get_data(as_text=True)
+    # The expertise filter ignores case and accents like every tag comparison (fieldlab.expertise).
+    assert "Oud Deelnemer" in client.get("/alumni?expertise=WITWÁS").get_data(as_text=True)
 
 
 def test_lab_page_counts_the_vraagstukken_it_lists_and_links_only_to_pages_the_reader_opens(client, auth, make):

@@ -6,7 +6,7 @@ from fieldlab.auth.models import Role
 from fieldlab.extensions import db
 from tests import factories
 
-ACTIONS = [("get", ""), ("post", "voorstel"), ("post", "verplaats"), ("post", "vastzetten"),
+ACTIONS = [("get", ""), ("post", "voorstel"), ("post", "verplaats"), ("post", "vastzetten"), ("post", "expertise/samenvoegen"),
            ("post", "instellingen"), ("post", "regels"), ("post", "bevestigen"), ("post", "nieuw")]
 
 

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from fieldlab.teams import formation
 from fieldlab.teams.formation import Candidate, Rules, TeamSpec, Weights, evaluate, form_teams, upper_bound, violations
+from fieldlab.teams.search import Search
+from fieldlab.teams.state import Instance, build_state
 
 TAGS = ("financieel onderzoek", "strafrecht", "vastgoed", "handhaving", "witwassen", "toezicht", "zorg")
 ORGANISATIONS = (("Politie", "publiek"), ("OM", "publiek"), ("Gemeente Tilburg", "publiek"),
@@ -124,10 +126,10 @@ def test_score_never_exceeds_the_cheap_upper_bound(instance):
 def test_fast_team_scores_match_the_plain_evaluation(instance):
     """The search updates scores incrementally; they must equal scoring the teams from scratch."""
     candidates, teams, rules, weights, hidden = instance
-    problem = formation._Problem(candidates, teams, weights, rules)
+    problem = Instance(candidates, teams, weights, rules)
     index = {spec.id: k for k, spec in enumerate(teams)}
-    state = formation._build_state(problem, [index[hidden[c.id]] for c in candidates])
-    search = formation._Search(problem, seed=0)
+    state = build_state(problem, [index[hidden[c.id]] for c in candidates])
+    search = Search(problem, seed=0)
     search.improve(state)
     assignment = {c.id: teams[state.team_of[i]].id for i, c in enumerate(candidates)}
     plain = evaluate(candidates, teams, assignment, weights=weights)

@@ -243,3 +243,39 @@ def test_services_refuse_a_stale_version_directly(app, lab_with_participants):
     services.move(lab, user_id=people[0].id, team_id=teams[0].id, expected_version=version, by=facilitator)
     with pytest.raises(services.StaleDraftError):
         services.move(lab, user_id=people[1].id, team_id=teams[0].id, expected_version=version, by=facilitator)
+
+
+def test_moving_after_confirming_says_it_is_not_confirmed_and_confirms_again(proposed, client):
+    """Issue #17: a move after "Bevestig de teams" dropped "bevestigd" without a word while the Lab
+    page kept the old teams. Now the screen says so, offers to confirm again, and only the person
+    who changed team gets a new message."""
+    _, lab, people, teams = proposed
+    assert client.post(url(lab, "bevestigen"), data={"version": draft_of(lab).version}).status_code == 303
+    assert "Deze indeling is bevestigd." in client.get(url(lab)).get_data(as_text=True)
+    mover = people[0]
+    source = placement(lab, mover).team_id
+    target = next(team.id for team in teams if team.id != source)
+    page = client.post(url(lab, "verplaats"), data={"user_id": mover.id, "team_id": target,
+                                                    "version": draft_of(lab).version}, headers=HTMX)
+    html = page.get_data(as_text=True)
+    assert "Wijziging nog niet bevestigd" in html
+    assert "De Lab-pagina en de deelnemers zien nog de bevestigde teams." in html
+    assert "Deze indeling is bevestigd." not in html
+    assert "Bevestig de teams opnieuw" in html
+    # The Lab's teams are still the confirmed ones.
+    assert db.session.scalar(select(Membership).where(Membership.user_id == mover.id)).team_id == source
+    # Moving back restores the confirmed state without confirming again.
+    client.post(url(lab, "verplaats"), data={"user_id": mover.id, "team_id": source,
+                                             "version": draft_of(lab).version})
+    assert "Deze indeling is bevestigd." in client.get(url(lab)).get_data(as_text=True)
+    # Swap two people so sizes stay balanced, then confirm again.
+    other = next(p for p in people if placement(lab, p).team_id == target)
+    client.post(url(lab, "verplaats"), data={"user_id": mover.id, "team_id": target, "version": draft_of(lab).version})
+    client.post(url(lab, "verplaats"), data={"user_id": other.id, "team_id": source, "version": draft_of(lab).version})
+    before = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+    assert client.post(url(lab, "bevestigen"), data={"version": draft_of(lab).version}).status_code == 303
+    db.session.expire_all()
+    assert db.session.scalar(select(Membership).where(Membership.user_id == mover.id)).team_id == target
+    recipients = db.session.scalars(select(OutboxMessage.recipient).order_by(OutboxMessage.id).offset(before)).all()
+    assert sorted(recipients) == sorted([mover.email, other.email])
+    assert "Deze indeling is bevestigd." in client.get(url(lab)).get_data(as_text=True)

@@ -28,6 +28,7 @@ from fieldlab.labs.models import (
 from fieldlab.mail.services import external_url, queue_message
 from fieldlab.organisations.models import Organisation
 from fieldlab.organisations.services import concrete_organisations
+from fieldlab.paging import Page, paginate
 from fieldlab.timeutil import utcnow
 
 
@@ -131,6 +132,17 @@ def labs_list(user: User) -> list[Lab]:
                                    selectinload(Lab.problems))
         .order_by(Lab.programme_starts_on.desc().nulls_first(), Lab.name)
     ))
+
+
+def labs_page(user: User, *, page: int) -> Page:
+    """One page of the Labs `user` may see, newest programme first, as (lab, participant count)
+    rows; teams and vraagstukken come in one statement each for the page's Labs only."""
+    participants = (select(func.count(Participation.id)).where(Participation.lab_id == Lab.id)
+                    .correlate(Lab).scalar_subquery())
+    query = (visible_labs(user).add_columns(participants.label("participants"))
+             .options(selectinload(Lab.teams), selectinload(Lab.problems))
+             .order_by(Lab.programme_starts_on.desc().nulls_first(), Lab.name, Lab.id))
+    return paginate(query, page=page, rows=True)
 
 
 # --- The timeline: vraagstukken -> programme -> day 1 -> day 50 -> day 100 ------------------------

@@ -29,7 +29,7 @@ def labs_page(*, page: int) -> tuple[Page, dict, dict[int, bool]]:
             by_owner.setdefault((return_day.lab_id, return_day.team_id), {})[return_day.day_number] = return_day
         shared.update(db.session.execute(
             select(LabReturnDaySetting.lab_id, LabReturnDaySetting.shared)
-            .where(LabReturnDaySetting.lab_id.in_(lab_ids))).tuples().all())
+            .where(LabReturnDaySetting.lab_id.in_(lab_ids))).all())
     return labs, by_owner, shared
 
 

@@ -147,14 +147,14 @@ def add_labs(count: int, *, today: date, facilitator: User | None = None, passwo
     team_ids = _insert(Team, team_rows)
     added.teams = len(team_ids)
     _insert_only(Membership, [dict(team_id=team_id, user_id=user_id, role="member")
-                              for team_id, (_, people) in zip(team_ids, team_people) for user_id in people])
-    lab_starts = dict(zip(lab_ids, (row["programme_starts_on"] for row in lab_rows)))
+                              for team_id, (_, people) in zip(team_ids, team_people, strict=True) for user_id in people])
+    lab_starts = dict(zip(lab_ids, (row["programme_starts_on"] for row in lab_rows), strict=True))
     challenge_ids = _insert(Challenge, [
         dict(team_id=team_id, goal="Een concreet, meetbaar doel.", starts_on=lab_starts[lab_id] + timedelta(days=7),
              intervention_plan="", team_agreement="", board_version=1, board_changed_at=now, updated_at=now)
-        for team_id, (lab_id, _) in zip(team_ids, team_people)])
+        for team_id, (lab_id, _) in zip(team_ids, team_people, strict=True)])
     card_rows, update_rows = [], []
-    for challenge_id, (_, people) in zip(challenge_ids, team_people):
+    for challenge_id, (_, people) in zip(challenge_ids, team_people, strict=True):
         for c in range(CARDS_PER_TEAM):
             card_rows.append(dict(challenge_id=challenge_id, title=f"Actie {c + 1}", description="",
                                   owner_id=people[c % len(people)], column_key=COLUMNS[c % 4].value, position=c // 4,
@@ -170,7 +170,7 @@ def add_labs(count: int, *, today: date, facilitator: User | None = None, passwo
 
     day_rows, day_people = [], []
     for team_id, (lab_id, people), challenge_start in zip(
-            team_ids, team_people, (lab_starts[lab_id] + timedelta(days=7) for lab_id, _ in team_people)):
+            team_ids, team_people, (lab_starts[lab_id] + timedelta(days=7) for lab_id, _ in team_people), strict=True):
         for number in (1, 50, 100):
             starts = datetime.combine(challenge_start + timedelta(days=number - 1), time(9), tzinfo=UTC)
             day_rows.append(dict(lab_id=lab_id, team_id=team_id, day_number=number,
@@ -179,10 +179,10 @@ def add_labs(count: int, *, today: date, facilitator: User | None = None, passwo
                                  sequence=0, created_at=now, updated_at=now))
             day_people.append(people)
     day_ids = _insert(ReturnDay, day_rows)
-    emails = dict(zip(user_ids, (row["email"] for row in user_rows)))
-    names = dict(zip(user_ids, (row["name"] for row in user_rows)))
+    emails = dict(zip(user_ids, (row["email"] for row in user_rows), strict=True))
+    names = dict(zip(user_ids, (row["name"] for row in user_rows), strict=True))
     invitation_rows = []
-    for day_id, people in zip(day_ids, day_people):
+    for day_id, people in zip(day_ids, day_people, strict=True):
         for user_id in people:
             invitation_rows.append(dict(return_day_id=day_id, user_id=user_id, email=emails[user_id],
                                         name=names[user_id], role=InviteeRole.MEMBER.value, remark="",
@@ -200,7 +200,7 @@ def add_labs(count: int, *, today: date, facilitator: User | None = None, passwo
         for lab_id in lab_ids])
     _insert_only(EvaluationRequest, [
         dict(form_id=form_id, user_id=user_id, nonce=secrets.token_hex(8), used=True, requested_at=now)
-        for form_id, lab_id in zip(form_ids, lab_ids) for user_id in participants[lab_id]])
+        for form_id, lab_id in zip(form_ids, lab_ids, strict=True) for user_id in participants[lab_id]])
     response_rows = [dict(id=secrets.token_hex(16), form_id=form_id, form_version=1, anonymous=True)
                      for form_id in form_ids for _ in range(RESPONSES_PER_LAB)]
     _insert_only(EvaluationResponse, response_rows)

@@ -14,7 +14,7 @@ from fieldlab.labs.forms import LabForm, ManagerForm, ParticipantAddForm, Partic
 from fieldlab.labs.models import Lab, Participation
 from fieldlab.labs.services import LabError, ParticipantLine
 from fieldlab.organisations.services import concrete_organisations, organisation_choices
-from fieldlab.paging import paginate_sequence, requested_page
+from fieldlab.paging import requested_page
 from fieldlab.problems import services as problems
 from fieldlab.problems.models import Problem
 from fieldlab.timeutil import local, utcnow
@@ -276,9 +276,9 @@ def alumni():
     theme = (request.args.get("thema") or "").strip()
     organisation_id = int_arg("organisatie")
     expertise = (request.args.get("expertise") or "").strip()
-    found = services.alumni(today=_today(), theme=theme or None, organisation_id=organisation_id,
-                            expertise=expertise or None)
-    return render_template("labs/alumni.html", alumni=paginate_sequence(found, page=requested_page()), theme=theme, organisation_id=organisation_id,
+    found = services.alumni_page(today=_today(), page=requested_page(), theme=theme or None,
+                                 organisation_id=organisation_id, expertise=expertise or None)
+    return render_template("labs/alumni.html", alumni=found, theme=theme, organisation_id=organisation_id,
                            expertise=expertise, themes=services.lab_themes(),
                            organisations=concrete_organisations())
 

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, false, func, or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from fieldlab.audit import services as audit
 from fieldlab.auth import services as accounts
@@ -28,7 +28,7 @@ from fieldlab.labs.models import (
 from fieldlab.mail.services import external_url, queue_message
 from fieldlab.organisations.models import Organisation
 from fieldlab.organisations.services import concrete_organisations
-from fieldlab.paging import Page, paginate
+from fieldlab.paging import Page, paginate, paginate_sequence
 from fieldlab.timeutil import utcnow
 
 
@@ -471,14 +471,8 @@ class Alumnus:
         return self.profile.level_label if self.profile else ""
 
 
-def alumni(*, today: date, before: Lab | None = None, theme: str | None = None, organisation_id: int | None = None,
-           expertise: str | None = None) -> list[Alumnus]:
-    """Everyone who took part in a Lab whose programme ended before `today`, or, with `before`,
-    before that Lab's programme starts (a speedlab invites the alumni of earlier Labs). Derived,
-    never stored: a person becomes an alumnus the day after their programme's last day.
-
-    Filters: `theme` of the Lab they took part in, their `organisation_id`, and an `expertise`
-    tag (case-insensitive, part of a tag matches)."""
+def _alumni_labs(*, today: date, before: Lab | None, theme: str | None):
+    """The ids of the Labs whose participants are alumni (see `alumni`)."""
     cutoff = today
     if before is not None and before.programme_starts_on is not None:
         cutoff = min(today, before.programme_starts_on)
@@ -487,27 +481,78 @@ def alumni(*, today: date, before: Lab | None = None, theme: str | None = None, 
         labs_query = labs_query.where(Lab.id != before.id)
     if theme:
         labs_query = labs_query.where(func.lower(Lab.theme) == theme.strip().lower())
-    rows = db.session.execute(
-        select(Participation, User).join(User, Participation.user_id == User.id)
-        .where(Participation.lab_id.in_(labs_query), User.active.is_(True))
-        .where(User.organisation_id == organisation_id if organisation_id else true())
-        .options(selectinload(Participation.lab), selectinload(User.organisation))
-        .order_by(func.lower(User.name))
-    ).all()
-    by_user: dict[int, Alumnus] = {}
+    return labs_query
+
+
+def _alumni_users(labs_query, organisation_id: int | None):
+    return (select(User).where(User.active.is_(True),
+                               exists(select(Participation.id).where(Participation.user_id == User.id,
+                                                                     Participation.lab_id.in_(labs_query))))
+            .where(User.organisation_id == organisation_id if organisation_id else true())
+            .order_by(func.lower(User.name), User.id))
+
+
+def _with_expertise(user_ids: list[int], expertise: str) -> list[int]:
+    """The users (in this order) with a tag containing `expertise`, case-insensitive. Done here,
+    not in SQL: tags are a JSON list, and matching its text would also match across tags."""
+    needle = expertise.strip().lower()
+    tags = dict(db.session.execute(select(ParticipantProfile.user_id, ParticipantProfile.expertise)
+                                   .where(ParticipantProfile.user_id.in_(user_ids))).all()) if user_ids else {}
+    return [user_id for user_id in user_ids if any(needle in tag.lower() for tag in tags.get(user_id) or [])]
+
+
+def _alumni_of(users: list[User], labs_query) -> list[Alumnus]:
+    """The alumni among `users`, each with the Labs that made them one (newest first) and their
+    profile: two statements whatever the number of people."""
+    if not users:
+        return []
+    user_ids = [user.id for user in users]
+    labs_of: dict[int, list[Lab]] = {}
+    for user_id, lab in db.session.execute(
+            select(Participation.user_id, Lab).join(Lab, Participation.lab_id == Lab.id)
+            .where(Participation.user_id.in_(user_ids), Participation.lab_id.in_(labs_query))):
+        labs_of.setdefault(user_id, []).append(lab)
     profiles = {profile.user_id: profile for profile in db.session.scalars(
-        select(ParticipantProfile).where(ParticipantProfile.user_id.in_({user.id for _, user in rows}))
-    )} if rows else {}
-    for participation, user in rows:
-        alumnus = by_user.setdefault(user.id, Alumnus(user=user, labs=[], profile=profiles.get(user.id)))
-        alumnus.labs.append(participation.lab)
-    found = list(by_user.values())
-    if expertise:
-        needle = expertise.strip().lower()
-        found = [alumnus for alumnus in found if any(needle in tag.lower() for tag in alumnus.expertise)]
+        select(ParticipantProfile).where(ParticipantProfile.user_id.in_(user_ids)))}
+    found = [Alumnus(user=user, labs=labs_of.get(user.id, []), profile=profiles.get(user.id)) for user in users]
     for alumnus in found:
         alumnus.labs.sort(key=lambda lab: lab.programme_ends_on, reverse=True)
     return found
+
+
+def alumni(*, today: date, before: Lab | None = None, theme: str | None = None, organisation_id: int | None = None,
+           expertise: str | None = None) -> list[Alumnus]:
+    """Everyone who took part in a Lab whose programme ended before `today`, or, with `before`,
+    before that Lab's programme starts (a speedlab invites the alumni of earlier Labs). Derived,
+    never stored: a person becomes an alumnus the day after their programme's last day.
+
+    Filters: `theme` of the Lab they took part in, their `organisation_id`, and an `expertise`
+    tag (case-insensitive, part of a tag matches)."""
+    labs_query = _alumni_labs(today=today, before=before, theme=theme)
+    users = list(db.session.scalars(_alumni_users(labs_query, organisation_id)
+                                    .options(selectinload(User.organisation))))
+    if expertise:
+        wanted = set(_with_expertise([user.id for user in users], expertise))
+        users = [user for user in users if user.id in wanted]
+    return _alumni_of(users, labs_query)
+
+
+def alumni_page(*, today: date, page: int, theme: str | None = None, organisation_id: int | None = None,
+                expertise: str | None = None) -> Page:
+    """One page of `alumni(...)`, by name, in a fixed number of statements: the page of people is
+    chosen in SQL (with an expertise filter: among the ids of all alumni, which are cheap rows)."""
+    labs_query = _alumni_labs(today=today, before=None, theme=theme)
+    users_query = _alumni_users(labs_query, organisation_id)
+    if expertise:
+        ids = _with_expertise(list(db.session.scalars(users_query.with_only_columns(User.id))), expertise)
+        result = paginate_sequence(ids, page=page)
+        users = {user.id: user for user in db.session.scalars(
+            select(User).options(joinedload(User.organisation)).where(User.id.in_(result.items)))}
+        result.items = [users[user_id] for user_id in result.items]
+    else:
+        result = paginate(users_query.options(joinedload(User.organisation)), page=page)
+    result.items = _alumni_of(list(result.items), labs_query)
+    return result
 
 
 def lab_themes() -> list[str]:

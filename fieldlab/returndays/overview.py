@@ -11,7 +11,7 @@ from fieldlab.paging import Page, paginate
 from fieldlab.returndays.models import Invitation, LabReturnDaySetting, ReturnDay, ReturnDayStatus
 
 # Labs per page: each Lab is a table of its teams, so a page of 50 Labs would be too long to read.
-LABS_PER_PAGE = 20
+LABS_PER_PAGE = 10
 
 
 def labs_page(*, page: int) -> tuple[Page, dict, dict[int, bool]]:

@@ -81,8 +81,13 @@ def log_in(client):
     response = client.post("/inloggen", data={"email": FACILITATOR, "password": PASSWORD})
     assert response.status_code == 303, response.status_code
     if response.headers["Location"].endswith("/inloggen/code"):
-        response = client.post("/inloggen/code", data={"code": pyotp.TOTP(DEMO_TOTP_SECRET).now()})
-        assert response.status_code == 303, response.get_data(as_text=True)[:300]
+        # A code counts once; the next step's code is accepted too (a second run within 30 s).
+        for ahead in (0, 30):
+            code = pyotp.TOTP(DEMO_TOTP_SECRET).at(time.time() + ahead)
+            response = client.post("/inloggen/code", data={"code": code})
+            if response.status_code == 303:
+                return
+        raise SystemExit("two-factor sign-in of the demo facilitator failed")
 
 
 def measure(client, counter: StatementCounter, url: str, repeat: int) -> tuple[float, int, float, int]:

@@ -485,9 +485,9 @@ def _alumni_labs(*, today: date, before: Lab | None, theme: str | None):
 
 
 def _alumni_users(labs_query, organisation_id: int | None):
+    # IN (a set of ids), not a correlated EXISTS per person: SQLite then builds the set once.
     return (select(User).where(User.active.is_(True),
-                               exists(select(Participation.id).where(Participation.user_id == User.id,
-                                                                     Participation.lab_id.in_(labs_query))))
+                               User.id.in_(select(Participation.user_id).where(Participation.lab_id.in_(labs_query))))
             .where(User.organisation_id == organisation_id if organisation_id else true())
             .order_by(func.lower(User.name), User.id))
 

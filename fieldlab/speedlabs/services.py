@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, delete, exists, func, literal, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from fieldlab.audit.services import record
 from fieldlab.auth.models import User, normalise_email
@@ -852,8 +853,9 @@ def teams_for_cards() -> list:
     """Teams whose board can take an idea: a running 100-day challenge with members."""
     from fieldlab.teams.models import Team
 
-    return [team for team in db.session.scalars(select(Team).order_by(Team.name))
-            if team.challenge is not None and team.memberships]
+    return list(db.session.scalars(
+        select(Team).options(joinedload(Team.lab))
+        .where(Team.challenge.has(), Team.memberships.any()).order_by(Team.name, Team.id)))
 
 
 def idea_to_board_card(idea: Idea, team, *, by: User, now: datetime):

@@ -7,11 +7,11 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab
-from fieldlab.paging import Page, paginate
+from fieldlab.paging import Page, page_size, paginate
 from fieldlab.returndays.models import Invitation, LabReturnDaySetting, ReturnDay, ReturnDayStatus
 
-# Labs per page: each Lab is a table of its teams, so a page of 50 Labs would be too long to read.
-LABS_PER_PAGE = 10
+# Each Lab is a table of its teams (five rows or so), so a page holds a fifth of PAGE_SIZE Labs.
+LABS_PER_TEAMS_TABLE = 5
 
 
 def labs_page(*, page: int) -> tuple[Page, dict, dict[int, bool]]:
@@ -20,7 +20,7 @@ def labs_page(*, page: int) -> tuple[Page, dict, dict[int, bool]]:
     return day. Four statements."""
     labs = paginate(select(Lab).options(selectinload(Lab.teams))
                     .order_by(Lab.programme_starts_on.desc().nulls_last(), Lab.name, Lab.id),
-                    page=page, per_page=LABS_PER_PAGE)
+                    page=page, per_page=max(1, page_size() // LABS_PER_TEAMS_TABLE))
     lab_ids = [lab.id for lab in labs]
     by_owner: dict = {}
     shared: dict[int, bool] = dict.fromkeys(lab_ids, False)

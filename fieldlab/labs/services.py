@@ -492,13 +492,14 @@ def _alumni_users(labs_query, organisation_id: int | None):
             .order_by(func.lower(User.name), User.id))
 
 
-def _with_expertise(user_ids: list[int], expertise: str) -> list[int]:
-    """The users (in this order) with a tag containing `expertise`, case-insensitive. Done here,
-    not in SQL: tags are a JSON list, and matching its text would also match across tags."""
+def _with_expertise(users_query, expertise: str) -> list[int]:
+    """The ids (in the query's order) of the people with a tag containing `expertise`,
+    case-insensitive, in one statement. Matched here, not in SQL: tags are a JSON list, and matching
+    its text would also match across tags."""
     needle = expertise.strip().lower()
-    tags = dict(db.session.execute(select(ParticipantProfile.user_id, ParticipantProfile.expertise)
-                                   .where(ParticipantProfile.user_id.in_(user_ids))).all()) if user_ids else {}
-    return [user_id for user_id in user_ids if any(needle in tag.lower() for tag in tags.get(user_id) or [])]
+    rows = db.session.execute(users_query.with_only_columns(User.id, ParticipantProfile.expertise)
+                              .outerjoin(ParticipantProfile, ParticipantProfile.user_id == User.id))
+    return [user_id for user_id, tags in rows if any(needle in tag.lower() for tag in tags or [])]
 
 
 def _alumni_of(users: list[User], labs_query) -> list[Alumnus]:
@@ -529,10 +530,10 @@ def alumni(*, today: date, before: Lab | None = None, theme: str | None = None, 
     Filters: `theme` of the Lab they took part in, their `organisation_id`, and an `expertise`
     tag (case-insensitive, part of a tag matches)."""
     labs_query = _alumni_labs(today=today, before=before, theme=theme)
-    users = list(db.session.scalars(_alumni_users(labs_query, organisation_id)
-                                    .options(selectinload(User.organisation))))
+    users_query = _alumni_users(labs_query, organisation_id)
+    users = list(db.session.scalars(users_query.options(selectinload(User.organisation))))
     if expertise:
-        wanted = set(_with_expertise([user.id for user in users], expertise))
+        wanted = set(_with_expertise(users_query, expertise))
         users = [user for user in users if user.id in wanted]
     return _alumni_of(users, labs_query)
 
@@ -544,8 +545,7 @@ def alumni_page(*, today: date, page: int, theme: str | None = None, organisatio
     labs_query = _alumni_labs(today=today, before=None, theme=theme)
     users_query = _alumni_users(labs_query, organisation_id)
     if expertise:
-        ids = _with_expertise(list(db.session.scalars(users_query.with_only_columns(User.id))), expertise)
-        result = paginate_sequence(ids, page=page)
+        result = paginate_sequence(_with_expertise(users_query, expertise), page=page)
         users = {user.id: user for user in db.session.scalars(
             select(User).options(joinedload(User.organisation)).where(User.id.in_(result.items)))}
         result.items = [users[user_id] for user_id in result.items]

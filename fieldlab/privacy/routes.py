@@ -23,7 +23,8 @@ def index():
     search = (request.args.get("zoek") or "").strip()[:100]
     return render_template("privacy/index.html", plans=services.purge_plans_page(page=requested_page()),
                            today=local(utcnow()).date(), search=search,
-                           people=services.people_page(search, page=requested_page("personen")),
+                           # People are listed only when searched for: a request names one person.
+                           people=services.people_page(search, page=requested_page("personen")) if search else None,
                            retention_months=services.retention_months())
 
 

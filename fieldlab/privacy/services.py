@@ -162,7 +162,7 @@ def _people_counts(lab_ids: list[int], dates: dict) -> dict[int, int]:
     labs_of: dict[int, set[int]] = {}
     for user_id, lab_id in db.session.execute(
             select(Participation.user_id, Participation.lab_id)
-            .where(Participation.user_id.in_({user_id for _, user_id in participants}))):
+            .where(Participation.user_id.in_(select(Participation.user_id).where(Participation.lab_id.in_(lab_ids))))):
         labs_of.setdefault(user_id, set()).add(lab_id)
     counts = dict.fromkeys(lab_ids, 0)
     for lab_id, user_id in participants:

@@ -135,12 +135,17 @@ def labs_list(user: User) -> list[Lab]:
 
 
 def labs_page(user: User, *, page: int) -> Page:
-    """One page of the Labs `user` may see, newest programme first, as (lab, participant count)
-    rows; teams and vraagstukken come in one statement each for the page's Labs only."""
-    participants = (select(func.count(Participation.id)).where(Participation.lab_id == Lab.id)
-                    .correlate(Lab).scalar_subquery())
-    query = (visible_labs(user).add_columns(participants.label("participants"))
-             .options(selectinload(Lab.teams), selectinload(Lab.problems))
+    """One page of the Labs `user` may see, newest programme first, as (lab, vraagstukken,
+    participants, teams) rows: the counts are subqueries, so one statement for the page. Tables of
+    later features are named, as relationships name their classes (teams and problems build on labs)."""
+
+    def count_of(table_name: str):
+        table = db.metadata.tables[table_name]
+        return select(func.count()).select_from(table).where(table.c.lab_id == Lab.id).correlate(Lab).scalar_subquery()
+
+    query = (visible_labs(user)
+             .add_columns(count_of("problem").label("problems"), count_of("participation").label("participants"),
+                          count_of("team").label("teams"))
              .order_by(Lab.programme_starts_on.desc().nulls_first(), Lab.name, Lab.id))
     return paginate(query, page=page, rows=True)
 

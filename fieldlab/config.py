@@ -105,6 +105,8 @@ class DefaultConfig:
     # How long the second step of a login may wait after the password was right.
     TWO_FACTOR_PENDING_SECONDS = 300
     ITEMS_PER_PAGE = 25
+    # Rows per page of the lists that page through fieldlab/paging.py (Labs, accounts, logboek, ...).
+    PAGE_SIZE = 50
     # Rendered board columns and activity feeds kept per process (fieldlab/fragments.py); 0 turns it off.
     FRAGMENT_CACHE_ENTRIES = 512
 
@@ -123,6 +125,7 @@ ENVIRONMENT_OVERRIDES = {
     "BASE_URL": ("BASE_URL", str),
     "PROXY_FIX_HOPS": ("PROXY_FIX_HOPS", int),
     "FRAGMENT_CACHE_ENTRIES": ("FRAGMENT_CACHE_ENTRIES", int),
+    "PAGE_SIZE": ("PAGE_SIZE", int),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", lambda value: value.lower() in {"1", "true", "yes"}),
 }
 

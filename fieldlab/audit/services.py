@@ -3,12 +3,14 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from fieldlab.audit.models import AuditEvent
+from fieldlab.auth.models import User
 from fieldlab.extensions import db
+from fieldlab.paging import Page, paginate
 from fieldlab.timeutil import LOCAL_ZONE, utcnow
 
 # Dutch descriptions of the actions, shown on the audit page.
@@ -70,6 +72,7 @@ def action_label(action: str) -> str:
 class AuditFilter:
     action: str | None = None
     person_id: int | None = None  # as actor or as the person acted upon
+    person_text: str | None = None  # part of a name or e-mail address, as actor or acted upon
     date_from: date | None = None  # local dates, inclusive
     date_to: date | None = None
 
@@ -78,15 +81,22 @@ def _local_midnight_utc(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=LOCAL_ZONE)
 
 
-def events_page(audit_filter: AuditFilter, *, page: int):
-    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+def events_page(audit_filter: AuditFilter, *, page: int) -> Page:
+    """One page of the log, newest first, with who acted and on whom (three statements)."""
+    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).options(
+        joinedload(AuditEvent.actor).lazyload(User.role_rows),
+        joinedload(AuditEvent.subject_user).lazyload(User.role_rows))
     if audit_filter.action:
         query = query.where(AuditEvent.action == audit_filter.action)
     if audit_filter.person_id:
         query = query.where(or_(AuditEvent.actor_id == audit_filter.person_id,
                                 AuditEvent.subject_user_id == audit_filter.person_id))
+    if audit_filter.person_text:
+        pattern = f"%{audit_filter.person_text.lower()}%"
+        people = select(User.id).where(or_(User.name.ilike(pattern), User.email.ilike(pattern)))
+        query = query.where(or_(AuditEvent.actor_id.in_(people), AuditEvent.subject_user_id.in_(people)))
     if audit_filter.date_from:
         query = query.where(AuditEvent.at >= _local_midnight_utc(audit_filter.date_from))
     if audit_filter.date_to:
         query = query.where(AuditEvent.at < _local_midnight_utc(audit_filter.date_to + timedelta(days=1)))
-    return db.paginate(query, page=page, per_page=current_app.config["ITEMS_PER_PAGE"], error_out=False)
+    return paginate(query, page=page)

@@ -3,7 +3,6 @@ import secrets
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 
 from fieldlab.auth import services, twofactor
 from fieldlab.auth.forms import (
@@ -23,6 +22,7 @@ from fieldlab.auth.permissions import can
 from fieldlab.extensions import db, limiter
 from fieldlab.forms import EmptyForm
 from fieldlab.organisations.services import organisation_choices
+from fieldlab.paging import requested_page
 from fieldlab.timeutil import utcnow
 from fieldlab.web import is_safe_next, redirect_after_post
 
@@ -292,8 +292,9 @@ def set_language():
 @login_required
 def users():
     require("users.manage")
-    people = db.session.scalars(select(User).order_by(User.name)).all()
-    return render_template("auth/users.html", people=people)
+    search = (request.args.get("zoek") or "").strip()[:100]
+    return render_template("auth/users.html", people=services.people_page(search, page=requested_page()),
+                           search=search)
 
 
 @bp.route("/accounts/uitnodigen", methods=["GET", "POST"])

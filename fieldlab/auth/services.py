@@ -13,7 +13,7 @@ from flask import current_app
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import STRATEGIES, RateLimiter
-from sqlalchemy import Integer, bindparam, select
+from sqlalchemy import Integer, bindparam, or_, select
 from sqlalchemy.orm import joinedload
 
 from fieldlab import links
@@ -22,6 +22,7 @@ from fieldlab.auth import twofactor
 from fieldlab.auth.models import Role, User, normalise_email
 from fieldlab.extensions import db
 from fieldlab.mail.services import external_url, queue_message
+from fieldlab.paging import Page, paginate
 from fieldlab.timeutil import utcnow
 
 # argon2id with the library's RFC 9106 "low memory" defaults.
@@ -324,3 +325,19 @@ def load_user_from_cookie_id(cookie_id: str) -> User | None:
     if user is None or not user.active or user.session_token != token:
         return None
     return user
+
+
+def people_query(text: str | None = None):
+    """Accounts by name, optionally those whose name or e-mail address contains `text` (the way
+    a person is looked up on the accounts and privacy pages: a list of every account would not
+    fit a page once the Hub has thousands)."""
+    query = select(User).options(joinedload(User.organisation)).order_by(User.name, User.id)
+    if text:
+        pattern = f"%{text.lower()}%"
+        query = query.where(or_(User.name.ilike(pattern), User.email.ilike(pattern)))
+    return query
+
+
+def people_page(text: str | None, *, page: int) -> Page:
+    """One page of accounts (count, rows with their organisation, their roles: three statements)."""
+    return paginate(people_query(text), page=page)

@@ -30,6 +30,7 @@ from fieldlab.boards.forms import (
 )
 from fieldlab.boards.models import Column, Indicator
 from fieldlab.extensions import db, htmx
+from fieldlab.paging import requested_page
 from fieldlab.timeutil import local, utcnow
 from fieldlab.web import int_arg
 
@@ -469,5 +470,5 @@ def progress(team_id):
 @bp.get("/borden")
 @login_required
 def overview():
-    teams = services.overview(current_user, today=_today())
+    teams = services.overview(current_user, today=_today(), page=requested_page())
     return render_template("boards/overview.html", teams=teams, today=_today())

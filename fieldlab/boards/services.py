@@ -35,6 +35,7 @@ from fieldlab.boards.models import (
     Status,
 )
 from fieldlab.extensions import db
+from fieldlab.paging import Page, paginate
 from fieldlab.teams.models import Membership, Team, TeamRole
 from fieldlab.timeutil import local
 
@@ -813,13 +814,16 @@ class TeamOverview:
     latest: ProgressUpdate | None
 
 
-def overview(user, *, today: date) -> list[TeamOverview]:
-    """The teams whose board `user` may read, each with its latest progress update (3 queries)."""
-    teams = db.session.scalars(
+def overview(user, *, today: date, page: int = 1) -> Page:
+    """One page of the teams whose board `user` may read, each with its latest progress update
+    (4 queries: the count, the teams, the latest updates with their authors)."""
+    teams_page = paginate(
         select(Team).outerjoin(Team.challenge)
-        .options(contains_eager(Team.challenge), joinedload(Team.lab), joinedload(Team.problem), selectinload(Team.result))
-        .where(visible_boards_clause(user)).order_by(Team.name, Team.id)
-    ).unique().all()
+        .options(contains_eager(Team.challenge), joinedload(Team.lab), joinedload(Team.problem),
+                 selectinload(Team.result))
+        .where(visible_boards_clause(user)).order_by(Team.name, Team.id),
+        page=page)
+    teams = teams_page.items
     challenge_ids = [team.challenge.id for team in teams if team.challenge is not None]
     latest: dict[int, ProgressUpdate] = {}
     if challenge_ids:
@@ -834,5 +838,6 @@ def overview(user, *, today: date) -> list[TeamOverview]:
             .join(ranked, ranked.c.id == ProgressUpdate.id).where(ranked.c.rank == 1)
         ):
             latest[progress.challenge_id] = progress
-    return [TeamOverview(team, team.challenge.day_on(today) if team.challenge else None,
-                         latest.get(team.challenge.id) if team.challenge else None) for team in teams]
+    teams_page.items = [TeamOverview(team, team.challenge.day_on(today) if team.challenge else None,
+                                     latest.get(team.challenge.id) if team.challenge else None) for team in teams]
+    return teams_page

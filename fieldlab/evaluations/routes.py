@@ -11,6 +11,7 @@ from fieldlab.evaluations.models import EvaluationForm, EvaluationQuestion
 from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
 from fieldlab.labs.models import Lab
+from fieldlab.paging import requested_page
 from fieldlab.timeutil import utcnow
 from fieldlab.web import int_arg, redirect_after_post
 
@@ -50,7 +51,7 @@ def _question_or_404(form: EvaluationForm, question_id: int) -> EvaluationQuesti
 @login_required
 def index():
     require("evaluations.view")
-    forms = services.forms_visible_to(current_user)
+    forms = services.forms_page(current_user, page=requested_page())
     counts = services.counts_by_form(form.id for form in forms)
     return render_template("evaluations/index.html", forms=forms, counts=counts, now=utcnow())
 

@@ -32,6 +32,7 @@ from fieldlab.evaluations.models import (
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, LabKind, Participation
 from fieldlab.mail.services import external_url, queue_message
+from fieldlab.paging import Page, paginate
 from fieldlab.problems.models import Problem
 from fieldlab.timeutil import LOCAL_ZONE, local, utcnow
 
@@ -466,12 +467,21 @@ def commissioner_lab_ids(user: User) -> set[int]:
         Problem.commissioner_id == user.id, Problem.lab_id.is_not(None))))
 
 
-def forms_visible_to(user: User) -> list[EvaluationForm]:
+def _forms_visible_to_query(user: User):
     query = (select(EvaluationForm).options(selectinload(EvaluationForm.lab))
              .order_by(EvaluationForm.created_at.desc(), EvaluationForm.id.desc()))
     if not user.has_role(Role.FACILITATOR):
         query = query.where(EvaluationForm.lab_id.in_(commissioner_lab_ids(user) or {-1}))
-    return list(db.session.scalars(query))
+    return query
+
+
+def forms_visible_to(user: User) -> list[EvaluationForm]:
+    return list(db.session.scalars(_forms_visible_to_query(user)))
+
+
+def forms_page(user: User, *, page: int) -> Page:
+    """One page of the evaluation forms `user` may read, newest first."""
+    return paginate(_forms_visible_to_query(user), page=page)
 
 
 def lab_choices() -> list[tuple[int, str]]:

@@ -15,6 +15,7 @@ from fieldlab.labs.forms import LabForm, ManagerForm, ParticipantAddForm, Partic
 from fieldlab.labs.models import Lab, Participation
 from fieldlab.labs.services import LabError, ParticipantLine
 from fieldlab.organisations.services import concrete_organisations, organisation_choices
+from fieldlab.paging import requested_page
 from fieldlab.problems import services as problems
 from fieldlab.problems.models import Problem
 from fieldlab.timeutil import local, utcnow
@@ -38,7 +39,8 @@ def _lab_or_404(lab_id: int) -> Lab:
 @login_required
 def index():
     require("labs.list")
-    return render_template("labs/index.html", labs=services.labs_list(current_user), today=_today())
+    return render_template("labs/index.html", labs=services.labs_page(current_user, page=requested_page()),
+                           today=_today())
 
 
 def _problem_to_attach() -> Problem | None:
@@ -279,8 +281,8 @@ def alumni():
     theme = (request.args.get("thema") or "").strip()
     organisation_id = int_arg("organisatie")
     expertise = (request.args.get("expertise") or "").strip()
-    found = services.alumni(today=_today(), theme=theme or None, organisation_id=organisation_id,
-                            expertise=expertise or None)
+    found = services.alumni_page(today=_today(), page=requested_page(), theme=theme or None,
+                                 organisation_id=organisation_id, expertise=expertise or None)
     return render_template("labs/alumni.html", alumni=found, theme=theme, organisation_id=organisation_id,
                            expertise=expertise, themes=services.lab_themes(),
                            organisations=concrete_organisations())

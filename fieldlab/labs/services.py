@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import format_date
+from flask_babel import format_date, lazy_ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from sqlalchemy import exists, false, func, or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from fieldlab.audit import services as audit
 from fieldlab.auth import services as accounts
@@ -31,6 +30,7 @@ from fieldlab.labs.models import (
 from fieldlab.mail.services import external_url, queue_message
 from fieldlab.organisations.models import Organisation
 from fieldlab.organisations.services import concrete_organisations
+from fieldlab.paging import Page, paginate, paginate_sequence
 from fieldlab.timeutil import local, utcnow
 
 
@@ -134,6 +134,22 @@ def labs_list(user: User) -> list[Lab]:
                                    selectinload(Lab.problems))
         .order_by(Lab.programme_starts_on.desc().nulls_first(), Lab.name)
     ))
+
+
+def labs_page(user: User, *, page: int) -> Page:
+    """One page of the Labs `user` may see, newest programme first, as (lab, vraagstukken,
+    participants, teams) rows: the counts are subqueries, so one statement for the page. Tables of
+    later features are named, as relationships name their classes (teams and problems build on labs)."""
+
+    def count_of(table_name: str):
+        table = db.metadata.tables[table_name]
+        return select(func.count()).select_from(table).where(table.c.lab_id == Lab.id).correlate(Lab).scalar_subquery()
+
+    query = (visible_labs(user)
+             .add_columns(count_of("problem").label("problems"), count_of("participation").label("participants"),
+                          count_of("team").label("teams"))
+             .order_by(Lab.programme_starts_on.desc().nulls_first(), Lab.name, Lab.id))
+    return paginate(query, page=page, rows=True)
 
 
 # --- The timeline: vraagstukken -> programme -> day 1 -> day 50 -> day 100 ------------------------
@@ -508,14 +524,8 @@ class Alumnus:
         return self.profile.level_label if self.profile else ""
 
 
-def alumni(*, today: date, before: Lab | None = None, theme: str | None = None, organisation_id: int | None = None,
-           expertise: str | None = None) -> list[Alumnus]:
-    """Everyone who took part in a Lab whose programme ended before `today`, or, with `before`,
-    before that Lab's programme starts (a speedlab invites the alumni of earlier Labs). Derived,
-    never stored: a person becomes an alumnus the day after their programme's last day.
-
-    Filters: `theme` of the Lab they took part in, their `organisation_id`, and an `expertise`
-    tag (case-insensitive, part of a tag matches)."""
+def _alumni_labs(*, today: date, before: Lab | None, theme: str | None):
+    """The ids of the Labs whose participants are alumni (see `alumni`)."""
     cutoff = today
     if before is not None and before.programme_starts_on is not None:
         cutoff = min(today, before.programme_starts_on)
@@ -524,25 +534,43 @@ def alumni(*, today: date, before: Lab | None = None, theme: str | None = None, 
         labs_query = labs_query.where(Lab.id != before.id)
     if theme:
         labs_query = labs_query.where(func.lower(Lab.theme) == theme.strip().lower())
-    rows = db.session.execute(
-        select(Participation, User).join(User, Participation.user_id == User.id)
-        .where(Participation.lab_id.in_(labs_query), User.active.is_(True))
-        .where(User.organisation_id == organisation_id if organisation_id else true())
-        .options(selectinload(Participation.lab), selectinload(User.organisation))
-        .order_by(func.lower(User.name))
-    ).all()
-    by_user: dict[int, Alumnus] = {}
+    return labs_query
+
+
+def _alumni_users(labs_query, organisation_id: int | None):
+    # IN (a set of ids), not a correlated EXISTS per person: SQLite then builds the set once.
+    return (select(User).where(User.active.is_(True),
+                               User.id.in_(select(Participation.user_id).where(Participation.lab_id.in_(labs_query))))
+            .where(User.organisation_id == organisation_id if organisation_id else true())
+            .order_by(func.lower(User.name), User.id))
+
+
+def _with_expertise(users_query, expertise: str) -> list[int]:
+    """The ids (in the query's order) of the people with a tag containing `expertise`, compared by
+    the tag key (case, accents and spaces ignored, as everywhere tags meet), in one statement.
+    Matched here, not in SQL: tags are a JSON list, and matching its text would also match across tags."""
+    needle = expertise_tags.tag_key(expertise)
+    if not needle:
+        return []
+    rows = db.session.execute(users_query.with_only_columns(User.id, ParticipantProfile.expertise)
+                              .outerjoin(ParticipantProfile, ParticipantProfile.user_id == User.id))
+    return [user_id for user_id, tags in rows if any(needle in expertise_tags.tag_key(tag) for tag in tags or [])]
+
+
+def _alumni_of(users: list[User], labs_query) -> list[Alumnus]:
+    """The alumni among `users`, each with the Labs that made them one (newest first) and their
+    profile: two statements whatever the number of people."""
+    if not users:
+        return []
+    user_ids = [user.id for user in users]
+    labs_of: dict[int, list[Lab]] = {}
+    for user_id, lab in db.session.execute(
+            select(Participation.user_id, Lab).join(Lab, Participation.lab_id == Lab.id)
+            .where(Participation.user_id.in_(user_ids), Participation.lab_id.in_(labs_query))):
+        labs_of.setdefault(user_id, []).append(lab)
     profiles = {profile.user_id: profile for profile in db.session.scalars(
-        select(ParticipantProfile).where(ParticipantProfile.user_id.in_({user.id for _, user in rows}))
-    )} if rows else {}
-    for participation, user in rows:
-        alumnus = by_user.setdefault(user.id, Alumnus(user=user, labs=[], profile=profiles.get(user.id)))
-        alumnus.labs.append(participation.lab)
-    found = list(by_user.values())
-    needle = expertise_tags.tag_key(expertise or "")
-    if needle:
-        found = [alumnus for alumnus in found
-                 if any(needle in expertise_tags.tag_key(tag) for tag in alumnus.expertise)]
+        select(ParticipantProfile).where(ParticipantProfile.user_id.in_(user_ids)))}
+    found = [Alumnus(user=user, labs=labs_of.get(user.id, []), profile=profiles.get(user.id)) for user in users]
     for alumnus in found:
         alumnus.labs.sort(key=lambda lab: lab.programme_ends_on, reverse=True)
     return found
@@ -554,6 +582,40 @@ def any_alumni(*, today: date) -> bool:
     ended = select(Lab.id).where(Lab.programme_ends_on.is_not(None), Lab.programme_ends_on < today)
     return bool(db.session.scalar(select(exists().where(
         Participation.lab_id.in_(ended), Participation.user_id == User.id, User.active.is_(True)))))
+
+
+def alumni(*, today: date, before: Lab | None = None, theme: str | None = None, organisation_id: int | None = None,
+           expertise: str | None = None) -> list[Alumnus]:
+    """Everyone who took part in a Lab whose programme ended before `today`, or, with `before`,
+    before that Lab's programme starts (a speedlab invites the alumni of earlier Labs). Derived,
+    never stored: a person becomes an alumnus the day after their programme's last day.
+
+    Filters: `theme` of the Lab they took part in, their `organisation_id`, and an `expertise`
+    tag (case-insensitive, part of a tag matches)."""
+    labs_query = _alumni_labs(today=today, before=before, theme=theme)
+    users_query = _alumni_users(labs_query, organisation_id)
+    users = list(db.session.scalars(users_query.options(selectinload(User.organisation))))
+    if expertise:
+        wanted = set(_with_expertise(users_query, expertise))
+        users = [user for user in users if user.id in wanted]
+    return _alumni_of(users, labs_query)
+
+
+def alumni_page(*, today: date, page: int, theme: str | None = None, organisation_id: int | None = None,
+                expertise: str | None = None) -> Page:
+    """One page of `alumni(...)`, by name, in a fixed number of statements: the page of people is
+    chosen in SQL (with an expertise filter: among the ids of all alumni, which are cheap rows)."""
+    labs_query = _alumni_labs(today=today, before=None, theme=theme)
+    users_query = _alumni_users(labs_query, organisation_id)
+    if expertise:
+        result = paginate_sequence(_with_expertise(users_query, expertise), page=page)
+        users = {user.id: user for user in db.session.scalars(
+            select(User).options(joinedload(User.organisation)).where(User.id.in_(result.items)))}
+        result.items = [users[user_id] for user_id in result.items]
+    else:
+        result = paginate(users_query.options(joinedload(User.organisation)), page=page)
+    result.items = _alumni_of(list(result.items), labs_query)
+    return result
 
 
 def lab_themes() -> list[str]:

@@ -7,8 +7,9 @@ from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
 from fieldlab.mail import sender, services
 from fieldlab.mail.models import MessageStatus, OutboxMessage
+from fieldlab.paging import requested_page
 from fieldlab.timeutil import utcnow
-from fieldlab.web import int_arg, redirect_after_post
+from fieldlab.web import redirect_after_post
 
 bp = Blueprint("mail", __name__, url_prefix="/uitgaande-berichten")
 
@@ -20,7 +21,7 @@ def outbox():
     status = request.args.get("status") or None
     if status not in {s.value for s in MessageStatus}:
         status = None
-    page = services.outbox_page(status=status, page=int_arg("pagina", 1))
+    page = services.outbox_page(status=status, page=requested_page())
     return render_template("mail/outbox.html", page=page, status=status, statuses=list(MessageStatus),
                            smtp_configured=sender.smtp_configured())
 

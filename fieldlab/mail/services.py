@@ -9,10 +9,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import load_only
 from werkzeug.exceptions import HTTPException
 
 from fieldlab.extensions import db
 from fieldlab.mail.models import OutboxMessage
+from fieldlab.paging import Page, paginate
 from fieldlab.timeutil import utcnow
 
 # Links in mail when BASE_URL is not set and `fieldlab serve` did not fill it in.
@@ -76,11 +78,17 @@ def external_url(endpoint: str, **values) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def outbox_page(*, status: str | None, page: int):
-    query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+def outbox_page(*, status: str | None, page: int) -> Page:
+    """One page of the outbox, newest first. The bodies are not loaded: the list shows none."""
+    query = (select(OutboxMessage)
+             .options(load_only(OutboxMessage.id, OutboxMessage.created_at, OutboxMessage.recipient,
+                                OutboxMessage.subject, OutboxMessage.status, OutboxMessage.last_error,
+                                OutboxMessage.attempts))
+             .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()))
     if status:
         query = query.where(OutboxMessage.status == status)
-    return db.paginate(query, page=page, per_page=current_app.config["ITEMS_PER_PAGE"], error_out=False)
+    return paginate(query, page=page)
+
 
 
 # --- Reading the outbox ----------------------------------------------------------------------

@@ -8,6 +8,7 @@ from fieldlab.extensions import db
 from fieldlab.organisations import services
 from fieldlab.organisations.forms import OrganisationAddForm
 from fieldlab.organisations.models import Organisation
+from fieldlab.paging import paginate, requested_page
 from fieldlab.web import redirect_after_post
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisaties")
@@ -26,8 +27,8 @@ def index():
         db.session.commit()
         flash(_("%(name)s is toegevoegd.", name=organisation.name), "success")
         return redirect_after_post("organisations.index")
-    organisations = db.session.scalars(
-        select(Organisation).order_by(Organisation.generic.desc(), func.lower(Organisation.name))
-    ).all()
+    organisations = paginate(
+        select(Organisation).order_by(Organisation.generic.desc(), func.lower(Organisation.name), Organisation.id),
+        page=requested_page())
     return render_template("organisations/index.html", form=form, organisations=organisations), \
         422 if form.errors else 200

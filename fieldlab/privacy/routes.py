@@ -3,12 +3,12 @@ import json
 from flask import Blueprint, Response, abort, flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from fieldlab.auth.models import User
 from fieldlab.auth.routes import require
 from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
+from fieldlab.paging import requested_page
 from fieldlab.privacy import services
 from fieldlab.timeutil import local, utcnow
 from fieldlab.web import int_arg, redirect_after_post
@@ -20,9 +20,11 @@ bp = Blueprint("privacy", __name__, url_prefix="/privacy")
 @login_required
 def index():
     require("privacy.manage")
-    people = db.session.scalars(select(User).order_by(User.name)).all()
-    return render_template("privacy/index.html", plans=services.planned_purges(), today=local(utcnow()).date(),
-                           people=[person for person in people if not services.is_anonymised(person)],
+    search = (request.args.get("zoek") or "").strip()[:100]
+    return render_template("privacy/index.html", plans=services.purge_plans_page(page=requested_page()),
+                           today=local(utcnow()).date(), search=search,
+                           # People are listed only when searched for: a request names one person.
+                           people=services.people_page(search, page=requested_page("personen")) if search else None,
                            retention_months=services.retention_months())
 
 

@@ -8,24 +8,26 @@ rows that point at them (audit events, cards, responses) keep their integrity wi
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, func, select
 
 from fieldlab.audit import services as audit
 from fieldlab.audit.models import AuditEvent
-from fieldlab.auth.models import RecoveryCode, Role, User
+from fieldlab.auth import services as accounts
+from fieldlab.auth.models import RecoveryCode, Role, User, UserRole
 from fieldlab.boards import services as boards
-from fieldlab.boards.models import CHALLENGE_DAYS, BoardCard, BoardEvent, ProgressUpdate
+from fieldlab.boards.models import CHALLENGE_DAYS, BoardCard, BoardEvent, Challenge, ProgressUpdate
 from fieldlab.evaluations.models import EvaluationRequest, EvaluationResponse
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, ParticipantProfile, Participation
 from fieldlab.mail.models import OutboxMessage
+from fieldlab.paging import Page, paginate, paginate_sequence
 from fieldlab.problems.models import Problem
 from fieldlab.returndays.models import Invitation, ReturnDay
 from fieldlab.speedlabs.models import Idea, SpeedlabInvitation, SpeedlabSession
-from fieldlab.teams.models import Membership
+from fieldlab.teams.models import Membership, Team
 from fieldlab.timeutil import utcnow
 
 ANONYMOUS_DOMAIN = "geanonimiseerd.invalid"
@@ -113,14 +115,104 @@ def _guest_invitations(lab: Lab) -> list[SpeedlabInvitation]:
                                                                SpeedlabInvitation.email != "")))
 
 
-def planned_purges() -> list[PlannedPurge]:
-    """Every Lab whose data is not purged yet, with when and whom it will touch."""
-    plans = []
-    for lab in db.session.scalars(select(Lab).where(Lab.personal_data_purged_at.is_(None)).order_by(Lab.id)):
-        plans.append(PlannedPurge(lab=lab, day_100=day_100(lab), purge_on=purge_date(lab),
-                                  people=people_to_anonymise(lab),
-                                  stakeholder_addresses=len(_stakeholder_invitations(lab)) + len(_guest_invitations(lab))))
-    return sorted(plans, key=lambda plan: (plan.purge_on is None, plan.purge_on or date.max, plan.lab.id))
+@dataclass
+class PurgeRow:
+    """One Lab on the privacy page: when its data goes, and how many people and addresses that
+    touches (counted, not loaded)."""
+
+    lab_id: int
+    lab_name: str
+    day_100: date | None
+    purge_on: date | None
+    people: int = 0
+    stakeholder_addresses: int = 0
+
+    def due(self, today: date) -> bool:
+        return self.purge_on is not None and self.purge_on <= today
+
+
+def _purge_dates() -> dict[int, tuple[date | None, date | None]]:
+    """(day 100, purge date) of every Lab, in two statements: the same rule as `day_100` and
+    `purge_date` (the last day 100 of its teams, else the programme's end)."""
+    last_start = dict(db.session.execute(
+        select(Team.lab_id, func.max(Challenge.starts_on)).join(Challenge, Challenge.team_id == Team.id)
+        .where(Challenge.starts_on.is_not(None)).group_by(Team.lab_id)).all())
+    months = retention_months()
+    dates = {}
+    for lab_id, programme_ends_on in db.session.execute(select(Lab.id, Lab.programme_ends_on)):
+        start = last_start.get(lab_id)
+        last_day = start + timedelta(days=CHALLENGE_DAYS - 1) if start else programme_ends_on
+        dates[lab_id] = (last_day, add_months(last_day, months) if last_day else None)
+    return dates
+
+
+def _is_later(theirs: date | None, mine: date | None) -> bool:
+    """The rule of `_later_lab_ids`: a Lab whose data is kept longer (or not known yet)."""
+    return theirs is None or mine is None or theirs > mine
+
+
+def _people_counts(lab_ids: list[int], dates: dict) -> dict[int, int]:
+    """`len(people_to_anonymise(lab))` for each of these Labs, in two statements."""
+    facilitator = exists(select(UserRole.user_id).where(UserRole.user_id == User.id,
+                                                        UserRole.role == Role.FACILITATOR.value))
+    participants = db.session.execute(
+        select(Participation.lab_id, User.id).join(User, Participation.user_id == User.id)
+        .where(Participation.lab_id.in_(lab_ids), ~User.email.endswith("@" + ANONYMOUS_DOMAIN), ~facilitator)
+    ).all()
+    labs_of: dict[int, set[int]] = {}
+    for user_id, lab_id in db.session.execute(
+            select(Participation.user_id, Participation.lab_id)
+            .where(Participation.user_id.in_(select(Participation.user_id).where(Participation.lab_id.in_(lab_ids))))):
+        labs_of.setdefault(user_id, set()).add(lab_id)
+    counts = dict.fromkeys(lab_ids, 0)
+    for lab_id, user_id in participants:
+        mine = dates[lab_id][1]
+        if not any(other != lab_id and _is_later(dates[other][1], mine) for other in labs_of.get(user_id, ())):
+            counts[lab_id] += 1
+    return counts
+
+
+def _stakeholder_counts(lab_ids: list[int]) -> dict[int, int]:
+    counts = dict.fromkeys(lab_ids, 0)
+    for statement in (
+        select(ReturnDay.lab_id, func.count(Invitation.id)).join(Invitation.return_day)
+        .where(ReturnDay.lab_id.in_(lab_ids), Invitation.user_id.is_(None), Invitation.email != "")
+        .group_by(ReturnDay.lab_id),
+        select(SpeedlabSession.lab_id, func.count(SpeedlabInvitation.id))
+        .join(SpeedlabSession, SpeedlabInvitation.session_id == SpeedlabSession.id)
+        .where(SpeedlabSession.lab_id.in_(lab_ids), SpeedlabInvitation.user_id.is_(None),
+               SpeedlabInvitation.email != "")
+        .group_by(SpeedlabSession.lab_id),
+    ):
+        for lab_id, count in db.session.execute(statement):
+            counts[lab_id] += count
+    return counts
+
+
+def _unpurged_in_purge_order(dates: dict) -> list[tuple[int, str]]:
+    labs = db.session.execute(select(Lab.id, Lab.name).where(Lab.personal_data_purged_at.is_(None))).all()
+    return sorted(labs, key=lambda lab: (dates[lab.id][1] is None, dates[lab.id][1] or date.max, lab.id))
+
+
+def purge_plans_page(*, page: int) -> Page:
+    """One page of the Labs whose data is not purged yet, soonest purge first, with whom it will
+    touch. A fixed number of statements (seven) however many Labs and people there are."""
+    dates = _purge_dates()
+    labs = paginate_sequence(_unpurged_in_purge_order(dates), page=page)
+    lab_ids = [lab_id for lab_id, _ in labs]
+    people = _people_counts(lab_ids, dates) if lab_ids else {}
+    addresses = _stakeholder_counts(lab_ids) if lab_ids else {}
+    labs.items = [PurgeRow(lab_id=lab_id, lab_name=name, day_100=dates[lab_id][0], purge_on=dates[lab_id][1],
+                           people=people[lab_id], stakeholder_addresses=addresses[lab_id])
+                  for lab_id, name in labs]
+    return labs
+
+
+def people_page(text: str | None, *, page: int) -> Page:
+    """People a facilitator can open for inzage or erasure: not yet anonymised, found by name or
+    e-mail address."""
+    query = accounts.people_query(text).where(~User.email.endswith("@" + ANONYMOUS_DOMAIN))
+    return paginate(query, page=page)
 
 
 def anonymise(user: User, *, now: datetime) -> None:
@@ -178,7 +270,10 @@ def purge_due(*, now: datetime | None = None, today: date | None = None) -> list
     from fieldlab.timeutil import local
 
     today = today or local(now).date()
-    return [purge_lab(plan.lab, now=now) for plan in planned_purges() if plan.due(today)]
+    dates = _purge_dates()
+    due = [lab_id for lab_id, _ in _unpurged_in_purge_order(dates)
+           if dates[lab_id][1] is not None and dates[lab_id][1] <= today]
+    return [purge_lab(db.session.get(Lab, lab_id), now=now) for lab_id in due]
 
 
 def _iso(value):

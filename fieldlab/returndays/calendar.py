@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from fieldlab.auth.permissions import is_facilitator
 from fieldlab.extensions import db
@@ -45,6 +46,7 @@ def calendar_entries(user, first: date, last: date) -> list[Entry]:
     start, end = _bounds(first, last)
     query = (select(ReturnDay).where(ReturnDay.status != ReturnDayStatus.CANCELLED,
                                      ReturnDay.starts_at >= start, ReturnDay.starts_at < end)
+             .options(joinedload(ReturnDay.lab), joinedload(ReturnDay.team))
              .order_by(ReturnDay.starts_at))
     if not is_facilitator(user):
         query = query.where(ReturnDay.id.in_(select(Invitation.return_day_id).where(

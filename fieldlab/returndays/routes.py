@@ -6,8 +6,6 @@ from flask import Blueprint, Response, abort, flash, render_template, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from fieldlab.audit import services as audit
 from fieldlab.auth.permissions import can
@@ -16,7 +14,8 @@ from fieldlab.boards.models import RETURN_DAY_NUMBERS
 from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
 from fieldlab.labs.models import Lab
-from fieldlab.returndays import calendar, jobs, moves, services
+from fieldlab.paging import requested_page
+from fieldlab.returndays import calendar, jobs, moves, overview, services
 from fieldlab.returndays.forms import (
     ActionForm,
     LabSettingsForm,
@@ -84,20 +83,11 @@ def _planning_rows(lab: Lab, team: Team | None, *, failed: tuple[int, ReturnDayF
 @login_required
 def index():
     if can(current_user, "returndays.plan"):
-        labs = db.session.scalars(
-            select(Lab).options(selectinload(Lab.teams)).order_by(Lab.programme_starts_on.desc(), Lab.name)).all()
-        return_days = db.session.scalars(select(ReturnDay)).all()
-        by_owner = {}
-        for return_day in return_days:
-            by_owner.setdefault((return_day.lab_id, return_day.team_id), {})[return_day.day_number] = return_day
+        labs, by_owner, shared = overview.labs_page(page=requested_page())
         return render_template("returndays/index.html", labs=labs, by_owner=by_owner, numbers=RETURN_DAY_NUMBERS,
-                               mine=None, settings={lab.id: services.settings_for(lab) for lab in labs})
-    mine = db.session.scalars(
-        select(Invitation).join(ReturnDay).where(Invitation.user_id == current_user.id, Invitation.removed_at.is_(None),
-                                                 ReturnDay.status == ReturnDayStatus.CONFIRMED)
-        .order_by(ReturnDay.starts_at)).all()
-    return render_template("returndays/index.html", labs=[], by_owner={}, numbers=RETURN_DAY_NUMBERS, mine=mine,
-                           settings={})
+                               mine=None, shared=shared)
+    return render_template("returndays/index.html", labs=None, by_owner={}, numbers=RETURN_DAY_NUMBERS,
+                           mine=overview.invitations_page(current_user, page=requested_page()), shared={})
 
 
 @bp.get("/terugkomdagen/team/<int:team_id>")

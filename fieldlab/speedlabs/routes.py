@@ -18,6 +18,7 @@ from fieldlab.auth.permissions import can, is_facilitator, speedlab_invitation_m
 from fieldlab.extensions import db, htmx
 from fieldlab.forms import EmptyForm
 from fieldlab.labs.models import Lab, LabKind
+from fieldlab.paging import requested_page
 from fieldlab.problems.models import Problem, ProblemStatus
 from fieldlab.speedlabs import cards, links, services
 from fieldlab.speedlabs.forms import (
@@ -105,7 +106,7 @@ def _facilitated_or_404(session_id: int) -> SpeedlabSession:
 @bp.get("/")
 @login_required
 def index():
-    return render_template("speedlabs/index.html", speedlabs=services.sessions_for(current_user),
+    return render_template("speedlabs/index.html", speedlabs=services.sessions_page(current_user, page=requested_page()),
                            may_create=can(current_user, "speedlab.manage"))
 
 

@@ -27,6 +27,7 @@ from fieldlab.extensions import db
 from fieldlab.labs import services as labs_services
 from fieldlab.labs.models import Lab
 from fieldlab.mail.services import external_url, queue_message
+from fieldlab.paging import Page, paginate
 from fieldlab.problems.models import Confidentiality, Problem, ProblemStatus
 from fieldlab.speedlabs import calendar, links
 from fieldlab.speedlabs.models import (
@@ -858,7 +859,12 @@ def idea_to_problem(idea: Idea, *, by: User, now: datetime) -> Problem:
     return problem
 
 
-def sessions_for(user) -> list[SpeedlabSession]:
+def sessions_page(user, *, page: int) -> Page:
+    """One page of the speedlabs `user` may see, newest first."""
+    return paginate(_sessions_for_query(user), page=page)
+
+
+def _sessions_for_query(user):
     """Facilitators see every speedlab; others those they are invited to or own."""
     from fieldlab.auth.permissions import is_facilitator
 
@@ -870,4 +876,4 @@ def sessions_for(user) -> list[SpeedlabSession]:
                                 SpeedlabInvitation.user_id == user.id,
                                 SpeedlabInvitation.status.in_(JOINABLE))),
         ))
-    return db.session.scalars(query).all()
+    return query

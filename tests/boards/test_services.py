@@ -157,4 +157,4 @@ def test_overview_shows_each_visible_team_with_its_latest_update(world):
     assert [(row.team.name, row.latest.status, row.day) for row in rows] == [("Team Kompas", "behind", 37)]
     assert [row.team.name for row in services.overview(world.facilitator, today=TODAY)] == \
         ["Team Baken", "Team Kompas"]
-    assert services.overview(world.stranger, today=TODAY) == []
+    assert services.overview(world.stranger, today=TODAY).items == []

@@ -132,3 +132,28 @@ def test_privacy_pages_are_for_facilitators_only(client, login_as, role, finishe
     login_as(role)
     assert client.get("/privacy/").status_code == 403
     assert client.get(f"/privacy/persoon/export.json?persoon={members[0].id}").status_code == 403
+
+
+def test_the_privacy_page_counts_what_the_purge_would_touch(app, finished_lab):
+    """The page counts in bulk; the purge decides per Lab. Both must agree, Lab by Lab."""
+    from fieldlab.labs.models import Lab
+    from fieldlab.scale import add_labs
+
+    lab, team, members, facilitator = finished_lab
+    later = factories.make_lab(name="Lab 2026", programme_starts_on=date(2026, 10, 1),
+                               programme_ends_on=date(2026, 10, 3))
+    factories.add_participant(later, members[2])
+    factories.add_participant(lab, facilitator)  # a facilitator is never anonymised
+    add_labs(3, today=date(2026, 11, 1))
+    db.session.commit()
+
+    rows = services.purge_plans_page(page=1).items
+    assert {row.lab_id for row in rows} == set(db.session.scalars(select(Lab.id)))
+    for row in rows:
+        lab_of_row = db.session.get(Lab, row.lab_id)
+        assert (row.day_100, row.purge_on) == (services.day_100(lab_of_row), services.purge_date(lab_of_row))
+        assert row.people == len(services.people_to_anonymise(lab_of_row)), lab_of_row.name
+        assert row.stakeholder_addresses == (len(services._stakeholder_invitations(lab_of_row))
+                                             + len(services._guest_invitations(lab_of_row)))
+    assert [row.people for row in rows if row.lab_id == lab.id] == [2]
+    assert [row.purge_on for row in rows] == sorted(row.purge_on for row in rows)

@@ -1,0 +1,115 @@
+"""Paging for every list in the app: one helper, so eleven lists page the same way.
+
+A list page shows `PAGE_SIZE` rows (50 by default) and links to the other pages with the filters
+kept in the query string (`macros/pagination.html`). The page number comes from `?pagina=`; a
+number past the last page shows the last page and nonsense shows the first, never an error.
+
+Why not Flask-SQLAlchemy's `db.paginate`: it answers an empty page past the end (a stale link
+after rows were deleted would look like "no rows at all"), it reads the request itself, and lists
+that are built in Python (a few hundred rows already loaded in a known number of queries) need the
+same page object. Counting first and clamping gives the same two statements and a page that
+always shows something when there is something.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from math import ceil
+from typing import Any
+
+from flask import current_app, request
+from sqlalchemy import Select, func, select
+
+from fieldlab.extensions import db
+
+PAGE_ARGUMENT = "pagina"
+# A page number beyond this is nonsense (and beyond 2**63 it would reach the database driver).
+MAX_PAGE = 2**31 - 1
+
+
+@dataclass
+class Page:
+    """One page of a list: what the template loops over and what the pager macro shows."""
+
+    items: Sequence[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+    @property
+    def first(self) -> int:
+        """1-based position of the first row on this page (0 when the list is empty)."""
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.page * self.per_page, self.total)
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+def page_size() -> int:
+    return current_app.config["PAGE_SIZE"]
+
+
+def requested_page(argument: str = PAGE_ARGUMENT) -> int:
+    """The page number asked for in the query string; 1 when missing or not a positive number."""
+    value = request.args.get(argument, type=int)
+    if value is None or not 1 <= value <= MAX_PAGE:
+        return 1
+    return value
+
+
+def _clamp(page: int, total: int, per_page: int) -> int:
+    return min(max(page, 1), max(1, ceil(total / per_page)))
+
+
+def paginate(query: Select, *, page: int, per_page: int | None = None, rows: bool = False) -> Page:
+    """One page of a SELECT in two statements (the count and the rows), whatever the table's size.
+
+    `query` must have a stable ORDER BY (end it with the primary key) so pages never overlap.
+    With `rows=True` the items are result rows (for a SELECT of columns) instead of objects.
+    Eager loads of collections must be `selectinload` (one more statement per collection), not
+    `joinedload`, which would multiply the rows the LIMIT counts."""
+    per_page = per_page or page_size()
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    page = _clamp(page, total, per_page)
+    limited = query.limit(per_page).offset((page - 1) * per_page)
+    items = db.session.execute(limited).all() if rows else db.session.scalars(limited).all()
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def paginate_sequence(items: Sequence[Any], *, page: int, per_page: int | None = None) -> Page:
+    """A page of a list already built in Python (for lists whose rows need work per row that SQL
+    cannot do, loaded in a fixed number of statements)."""
+    per_page = per_page or page_size()
+    total = len(items)
+    page = _clamp(page, total, per_page)
+    start = (page - 1) * per_page
+    return Page(items=list(items[start:start + per_page]), page=page, per_page=per_page, total=total)

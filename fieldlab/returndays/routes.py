@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, flash, render_template, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from fieldlab.audit import services as audit
 from fieldlab.auth.permissions import can

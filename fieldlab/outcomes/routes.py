@@ -256,7 +256,7 @@ def library_entry(result_id):
 def similar():
     """The three most similar earlier interventions for what is being written: a fragment for the
     vraagstuk and speedlab forms (htmx, as the person types), or a page without JavaScript."""
-    if not can(current_user, "library.view") and not can(current_user, "problems.submit"):
+    if not can(current_user, "library.view") and not can(current_user, "problem.submit"):
         abort(403)
     title = request.args.get("title", "")[:1000]
     theme = request.args.get("theme", "")[:120]

@@ -11,6 +11,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from fieldlab.audit.services import record
 from fieldlab.auth.models import User
@@ -27,9 +28,10 @@ class AlreadyOnBoard(SpeedlabError):
 
 
 def teams_for_cards() -> list[Team]:
-    """Teams whose board can take an idea: a running 100-day challenge with members."""
-    return [team for team in db.session.scalars(select(Team).order_by(Team.name))
-            if team.challenge is not None and team.memberships]
+    """Teams whose board can take an idea: a 100-day challenge with members (one statement)."""
+    return list(db.session.scalars(
+        select(Team).options(joinedload(Team.lab), joinedload(Team.challenge))
+        .where(Team.challenge.has(), Team.memberships.any()).order_by(Team.name, Team.id)))
 
 
 def boards_of_ideas(speedlab: SpeedlabSession) -> dict[int, list[Team]]:

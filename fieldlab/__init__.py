@@ -65,6 +65,7 @@ FEATURES = (
     "fieldlab.speedlabs",
     "fieldlab.evaluations",
     "fieldlab.privacy",
+    "fieldlab.reports",
 )
 
 MODEL_MODULES = (

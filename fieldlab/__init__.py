@@ -56,6 +56,7 @@ FEATURES = (
     "fieldlab.organisations",
     "fieldlab.audit",
     "fieldlab.mail",
+    "fieldlab.followups",
     "fieldlab.home",
     "fieldlab.problems",
     "fieldlab.labs",
@@ -64,6 +65,7 @@ FEATURES = (
     "fieldlab.returndays",
     "fieldlab.speedlabs",
     "fieldlab.evaluations",
+    "fieldlab.outcomes",
     "fieldlab.privacy",
     "fieldlab.reports",
 )
@@ -73,6 +75,7 @@ MODEL_MODULES = (
     "fieldlab.auth.models",
     "fieldlab.audit.models",
     "fieldlab.mail.models",
+    "fieldlab.followups.models",
     "fieldlab.labs.models",
     "fieldlab.problems.models",
     "fieldlab.teams.models",
@@ -80,6 +83,7 @@ MODEL_MODULES = (
     "fieldlab.returndays.models",
     "fieldlab.speedlabs.models",
     "fieldlab.evaluations.models",
+    "fieldlab.outcomes.models",
 )
 
 

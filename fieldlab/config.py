@@ -74,6 +74,10 @@ class DefaultConfig:
     # How often the scheduler brings its return-day jobs in step with the return days (a web
     # worker writes the steps; the scheduler process picks them up within this interval).
     RETURNDAY_SYNC_INTERVAL = timedelta(seconds=30)
+    # How often the scheduler runs due follow-up steps (fieldlab/followups), and how many failed
+    # tries mark a step failed.
+    FOLLOWUP_POLL_INTERVAL = timedelta(seconds=60)
+    FOLLOWUP_MAX_ATTEMPTS = 10
 
     # Behind a load balancer: how many proxies to trust for X-Forwarded-* (ProxyFix).
     PROXY_FIX_HOPS = 0

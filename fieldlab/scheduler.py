@@ -139,13 +139,16 @@ class SchedulerLock:
 
 def register_standing_jobs(scheduler, app: Flask) -> None:
     """Jobs that always exist: draining the outbox; the nightly retention run (AVG); keeping
-    return-day jobs in step with their return days (once at start, then every RETURNDAY_SYNC_INTERVAL)."""
+    return-day jobs in step with their return days (once at start, then every RETURNDAY_SYNC_INTERVAL);
+    running due follow-up steps (once at start, then every FOLLOWUP_POLL_INTERVAL)."""
     add_job(scheduler, "mail:drain", "fieldlab.mail.jobs:drain_outbox", trigger="interval",
             seconds=int(app.config["MAIL_DRAIN_INTERVAL"].total_seconds()))
     add_job(scheduler, "privacy:purge", "fieldlab.privacy.jobs:purge_expired", trigger="cron", hour=3, minute=30,
             timezone="Europe/Amsterdam")
     add_job(scheduler, "returndays:sync", "fieldlab.returndays.jobs:sync_jobs", trigger="interval",
             seconds=int(app.config["RETURNDAY_SYNC_INTERVAL"].total_seconds()), next_run_time=utcnow())
+    add_job(scheduler, "followups:run", "fieldlab.followups.jobs:run_due", trigger="interval",
+            seconds=int(app.config["FOLLOWUP_POLL_INTERVAL"].total_seconds()), next_run_time=utcnow())
 
 
 def start(app: Flask, *, wait_for_lock: bool) -> bool:

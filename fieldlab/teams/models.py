@@ -27,6 +27,7 @@ class Team(db.Model):
     problem = relationship("Problem")
     memberships: Mapped[list["Membership"]] = relationship(back_populates="team", cascade="all, delete-orphan")
     challenge = relationship("Challenge", back_populates="team", uselist=False, cascade="all, delete-orphan")
+    result = relationship("TeamResult", back_populates="team", uselist=False, passive_deletes=True)
 
     @property
     def member_ids(self) -> set[int]:

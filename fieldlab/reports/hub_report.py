@@ -21,8 +21,10 @@ from fieldlab.evaluations.services import annual_figures
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, LabKind, Participation
 from fieldlab.organisations.models import Organisation, Sector
+from fieldlab.outcomes.models import GoalReached, ResultStatus, StillInUse, SustainabilityAnswer, TeamResult
 from fieldlab.reports.charts import HorizontalBarChart, horizontal_bar_chart
 from fieldlab.teams.models import Team
+
 
 @dataclass
 class Table:
@@ -127,8 +129,21 @@ def _challenges(lab_ids: list[int], today: date) -> list[list]:
     started = [start for start in starts if start is not None and start <= today]
     completed = [start for start in started if start + timedelta(days=CHALLENGE_DAYS - 1) < today]
     teams = db.session.scalar(select(func.count()).select_from(Team).where(Team.lab_id.in_(lab_ids))) or 0
+    goals = dict(db.session.execute(
+        select(TeamResult.goal_reached, func.count()).join(Team, Team.id == TeamResult.team_id)
+        .where(Team.lab_id.in_(lab_ids), TeamResult.status == ResultStatus.SUBMITTED)
+        .group_by(TeamResult.goal_reached)).all())
+    in_use = dict(db.session.execute(
+        select(SustainabilityAnswer.still_in_use, func.count())
+        .join(TeamResult, TeamResult.id == SustainabilityAnswer.result_id).join(Team, Team.id == TeamResult.team_id)
+        .where(Team.lab_id.in_(lab_ids), SustainabilityAnswer.answered_at.is_not(None))
+        .group_by(SustainabilityAnswer.still_in_use)).all())
     return [[_("Teams"), teams], [_("100-dagenchallenges begonnen"), len(started)],
-            [_("100-dagenchallenges afgerond (dag 100 voorbij)"), len(completed)]]
+            [_("100-dagenchallenges afgerond (dag 100 voorbij)"), len(completed)],
+            [_("Resultaten van dag 100 ingediend"), sum(goals.values())],
+            [_("Doel bereikt"), goals.get(GoalReached.YES, 0)],
+            [_("Doel deels bereikt"), goals.get(GoalReached.PARTLY, 0)],
+            [_("Na zes maanden nog (deels) in gebruik"), in_use.get(StillInUse.YES, 0) + in_use.get(StillInUse.PARTLY, 0)]]
 
 
 def hub_report(year: int, *, today: date) -> HubReport:
@@ -165,6 +180,6 @@ def hub_report(year: int, *, today: date) -> HubReport:
               chart="columns", decimals=1,
               note=_("Het gemiddelde van het totaalcijfer van de programma-evaluaties; bij minder dan %(count)s "
                      "reacties tonen we het niet.", count=3)),
-        Table("challenges", _("100-dagenchallenges"), [_("Omschrijving"), _("Aantal")], _challenges(lab_ids, today)),
+        Table("challenges", _("100-dagenchallenges en hun resultaat"), [_("Omschrijving"), _("Aantal")], _challenges(lab_ids, today)),
     ]
     return report

@@ -25,6 +25,7 @@ from fieldlab.evaluations.services import FormResults, form_results
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, Participation
 from fieldlab.organisations.models import Sector
+from fieldlab.outcomes.models import ResultIndicator, TeamResult
 from fieldlab.problems.models import Problem
 from fieldlab.returndays.models import ReturnDay, ReturnDayStatus
 from fieldlab.teams.models import Membership, Team, TeamRole
@@ -74,6 +75,12 @@ class TeamCourse:
     updates: list[UpdateRow] = field(default_factory=list)
     cards_done_series: Series | None = None
     indicators: list[Series] = field(default_factory=list)
+    # The day-100 result (submitted or draft) with its 6-month answer; its texts only with `details`.
+    result: TeamResult | None = None
+
+    @property
+    def submitted_result(self) -> TeamResult | None:
+        return self.result if self.result is not None and self.result.is_submitted else None
 
     @property
     def cards_done_chart(self) -> LineChart | None:
@@ -118,8 +125,11 @@ class LabReport:
     attendance: list[AttendanceRow]
     evaluations: list[EvaluationEntry]
     hidden_evaluations: int
-    # Filled by the outcomes feature when it is present (day-100 results, 6-month answers).
-    outcomes: dict = field(default_factory=dict)
+
+    @property
+    def results(self) -> list[TeamCourse]:
+        """Teams with a submitted day-100 result, for the results section."""
+        return [course for course in self.teams if course.submitted_result is not None]
 
     @property
     def reduced(self) -> bool:
@@ -132,7 +142,7 @@ def _level_label(user: User) -> str:
 
 
 def _team_course(team: Team, *, reader: User, cards: list[BoardCard], updates: list[ProgressUpdate],
-                 today: date) -> TeamCourse:
+                 result: TeamResult | None, today: date) -> TeamCourse:
     details = can(reader, "report.team_details", team)
     challenge: Challenge | None = team.challenge
     members = sorted(
@@ -151,7 +161,7 @@ def _team_course(team: Team, *, reader: User, cards: list[BoardCard], updates: l
         goal=challenge.goal if challenge and details else "",
         cards_total=len(cards), cards_done=sum(1 for card in cards if card.column_key == Column.DONE),
         status_counts=[(status, counts.get(status, 0)) for status in Status],
-        latest_status=Status(updates[0].status) if updates else None,
+        latest_status=Status(updates[0].status) if updates else None, result=result,
     )
     if challenge is not None:
         course.cards_done_series = cards_done_series(challenge, cards, today=today)
@@ -230,9 +240,14 @@ def lab_report(lab: Lab, *, reader: User, today: date) -> LabReport:
                 select(ProgressUpdate).where(ProgressUpdate.challenge_id.in_(challenge_ids))
                 .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())):
             updates_of.setdefault(progress.challenge_id, []).append(progress)
+    results = {result.team_id: result for result in db.session.scalars(
+        select(TeamResult).where(TeamResult.team_id.in_([team.id for team in teams]))
+        .options(selectinload(TeamResult.indicators).selectinload(ResultIndicator.indicator),
+                 selectinload(TeamResult.sustainability)))}
     courses = [
         _team_course(team, reader=reader, cards=cards_of.get(team.challenge.id, []) if team.challenge else [],
-                     updates=updates_of.get(team.challenge.id, []) if team.challenge else [], today=today)
+                     updates=updates_of.get(team.challenge.id, []) if team.challenge else [],
+                     result=results.get(team.id), today=today)
         for team in teams]
 
     problems = db.session.scalars(select(Problem).where(Problem.lab_id == lab.id).order_by(Problem.title)

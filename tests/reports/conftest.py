@@ -10,6 +10,8 @@ Field Lab Ondermijning 2025 (programme 13–15 January 2025), facilitator Fien:
 - Baken: day 1 on 20 January 2025, 4 cards of which 2 done (on day 3 and day 10), updates on
   track / at risk / on track, indicator "Panden gecontroleerd" 0 → 40 measured 12 and 25;
 - return day 1 of Baken (confirmed): 6 invited, 3 yes, 1 no, 1 maybe, 1 no answer;
+- day-100 results: Baken reached its goal (final value 42, opdrachtgever's grade 8, still in use
+  after six months), Kompas partly (its explanation carries SECRET);
 - the programme evaluation: 6 asked, 4 answered with overall grades 9, 8, 8 and 7 (average 8.0);
   the return-day evaluation of day 1: 6 asked, 2 answered (below the threshold of 3).
 """
@@ -25,6 +27,7 @@ from fieldlab.boards.models import BoardCard, Indicator, IndicatorValue, Progres
 from fieldlab.evaluations import services as evaluations
 from fieldlab.extensions import db
 from fieldlab.labs.models import Level
+from fieldlab.outcomes.models import ResultIndicator, SustainabilityAnswer, TeamResult
 from fieldlab.problems.models import Confidentiality, ProblemStatus
 from fieldlab.returndays.models import Invitation, ReturnDay
 from fieldlab.teams.models import TeamRole
@@ -125,6 +128,18 @@ def seeded(app, make):
     for person, answer in zip(invitees, answers, strict=True):
         return_day.invitations.append(Invitation(user_id=person.id, email=person.email, role="member",
                                                  response=answer))
+    db.session.flush()
+
+    baken_result = TeamResult(team_id=baken.id, status="submitted", goal_reached="yes",
+                              goal_explanation="42 panden gecontroleerd.", changes="Vaste controleroute.",
+                              continuation="De gemeente neemt de route over.", owner_name="Anna",
+                              commissioner_grade=8, submitted_at=_at(date(2025, 4, 29)))
+    baken_result.indicators = [ResultIndicator(indicator=indicator, final_value=Decimal("42"))]
+    baken_result.sustainability = SustainabilityAnswer(asked_at=_at(date(2025, 10, 29)), answered_at=_at(date(2025, 11, 2)),
+                                                       still_in_use="yes", led_to="Twee panden gesloten.")
+    kompas_result = TeamResult(team_id=kompas.id, status="submitted", goal_reached="partly",
+                               goal_explanation=f"Deels, via {SECRET}", submitted_at=_at(date(2025, 4, 29)))
+    db.session.add_all([baken_result, kompas_result])
     db.session.flush()
 
     participants = list(users.values())

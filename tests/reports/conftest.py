@@ -68,12 +68,19 @@ def _answer(form, people, grades):
 
 @pytest.fixture
 def seeded(app, make):
-    tilburg = make.make_organisation("Gemeente Tilburg", sector="publiek")
-    politie = make.make_organisation("Politie Zeeland-West-Brabant", sector="publiek", kind="politie")
-    bank = make.make_organisation("Rabobank", sector="privaat", kind="bank")
+    return seed_lab(make)
+
+
+def seed_lab(make, suffix: str = "") -> Seeded:
+    """The Lab described above, committed. `suffix` keeps organisation names unique in a database
+    that other tests share (the browser journeys' live server)."""
+    tilburg = make.make_organisation(f"Gemeente Tilburg{suffix}", sector="publiek")
+    politie = make.make_organisation(f"Politie Zeeland-West-Brabant{suffix}", sector="publiek", kind="politie")
+    bank = make.make_organisation(f"Rabobank{suffix}", sector="privaat", kind="bank")
     facilitator = make.make_user(Role.FACILITATOR, name="Fien Facilitator")
     olga = make.make_user(Role.COMMISSIONER, name="Olga Opdrachtgever", organisation=tilburg)
-    petra = make.make_user(Role.COMMISSIONER, name="Petra Elders", organisation=make.make_organisation("Gemeente Breda"))
+    petra = make.make_user(Role.COMMISSIONER, name="Petra Elders",
+                           organisation=make.make_organisation(f"Gemeente Breda{suffix}"))
     marco = make.make_user(Role.MANAGER, name="Marco Manager", organisation=politie)
     lab = make.make_lab(name="Field Lab Ondermijning 2025", facilitators=[facilitator], theme="ondermijning",
                         programme_starts_on=date(2025, 1, 13), programme_ends_on=date(2025, 1, 15))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "css"
 STYLESHEETS = ("reports.css", "reports-pdf.css")
@@ -23,12 +24,15 @@ class FetchRefused(ValueError):
     """Raised for every URL the HTML names: reports embed everything they need."""
 
 
-def _no_fetching(url: str, *args, **kwargs):
-    raise FetchRefused(url)
+class _RefuseEveryURL(URLFetcher):
+    """WeasyPrint catches the error, warns and leaves the resource out."""
+
+    def fetch(self, url, headers=None):
+        raise FetchRefused(url)
 
 
 def render_pdf(html: str, *, base_url: str) -> bytes:
     fonts = FontConfiguration()
     stylesheets = [CSS(filename=str(STATIC / name), font_config=fonts) for name in STYLESHEETS]
-    document = HTML(string=html, base_url=base_url, url_fetcher=_no_fetching)
+    document = HTML(string=html, base_url=base_url, url_fetcher=_RefuseEveryURL())
     return document.write_pdf(stylesheets=stylesheets, font_config=fonts, pdf_variant="pdf/ua-1")

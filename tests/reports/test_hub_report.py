@@ -111,3 +111,14 @@ def test_only_facilitators_read_the_hub_report(client, login_as, year, role):
                  "/rapportages/hub/2025.csv", "/rapportages/hub/2025.xlsx"):
         assert client.get(path).status_code == 403, path
     assert ">Rapportages</a>" not in client.get("/").get_data(as_text=True)
+
+
+def test_pdf_rendering_fetches_nothing(app):
+    """Every URL in the HTML is refused: the PDF is made without it, and without an error."""
+    from fieldlab.reports import pdf
+
+    body = pdf.render_pdf('<html lang="nl"><head><title>T</title><link rel="stylesheet" href="http://127.0.0.1:9/x.css">'
+                          '</head><body><h1>Titel</h1><img alt="x" src="file:///etc/passwd"></body></html>',
+                          base_url="http://localhost/")
+    reader = PdfReader(io.BytesIO(body))
+    assert "Titel" in reader.pages[0].extract_text()

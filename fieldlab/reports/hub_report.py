@@ -25,6 +25,11 @@ from fieldlab.outcomes.models import GoalReached, ResultStatus, StillInUse, Sust
 from fieldlab.reports.charts import HorizontalBarChart, horizontal_bar_chart
 from fieldlab.teams.models import Team
 
+try:  # The bestuurlijk signaal (fieldlab/signals) is built on its own branch; joined at merge.
+    from fieldlab.signals.services import counts as signal_counts
+except ImportError:  # pragma: no cover - until the signals feature is merged
+    signal_counts = None
+
 
 @dataclass
 class Table:
@@ -182,4 +187,10 @@ def hub_report(year: int, *, today: date) -> HubReport:
                      "reacties tonen we het niet.", count=3)),
         Table("challenges", _("100-dagenchallenges en hun resultaat"), [_("Omschrijving"), _("Aantal")], _challenges(lab_ids, today)),
     ]
+    if signal_counts is not None:
+        signals = signal_counts(year)
+        report.tables.append(Table(
+            "signals", _("Bestuurlijke signalen"), [_("Omschrijving"), _("Aantal")],
+            [[_("Ingediend in %(year)s", year=year), signals["submitted"]],
+             [_("Beantwoord in %(year)s", year=year), signals["answered"]]]))
     return report

@@ -122,3 +122,9 @@ def test_pdf_rendering_fetches_nothing(app):
                           base_url="http://localhost/")
     reader = PdfReader(io.BytesIO(body))
     assert "Titel" in reader.pages[0].extract_text()
+
+
+def test_signals_submitted_and_answered_when_the_signals_feature_is_present(year):
+    pytest.importorskip("fieldlab.signals.services", reason="the signals feature is merged from its own branch")
+    report = hub_report.hub_report(year, today=TODAY)
+    assert rows(report, "signals") == {"Ingediend in 2025": 0, "Beantwoord in 2025": 0}

@@ -52,10 +52,10 @@ def _download(body, *, mimetype: str, filename: str) -> Response:
     return response
 
 
-def _pdf_response(template: str, filename: str, obj, **context) -> Response:
+def _pdf_response(template: str, filename: str, obj, *, year: int | None = None, **context) -> Response:
     html = render_template(template, layout=PDF_LAYOUT, **context)
     body = pdf.render_pdf(html, base_url=request.url_root)
-    audit.record("report_downloaded", actor=current_user, obj=obj, now=utcnow(), format="pdf")
+    audit.record("report_downloaded", actor=current_user, obj=obj, now=utcnow(), format="pdf", year=year)
     db.session.commit()
     return _download(body, mimetype="application/pdf", filename=filename)
 
@@ -107,7 +107,8 @@ def hub_year(year):
 def hub_pdf(year):
     require("reports.hub")
     report = hub_report.hub_report(_year_or_404(year), today=_today())
-    return _pdf_response("reports/hub.html", f"jaarrapportage-field-lab-hub-{year}.pdf", None, report=report)
+    return _pdf_response("reports/hub.html", f"jaarrapportage-field-lab-hub-{year}.pdf", None, year=year,
+                         report=report)
 
 
 @bp.get("/rapportages/hub/<int:year>.csv")

@@ -1,6 +1,6 @@
 """A facilitator finds Rapportages in the menu, opens the Lab report and the Hub's annual report,
 picks a year without JavaScript's help and downloads the PDF; an opdrachtgever reads the Lab report
-with the confidential vraagstuk reduced to its title. axe-core checks every page."""
+with the confidential vraagstuk reduced to its title, on a phone. axe-core checks every page."""
 
 import pytest
 from playwright.sync_api import expect
@@ -43,7 +43,7 @@ def test_facilitator_and_opdrachtgever_read_the_reports(live_db, new_page, scree
     checked(page)
     page.screenshot(path=str(screenshots_dir / "report-hub.png"), full_page=True)
 
-    other = new_page()
+    other = new_page(viewport={"width": 375, "height": 740})  # on a phone
     log_in(other, seeded.commissioner)
     other.goto(f"/labs/{seeded.lab.id}")
     checked(other)
@@ -51,3 +51,7 @@ def test_facilitator_and_opdrachtgever_read_the_reports(live_db, new_page, scree
     expect(other.locator("#report-reduced")).to_be_visible()
     expect(other.locator("main")).not_to_contain_text(SECRET)
     checked(other)
+    wide = other.evaluate("""[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right
+        > window.innerWidth + 1 && !e.closest('.report-scroll')).map(e => e.tagName + '#' + e.id + ' ' + e.textContent.slice(0, 40)).slice(0, 3)""")
+    assert not wide, f"wider than the phone: {wide}"
+    assert other.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "scrolls sideways"

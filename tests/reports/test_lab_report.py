@@ -120,6 +120,18 @@ def pdf_reader(response) -> PdfReader:
     return PdfReader(io.BytesIO(response.data))
 
 
+def structure(reader: PdfReader) -> list[dict]:
+    """Every element of the PDF's structure tree."""
+    found, todo = [], [reader.trailer["/Root"]["/StructTreeRoot"]]
+    while todo:
+        node = todo.pop().get_object()
+        if isinstance(node, dict):
+            found.append(node)
+            kids = node.get("/K")
+            todo.extend(kids if isinstance(kids, list) else [kids] if kids is not None else [])
+    return found
+
+
 def pdf_text(reader: PdfReader) -> str:
     return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
 
@@ -133,6 +145,12 @@ def test_pdf_is_tagged_dutch_with_contents_and_the_numbers(client, auth, seeded)
     assert root["/Lang"] == "nl"
     assert bool(root["/MarkInfo"]["/Marked"])
     assert len(reader.pages) >= 5
+    assert reader.metadata.title == "Rapportage Field Lab Ondermijning 2025"
+    elements = structure(reader)
+    kinds = {element.get("/S") for element in elements}
+    assert {"/H1", "/H2", "/H3", "/Table", "/TH", "/Caption", "/Figure", "/L"} <= kinds
+    figures = [element for element in elements if element.get("/S") == "/Figure"]
+    assert figures and all(figure.get("/Alt") for figure in figures)  # every chart has its text
     assert [item["/Title"] for item in reader.outline if not isinstance(item, list)] == ["Field Lab Ondermijning 2025"]
     titles = [item["/Title"] for item in reader.outline[1] if not isinstance(item, list)]
     assert titles == ["Vraagstukken", "Deelnemers", "Teams en hun 100 dagen", "Terugkomdagen", "Evaluaties",

@@ -69,6 +69,7 @@ FEATURES = (
     "fieldlab.outcomes",
     "fieldlab.privacy",
     "fieldlab.signals",
+    "fieldlab.reports",
 )
 
 MODEL_MODULES = (

@@ -542,3 +542,48 @@ def _confirm_signal(user, signal) -> bool:
     """Definitive submission, by the named representative when asked to."""
     return (signal.status == "consultation" and signal.confirmation_requested_at is not None
             and signal.representative_user_id == user.id)
+# --- Reports --------------------------------------------------------------------------------
+# The Lab report: facilitators; the Lab's opdrachtgevers (a vraagstuk of theirs is worked on in the
+# Lab) and the leidinggevenden of its participants read it too. A report is printed and passed on,
+# so it never shows more than its reader could see elsewhere: a vraagstuk's description only to
+# who may open the vraagstuk itself, a team's texts (goal, updates, indicators, result) only to who
+# may read its board, and a vertrouwelijk vraagstuk (with its team's texts) only to facilitators:
+# everyone else reads its title and the team's counts. The Hub report is facilitators' only.
+
+def _manages_participant_of(user, lab) -> bool:
+    return any(participation.manager_id == user.id for participation in lab.participations)
+
+
+@rule("reports.list")
+def _list_reports(user) -> bool:
+    return is_facilitator(user)
+
+
+@rule("reports.hub")
+def _view_hub_report(user) -> bool:
+    return is_facilitator(user)
+
+
+@rule("lab_report.view")
+def _view_lab_report(user, lab) -> bool:
+    return is_facilitator(user) or _is_commissioner_of_lab(user, lab) or _manages_participant_of(user, lab)
+
+
+@rule("report.problem_details")
+def _report_problem_details(user, problem) -> bool:
+    """A vraagstuk's description in a report (beyond its title)."""
+    if is_facilitator(user):
+        return True
+    if problem.confidentiality == "vertrouwelijk":
+        return False
+    return problem.confidentiality == "openbaar" or _view_problem(user, problem)
+
+
+@rule("report.team_details")
+def _report_team_details(user, team) -> bool:
+    """A team's goal, update texts, indicators and day-100 result in a report (beyond the counts)."""
+    if is_facilitator(user):
+        return True
+    if team.problem is not None and team.problem.confidentiality == "vertrouwelijk":
+        return False
+    return _view_board(user, team)

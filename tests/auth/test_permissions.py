@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from fieldlab import import_models
 from fieldlab.auth import permissions
 from fieldlab.auth.models import Role, User
 from fieldlab.auth.permissions import actions, can
@@ -13,6 +14,10 @@ from fieldlab.extensions import db
 from fieldlab.mail.services import queue_message
 from fieldlab.problems.models import Confidentiality, ProblemStatus
 from tests.conftest import Auth
+
+# The rules below build users without an app: every model must be mapped first (Team refers to
+# models of later features by name), as create_app would do.
+import_models()
 
 F, C, P, M = Role.FACILITATOR, Role.COMMISSIONER, Role.PARTICIPANT, Role.MANAGER
 
@@ -39,6 +44,8 @@ ROLE_MATRIX = {
     "library.view": {F, C},
     "signals.overview": {F},
     "signals.create": {F},
+    "reports.list": {F},
+    "reports.hub": {F},
 }
 
 
@@ -232,6 +239,27 @@ def test_problem_edit_only_by_opdrachtgevers_of_its_organisation_before_acceptan
     assert who_may(world, "problem.edit", world.internal) == set()
 
 
+def test_lab_report_is_for_facilitators_its_opdrachtgevers_and_leidinggevenden(world):
+    assert who_may(world, "lab_report.view", world.lab_a) == {"facilitator", "marco", "olga"}
+    assert who_may(world, "lab_report.view", world.lab_b) == {"facilitator"}
+
+
+def test_report_shows_a_confidential_vraagstuk_in_full_to_facilitators_only(world):
+    assert who_may(world, "report.problem_details", world.confidential) == {"facilitator"}
+    assert who_may(world, "report.team_details", world.kompas) == {"facilitator"}
+
+
+def test_report_shows_an_internal_vraagstuk_to_who_may_open_it(world):
+    assert who_may(world, "report.problem_details", world.internal) == who_may(world, "problem.view", world.internal)
+    assert who_may(world, "report.team_details", world.baken) == who_may(world, "board.view", world.baken)
+
+
+def test_report_shows_a_public_vraagstuk_to_every_reader(world):
+    world.internal.confidentiality = Confidentiality.PUBLIC
+    assert who_may(world, "report.problem_details", world.internal) == {
+        "facilitator", "anna", "bart", "carla", "dirk", "eva", "marco", "maud", "olga", "otto", "petra"}
+
+
 def test_deactivated_member_may_not_see_own_board(world):
     world.anna.active = False
 
@@ -251,6 +279,8 @@ def facilitator_pages(person_id: int, message_id: int) -> list[str]:
         "/logboek/",
         "/uitgaande-berichten/",
         f"/uitgaande-berichten/{message_id}",
+        "/rapportages/",
+        "/rapportages/hub/2025",
     ]
 
 

@@ -107,6 +107,7 @@ def build_world() -> World:
         "participation_id": lab.participations[0].id, "day_number": 50, "idea_id": idea.id,
         "direction": "omhoog", "token": "niet-geldig", "card_id": card.id, "indicator_id": indicator.id,
         "rule_id": draft.pair_rules[0].id, "result_id": result.id, "signal_id": signal.id,
+        "year": lab.programme_starts_on.year,
     }
     world.ids_by_blueprint = {"evaluations": {"question_id": form.active_questions[0].id}}
     world.secrets = ["Zilvervos", "Team Geheim", "Lab Geheimhouding", "Insider Lid", "Geheime locatie"]

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import (
     Flask,
     Response,
+    current_app,
     flash,
     g,
     has_request_context,
@@ -154,12 +155,25 @@ def add_security_headers(response):
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    if request.is_secure:
-        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    hsts = strict_transport_security()
+    if hsts:
+        response.headers["Strict-Transport-Security"] = hsts
     if response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")
     response.vary.add("HX-Request")
     return response
+
+
+def strict_transport_security() -> str | None:
+    """The HSTS value for this response, or None. Only over HTTPS: a browser ignores the header on
+    plain http anyway, and on the loopback default there is no TLS to pin."""
+    max_age = current_app.config.get("HSTS_MAX_AGE") or 0
+    if not request.is_secure or max_age <= 0:
+        return None
+    value = f"max-age={max_age}"
+    if current_app.config.get("HSTS_INCLUDE_SUBDOMAINS"):
+        value += "; includeSubDomains"
+    return value
 
 
 FALLBACK_ERROR_PAGE = (

@@ -3,7 +3,10 @@ that build exactly the schema the models describe."""
 
 import os
 import stat
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -23,7 +26,7 @@ from fieldlab.labs.models import Lab, LabKind
 from fieldlab.organisations.models import Organisation
 from fieldlab.teams.models import Team
 from fieldlab.timeutil import local, utcnow
-from tests.conftest import TEST_DATABASE_URL, make_test_app
+from tests.conftest import TEST_DATABASE_URL, free_port, make_test_app
 
 
 @pytest.fixture
@@ -186,3 +189,41 @@ def test_migrations_build_the_schema_of_the_models_on_postgresql(empty_postgresq
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def start_serve(instance, port) -> str:
+    """`fieldlab serve` in its own process, as a person starts it; its output until it listens."""
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in {"DATABASE_URL", "SECRET_KEY", "FIELDLAB_INSTANCE_PATH"}}
+    environment.update(FIELDLAB_INSTANCE_PATH=str(instance), PYTHONUNBUFFERED="1")
+    command = [str(Path(sys.executable).parent / "fieldlab"), "serve", "--port", str(port), "--no-scheduler"]
+    process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "Fieldlab draait op" in line:
+                break
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+    return "".join(lines)
+
+
+def test_serve_says_where_it_runs_and_where_the_demo_logins_are_on_a_second_start(tmp_path):
+    port = free_port()
+    first = start_serve(tmp_path / "instance", port)
+    assert "Demo-gegevens geladen" in first and "facilitator@demo.fieldlab.example" in first, first
+    assert f"Fieldlab draait op http://127.0.0.1:{port}/" in first
+
+    second = start_serve(tmp_path / "instance", port)
+
+    assert "Demo-gegevens geladen" not in second
+    assert "Bestaande database: sqlite:///" in second and "fieldlab.sqlite" in second, second
+    assert "demo-logins" in second and "README.md" in second
+    assert f"Fieldlab draait op http://127.0.0.1:{port}/" in second

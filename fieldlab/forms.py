@@ -5,11 +5,27 @@ import math
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, widgets
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import StopValidation
 
 
 class EmptyForm(FlaskForm):
     """A CSRF-protected button that posts (logout, deactivate, retry)."""
+
+
+class HiddenInputWithoutId(widgets.HiddenInput):
+    """A hidden input with no id: nothing points at a CSRF token, and a page with several forms
+    would otherwise repeat id="csrf_token" (invalid HTML, and ambiguous for a label or a script)."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", False)  # WTForms leaves out attributes whose value is False
+        return super().__call__(field, **kwargs)
+
+
+def render_csrf_fields_without_id() -> None:
+    """Every form's `{{ form.csrf_token }}` renders without an id. Set once on WTForms' CSRF field
+    (which every FlaskForm uses) rather than in each of the forms and templates."""
+    CSRFTokenField.widget = HiddenInputWithoutId()
 
 
 class CheckboxListField(SelectMultipleField):

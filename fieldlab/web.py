@@ -25,7 +25,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from fieldlab import formats
 from fieldlab.extensions import babel, db, htmx
+from fieldlab.forms import render_csrf_fields_without_id
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -108,9 +110,12 @@ class WTFormsMessages:
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntegerConverter
+    render_csrf_fields_without_id()
     wtforms_messages = WTFormsMessages()
     app.before_request(lambda: setattr(request, "wtforms_translations", wtforms_messages))
     babel.init_app(app, locale_selector=select_locale)
+    formats.install(babel)
+    app.add_template_filter(formats.machine_datetime, "machine_datetime")
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

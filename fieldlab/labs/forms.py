@@ -110,9 +110,10 @@ class ManagerForm(FlaskForm):
     participation_id = SelectField(_l("Deelnemer"), coerce=int)
     manager_id = SelectField(_l("Bestaand account"), coerce=int,
                              description=_l("Kies iemand die al een account heeft, of nodig hieronder iemand uit."))
-    name = StringField(_l("Naam van de leidinggevende"), validators=[Length(max=120)])
+    # Own ids: the participants page also shows ParticipantAddForm, whose fields are name and email too.
+    name = StringField(_l("Naam van de leidinggevende"), validators=[Length(max=120)], id="labs-manager-name")
     email = EmailField(_l("E-mailadres van de leidinggevende"), validators=[Optional(), Email(EMAIL_INVALID),
-                                                                           Length(max=254)])
+                                                                           Length(max=254)], id="labs-manager-email")
 
     def __init__(self, *args, participations=(), candidates=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -76,6 +76,7 @@ class EvaluationForm(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
     lab = relationship("Lab")
+    return_day = relationship("ReturnDay")
     questions: Mapped[list["EvaluationQuestion"]] = relationship(
         back_populates="form", cascade="all, delete-orphan",
         order_by="(EvaluationQuestion.position, EvaluationQuestion.version)",

@@ -40,7 +40,7 @@ class ProgrammeDayForm(Form):
 class LabForm(FlaskForm):
     name = StringField(_l("Naam"), validators=[InputRequired(REQUIRED), Length(max=120)],
                        description=_l("Bijvoorbeeld: Field Lab Mensenhandel 2027."))
-    kind = RadioField(_l("Soort Lab"), choices=[(kind.value, kind.label) for kind in LabKind],
+    kind = RadioField(_l("Soort Lab"), choices=[(kind.value, kind.lazy_label) for kind in LabKind],
                       default=LabKind.TEAMS.value, validators=[InputRequired(_l("Kies het soort Lab."))])
     theme = StringField(_l("Thema"), validators=[Length(max=120)],
                         description=_l("Een overkoepelend thema, zoals mensenhandel of Preventie met Gezag."))

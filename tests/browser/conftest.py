@@ -179,13 +179,52 @@ def page(new_page):
     return new_page()
 
 
+# What a person on a phone or a laptop would notice about the layout, whatever the page.
+LAYOUT_PROBLEMS = """() => {
+  const problems = [];
+  const width = window.innerWidth;
+  if (document.documentElement.scrollWidth > width + 1) {
+    problems.push(`the page scrolls sideways (${document.documentElement.scrollWidth} px wide at ${width} px)`);
+  }
+  for (const table of document.querySelectorAll('main table')) {
+    const wrap = table.closest('.table-wrap');
+    if (!wrap) {
+      if (table.getBoundingClientRect().right > width + 1) problems.push('a table wider than the screen, not in a .table-wrap');
+      continue;
+    }
+    if (wrap.scrollWidth > wrap.clientWidth + 1) {
+      const cue = getComputedStyle(wrap).backgroundImage.includes('radial-gradient');
+      const focusable = wrap.tabIndex >= 0 && wrap.getAttribute('role') === 'region' && wrap.hasAttribute('aria-label');
+      if (!cue) problems.push(`table '${wrap.getAttribute('aria-label')}' scrolls without a visible cue`);
+      if (!focusable) problems.push(`table '${wrap.getAttribute('aria-label')}' scrolls but its region cannot be reached by keyboard`);
+    }
+  }
+  const nav = document.querySelector('.site-nav');
+  if (nav && width < 768) {
+    const menu = nav.querySelector('details');
+    if (!menu) problems.push('no compact menu on a phone');
+    else if (!menu.open && nav.getBoundingClientRect().height > 64) problems.push(`the closed menu is ${nav.getBoundingClientRect().height} px tall`);
+    const current = nav.querySelector('[aria-current="page"]');
+    const summary = nav.querySelector('summary');
+    if (current && summary && !summary.textContent.includes(current.textContent.trim())) {
+      problems.push('the menu button does not name the current section');
+    }
+  }
+  return problems;
+}"""
+
+
 def checked(page):
-    """Run axe on the page as it is now; fail with the violations listed."""
+    """Run axe on the page as it is now; fail with the violations listed. Also keeps the page's
+    HTML for the Nu checker and fails on layout a person would trip over (sideways scrolling, a
+    table that scrolls without showing it, a tall menu on a phone)."""
     page.wait_for_load_state("load")
     violations = run_axe(page)
     page.a11y.checked.add(A11yTracker.key(page.url))
     page.html_pages.add(page.url, page.content())
     assert not violations, f"WCAG violations on {page.url}: {violations}"
+    layout = page.evaluate(LAYOUT_PROBLEMS)
+    assert not layout, f"layout problems on {page.url} at {page.viewport_size['width']} px: {layout}"
     return page
 
 

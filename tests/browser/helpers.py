@@ -17,3 +17,12 @@ def log_in(page, user, password=factories.PASSWORD):
         page.get_by_role("button", name="Inloggen").click()
         page.wait_for_load_state("load")
     return checked(page)
+
+
+def open_menu(page):
+    """The main menu: on a phone it is folded behind the 'Menu' button, which is opened first."""
+    menu = page.get_by_role("navigation", name="Hoofdmenu")
+    toggle = menu.locator("summary")
+    if toggle.is_visible() and menu.locator("details").get_attribute("open") is None:
+        toggle.click()
+    return menu

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from fieldlab.boards import services
 from tests.boards.conftest import NOW, build_world
 from tests.browser.conftest import checked
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in, open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -124,7 +124,7 @@ def test_manager_reads_the_board_and_the_progress_picture(live_db, page):
     page.get_by_role("navigation", name="Onderdelen van de challenge").get_by_role("link", name="Doel en plan").click()
     expect(page.get_by_role("heading", name="Werkplan")).to_be_visible()
     checked(page)
-    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="100-dagenborden").click()
+    open_menu(page).get_by_role("link", name="100-dagenborden").click()
     expect(page.get_by_role("cell", name="Toestemming om gegevens te delen")).to_be_visible()
     checked(page)
 

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from fieldlab.auth.models import Role
 from tests import factories
 from tests.browser.conftest import checked
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in, open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -51,14 +51,20 @@ def test_facilitator_pages_pass_axe_on_a_phone(live_db, new_page):
     live_db.session.commit()
     page = new_page(viewport={"width": 320, "height": 640})
     log_in(page, facilitator)
+    # The menu is one row, "Menu" and where you are; the ten links fold out on request.
     menu = page.get_by_role("navigation", name="Hoofdmenu")
+    expect(menu.get_by_role("link", name="Labs", exact=True)).to_be_hidden()
+    assert menu.bounding_box()["height"] <= 64
+    expect(menu.locator("summary")).to_contain_text("Menu")
+    expect(menu.locator("summary")).to_contain_text("Start")
     for link in ("Vraagstukken", "Labs", "Terugkomdagen", "Agenda", "Speedlabs", "Evaluaties", "Mijn account"):
-        menu.get_by_role("link", name=link, exact=True).click()
+        open_menu(page).get_by_role("link", name=link, exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_be_visible()
+        expect(menu.locator("summary")).to_contain_text(link)
         checked(page)
         assert no_sideways_scroll(page), f"{link} scrolls sideways at 320 px"
     for link in ("Accounts", "Organisaties", "Uitgaande berichten", "Logboek"):
-        menu.get_by_role("link", name="Beheer").click()
+        open_menu(page).get_by_role("link", name="Beheer").click()
         checked(page)
         page.get_by_role("main").get_by_role("link", name=link).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(link)

@@ -10,7 +10,7 @@ from fieldlab.auth.models import Role
 from fieldlab.organisations.models import Organisation
 from tests import factories
 from tests.browser.conftest import checked
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in, open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,7 @@ def test_opdrachtgever_submits_and_facilitator_accepts_into_a_new_lab_with_parti
     # --- The opdrachtgever writes and submits the vraagstuk ---
     page = new_page()
     log_in(page, commissioner)
-    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Vraagstukken").click()
+    open_menu(page).get_by_role("link", name="Vraagstukken").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Vraagstukken")
     checked(page)
     page.get_by_role("link", name="Nieuw vraagstuk").click()
@@ -77,7 +77,7 @@ def test_opdrachtgever_submits_and_facilitator_accepts_into_a_new_lab_with_parti
     # --- The facilitator finds it, accepts it and makes a Lab for it ---
     hub = new_page()
     log_in(hub, facilitator)
-    hub.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Vraagstukken").click()
+    open_menu(hub).get_by_role("link", name="Vraagstukken").click()
     checked(hub)
     hub.get_by_label("Zoeken", exact=True).fill("schoonmaak")
     results = hub.locator("#problems-results")

@@ -1,5 +1,7 @@
 """Logging in as each role lands on that role's home page; a wrong password says so, in Dutch."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -74,3 +76,29 @@ def test_facilitator_pages_pass_axe_on_a_phone(live_db, new_page):
 
 def no_sideways_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_an_english_reader_on_a_phone_reads_english_and_european_dates(live_db, new_page):
+    from datetime import date
+
+    facilitator = factories.make_user(Role.FACILITATOR)
+    factories.make_lab(name="Field Lab Zorgfraude 2026", facilitators=[facilitator],
+                       programme_starts_on=date(2026, 12, 4), programme_ends_on=date(2026, 12, 10))
+    live_db.session.commit()
+    page = new_page(viewport={"width": 390, "height": 844})
+    log_in(page, facilitator)
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    checked(page)
+
+    open_menu(page).get_by_role("link", name="Labs", exact=True).click()
+    expect(page.get_by_role("cell", name="4 Dec 2026", exact=False).first).to_be_visible()
+    checked(page)
+    page.get_by_role("link", name="New Lab").click()
+    expect(page.get_by_label("Field Lab for teams")).to_be_visible()
+    checked(page)
+    for path in ("/", "/labs", "/terugkomdagen", "/evaluaties/"):
+        page.goto(path)
+        checked(page)
+        text = page.locator("main").inner_text()
+        assert not re.search(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b(AM|PM)\b|Standard Time", text), (path, text)

@@ -195,7 +195,11 @@ LAYOUT_PROBLEMS = """() => {
     if (wrap.scrollWidth > wrap.clientWidth + 1) {
       const cue = getComputedStyle(wrap).backgroundImage.includes('radial-gradient');
       const focusable = wrap.tabIndex >= 0 && wrap.getAttribute('role') === 'region' && wrap.hasAttribute('aria-label');
+      const note = wrap.previousElementSibling;
+      const said = note && note.classList.contains('table-scroll-hint');
+      const inFlow = getComputedStyle(wrap.parentNode).display === 'block';
       if (!cue) problems.push(`table '${wrap.getAttribute('aria-label')}' scrolls without a visible cue`);
+      if (inFlow && !said) problems.push(`table '${wrap.getAttribute('aria-label')}' scrolls without saying so`);
       if (!focusable) problems.push(`table '${wrap.getAttribute('aria-label')}' scrolls but its region cannot be reached by keyboard`);
     }
   }

@@ -24,6 +24,7 @@ from fieldlab.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, LabKind
 from fieldlab.organisations.models import Organisation
+from fieldlab.problems.models import Problem
 from fieldlab.teams.models import Team
 from fieldlab.timeutil import local, utcnow
 from tests.conftest import TEST_DATABASE_URL, free_port, make_test_app
@@ -227,3 +228,25 @@ def test_serve_says_where_it_runs_and_where_the_demo_logins_are_on_a_second_star
     assert "Bestaande database: sqlite:///" in second and "fieldlab.sqlite" in second, second
     assert "demo-logins" in second and "README.md" in second
     assert f"Fieldlab draait op http://127.0.0.1:{port}/" in second
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_the_readme_describes_the_demo_data_that_is_loaded(fresh_app):
+    """The README's demo section is what a new user checks the app against: its counts must hold."""
+    fresh_app.test_cli_runner().invoke(args=["seed-demo"])
+    demo_section = README.read_text(encoding="utf-8").split("## Demo logins", 1)[1].split("\n## ", 1)[0]
+    words = {2: "two", 3: "three", 4: "four", 5: "five"}
+
+    with fresh_app.app_context():
+        labs = db.session.scalars(select(Lab)).all()
+        teams = db.session.scalar(select(func.count()).select_from(Team))
+        problems = db.session.scalar(select(func.count()).select_from(Problem))
+        teams_labs = [lab for lab in labs if lab.kind == LabKind.TEAMS]
+
+    assert f"loads {words[len(labs)]} Labs" in demo_section
+    assert f"{words[teams]} teams" in demo_section
+    assert f"{words[problems]} vraagstukken" in demo_section
+    assert {lab.kind for lab in labs} == set(LabKind) and "one of each kind" in demo_section
+    assert len(teams_labs) == 2 and "an earlier, finished teams Lab" in demo_section

@@ -106,3 +106,7 @@ def test_two_return_day_forms_with_one_title_are_told_apart_by_team_and_date(cli
     page = client.get("/evaluaties/").get_data(as_text=True)
     assert "Evaluation of the return day on day 1" in page and "Evaluatie terugkomdag" not in page
     assert "Team Baken · return day 11 Feb 2025" in page
+    form = db.session.scalars(db.select(EvaluationForm).where(EvaluationForm.title.endswith("dag 1"))
+                              .order_by(EvaluationForm.id.desc())).first()
+    results = client.get(f"/evaluaties/{form.id}/resultaten").get_data(as_text=True)
+    assert "Team Baken · return day 11 Feb 2025" in results

@@ -63,6 +63,22 @@ def _print_logins(logins) -> None:
                "authenticator-app, of `fieldlab demo-code` voor de code van nu.\n")
 
 
+def _print_existing_data() -> None:
+    """A second start loads nothing and would print nothing about what is in the database: say
+    which database it is and, when it holds the demo accounts, where their logins are written."""
+    from fieldlab.auth.models import User
+    from fieldlab.demo import DEMO_DOMAIN, DEMO_PASSWORD
+    from fieldlab.extensions import db
+
+    url = db.engine.url.render_as_string(hide_password=True)
+    click.echo(f"\nBestaande database: {url}")
+    demo_accounts = db.session.scalar(select(func.count()).select_from(User)
+                                      .where(User.email.endswith("@" + DEMO_DOMAIN)))
+    if demo_accounts:
+        click.echo(f"Met demo-gegevens: de demo-logins (wachtwoord {DEMO_PASSWORD}) staan in README.md onder "
+                   "'Demo logins'; `fieldlab demo-code` geeft de code voor de facilitator.")
+
+
 @click.command("prepare")
 @click.option("--demo/--no-demo", default=False, help="Load demo data into an empty database.")
 @with_appcontext
@@ -87,7 +103,10 @@ def serve(host, port, threads, demo, with_scheduler):
     from fieldlab import scheduler
 
     app = current_app._get_current_object()
-    _print_logins(prepare_database(demo=demo))
+    logins = prepare_database(demo=demo)
+    _print_logins(logins)
+    if not logins:
+        _print_existing_data()
     if _is_loopback(host) and not app.config.get("SESSION_COOKIE_SECURE_FORCED"):
         # Plain http on this machine only: browsers would drop Secure cookies (Safari does).
         app.config["SESSION_COOKIE_SECURE"] = False

@@ -96,6 +96,12 @@ class DefaultConfig:
 
     # Behind a load balancer: how many proxies to trust for X-Forwarded-* (ProxyFix).
     PROXY_FIX_HOPS = 0
+    # Strict-Transport-Security on responses served over HTTPS (directly, or through a trusted
+    # proxy that says X-Forwarded-Proto: https): browsers then refuse plain http for this long.
+    # Never sent over plain http (the embedded default on loopback). 0 turns it off, e.g. while
+    # a deployment still tries HTTPS out.
+    HSTS_MAX_AGE = 31536000
+    HSTS_INCLUDE_SUBDOMAINS = True
 
     PASSWORD_MIN_LENGTH = 10
     # AVG: personal data of a Lab is kept this long after its day 100, then anonymised.
@@ -124,6 +130,8 @@ ENVIRONMENT_OVERRIDES = {
     "MAIL_FROM": ("MAIL_FROM", str),
     "BASE_URL": ("BASE_URL", str),
     "PROXY_FIX_HOPS": ("PROXY_FIX_HOPS", int),
+    "HSTS_MAX_AGE": ("HSTS_MAX_AGE", int),
+    "HSTS_INCLUDE_SUBDOMAINS": ("HSTS_INCLUDE_SUBDOMAINS", lambda value: value.lower() in {"1", "true", "yes"}),
     "FRAGMENT_CACHE_ENTRIES": ("FRAGMENT_CACHE_ENTRIES", int),
     "PAGE_SIZE": ("PAGE_SIZE", int),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", lambda value: value.lower() in {"1", "true", "yes"}),

@@ -5,6 +5,7 @@ import math
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, widgets
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import StopValidation
 
 from fieldlab.submissions import new_token
@@ -19,6 +20,21 @@ class SubmissionTokenMixin:
     the same render is recognised and stored once. A re-render after an error keeps the token."""
 
     submission = HiddenField(default=new_token)
+
+
+class HiddenInputWithoutId(widgets.HiddenInput):
+    """A hidden input with no id: nothing points at a CSRF token, and a page with several forms
+    would otherwise repeat id="csrf_token" (invalid HTML, and ambiguous for a label or a script)."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", False)  # WTForms leaves out attributes whose value is False
+        return super().__call__(field, **kwargs)
+
+
+def render_csrf_fields_without_id() -> None:
+    """Every form's `{{ form.csrf_token }}` renders without an id. Set once on WTForms' CSRF field
+    (which every FlaskForm uses) rather than in each of the forms and templates."""
+    CSRFTokenField.widget = HiddenInputWithoutId()
 
 
 class CheckboxListField(SelectMultipleField):

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import (
     Flask,
     Response,
+    current_app,
     flash,
     g,
     has_request_context,
@@ -24,7 +25,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from fieldlab import formats
 from fieldlab.extensions import babel, db, htmx
+from fieldlab.forms import render_csrf_fields_without_id
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -107,9 +110,12 @@ class WTFormsMessages:
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntegerConverter
+    render_csrf_fields_without_id()
     wtforms_messages = WTFormsMessages()
     app.before_request(lambda: setattr(request, "wtforms_translations", wtforms_messages))
     babel.init_app(app, locale_selector=select_locale)
+    formats.install(babel)
+    app.add_template_filter(formats.machine_datetime, "machine_datetime")
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -154,12 +160,25 @@ def add_security_headers(response):
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    if request.is_secure:
-        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    hsts = strict_transport_security()
+    if hsts:
+        response.headers["Strict-Transport-Security"] = hsts
     if response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")
     response.vary.add("HX-Request")
     return response
+
+
+def strict_transport_security() -> str | None:
+    """The HSTS value for this response, or None. Only over HTTPS: a browser ignores the header on
+    plain http anyway, and on the loopback default there is no TLS to pin."""
+    max_age = current_app.config.get("HSTS_MAX_AGE") or 0
+    if not request.is_secure or max_age <= 0:
+        return None
+    value = f"max-age={max_age}"
+    if current_app.config.get("HSTS_INCLUDE_SUBDOMAINS"):
+        value += "; includeSubDomains"
+    return value
 
 
 FALLBACK_ERROR_PAGE = (

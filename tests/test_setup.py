@@ -3,7 +3,10 @@ that build exactly the schema the models describe."""
 
 import os
 import stat
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -24,10 +27,11 @@ from fieldlab.mail.models import MessageStatus, OutboxMessage
 from fieldlab.mail.services import withdrawal_reason
 from fieldlab.organisations.models import Organisation
 from fieldlab.outcomes.models import TeamResult
+from fieldlab.problems.models import Problem
 from fieldlab.returndays.jobs import due_steps_query
 from fieldlab.teams.models import Team
 from fieldlab.timeutil import local, utcnow
-from tests.conftest import TEST_DATABASE_URL, make_test_app
+from tests.conftest import TEST_DATABASE_URL, free_port, make_test_app
 
 
 @pytest.fixture
@@ -205,3 +209,63 @@ def test_demo_data_queues_no_mail_about_past_dates(fresh_app):
         assert queued, "the demo's outbox has day 50's invitations waiting"
         assert [message.idempotency_key for message in queued if withdrawal_reason(message, now)] == []
         assert db.session.execute(due_steps_query(now)).all() == []
+
+
+def start_serve(instance, port) -> str:
+    """`fieldlab serve` in its own process, as a person starts it; its output until it listens."""
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in {"DATABASE_URL", "SECRET_KEY", "FIELDLAB_INSTANCE_PATH"}}
+    environment.update(FIELDLAB_INSTANCE_PATH=str(instance), PYTHONUNBUFFERED="1")
+    command = [str(Path(sys.executable).parent / "fieldlab"), "serve", "--port", str(port), "--no-scheduler"]
+    process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "Fieldlab draait op" in line:
+                break
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+    return "".join(lines)
+
+
+def test_serve_says_where_it_runs_and_where_the_demo_logins_are_on_a_second_start(tmp_path):
+    port = free_port()
+    first = start_serve(tmp_path / "instance", port)
+    assert "Demo-gegevens geladen" in first and "facilitator@demo.fieldlab.example" in first, first
+    assert f"Fieldlab draait op http://127.0.0.1:{port}/" in first
+
+    second = start_serve(tmp_path / "instance", port)
+
+    assert "Demo-gegevens geladen" not in second
+    assert "Bestaande database: sqlite:///" in second and "fieldlab.sqlite" in second, second
+    assert "demo-logins" in second and "README.md" in second
+    assert f"Fieldlab draait op http://127.0.0.1:{port}/" in second
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_the_readme_describes_the_demo_data_that_is_loaded(fresh_app):
+    """The README's demo section is what a new user checks the app against: its counts must hold."""
+    fresh_app.test_cli_runner().invoke(args=["seed-demo"])
+    demo_section = README.read_text(encoding="utf-8").split("## Demo logins", 1)[1].split("\n## ", 1)[0]
+    words = {2: "two", 3: "three", 4: "four", 5: "five"}
+
+    with fresh_app.app_context():
+        labs = db.session.scalars(select(Lab)).all()
+        teams = db.session.scalar(select(func.count()).select_from(Team))
+        problems = db.session.scalar(select(func.count()).select_from(Problem))
+        teams_labs = [lab for lab in labs if lab.kind == LabKind.TEAMS]
+
+    assert f"loads {words[len(labs)]} Labs" in demo_section
+    assert f"{words[teams]} teams" in demo_section
+    assert f"{words[problems]} vraagstukken" in demo_section
+    assert {lab.kind for lab in labs} == set(LabKind) and "one of each kind" in demo_section
+    assert len(teams_labs) == 2 and "an earlier, finished teams Lab" in demo_section

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from werkzeug.routing import IntegerConverter
 
 from fieldlab.auth.models import Role, User
+from fieldlab.config import environment_settings
 from fieldlab.extensions import db
 from fieldlab.organisations.models import Organisation
 from fieldlab.web import ERROR_TEXTS
@@ -212,7 +213,34 @@ def test_static_files_and_error_pages_have_security_headers(client):
 def test_https_requests_get_hsts(client):
     response = client.get("/inloggen", base_url="https://localhost")
 
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+def test_plain_http_on_loopback_gets_no_hsts(client):
+    response = client.get("/inloggen", base_url="http://127.0.0.1:5000")
+
+    assert "Strict-Transport-Security" not in response.headers
+
+
+@pytest.mark.parametrize("app_config", [{"PROXY_FIX_HOPS": 1}])
+def test_https_at_the_load_balancer_gets_hsts(client):
+    """TLS ends at the proxy; its X-Forwarded-Proto makes the request secure for the app."""
+    response = client.get("/inloggen", headers={"X-Forwarded-Proto": "https"})
+
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+@pytest.mark.parametrize("app_config", [{"HSTS_MAX_AGE": 0}])
+def test_hsts_can_be_turned_off(client):
+    response = client.get("/inloggen", base_url="https://localhost")
+
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_hsts_max_age_comes_from_the_environment():
+    settings = environment_settings({"HSTS_MAX_AGE": "300", "HSTS_INCLUDE_SUBDOMAINS": "no"})
+
+    assert settings == {"HSTS_MAX_AGE": 300, "HSTS_INCLUDE_SUBDOMAINS": False}
 
 
 def session_cookie_header(response, name="fieldlab_session"):

@@ -12,6 +12,7 @@ from flask_babel import format_date, get_locale, get_timezone
 from flask_babel import gettext as _
 
 from fieldlab.boards.models import BoardEvent, Column, EventKind, Status
+from fieldlab.formats import pattern_for
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,10 @@ def short_moment_formatter():
     from babel.dates import get_date_format, get_datetime_format, get_time_format, parse_pattern
 
     locale, zone = get_locale(), get_timezone()
+    ours = pattern_for("datetime", "short")
+    if ours is not None:
+        pattern = parse_pattern(ours)
+        return lambda at: pattern.apply(at.astimezone(zone), locale)
     layout = get_datetime_format("short", locale=locale).replace("'", "")
     date_pattern = parse_pattern(get_date_format("short", locale=locale))
     time_pattern = parse_pattern(get_time_format("short", locale=locale))

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from fieldlab.auth.permissions import can
 from fieldlab.auth.routes import require
-from fieldlab.evaluations import charts, services
+from fieldlab.evaluations import charts, defaults, services
 from fieldlab.evaluations.forms import EvaluationFormCreateForm, EvaluationSettingsForm, QuestionForm
 from fieldlab.evaluations.models import EvaluationForm, EvaluationQuestion
 from fieldlab.extensions import db
@@ -26,9 +26,15 @@ def evaluation_number(value, decimals: int = 1) -> str:
     return format_decimal(value, format="0." + "0" * decimals if decimals else "0")
 
 
+@bp.app_template_filter("evaluation_text")
+def evaluation_text(value: str | None) -> str:
+    """A form's stored title, intro or question in the reader's language while it is a default text."""
+    return defaults.shown(value)
+
+
 @bp.app_context_processor
 def evaluation_helpers():
-    return {"evaluation_status": services.status_label}
+    return {"evaluation_status": services.status_label, "evaluation_subject": services.form_subject}
 
 
 def _form_or_404(form_id: int, action: str) -> EvaluationForm:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from fieldlab import links
 from fieldlab.audit import services as audit
 from fieldlab.auth.models import Role, User
-from fieldlab.evaluations.defaults import DEFAULT_INTRO, DEFAULT_QUESTIONS, DEFAULT_TITLE
+from fieldlab.evaluations.defaults import DEFAULT_INTRO, DEFAULT_QUESTIONS, DEFAULT_TITLE, RETURN_DAY_TITLE, in_dutch
 from fieldlab.evaluations.models import (
     GRADE_MAX,
     GRADE_MIN,
@@ -34,7 +34,7 @@ from fieldlab.labs.models import Lab, LabKind, Participation
 from fieldlab.mail.services import external_url, queue_message
 from fieldlab.paging import Page, paginate
 from fieldlab.problems.models import Problem
-from fieldlab.timeutil import LOCAL_ZONE, local, utcnow
+from fieldlab.timeutil import LOCAL_ZONE, as_utc, local, utcnow
 
 # Below this many respondents no results are shown: with one or two, a grade points at a person.
 MIN_GROUP_SIZE = 3
@@ -86,11 +86,12 @@ def create_form(*, lab: Lab | None = None, return_day_id: int | None = None, sou
                 is_overall=question.is_overall, allow_decimal=question.allow_decimal,
             ))
     else:
-        form.title = title or str(DEFAULT_TITLE)
-        form.intro = str(DEFAULT_INTRO)
+        form.title = title or in_dutch(DEFAULT_TITLE)
+        form.intro = in_dutch(DEFAULT_INTRO)
         for position, (key, kind, text, help_text, required, is_overall) in enumerate(DEFAULT_QUESTIONS):
             form.questions.append(EvaluationQuestion(
-                key=key, version=1, position=position, kind=kind, text=str(text), help_text=str(help_text),
+                key=key, version=1, position=position, kind=kind, text=in_dutch(text),
+                help_text=in_dutch(help_text) if help_text else "",
                 required=required, choices=[], is_overall=is_overall, allow_decimal=False,
             ))
     db.session.add(form)
@@ -317,6 +318,21 @@ def _mail(request: EvaluationRequest, person: User, template: str, *, key: str, 
     queue_message(key=key, to=person.email, template=template, locale=person.locale or "nl", now=now,
                   person=person, form=form, subject_name=subject_name(form), deadline=deadline,
                   link=external_url("evaluations.answer_by_link", token=make_link_token(request)))
+
+
+def form_subject(form: EvaluationForm) -> str:
+    """What a form is for, enough to tell two forms with one title apart: the Lab, and for a
+    return day's form the team and the date ("Field Lab X · Team Kompas · terugkomdag 4 dec 2026")."""
+    parts = [form.lab.name] if form.lab is not None else []
+    return_day = form.return_day
+    if return_day is not None:
+        if return_day.team is not None:
+            parts.append(return_day.team.name)
+        parts.append(_("terugkomdag %(date)s", date=format_date(as_utc(return_day.starts_at).astimezone(LOCAL_ZONE).date(),
+                                                                "medium")))
+    else:
+        parts.append(_("programma"))
+    return " · ".join(parts)
 
 
 def subject_name(form: EvaluationForm) -> str:
@@ -798,7 +814,7 @@ def return_day_form(return_day, *, now: datetime) -> EvaluationForm:
     form = db.session.scalar(select(EvaluationForm).where(EvaluationForm.return_day_id == return_day.id))
     if form is None:
         form = create_form(lab=return_day.lab, return_day_id=return_day.id, now=now,
-                           title=_("Evaluatie terugkomdag dag %(day)s", day=return_day.day_number))
+                           title=in_dutch(RETURN_DAY_TITLE) % {"day": return_day.day_number})
     return form
 
 

@@ -40,7 +40,7 @@ class ProgrammeDayForm(Form):
 class LabForm(FlaskForm):
     name = StringField(_l("Naam"), validators=[InputRequired(REQUIRED), Length(max=120)],
                        description=_l("Bijvoorbeeld: Field Lab Mensenhandel 2027."))
-    kind = RadioField(_l("Soort Lab"), choices=[(kind.value, kind.label) for kind in LabKind],
+    kind = RadioField(_l("Soort Lab"), choices=[(kind.value, kind.lazy_label) for kind in LabKind],
                       default=LabKind.TEAMS.value, validators=[InputRequired(_l("Kies het soort Lab."))])
     theme = StringField(_l("Thema"), validators=[Length(max=120)],
                         description=_l("Een overkoepelend thema, zoals mensenhandel of Preventie met Gezag."))
@@ -110,9 +110,10 @@ class ManagerForm(FlaskForm):
     participation_id = SelectField(_l("Deelnemer"), coerce=int)
     manager_id = SelectField(_l("Bestaand account"), coerce=int,
                              description=_l("Kies iemand die al een account heeft, of nodig hieronder iemand uit."))
-    name = StringField(_l("Naam van de leidinggevende"), validators=[Length(max=120)])
+    # Own ids: the participants page also shows ParticipantAddForm, whose fields are name and email too.
+    name = StringField(_l("Naam van de leidinggevende"), validators=[Length(max=120)], id="labs-manager-name")
     email = EmailField(_l("E-mailadres van de leidinggevende"), validators=[Optional(), Email(EMAIL_INVALID),
-                                                                           Length(max=254)])
+                                                                           Length(max=254)], id="labs-manager-email")
 
     def __init__(self, *args, participations=(), candidates=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -60,7 +60,7 @@ class ProblemForm(VersionedForm):
                               description=_l("Wanneer zou u willen dat een Lab ermee aan de slag gaat?"))
     confidentiality = RadioField(
         _l("Vertrouwelijkheid"),
-        choices=[(level.value, level.label) for level in Confidentiality],
+        choices=[(level.value, level.lazy_label) for level in Confidentiality],
         default=Confidentiality.INTERNAL.value,
         validators=[InputRequired(_l("Kies hoe vertrouwelijk het vraagstuk is."))],
         description=_l("Openbaar: titel en omschrijving mogen in overzichten staan. Intern: uw organisatie, de "
@@ -135,7 +135,7 @@ class ProblemForm(VersionedForm):
 
 for _question in SUITABILITY_QUESTIONS:
     setattr(ProblemForm, suitability_field_name(_question.key), RadioField(
-        _question.text, choices=[(answer.value, answer.label) for answer in SuitabilityAnswer],
+        _question.text, choices=[(answer.value, answer.lazy_label) for answer in SuitabilityAnswer],
         validators=[Optional()],
     ))
 

@@ -2,8 +2,10 @@
 driven by Playwright, and axe-core on every page a journey visits.
 
 Every page that loads is recorded; `checked(page)` runs axe on the page as it is now and fails on
-any WCAG 2.1 A/AA violation. At the end of each test, a page that loaded but was never checked
-fails the test too, so no page slips through.
+any WCAG 2.1 A/AA violation, and keeps its HTML for the Nu HTML checker (html_checker.py), which
+runs once over the journey's pages at its end: any error but htmx's hx-* attributes fails the test.
+At the end of each test, a page that loaded but was never checked fails the test too, so no page
+slips through.
 """
 
 import os
@@ -15,6 +17,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from fieldlab.extensions import db
+from tests.browser import html_checker
 from tests.conftest import SECRET_KEY
 
 CHROMIUM = os.environ.get("FIELDLAB_CHROMIUM", "/usr/bin/chromium")
@@ -27,7 +30,12 @@ CHROMIUM_ARGS = [
 
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests need Chromium; without it they are skipped, unless CI demands them."""
+    """Browser tests need Chromium; without it they are skipped, unless CI demands them. The HTML
+    check needs Java; without it only that check is left out (said in the summary), unless CI
+    demands it."""
+    checker_missing = html_checker.missing_reason()
+    if checker_missing and html_checker.required() and any("browser" in item.keywords for item in items):
+        raise pytest.UsageError(f"the Nu HTML checker is required (FIELDLAB_REQUIRE_HTML_CHECKER) but {checker_missing}")
     if Path(CHROMIUM).exists():
         return
     if os.environ.get("FIELDLAB_REQUIRE_BROWSER"):
@@ -118,11 +126,18 @@ def run_axe(page) -> list[dict]:
     )
 
 
+def pytest_terminal_summary(terminalreporter):
+    reason = html_checker.missing_reason()
+    if reason and terminalreporter.stats.get("passed"):
+        terminalreporter.write_line(f"SKIPPED the Nu HTML check of the browser journeys' pages: {reason}", yellow=True)
+
+
 @pytest.fixture
-def new_page(browser, live_server):
-    """Open pages in fresh browser contexts (a person each); all tracked for axe."""
+def new_page(browser, live_server, tmp_path):
+    """Open pages in fresh browser contexts (a person each); all tracked for axe and the HTML checker."""
     contexts = []
     trackers = []
+    html_pages = html_checker.HtmlPages(tmp_path / "html")
 
     def open_page(*, viewport=None, locale="nl-NL"):
         context = browser.new_context(base_url=live_server, viewport=viewport or {"width": 1280, "height": 900},
@@ -134,6 +149,7 @@ def new_page(browser, live_server):
         page.on("console", lambda message: tracker.console_errors.append(message.text)
                 if message.type == "error" else None)
         page.a11y = tracker
+        page.html_pages = html_pages
         contexts.append(context)
         trackers.append(tracker)
         return page
@@ -148,6 +164,9 @@ def new_page(browser, live_server):
     # A CSP violation or a script error shows up here: the pages must run clean.
     unexpected = [text for text in console_errors if not _expected_console_error(text)]
     assert not unexpected, f"errors in the browser console: {unexpected}"
+    if html_checker.missing_reason() is None:
+        html_errors = html_pages.errors()
+        assert not html_errors, "Nu HTML checker errors:\n" + "\n".join(html_errors)
 
 
 def _expected_console_error(text: str) -> bool:
@@ -160,12 +179,56 @@ def page(new_page):
     return new_page()
 
 
+# What a person on a phone or a laptop would notice about the layout, whatever the page.
+LAYOUT_PROBLEMS = """() => {
+  const problems = [];
+  const width = window.innerWidth;
+  if (document.documentElement.scrollWidth > width + 1) {
+    problems.push(`the page scrolls sideways (${document.documentElement.scrollWidth} px wide at ${width} px)`);
+  }
+  for (const table of document.querySelectorAll('main table')) {
+    const wrap = table.closest('.table-wrap');
+    if (!wrap) {
+      if (table.getBoundingClientRect().right > width + 1) problems.push('a table wider than the screen, not in a .table-wrap');
+      continue;
+    }
+    if (wrap.scrollWidth > wrap.clientWidth + 1) {
+      const cue = getComputedStyle(wrap).backgroundImage.includes('radial-gradient');
+      const focusable = wrap.tabIndex >= 0 && wrap.getAttribute('role') === 'region' && wrap.hasAttribute('aria-label');
+      const note = wrap.previousElementSibling;
+      const said = note && note.classList.contains('table-scroll-hint');
+      const inFlow = getComputedStyle(wrap.parentNode).display === 'block';
+      if (!cue) problems.push(`table '${wrap.getAttribute('aria-label')}' scrolls without a visible cue`);
+      if (inFlow && !said) problems.push(`table '${wrap.getAttribute('aria-label')}' scrolls without saying so`);
+      if (!focusable) problems.push(`table '${wrap.getAttribute('aria-label')}' scrolls but its region cannot be reached by keyboard`);
+    }
+  }
+  const nav = document.querySelector('.site-nav');
+  if (nav && width < 768) {
+    const menu = nav.querySelector('details');
+    if (!menu) problems.push('no compact menu on a phone');
+    else if (!menu.open && nav.getBoundingClientRect().height > 64) problems.push(`the closed menu is ${nav.getBoundingClientRect().height} px tall`);
+    const current = nav.querySelector('[aria-current="page"]');
+    const summary = nav.querySelector('summary');
+    if (current && summary && !summary.textContent.includes(current.textContent.trim())) {
+      problems.push('the menu button does not name the current section');
+    }
+  }
+  return problems;
+}"""
+
+
 def checked(page):
-    """Run axe on the page as it is now; fail with the violations listed."""
+    """Run axe on the page as it is now; fail with the violations listed. Also keeps the page's
+    HTML for the Nu checker and fails on layout a person would trip over (sideways scrolling, a
+    table that scrolls without showing it, a tall menu on a phone)."""
     page.wait_for_load_state("load")
     violations = run_axe(page)
     page.a11y.checked.add(A11yTracker.key(page.url))
+    page.html_pages.add(page.url, page.content())
     assert not violations, f"WCAG violations on {page.url}: {violations}"
+    layout = page.evaluate(LAYOUT_PROBLEMS)
+    assert not layout, f"layout problems on {page.url} at {page.viewport_size['width']} px: {layout}"
     return page
 
 

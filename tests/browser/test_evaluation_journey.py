@@ -12,7 +12,7 @@ from fieldlab.evaluations import jobs, services
 from fieldlab.mail.models import OutboxMessage
 from tests import factories
 from tests.browser.conftest import checked
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in, open_menu
 from tests.evaluations.conftest import answers_for
 
 pytestmark = pytest.mark.browser
@@ -80,7 +80,7 @@ def test_participant_answers_through_the_mailed_link_on_a_phone(live_db, new_pag
     # The facilitator reads the results.
     desk = new_page()
     log_in(desk, facilitator)
-    desk.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Evaluaties").click()
+    open_menu(desk).get_by_role("link", name="Evaluaties").click()
     expect(desk.get_by_role("heading", level=1)).to_have_text("Evaluaties")
     checked(desk)
     desk.get_by_role("link", name="Evaluatie van het programma", exact=True).click()

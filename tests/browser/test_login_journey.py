@@ -1,12 +1,14 @@
 """Logging in as each role lands on that role's home page; a wrong password says so, in Dutch."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
 from fieldlab.auth.models import Role
 from tests import factories
 from tests.browser.conftest import checked
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in, open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -51,14 +53,20 @@ def test_facilitator_pages_pass_axe_on_a_phone(live_db, new_page):
     live_db.session.commit()
     page = new_page(viewport={"width": 320, "height": 640})
     log_in(page, facilitator)
+    # The menu is one row, "Menu" and where you are; the ten links fold out on request.
     menu = page.get_by_role("navigation", name="Hoofdmenu")
+    expect(menu.get_by_role("link", name="Labs", exact=True)).to_be_hidden()
+    assert menu.bounding_box()["height"] <= 64
+    expect(menu.locator("summary")).to_contain_text("Menu")
+    expect(menu.locator("summary")).to_contain_text("Start")
     for link in ("Vraagstukken", "Labs", "Terugkomdagen", "Agenda", "Speedlabs", "Evaluaties", "Mijn account"):
-        menu.get_by_role("link", name=link, exact=True).click()
+        open_menu(page).get_by_role("link", name=link, exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_be_visible()
+        expect(menu.locator("summary")).to_contain_text(link)
         checked(page)
         assert no_sideways_scroll(page), f"{link} scrolls sideways at 320 px"
     for link in ("Accounts", "Organisaties", "Uitgaande berichten", "Logboek"):
-        menu.get_by_role("link", name="Beheer").click()
+        open_menu(page).get_by_role("link", name="Beheer").click()
         checked(page)
         page.get_by_role("main").get_by_role("link", name=link).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(link)
@@ -95,3 +103,29 @@ def test_two_people_on_one_facilitator_account_get_a_code_message_not_a_lock(liv
     expect(second.locator(".field__error")).to_contain_text("Deze code is al gebruikt.")
     expect(second.get_by_text("Te veel mislukte pogingen")).to_have_count(0)
     checked(second)
+
+
+def test_an_english_reader_on_a_phone_reads_english_and_european_dates(live_db, new_page):
+    from datetime import date
+
+    facilitator = factories.make_user(Role.FACILITATOR)
+    factories.make_lab(name="Field Lab Zorgfraude 2026", facilitators=[facilitator],
+                       programme_starts_on=date(2026, 12, 4), programme_ends_on=date(2026, 12, 10))
+    live_db.session.commit()
+    page = new_page(viewport={"width": 390, "height": 844})
+    log_in(page, facilitator)
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    checked(page)
+
+    open_menu(page).get_by_role("link", name="Labs", exact=True).click()
+    expect(page.get_by_role("cell", name="4 Dec 2026", exact=False).first).to_be_visible()
+    checked(page)
+    page.get_by_role("link", name="New Lab").click()
+    expect(page.get_by_label("Field Lab for teams")).to_be_visible()
+    checked(page)
+    for path in ("/", "/labs", "/terugkomdagen", "/evaluaties/"):
+        page.goto(path)
+        checked(page)
+        text = page.locator("main").inner_text()
+        assert not re.search(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b(AM|PM)\b|Standard Time", text), (path, text)

@@ -10,7 +10,7 @@ from fieldlab.auth.models import Role
 from fieldlab.organisations.models import Organisation
 from tests import factories
 from tests.browser.conftest import checked
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in, open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,7 @@ def test_opdrachtgever_submits_and_facilitator_accepts_into_a_new_lab_with_parti
     # --- The opdrachtgever writes and submits the vraagstuk ---
     page = new_page()
     log_in(page, commissioner)
-    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Vraagstukken").click()
+    open_menu(page).get_by_role("link", name="Vraagstukken").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Vraagstukken")
     checked(page)
     page.get_by_role("link", name="Nieuw vraagstuk").click()
@@ -77,7 +77,7 @@ def test_opdrachtgever_submits_and_facilitator_accepts_into_a_new_lab_with_parti
     # --- The facilitator finds it, accepts it and makes a Lab for it ---
     hub = new_page()
     log_in(hub, facilitator)
-    hub.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Vraagstukken").click()
+    open_menu(hub).get_by_role("link", name="Vraagstukken").click()
     checked(hub)
     hub.get_by_label("Zoeken", exact=True).fill("schoonmaak")
     results = hub.locator("#problems-results")
@@ -119,15 +119,24 @@ def test_opdrachtgever_submits_and_facilitator_accepts_into_a_new_lab_with_parti
     hub.get_by_role("button", name="Lijst controleren").click()
     expect(hub.get_by_text("Alle 3 regels zijn in orde")).to_be_visible()
     checked(hub)
+    # At 1280 px the preview fits: its last column, the check, is in view without scrolling.
+    assert fits_without_scrolling(hub.get_by_role("region", name="Voorbeeld van de geplakte deelnemers"))
+    expect(hub.get_by_role("columnheader", name="Controle")).to_be_in_viewport()
     hub.get_by_role("button", name="3 deelnemers aanmelden").click()
     expect(hub.get_by_role("status").first).to_contain_text("3 deelnemers aangemeld")
     table = hub.get_by_role("region", name="Deelnemers", exact=True)
     for name in ("Daan Visser", "Ingrid Mulder", "Youssef El Amrani"):
         expect(table).to_contain_text(name)
     checked(hub)
+    assert fits_without_scrolling(table), "the participants table hides its Afmelden buttons at 1280 px"
+    expect(table.get_by_role("button", name="Afmelden Daan Visser")).to_be_in_viewport()
 
     # --- The opdrachtgever sees what came out of it ---
     page.reload()
     expect(page.get_by_role("link", name="Field Lab Schoonmaak 2027")).to_be_visible()
     expect(page.get_by_text("Past goed bij het Lab van dit voorjaar.")).to_be_visible()
     checked(page)
+
+
+def fits_without_scrolling(region) -> bool:
+    return region.evaluate("(wrap) => wrap.scrollWidth <= wrap.clientWidth + 1")

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from fieldlab.returndays import services
 from fieldlab.timeutil import local, utcnow
 from tests.browser.conftest import checked
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in, open_menu
 from tests.returndays.helpers import arrange_team
 
 pytestmark = pytest.mark.browser
@@ -22,7 +22,7 @@ def test_facilitator_plans_three_return_days_and_moves_day_50(live_db, page):
     live_db.session.commit()
 
     log_in(page, setting.facilitator)
-    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Terugkomdagen").click()
+    open_menu(page).get_by_role("link", name="Terugkomdagen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Terugkomdagen")
     checked(page)
 
@@ -51,7 +51,7 @@ def test_facilitator_plans_three_return_days_and_moves_day_50(live_db, page):
     expect(page.get_by_role("region", name="Verstuurde berichten").first).to_contain_text("Gewijzigde uitnodiging")
     checked(page)
 
-    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Beheer").click()
+    open_menu(page).get_by_role("link", name="Beheer").click()
     checked(page)
     page.get_by_role("main").get_by_role("link", name="Uitgaande berichten").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Uitgaande berichten")
@@ -63,7 +63,7 @@ def test_facilitator_plans_three_return_days_and_moves_day_50(live_db, page):
     expect(page.get_by_role("main")).to_contain_text("terugkomdag.ics")
     checked(page)
 
-    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Agenda").click()
+    open_menu(page).get_by_role("link", name="Agenda").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Agenda")
     checked(page)
     page.get_by_role("link", name="Lijst").click()

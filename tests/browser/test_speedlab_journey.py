@@ -14,7 +14,7 @@ from fieldlab.speedlabs.models import SpeedlabInvitation, SpeedlabSession
 from fieldlab.timeutil import local, utcnow
 from tests import factories
 from tests.browser.conftest import checked
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in, open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +42,7 @@ def test_facilitator_runs_a_speedlab_with_an_alumna_and_a_guest(speedlab_tables,
     # Preparing: the facilitator creates the speedlab for a standalone question.
     host = new_page()
     log_in(host, facilitator)
-    host.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Speedlabs").click()
+    open_menu(host).get_by_role("link", name="Speedlabs").click()
     checked(host)
     host.get_by_role("link", name="Nieuw speedlab").click()
     checked(host)
@@ -208,7 +208,7 @@ def test_facilitator_cancels_a_speedlab_and_the_invitee_reads_why(live_db, new_p
     expect(host.get_by_role("status")).to_contain_text("Het speedlab is geannuleerd.")
     expect(host.locator(f"#speedlab-cancelled-{speedlab.id}")).to_contain_text("Reden: De haven is die dag gesloten.")
     checked(host)
-    host.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Speedlabs").click()
+    open_menu(host).get_by_role("link", name="Speedlabs").click()
     expect(host.locator(f"#speedlab-row-{speedlab.id}")).to_contain_text("Geannuleerd")
     checked(host)
 

@@ -23,6 +23,32 @@
     if (region) { region.hidden = true; region.textContent = ""; }
   }
 
+  // A table wider than its box scrolls inside it; app.css draws a shadow on the side with more
+  // columns, and this adds a line of text above such a table, so nobody misses the hidden columns.
+  function markScrollingTables() {
+    var hint = document.body.dataset.tableScrollHint;
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      var scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+      var note = wrap.previousElementSibling;
+      var hasNote = note && note.classList.contains("table-scroll-hint");
+      // Only where a paragraph can sit above the table without joining a grid or flex layout.
+      var inFlow = getComputedStyle(wrap.parentNode).display === "block";
+      if (scrolls && !hasNote && hint && inFlow) {
+        note = document.createElement("p");
+        note.className = "table-scroll-hint";
+        note.setAttribute("aria-hidden", "true");
+        note.textContent = hint;
+        wrap.parentNode.insertBefore(note, wrap);
+      } else if (!scrolls && hasNote) {
+        note.remove();
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", markScrollingTables);
+  window.addEventListener("resize", markScrollingTables);
+  document.addEventListener("htmx:afterSettle", markScrollingTables);
+
   document.addEventListener("htmx:responseError", function (event) {
     showError(event.detail.xhr ? event.detail.xhr.status : 0);
   });

@@ -1,0 +1,64 @@
+"""How dates and times read in each language, and how they are written into HTML.
+
+Templates and services name a length (`datetimeformat('short')`, `format_date(day, "long")`);
+this module decides what that length looks like. Dutch keeps the CLDR patterns of `nl`, except
+the full date-time, which CLDR spells with seconds and the time zone's name. English would get
+CLDR's `en`, which is American ("12/1/26, 11:00 AM"): Fieldlab's English readers are European, so
+English uses day-month-year with the month in words and a 24-hour clock ("4 December 2026,
+13:00"), never a numeric date that reads differently on either side of the Atlantic.
+"""
+
+from datetime import UTC, datetime
+
+from flask_babel import get_locale
+
+# None: the locale's own CLDR pattern.
+PATTERNS = {
+    "nl": {
+        "datetime.full": "EEEE d MMMM y, HH:mm",
+    },
+    "en": {
+        "date.short": "d MMM y",
+        "date.medium": "d MMM y",
+        "date.long": "d MMMM y",
+        "date.full": "EEEE d MMMM y",
+        "time.short": "HH:mm",
+        "time.medium": "HH:mm",
+        "time.long": "HH:mm",
+        "time.full": "HH:mm",
+        "datetime.short": "d MMM y, HH:mm",
+        "datetime.medium": "d MMM y, HH:mm",
+        "datetime.long": "d MMMM y, HH:mm",
+        "datetime.full": "EEEE d MMMM y, HH:mm",
+    },
+}
+
+
+class LocaleDateFormats(dict):
+    """Flask-Babel's `date_formats` table, answered for the language of the request: Flask-Babel
+    looks up `date_formats["datetime.short"]` on every call and uses the locale's CLDR pattern when
+    the answer is None."""
+
+    def __getitem__(self, key):
+        language = getattr(get_locale(), "language", "nl")
+        pattern = PATTERNS.get(language, {}).get(key)
+        return pattern if pattern is not None else super().__getitem__(key)
+
+
+def install(babel) -> None:
+    """Give the app's Babel the per-language table (call after `babel.init_app`)."""
+    babel.date_formats = LocaleDateFormats(babel.date_formats or babel.default_date_formats)
+
+
+def pattern_for(kind: str, length: str) -> str | None:
+    """Our pattern for `kind` ('date', 'time', 'datetime') at `length` in the current language, or
+    None when the locale's own is used (for code that formats many values with one parsed pattern)."""
+    return PATTERNS.get(getattr(get_locale(), "language", "nl"), {}).get(f"{kind}.{length}")
+
+
+def machine_datetime(moment: datetime) -> str:
+    """A `<time datetime>` value: UTC to the second. HTML allows at most three digits of fraction;
+    Python's isoformat() writes six."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")

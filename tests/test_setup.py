@@ -256,7 +256,7 @@ def test_the_readme_describes_the_demo_data_that_is_loaded(fresh_app):
     """The README's demo section is what a new user checks the app against: its counts must hold."""
     fresh_app.test_cli_runner().invoke(args=["seed-demo"])
     demo_section = README.read_text(encoding="utf-8").split("## Demo logins", 1)[1].split("\n## ", 1)[0]
-    words = {2: "two", 3: "three", 4: "four", 5: "five"}
+    words = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
     with fresh_app.app_context():
         labs = db.session.scalars(select(Lab)).all()

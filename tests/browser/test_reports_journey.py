@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests import factories
 from tests.browser.conftest import checked
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in, open_menu
 from tests.reports.conftest import SECRET, seed_lab
 
 pytestmark = pytest.mark.browser
@@ -19,7 +19,7 @@ def test_facilitator_and_opdrachtgever_read_the_reports(live_db, new_page, scree
     page = new_page()
     log_in(page, seeded.facilitator)
 
-    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Rapportages").click()
+    open_menu(page).get_by_role("link", name="Rapportages").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Rapportages")
     checked(page)
 

@@ -1,10 +1,18 @@
 """A team writes its day-100 result together, the leader submits it, the opdrachtgever adds its
-view, and the intervention then appears in the library with a suggestion on a new vraagstuk."""
+view; six months after day 100 the owner answers the sustainability question through the mailed
+link; the intervention appears in the library and is suggested on a new vraagstuk."""
+
+import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from fieldlab import followups
 from fieldlab.auth.models import Role
+from fieldlab.mail.models import OutboxMessage
+from fieldlab.outcomes import services
 from tests import factories
 from tests.browser.conftest import checked
 from tests.browser.helpers import log_in
@@ -60,6 +68,31 @@ def test_from_day_85_to_the_library(live_db, new_page):
     commissioner.get_by_label("Welk vervolg zegt u toe?").fill("Een jaar budget voor het loket.")
     commissioner.get_by_role("button", name="Oordeel opslaan").click()
     expect(commissioner.get_by_text("cijfer 8")).to_be_visible()
+    checked(commissioner)
+
+    # Six months after day 100 the scheduler asks the owner; the link needs no account.
+    live_db.session.expire_all()
+    team = live_db.session.get(type(world.team), world.team.id)
+    followups.run_due(services.sustainability_due(team) + timedelta(hours=1))
+    mail = live_db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "wim@example.org"))
+    link = re.search(r"https?://\S+/borging/\S+", mail.body_text).group(0)
+    owner = new_page(viewport={"width": 390, "height": 844})
+    owner.goto(link)
+    checked(owner)
+    owner.get_by_label("ja, nog in gebruik").check()
+    owner.get_by_label("Waartoe heeft de interventie geleid?").fill("Het loket is vast onderdeel van de gemeente.")
+    owner.get_by_role("group", name="Is de aanpak overgenomen in andere regio's?").get_by_label("Ja").check()
+    owner.get_by_role("button", name="Antwoord versturen").click()
+    expect(owner.get_by_text("Noem de regio's of organisaties die de aanpak overnamen.").first).to_be_visible()
+    expect(owner.get_by_label("Waartoe heeft de interventie geleid?")).to_have_value(
+        "Het loket is vast onderdeel van de gemeente.")
+    checked(owner)
+    owner.get_by_label("Welke regio's of organisaties?").fill("Helmond")
+    owner.get_by_role("button", name="Antwoord versturen").click()
+    expect(owner.get_by_text("Uw antwoord is bij het resultaat van het team bewaard.")).to_be_visible()
+    checked(owner)
+    commissioner.reload()
+    expect(commissioner.get_by_text("overgenomen in: Helmond")).to_be_visible()
     checked(commissioner)
 
     other = new_page(viewport={"width": 390, "height": 844})

@@ -19,7 +19,7 @@ from fieldlab.signals.models import Signal
 from fieldlab.timeutil import local, utcnow
 from tests import factories
 from tests.browser.conftest import checked
-from tests.browser.helpers import log_in
+from tests.browser.helpers import log_in, open_menu
 from tests.signals.helpers import COMPLETE
 
 pytestmark = pytest.mark.browser
@@ -94,7 +94,7 @@ def test_from_the_teams_new_signal_page_to_a_submitted_signal_and_its_reminders(
     # The facilitator records the Loket's advice and the toetsingsoverleg.
     hub = new_page()
     log_in(hub, facilitator)
-    hub.get_by_role("link", name="Signalen").click()
+    open_menu(hub).get_by_role("link", name="Signalen").click()
     checked(hub)
     hub.get_by_role("link", name="Uitzendvergunningen worden zonder toets doorverkocht.").click()
     checked(hub)
@@ -164,6 +164,6 @@ def test_from_the_teams_new_signal_page_to_a_submitted_signal_and_its_reminders(
     # On a phone the signal and the overview fit the screen (tables scroll inside their own region).
     hub.set_viewport_size({"width": 375, "height": 740})
     assert hub.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "signal page on a phone"
-    hub.get_by_role("link", name="Signalen").click()
+    open_menu(hub).get_by_role("link", name="Signalen").click()
     checked(hub)
     assert hub.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "overview on a phone"

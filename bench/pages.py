@@ -19,6 +19,7 @@ opdrachtgever's vraagstukken list.
 import argparse
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -106,12 +107,73 @@ def log_in(port: int, email: str, password: str) -> dict:
     return {"Cookie": cookie, "X-CSRFToken": token}
 
 
+def in_process(database_url: str, instance: Path, demo: dict, *, rounds: int, count: int = 200) -> None:
+    """The same pages without servers or sockets: each app's WSGI callable through Flask's test
+    client, one hello and one page in turn. The median time per request is steadier than
+    requests/s when other processes share the cores; the ratio is hello's median over the page's."""
+    from hello_app import app as hello_app
+
+    from fieldlab import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET_KEY,
+                      "INSTANCE_PATH": str(instance), "SESSION_COOKIE_SECURE": False})
+
+    def client_for(email):
+        client = app.test_client()
+        token = re.search(rb'name="csrf-token" content="([^"]+)"', client.get("/inloggen").data).group(1).decode()
+        response = client.post("/inloggen", data={"csrf_token": token, "email": email, "password": demo["password"]})
+        assert response.status_code == 303, f"login failed for {email}"
+        token = re.search(rb'name="csrf-token" content="([^"]+)"', client.get("/").data).group(1).decode()
+        return client, token
+
+    participant, token = client_for(demo["deelnemer"])
+    commissioner, _ = client_for(demo["opdrachtgever"])
+    board = f"/teams/{demo['team_id']}/bord"
+    move = f"{board}/kaarten/{demo['card_id']}/verplaatsen"
+    hx = {"HX-Request": "true"}
+    columns = iter(["doing", "planned"] * count * rounds * 2)
+
+    def version():
+        html = participant.get(board).data
+        return re.search(rb'id="board-version" name="versie" value="(\d+)"', html).group(1).decode()
+
+    pages = {
+        "board": lambda: participant.get(board),
+        "refresh": lambda: participant.get(f"{board}/ververs?versie={current['version']}", headers=hx),
+        "move": lambda: participant.post(move, data={"column": next(columns), "position": "1"},
+                                         headers={**hx, "X-CSRFToken": token}),
+        "home": lambda: participant.get("/"),
+        "problem-form": lambda: commissioner.get("/vraagstukken/nieuw"),
+        "problems": lambda: commissioner.get("/vraagstukken/"),
+    }
+    hello = hello_app.test_client()
+    current = {"version": version()}
+    print(f"\nin-process: {count * rounds} × (hello, page) per page, median ms per request")
+    print(f"{'page':<34} {'hello ms':>8} {'page ms':>8} {'× hello':>8}")
+    for name, call in pages.items():
+        current["version"] = version()
+        assert call().status_code in (200, 204), name
+        hello_times, page_times = [], []
+        for _ in range(count * rounds):  # one hello, one page: both see the same moment of the machine
+            started = time.perf_counter()
+            hello.get("/")
+            middle = time.perf_counter()
+            call()
+            hello_times.append(middle - started)
+            page_times.append(time.perf_counter() - middle)
+        hello_ms, page_ms = 1000 * statistics.median(hello_times), 1000 * statistics.median(page_times)
+        print(f"{LABELS[name]:<34} {hello_ms:>8.3f} {page_ms:>8.3f} {hello_ms / page_ms:>8.3f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", help="default: a fresh SQLite file in a temporary directory")
     parser.add_argument("--duration", type=int, default=5, help="seconds per run (default 5)")
     parser.add_argument("--rounds", type=int, default=2, help="A B rounds per page (default 2)")
     parser.add_argument("--only", nargs="*", choices=list(LABELS), help="measure only these pages")
+    parser.add_argument("--in-process", action="store_true",
+                        help="also time each page in this process, without servers (CPU per request)")
+    parser.add_argument("--in-process-only", action="store_true", help="only the in-process figures")
     options = parser.parse_args()
 
     directory = Path(tempfile.mkdtemp(prefix="fieldlab-pages-"))
@@ -119,6 +181,12 @@ def main() -> None:
     instance.mkdir()
     database_url = options.database_url or f"sqlite:///{directory / 'bench.sqlite'}"
     demo = build_database(database_url, instance)
+    if options.in_process_only:
+        try:
+            in_process(database_url, instance, demo, rounds=options.rounds)
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+        return
     environment = {**__import__("os").environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY,
                    "FIELDLAB_INSTANCE_PATH": str(instance), "SESSION_COOKIE_SECURE": "0"}
     hello_port, app_port = free_port(), free_port()
@@ -182,6 +250,8 @@ def main() -> None:
                   flush=True)
         with open("/proc/loadavg") as loadavg:
             print(f"load average after: {loadavg.read().split()[:3]}")
+        if options.in_process:
+            in_process(database_url, instance, demo, rounds=options.rounds)
     finally:
         for server in servers:
             stop(server)

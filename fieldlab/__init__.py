@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from fieldlab import pool
 from fieldlab.config import DefaultConfig, environment_settings, normalise_database_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_database_url(app)
     _configure_secret_key(app)
+    pool.configure(app.config["DATABASE_PING_AFTER_IDLE"])
 
     from fieldlab import extensions, fragments, web
 

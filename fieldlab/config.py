@@ -12,7 +12,10 @@ from datetime import timedelta
 class DefaultConfig:
     # Database: SQLite file in instance/ unless DATABASE_URL is set (see create_app).
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # No pool_pre_ping: fieldlab/pool.py replaces its round trip per request with a look at the
+    # socket, and a SELECT 1 only for a connection idle longer than this many seconds.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    DATABASE_PING_AFTER_IDLE = 30
 
     # Sessions and cookies: secure by default. `fieldlab serve` on a loopback address
     # over plain http turns SESSION_COOKIE_SECURE off, because browsers drop Secure

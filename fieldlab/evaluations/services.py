@@ -13,7 +13,7 @@ from flask import current_app
 from flask_babel import LazyString, format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from fieldlab import links
 from fieldlab.audit import services as audit
@@ -380,7 +380,7 @@ def open_requests_for(user: User, *, now: datetime) -> list[EvaluationRequest]:
     """The home page's 'Open evaluaties': asked, not answered, still open."""
     requests = db.session.scalars(
         select(EvaluationRequest).join(EvaluationForm)
-        .options(selectinload(EvaluationRequest.form).selectinload(EvaluationForm.lab))
+        .options(contains_eager(EvaluationRequest.form).joinedload(EvaluationForm.lab))
         .where(EvaluationRequest.user_id == user.id, EvaluationRequest.used.is_(False),
                EvaluationForm.opened_at.is_not(None), EvaluationForm.closed_at.is_(None))
         .order_by(EvaluationForm.deadline_at)

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from fieldlab.auth.models import Role, User
 from fieldlab.boards.models import CHALLENGE_DAYS, Challenge
@@ -60,8 +60,8 @@ class Dashboard:
 
 
 def _teams_query():
-    return select(Team).options(selectinload(Team.challenge), selectinload(Team.lab),
-                                selectinload(Team.memberships))
+    # A team's challenge and Lab are one row each: joined into the same statement, not two more.
+    return select(Team).options(joinedload(Team.challenge), joinedload(Team.lab), selectinload(Team.memberships))
 
 
 def dashboard_for(user: User, *, today: date, now: datetime | None = None) -> Dashboard:

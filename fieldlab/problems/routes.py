@@ -10,7 +10,7 @@ from fieldlab.extensions import db, htmx
 from fieldlab.forms import EmptyForm
 from fieldlab.labs.models import Lab
 from fieldlab.labs.services import any_alumni
-from fieldlab.organisations.services import concrete_organisations
+from fieldlab.organisations.services import organisation_rows
 from fieldlab.problems import services
 from fieldlab.problems.forms import (
     AcceptForm,
@@ -77,7 +77,7 @@ def index():
     filters = _filters_from_request()
     page = services.problems_page(current_user, filters)
     context = dict(page=page, filters=filters, statuses=list(ProblemStatus), themes=services.known_themes(),
-                   organisations=concrete_organisations())
+                   organisations=organisation_rows())
     if htmx.target == RESULTS_TARGET:
         return render_template("problems/_results.html", **context)
     return render_template("problems/index.html", **context)

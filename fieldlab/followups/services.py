@@ -1,6 +1,7 @@
 """Writing, cancelling and running follow-up steps. See the package docstring for the API."""
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -119,12 +120,16 @@ def _record_failure(step_id: int, error: Exception, now: datetime) -> None:
     db.session.flush()
 
 
-def run_due(now: datetime | None = None) -> dict[str, list[str]]:
+def run_due(now: datetime | None = None, *, should_stop=lambda: False,
+            budget: float | None = None) -> dict[str, list[str]]:
     """Run every due step of a registered kind, oldest first, one transaction (commit) each.
 
     The scheduler's job body, and what tests call with a fixed `now` to travel in time. Steps of
-    a kind no package registered stay pending. Returns the keys per outcome."""
+    a kind no package registered stay pending. Stops between steps when `should_stop()` says so
+    (the scheduler is shutting down) or after `budget` seconds (the next poll goes on), as the
+    return-day poller does. Returns the keys per outcome."""
     now = now or utcnow()
+    started = time.monotonic()
     outcome: dict[str, list[str]] = {"done": [], "skipped": [], "failed": []}
     if not _KINDS:
         return outcome
@@ -135,6 +140,8 @@ def run_due(now: datetime | None = None) -> dict[str, list[str]]:
         .order_by(FollowUpStep.due_at, FollowUpStep.id)).all()
     db.session.commit()
     for step_id, key in due:
+        if should_stop() or (budget is not None and time.monotonic() - started > budget):
+            break
         try:
             status = _run_one(step_id, now)
             db.session.commit()

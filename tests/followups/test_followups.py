@@ -190,3 +190,17 @@ def test_the_scheduler_job_runs_due_steps_through_the_job_wrapper(app, monkeypat
     scheduler.run_job("fieldlab.followups.jobs:run_due")
     assert outbox_count() == 1
     assert db.session.scalar(select(FollowUpStep.status)) == "done"
+
+
+def test_the_poller_stops_between_steps_when_the_scheduler_stops(app):
+    """A shutdown never waits for a backlog of follow-ups: the rest stays pending for the next run."""
+    api = followups
+    ran = []
+    api.register("test_stop", run=lambda step, now: ran.append(step.key), is_late=lambda step, now: None)
+    moment = datetime(2027, 1, 1, 9, tzinfo=UTC)
+    for number in range(5):
+        api.schedule("test_stop", number, moment, key=f"test_stop:{number}", now=moment)
+    db.session.commit()
+    outcome = api.run_due(moment + timedelta(hours=1), should_stop=lambda: len(ran) >= 2)
+    assert outcome["done"] == ["test_stop:0", "test_stop:1"]
+    assert api.run_due(moment + timedelta(hours=1))["done"] == [f"test_stop:{n}" for n in range(2, 5)]

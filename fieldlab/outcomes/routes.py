@@ -6,7 +6,7 @@ render. Every form is a plain POST that redirects (303), so everything works wit
 
 from decimal import Decimal
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -47,9 +47,9 @@ def _plain(value):
     return value.quantize(Decimal(1))
 
 
-def signal_url(team_id: int) -> str | None:
+def signal_url(team_id: int) -> str:
     """Where a team starts a bestuurlijk signaal from its result (the signals feature)."""
-    return url_for("signals.new", team=team_id) if "signals.new" in current_app.view_functions else None
+    return url_for("signals.new", team=team_id)
 
 
 def _team_or_404(team_id: int, action: str | None = None):
@@ -144,7 +144,7 @@ def save_result(team_id):
         return _render(team, form=form, conflict=error, status=409)
     db.session.commit()
     flash(_("Het resultaat is opgeslagen."), "success")
-    if result.reveals_weakness and request.form.get("next") == "signal" and signal_url(team_id):
+    if result.reveals_weakness and request.form.get("next") == "signal":
         return redirect(signal_url(team_id), code=303)
     return redirect(url_for("outcomes.result", team_id=team_id), code=303)
 

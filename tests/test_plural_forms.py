@@ -2,9 +2,9 @@
 singular and plural, never a bracketed ending. This scans every source string of the app."""
 
 import re
+from pathlib import Path
 
 import pytest
-from pathlib import Path
 
 import fieldlab
 

@@ -315,7 +315,7 @@ class ParticipantLine:
 def check_participant(line: ParticipantLine, lab: Lab, *, seen: dict[str, int] | None = None,
                       organisations: dict[str, Organisation] | None = None) -> ParticipantLine:
     """Fill in the organisation, level and existing account, and list every problem in Dutch."""
-    lookup = organisations if organisations is not None else organisations_lookup()
+    lookup = organisations if organisations is not None else organisation_list.name_lookup()
     line.name = " ".join(line.name.split())
     if not line.name:
         line.errors.append(str(_l("naam ontbreekt")))
@@ -337,7 +337,7 @@ def check_participant(line: ParticipantLine, lab: Lab, *, seen: dict[str, int] |
             line.kind = found
             line.errors.append(str(_l("'%(name)s' is een soort organisatie, geen organisatie: %(question)s",
                                       name=line.organisation_text.strip(),
-                                      question=organisation_list.question_for(found).question.lower())))
+                                      question=organisation_list.question_for(found).in_sentence)))
         elif found is None:
             line.errors.append(str(_l("onbekende organisatie '%(name)s'", name=line.organisation_text.strip())))
         else:
@@ -368,7 +368,7 @@ def _split(raw: str) -> list[str]:
 def parse_participant_lines(text: str, lab: Lab) -> list[ParticipantLine]:
     """Pasted lines `naam; e-mail; organisatie; niveau; expertise` (tab or semicolon separated,
     expertise comma separated). A header line and empty lines are skipped. Nothing is saved."""
-    lookup = organisations_lookup()
+    lookup = organisation_list.name_lookup()  # kinds included, to say so
     seen: dict[str, int] = {}
     lines = []
     for number, raw in enumerate((text or "").splitlines(), start=1):
@@ -386,11 +386,6 @@ def parse_participant_lines(text: str, lab: Lab) -> list[ParticipantLine]:
         check_participant(line, lab, seen=seen, organisations=lookup)
         lines.append(line)
     return lines
-
-
-def organisations_lookup() -> dict[str, Organisation]:
-    """Pasted organisation names to rows: names and short names, kinds included (to say so)."""
-    return organisation_list.name_lookup()
 
 
 def with_organisation(text: str, line_number: int, name: str) -> str:

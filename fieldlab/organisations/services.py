@@ -185,6 +185,11 @@ class KindQuestion:
     def value(self) -> str:
         return f"{KIND_CHOICE_PREFIX}{self.kind_row.id}"
 
+    @property
+    def in_sentence(self) -> str:
+        """'Welk RIEC?' after a colon: 'welk RIEC?' (an acronym keeps its capitals)."""
+        return self.question[:1].lower() + self.question[1:]
+
 
 def question_for(kind_row: Organisation) -> KindQuestion:
     question, option = KIND_QUESTIONS.get(kind_row.short_name, GENERAL_QUESTION)

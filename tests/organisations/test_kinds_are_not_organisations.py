@@ -169,7 +169,7 @@ PASTE = ("Daan Visser; daan@politie.example; Politie; uitvoering;\n"
 
 @pytest.mark.parametrize("written, question", [("Gemeente", "welke gemeente?"), ("Bank (elke bank)", "welke bank?"),
                                                ("Ondernemer", "welk bedrijf?"), ("wetenschap", "welke universiteit of hogeschool?"),
-                                               ("RIEC", "welk riec?")])
+                                               ("RIEC", "welk RIEC?")])
 def test_a_pasted_kind_is_flagged_as_a_kind(client, facilitator, make, written, question):
     lab = make.make_lab()
     db.session.commit()

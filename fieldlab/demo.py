@@ -66,7 +66,7 @@ def seed_demo(*, today: date) -> list[DemoLogin]:
     tax = _organisation("Belastingdienst")
     ns = _organisation("Nederlandse Spoorwegen")
     liec = _organisation("Landelijk Informatie- en Expertisecentrum")
-    riec = _organisation("Regionaal Informatie- en Expertisecentrum")
+    riec = _organisation("RIEC Midden-Nederland")
     labour = _organisation("Nederlandse Arbeidsinspectie")
     password_hash = hash_password(DEMO_PASSWORD)
 

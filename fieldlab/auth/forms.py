@@ -6,6 +6,7 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length, Validation
 
 from fieldlab.auth.models import Role, User
 from fieldlab.forms import REQUIRED, CheckboxListField
+from fieldlab.organisations.forms import OrganisationPicker
 
 EMAIL_INVALID = _l("Vul een geldig e-mailadres in, bijvoorbeeld naam@gemeente.nl.")
 
@@ -52,16 +53,18 @@ def role_choices():
     return [(role.value, role.label) for role in Role]
 
 
-class UserInviteForm(FlaskForm):
+class UserInviteForm(OrganisationPicker, FlaskForm):
+    """The organisation is picked from concrete ones; a facilitator who picks a kind ("Een gemeente
+    die er niet bij staat…") is asked which one, and it is added (OrganisationPicker)."""
+
     name = StringField(_l("Naam"), validators=[InputRequired(REQUIRED), Length(max=120)])
     email = EmailField(_l("E-mailadres"), validators=[InputRequired(REQUIRED), Email(EMAIL_INVALID),
                                                        Length(max=254)])
-    organisation_id = SelectField(_l("Organisatie"), coerce=int)
     roles = CheckboxListField(_l("Rollen"), validators=[InputRequired(_l("Kies minstens één rol."))])
 
-    def __init__(self, *args, organisation_choices=(), **kwargs):
+    def __init__(self, *args, may_add_organisation=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.organisation_id.choices = [(0, _l("— geen organisatie —"))] + list(organisation_choices)
+        self.setup_organisation_picker(may_add=may_add_organisation)
         self.roles.choices = role_choices()
 
     def validate_email(self, field):

@@ -21,7 +21,6 @@ from fieldlab.auth.models import Role, User
 from fieldlab.auth.permissions import can
 from fieldlab.extensions import db, limiter
 from fieldlab.forms import EmptyForm
-from fieldlab.organisations.services import organisation_choices
 from fieldlab.paging import requested_page
 from fieldlab.timeutil import utcnow
 from fieldlab.web import is_safe_next, redirect_after_post
@@ -301,11 +300,12 @@ def users():
 @login_required
 def invite():
     require("users.manage")
-    form = UserInviteForm(organisation_choices=organisation_choices())
+    form = UserInviteForm(may_add_organisation=can(current_user, "organisations.add"))
     if form.validate_on_submit():
+        organisation = form.picked_organisation(by=current_user)  # adds the gemeente named for a kind
         invitee = services.Invitee(
             name=form.name.data, email=form.email.data,
-            organisation_id=form.organisation_id.data or None, roles=[Role(r) for r in form.roles.data],
+            organisation_id=organisation.id if organisation else None, roles=[Role(r) for r in form.roles.data],
         )
         user = services.invite_user(invitee, by=current_user)
         db.session.commit()

@@ -8,7 +8,7 @@ until the next one).
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask_babel import format_date, get_locale, get_timezone
+from flask_babel import format_date, get_locale, get_timezone, ngettext
 from flask_babel import gettext as _
 
 from fieldlab.boards.models import BoardEvent, Column, EventKind, Status
@@ -34,8 +34,6 @@ def _sentences() -> dict[str, str]:
         EventKind.INDICATOR_VALUE: _("%(who)s registreerde %(value)s voor ‘%(name)s’."),
         EventKind.PROGRESS_UPDATE: _("%(who)s schreef een voortgangsupdate (%(status)s)."),
         EventKind.LEADER_CHOSEN: _("%(who)s legde vast dat %(name)s teamleider is."),
-        EventKind.RETURN_DAYS_REVIEW: _("De startdatum is verschoven: de facilitator is gevraagd de vastgelegde "
-                                        "terugkomdag(en) van dag %(name)s opnieuw te plannen."),
     }
 
 
@@ -78,6 +76,12 @@ def feed_lines(events: list[BoardEvent]) -> list[FeedLine]:
         if event.kind == EventKind.START_DATE_SET and detail.get("starts_on"):
             values["date"] = format_date(date.fromisoformat(detail["starts_on"]), "long")
         sentence = sentences.get(event.kind)
-        lines.append(FeedLine(text=sentence % values if sentence else who, at=event.at,
-                              moment=moment(event.at)))
+        text = sentence % values if sentence else who
+        if event.kind == EventKind.RETURN_DAYS_REVIEW:  # "1, 50": one day or more
+            text = ngettext("De startdatum is verschoven: de facilitator is gevraagd de vastgelegde "
+                            "terugkomdag van dag %(name)s opnieuw te plannen.",
+                            "De startdatum is verschoven: de facilitator is gevraagd de vastgelegde "
+                            "terugkomdagen van dag %(name)s opnieuw te plannen.",
+                            len(values["name"].split(",")), name=values["name"])
+        lines.append(FeedLine(text=text, at=event.at, moment=moment(event.at)))
     return lines

@@ -8,7 +8,7 @@ the board's version is unchanged: one indexed query, nothing rendered.
 
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_url
 
@@ -382,8 +382,10 @@ def set_start_date(team_id):
     db.session.commit()
     flash(_("De startdatum is %(date)s.", date=form.starts_on.data.strftime("%d-%m-%Y")), "success")
     if review:
-        flash(_("De terugkomdagen van dag %(days)s waren al vastgelegd; de facilitator is gevraagd ze opnieuw "
-                "te plannen. Tot dan blijven ze op hun datum.", days=review), "warning")
+        flash(ngettext("De terugkomdag van dag %(days)s was al vastgelegd; de facilitator is gevraagd hem opnieuw "
+                       "te plannen. Tot dan blijft hij op zijn datum.",
+                       "De terugkomdagen van dag %(days)s waren al vastgelegd; de facilitator is gevraagd ze opnieuw "
+                       "te plannen. Tot dan blijven ze op hun datum.", len(review.split(",")), days=review), "warning")
     return redirect(url_for("boards.challenge", team_id=team_id), code=303)
 
 

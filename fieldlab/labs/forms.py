@@ -8,17 +8,20 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    IntegerField,
     RadioField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import HiddenInput
 
 from fieldlab.auth.forms import EMAIL_INVALID
 from fieldlab.forms import REQUIRED, CheckboxListField
 from fieldlab.labs.models import LabKind
 from fieldlab.labs.services import LabData, ProgrammeDayData, facilitator_choices, level_choices
+from fieldlab.organisations.forms import OrganisationPicker
 
 EXTRA_DAY_ROWS = 1
 
@@ -82,19 +85,30 @@ class LabForm(FlaskForm):
         )
 
 
-class ParticipantAddForm(FlaskForm):
+class ParticipantAddForm(OrganisationPicker, FlaskForm):
+    """One participant; the organisation picker offers kinds to facilitators ("Welke gemeente?")."""
+
     name = StringField(_l("Naam"), validators=[InputRequired(REQUIRED), Length(max=120)])
     email = EmailField(_l("E-mailadres"), validators=[InputRequired(REQUIRED), Email(EMAIL_INVALID),
                                                        Length(max=254)])
-    organisation_id = SelectField(_l("Organisatie"), coerce=int)
     level = SelectField(_l("Niveau"))
     expertise = StringField(_l("Expertise"), validators=[Length(max=500)],
                             description=_l("Scheid met komma's, bijvoorbeeld: handhaving, vastgoed."))
 
-    def __init__(self, *args, organisation_choices=(), **kwargs):
+    def __init__(self, *args, may_add_organisation: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.organisation_id.choices = [(0, _l("— geen organisatie —"))] + list(organisation_choices)
+        self.setup_organisation_picker(may_add=may_add_organisation)
         self.level.choices = [("", _l("— nog niet bekend —"))] + level_choices()
+
+
+class PastedKindForm(FlaskForm):
+    """"Welke gemeente?" for one pasted line that named a kind: the answer is added as an
+    organisation and put into that line, and the list is checked again (nothing else is saved)."""
+
+    lines = HiddenField()
+    line = IntegerField(validators=[InputRequired()], widget=HiddenInput())
+    kind_id = IntegerField(validators=[InputRequired()], widget=HiddenInput())
+    name = StringField(_l("Naam"), validators=[Length(max=200)])
 
 
 class ParticipantPasteForm(FlaskForm):

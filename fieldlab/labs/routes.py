@@ -11,9 +11,17 @@ from fieldlab.auth.routes import require
 from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
 from fieldlab.labs import services
-from fieldlab.labs.forms import LabForm, ManagerForm, ParticipantAddForm, ParticipantPasteForm, ProfileForm
+from fieldlab.labs.forms import (
+    LabForm,
+    ManagerForm,
+    ParticipantAddForm,
+    ParticipantPasteForm,
+    PastedKindForm,
+    ProfileForm,
+)
 from fieldlab.labs.models import Lab, Participation
 from fieldlab.labs.services import LabError, ParticipantLine
+from fieldlab.organisations import services as organisation_list
 from fieldlab.organisations.services import concrete_organisations, organisation_choices
 from fieldlab.paging import requested_page
 from fieldlab.problems import services as problems
@@ -124,16 +132,21 @@ def detail(lab_id):
 
 # --- Participants -----------------------------------------------------------------------------------
 
+def _may_add_organisation() -> bool:
+    return can(current_user, "organisations.add")
+
+
 def _participants_page(lab: Lab, status: int = 200, *, add_form=None, paste_form=None, preview=None,
-                       manager_form=None):
+                       manager_form=None, kind_form=None):
     participations = services.participants_of(lab)
     candidates = services.manager_candidates()
     return render_template(
         "labs/participants.html", lab=lab, participations=participations,
-        add_form=add_form or ParticipantAddForm(organisation_choices=organisation_choices()),
+        add_form=add_form or ParticipantAddForm(formdata=None, may_add_organisation=_may_add_organisation()),
         paste_form=paste_form or ParticipantPasteForm(),
         manager_form=manager_form or ManagerForm(participations=participations, candidates=candidates),
-        preview=preview, remove_form=EmptyForm(),
+        preview=preview, remove_form=EmptyForm(), kind_form=kind_form,
+        may_add_organisation=_may_add_organisation(), question_for=organisation_list.question_for,
     ), status
 
 
@@ -152,15 +165,15 @@ def participants(lab_id):
 @login_required
 def add_participant(lab_id):
     lab = _managed_lab(lab_id)
-    form = ParticipantAddForm(organisation_choices=organisation_choices())
+    form = ParticipantAddForm(may_add_organisation=_may_add_organisation())
     if form.validate_on_submit():
-        organisation = next((o for o in concrete_organisations() if o.id == form.organisation_id.data), None)
         line = services.check_participant(ParticipantLine(
-            number=1, name=form.name.data, email=form.email.data,
-            organisation_text=organisation.name if organisation else "", level_text=form.level.data or "",
+            number=1, name=form.name.data, email=form.email.data, level_text=form.level.data or "",
             expertise=form.expertise.data or "",
         ), lab)
         if line.ok:
+            # Only now, with the line in order: a gemeente named under "Welke gemeente?" is added.
+            line.organisation = form.picked_organisation(by=current_user)
             registration = services.register_participants(lab, [line], by=current_user)
             db.session.commit()
             flash(_("%(name)s is aangemeld; er is een uitnodiging verstuurd.", name=line.name) if registration.created
@@ -183,6 +196,35 @@ def paste_preview(lab_id):
         form.lines.errors = [_("Er staat geen enkele deelnemer in wat u plakte.")]
         return _participants_page(lab, 422, paste_form=form)
     return _participants_page(lab, 200 if all(line.ok for line in lines) else 422, paste_form=form, preview=lines)
+
+
+@bp.post("/labs/<int:lab_id>/deelnemers/plakken/organisatie")
+@login_required
+def paste_kind(lab_id):
+    """A pasted line named a kind ("Gemeente"): add the concrete one named here, put it into that
+    line and check the list again. The participants are still only registered on confirming."""
+    lab = _managed_lab(lab_id)
+    require("organisations.add")
+    kind_form = PastedKindForm()
+    paste_form = ParticipantPasteForm(formdata=None, lines=kind_form.lines.data)
+    kind_row = organisation_list.get(kind_form.kind_id.data) if kind_form.validate_on_submit() else None
+    if kind_row is None or not kind_row.generic:
+        return _participants_page(lab, 422, paste_form=paste_form,
+                                  preview=services.parse_participant_lines(paste_form.lines.data, lab))
+    try:
+        organisation = organisation_list.add_for_kind(kind_row, kind_form.name.data, by=current_user)
+    except organisation_list.OrganisationError as error:
+        db.session.rollback()
+        kind_form.name.errors = [str(error.message)]
+        return _participants_page(lab, 422, paste_form=paste_form, kind_form=kind_form,
+                                  preview=services.parse_participant_lines(paste_form.lines.data, lab))
+    db.session.commit()
+    paste_form.lines.data = services.with_organisation(paste_form.lines.data, kind_form.line.data, organisation.name)
+    lines = services.parse_participant_lines(paste_form.lines.data, lab)
+    flash(_("%(name)s staat nu in de lijst van organisaties en in regel %(line)s.", name=organisation.name,
+            line=kind_form.line.data), "success")
+    return _participants_page(lab, 200 if all(line.ok for line in lines) else 422, paste_form=paste_form,
+                              preview=lines)
 
 
 @bp.post("/labs/<int:lab_id>/deelnemers/plakken/bevestigen")
@@ -256,7 +298,11 @@ def remove_participant(lab_id, participation_id):
 def profile():
     require("profile.edit")
     profile = services.profile_for(current_user)
-    form = ProfileForm(organisation_choices=organisation_choices())
+    choices = organisation_choices()
+    current = current_user.organisation
+    if current is not None and current.generic:  # registered before kinds were marked: keep it choosable
+        choices.append((current.id, current.name))
+    form = ProfileForm(organisation_choices=choices)
     if request.method == "GET":
         form.organisation_id.data = current_user.organisation_id or 0
         form.level.data = profile.level

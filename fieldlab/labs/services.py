@@ -28,8 +28,8 @@ from fieldlab.labs.models import (
     ProgrammeDay,
 )
 from fieldlab.mail.services import external_url, queue_message
+from fieldlab.organisations import services as organisation_list
 from fieldlab.organisations.models import Organisation
-from fieldlab.organisations.services import concrete_organisations
 from fieldlab.paging import Page, paginate, paginate_sequence
 from fieldlab.timeutil import local, utcnow
 
@@ -300,6 +300,7 @@ class ParticipantLine:
     email: str = ""
     organisation_text: str = ""
     organisation: Organisation | None = None
+    kind: Organisation | None = None  # the kind row, when a kind was pasted ("Gemeente")
     level_text: str = ""
     level: Level | None = None
     expertise: list[str] = field(default_factory=list)
@@ -311,19 +312,10 @@ class ParticipantLine:
         return not self.errors
 
 
-def _organisation_lookup() -> dict[str, Organisation]:
-    lookup = {}
-    for organisation in concrete_organisations():
-        lookup.setdefault(organisation.short_name.strip().lower(), organisation)
-    for organisation in concrete_organisations():
-        lookup[organisation.name.strip().lower()] = organisation
-    return lookup
-
-
 def check_participant(line: ParticipantLine, lab: Lab, *, seen: dict[str, int] | None = None,
                       organisations: dict[str, Organisation] | None = None) -> ParticipantLine:
     """Fill in the organisation, level and existing account, and list every problem in Dutch."""
-    organisations = organisations if organisations is not None else _organisation_lookup()
+    lookup = organisations if organisations is not None else organisation_list.name_lookup()
     line.name = " ".join(line.name.split())
     if not line.name:
         line.errors.append(str(_l("naam ontbreekt")))
@@ -339,9 +331,17 @@ def check_participant(line: ParticipantLine, lab: Lab, *, seen: dict[str, int] |
         except EmailNotValidError:
             line.errors.append(str(_l("ongeldig e-mailadres")))
     if line.organisation_text.strip():
-        line.organisation = organisations.get(line.organisation_text.strip().lower())
-        if line.organisation is None:
+        found = lookup.get(organisation_list.lookup_key(line.organisation_text))
+        if found is not None and found.generic:
+            # "Gemeente" is a kind: the person belongs to one gemeente, which the page offers to add.
+            line.kind = found
+            line.errors.append(str(_l("'%(name)s' is een soort organisatie, geen organisatie: %(question)s",
+                                      name=line.organisation_text.strip(),
+                                      question=organisation_list.question_for(found).in_sentence)))
+        elif found is None:
             line.errors.append(str(_l("onbekende organisatie '%(name)s'", name=line.organisation_text.strip())))
+        else:
+            line.organisation = found
     if line.level_text.strip():
         line.level = parse_level(line.level_text)
         if line.level is None:
@@ -368,7 +368,7 @@ def _split(raw: str) -> list[str]:
 def parse_participant_lines(text: str, lab: Lab) -> list[ParticipantLine]:
     """Pasted lines `naam; e-mail; organisatie; niveau; expertise` (tab or semicolon separated,
     expertise comma separated). A header line and empty lines are skipped. Nothing is saved."""
-    organisations = _organisation_lookup()
+    lookup = organisation_list.name_lookup()  # kinds included, to say so
     seen: dict[str, int] = {}
     lines = []
     for number, raw in enumerate((text or "").splitlines(), start=1):
@@ -383,9 +383,24 @@ def parse_participant_lines(text: str, lab: Lab) -> list[ParticipantLine]:
                                level_text=parts[3], expertise=parts[4])
         if too_many:
             line.errors.append(str(_l("te veel velden: verwacht naam; e-mail; organisatie; niveau; expertise")))
-        check_participant(line, lab, seen=seen, organisations=organisations)
+        check_participant(line, lab, seen=seen, organisations=lookup)
         lines.append(line)
     return lines
+
+
+def with_organisation(text: str, line_number: int, name: str) -> str:
+    """The pasted text with the organisation of line `line_number` replaced by `name` (after "Welke
+    gemeente?" was answered for it), the line's separator and the other lines kept as they were."""
+    lines = (text or "").splitlines()
+    if not 1 <= line_number <= len(lines):
+        return text
+    raw = lines[line_number - 1]
+    separator = "\t" if "\t" in raw else ";"
+    parts = raw.split(separator)
+    parts += [""] * (3 - len(parts))
+    parts[2] = f" {name}" if separator == ";" and parts[2].startswith(" ") else name
+    lines[line_number - 1] = separator.join(parts)
+    return "\n".join(lines)
 
 
 @dataclass

@@ -1,5 +1,6 @@
 import enum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -9,6 +10,34 @@ from fieldlab.extensions import db
 class Sector(enum.StrEnum):
     PUBLIC = "publiek"
     PRIVATE = "privaat"
+
+
+# Every kind of organisation the reference list uses (data/organisations.csv), with its name in the
+# interface. The stored value stays the Dutch word of the list; the label is what a reader sees, so
+# an English page says "municipality", not "gemeente". A kind missing here fails the tests.
+KINDS = {
+    "bedrijf": _l("bedrijf"),
+    "beroepsorganisatie": _l("beroepsorganisatie"),
+    "brancheorganisatie": _l("brancheorganisatie"),
+    "gemeente": _l("gemeente"),
+    "inspectie": _l("inspectie"),
+    "justitie": _l("justitie"),
+    "kennisinstituut": _l("kennisinstituut"),
+    "ministerie": _l("ministerie"),
+    "netwerk": _l("netwerk"),
+    "onderwijs": _l("onderwijs"),
+    "opsporing": _l("opsporingsdienst"),
+    "politie": _l("politie"),
+    "provincie": _l("provincie"),
+    "rijksdienst": _l("rijksdienst"),
+    "toezicht": _l("toezichthouder"),
+}
+
+
+def kind_label(kind: str) -> str:
+    """The kind as the reader's language says it; an unknown kind (added outside the app) as stored."""
+    label = KINDS.get(kind or "")
+    return str(label) if label is not None else (kind or "")
 
 
 class Organisation(db.Model):
@@ -29,6 +58,10 @@ class Organisation(db.Model):
     @property
     def is_public(self) -> bool:
         return self.sector == Sector.PUBLIC
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind)
 
     @property
     def display_name(self) -> str:

@@ -71,10 +71,8 @@ class ProblemForm(VersionedForm):
     def __init__(self, *args, submitting: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.submitting = submitting
-        self.organisation_ids.choices = organisations.organisation_choices()
-        self.new_organisation_kind.choices = [("", _l("— kies een soort —"))] + sorted(
-            {(kind, kind) for kind, _ in organisations.kinds()}
-        )
+        self.organisation_ids.choices = organisations.involved_choices()
+        self.new_organisation_kind.choices = [("", _l("— kies een soort —"))] + organisations.kind_choices()
 
     @property
     def suitability_fields(self):

@@ -54,8 +54,11 @@ class SpeedlabCreateForm(WhenWhereRules, FlaskForm):
     day = DateField(_l("Datum"), validators=[DataRequired(REQUIRED)])
     starts = TimeField(_l("Begintijd"), validators=[DataRequired(REQUIRED)])
     ends = TimeField(_l("Eindtijd"), validators=[DataRequired(REQUIRED)], description=_l("Meestal 2 à 3 uur na de begintijd."))
-    place = StringField(_l("Plaats"), validators=[Optional(), Length(max=200)])
-    online_url = StringField(_l("Link voor online deelname"),
+    # One of the two is needed (WhenWhereRules.validate); the template shows them as one question,
+    # "Plaats of online link", with the rule, so neither is marked optional on its own.
+    place = StringField(_l("Plaats"), validators=[Optional(), Length(max=200)],
+                        description=_l("Bijvoorbeeld: Gemeentehuis Tilburg, zaal 2."))
+    online_url = StringField(_l("Link voor online deelname"), description=_l("Bijvoorbeeld een Teams- of Zoom-link."),
                              validators=[Optional(), URL(message=_l("Vul een volledige link in, met https://.")),
                                          Length(max=500)])
     seats = IntegerField(_l("Aantal plaatsen"), default=8,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -191,7 +192,8 @@ def _broken_rules(lab, draft, candidates, specs, assignment) -> list[str]:
     messages = []
     unplaced = [c for c in candidates if c.id not in assignment]
     if unplaced and assignment:
-        messages.append(_("%(count)s deelnemers zitten nog niet in een team.", count=len(unplaced)))
+        messages.append(ngettext("%(num)s deelnemer zit nog niet in een team.",
+                                 "%(num)s deelnemers zitten nog niet in een team.", len(unplaced)))
     for rule in draft.pair_rules:
         a, b = rule.first_user_id, rule.second_user_id
         if a not in assignment or b not in assignment:

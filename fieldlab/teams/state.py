@@ -8,6 +8,7 @@ import heapq
 from collections.abc import Iterable, Mapping, Sequence
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from fieldlab.teams.scoring import EPSILON, Candidate, FormationError, Rules, TeamSpec, Weights, make_scale, size_bounds
 
@@ -66,8 +67,9 @@ class Instance:
         if not self.specs:
             raise FormationError(_("Maak eerst teams aan."))
         if sum(low for low, _ in self.bounds) > self.n or sum(high for _, high in self.bounds) < self.n:
-            raise FormationError(_("De doelgroottes tellen op tot %(total)s, maar er zijn %(count)s deelnemers.",
-                                   total=sum(high for _, high in self.bounds), count=self.n))
+            raise FormationError(ngettext("De doelgroottes tellen op tot %(total)s, maar er is %(num)s deelnemer.",
+                                          "De doelgroottes tellen op tot %(total)s, maar er zijn %(num)s deelnemers.",
+                                          self.n, total=sum(high for _low, high in self.bounds)))
 
     def _build_units(self, rules: Rules, team_index: Mapping[int, int]) -> None:
         """People who must be together form one unit; units move as a whole."""

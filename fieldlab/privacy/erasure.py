@@ -37,7 +37,8 @@ from fieldlab.outcomes.models import SustainabilityAnswer, TeamResult
 from fieldlab.privacy.models import RetentionPostponement
 from fieldlab.returndays.models import CalendarFeed, Invitation, ReturnDayAction
 from fieldlab.signals.models import Signal, SignalEvent
-from fieldlab.speedlabs.models import Idea, SpeedlabInvitation, SpeedlabSession
+from fieldlab.speedlabs import services as speedlabs
+from fieldlab.speedlabs.models import SEAT_HOLDING, Idea, InvitationRole, SpeedlabInvitation, SpeedlabSession
 from fieldlab.teams.models import DraftPlacement, Membership, PairRule
 from fieldlab.timeutil import utcnow
 
@@ -88,8 +89,19 @@ def _scrub_audit_details(user: User, old: list[str], new: str) -> None:
             event.detail = detail
 
 
-def _remove_from_living_lists(user: User, address: str) -> None:
+def _speedlabs_with_a_seat_freed(user: User, address: str, now: datetime) -> list[int]:
+    """Speedlabs still to come where the person held a seat: their waiting list moves up."""
+    return list(db.session.scalars(
+        select(SpeedlabInvitation.session_id).join(SpeedlabSession, SpeedlabSession.id == SpeedlabInvitation.session_id)
+        .where(or_(SpeedlabInvitation.user_id == user.id, SpeedlabInvitation.email == address),
+               SpeedlabInvitation.status.in_([status.value for status in SEAT_HOLDING]),
+               SpeedlabInvitation.role != InvitationRole.OWNER.value,
+               SpeedlabSession.starts_at > now, SpeedlabSession.cancelled_at.is_(None))))
+
+
+def _remove_from_living_lists(user: User, address: str, now: datetime) -> None:
     """Every row by which the person is listed, counted or offered as a living participant."""
+    freed = _speedlabs_with_a_seat_freed(user, address, now)
     db.session.execute(delete(Membership).where(Membership.user_id == user.id))
     db.session.execute(delete(DraftPlacement).where(DraftPlacement.user_id == user.id))
     db.session.execute(delete(PairRule).where(or_(PairRule.first_user_id == user.id,
@@ -104,6 +116,8 @@ def _remove_from_living_lists(user: User, address: str) -> None:
                        .execution_options(synchronize_session=False))
     db.session.execute(delete(SpeedlabInvitation).where(SpeedlabInvitation.id.in_(invitations))
                        .execution_options(synchronize_session=False))
+    for session_id in freed:
+        speedlabs.promote_waiting(db.session.get(SpeedlabSession, session_id), now=now)
     # The Lab participation row stays for the historic count, without the manager who followed them;
     # as a manager the person no longer follows anyone.
     db.session.execute(update(Participation).where(or_(Participation.user_id == user.id,
@@ -140,7 +154,7 @@ def anonymise(user: User, *, now: datetime | None = None) -> str:
     pseudonym = new_pseudonym()
     # Boards are found through the memberships, so they are told before those go.
     boards.people_renamed({user.id: (old_name, pseudonym)})
-    _remove_from_living_lists(user, address)
+    _remove_from_living_lists(user, address, now)
     _rename_copies(user, old_name, address, pseudonym)
     user.name = pseudonym
     user.email = f"gewist-{secrets.token_hex(12)}@{ANONYMOUS_DOMAIN}"

@@ -200,3 +200,26 @@ def test_two_erased_people_get_different_pseudonyms(app):
     people = [factories.make_user(Role.PARTICIPANT) for _ in range(20)]
     names = {services.erase_person(person, by=facilitator) for person in people}
     assert len(names) == 20
+
+
+def test_a_seat_freed_by_erasure_goes_to_the_waiting_list(app):
+    from fieldlab.speedlabs import services as speedlabs
+
+    facilitator = factories.make_user(Role.FACILITATOR)
+    seated, waiting = factories.make_user(Role.PARTICIPANT), factories.make_user(Role.PARTICIPANT, name="Wacht Ende")
+    speedlab = speedlabs.create_session(title="Speedlab Vol", question="Vraag?", context="", by=facilitator, now=NOW,
+                                        starts_at=NOW + timedelta(days=3), ends_at=NOW + timedelta(days=3, hours=2),
+                                        place="Utrecht", online_url="", seats=1, dots_per_participant=3,
+                                        owner_name="Eigenaar", owner_email="eigenaar@example.org")
+    db.session.add_all([
+        SpeedlabInvitation(session_id=speedlab.id, user_id=seated.id, name=seated.name, email=seated.email,
+                           status="accepted"),
+        SpeedlabInvitation(session_id=speedlab.id, user_id=waiting.id, name=waiting.name, email=waiting.email,
+                           status="waiting", waiting_position=1)])
+    db.session.commit()
+    services.erase_person(seated, by=facilitator, now=NOW)
+    db.session.commit()
+    promoted = db.session.scalar(select(SpeedlabInvitation).where(SpeedlabInvitation.user_id == waiting.id))
+    assert promoted.status == "invited"
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.recipient == waiting.email)) == 1

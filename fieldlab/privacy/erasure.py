@@ -19,11 +19,12 @@ when a second person in the same Lab is erased. The address becomes a random one
 .invalid domain, because the column is unique and not null; it is never shown.
 """
 
+import json
 import secrets
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import String, cast, delete, or_, select, update
 
 from fieldlab.audit import services as audit
 from fieldlab.audit.models import AuditEvent
@@ -78,12 +79,15 @@ def _replace_in(value, old: list[str], new: str):
     return value
 
 
-def _scrub_audit_details(user: User, old: list[str], new: str) -> None:
+def _scrub_audit_details(old: list[str], new: str) -> None:
     """Audit events keep what happened and who did it (the pseudonym); a name or address copied
-    into an event's detail (an invitation, a role change of this person) is replaced. Rare work,
-    so every event is read: a LIKE on JSON text would miss names JSON escaped."""
-    for event in db.session.scalars(select(AuditEvent).where(AuditEvent.detail.is_not(None))
-                                    .execution_options(yield_per=500)):
+    into an event's detail (an invitation, a role change of this person) is replaced. The events
+    are found by their JSON text, in which a name may stand with its accents escaped: both spellings
+    are looked for."""
+    spellings = {spelling for text in old for spelling in (text, json.dumps(text)[1:-1])}
+    text = cast(AuditEvent.detail, String)
+    candidates = select(AuditEvent).where(or_(*(text.contains(spelling, autoescape=True) for spelling in spellings)))
+    for event in db.session.scalars(candidates):
         detail = _replace_in(event.detail, old, new)
         if detail != event.detail:
             event.detail = detail
@@ -144,7 +148,7 @@ def _rename_copies(user: User, old_name: str, address: str, pseudonym: str) -> N
     db.session.execute(update(SpeedlabSession).where(or_(SpeedlabSession.owner_user_id == user.id,
                                                          SpeedlabSession.owner_email == address))
                        .values(owner_name=pseudonym, owner_email="").execution_options(synchronize_session=False))
-    _scrub_audit_details(user, [text for text in (old_name, address) if text], pseudonym)
+    _scrub_audit_details([text for text in (old_name, address) if text], pseudonym)
 
 
 def anonymise(user: User, *, now: datetime | None = None) -> str:

@@ -13,20 +13,21 @@ from datetime import date, datetime
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from fieldlab.audit import services as audit
 from fieldlab.audit.models import AuditEvent
 from fieldlab.auth.models import User
 from fieldlab.boards.feed import feed_lines
 from fieldlab.boards.models import BoardCard, BoardEvent, Column, ProgressUpdate, Status
-from fieldlab.evaluations.models import EvaluationRequest, EvaluationResponse
+from fieldlab.evaluations.models import EvaluationAnswer, EvaluationRequest, EvaluationResponse
 from fieldlab.extensions import db
 from fieldlab.labs.models import ParticipantProfile, Participation
 from fieldlab.mail.models import MessageStatus, OutboxMessage
 from fieldlab.problems.models import Problem, ProblemStatus
-from fieldlab.returndays.models import Invitation, InviteeRole, Response
+from fieldlab.returndays.models import Invitation, InviteeRole, Response, ReturnDay
 from fieldlab.speedlabs.models import Idea, InvitationStatus, SpeedlabInvitation
-from fieldlab.teams.models import Membership, TeamRole
+from fieldlab.teams.models import Membership, Team, TeamRole
 from fieldlab.timeutil import utcnow
 
 
@@ -68,18 +69,43 @@ class Document:
     parts: list[Part]
 
 
+# What each row shows of its neighbours, loaded with it: a fixed number of statements however many
+# Labs, teams or forms a person has (tests/security/test_query_growth.py).
+EAGER = {
+    (Participation, "user_id"): (joinedload(Participation.lab), joinedload(Participation.manager)),
+    (Participation, "manager_id"): (joinedload(Participation.lab), joinedload(Participation.user)),
+    (Membership, "user_id"): (joinedload(Membership.team).joinedload(Team.lab),),
+    (EvaluationRequest, "user_id"): (joinedload(EvaluationRequest.form),),
+    (EvaluationResponse, "user_id"): (joinedload(EvaluationResponse.form),
+                                      selectinload(EvaluationResponse.answers).joinedload(EvaluationAnswer.question)),
+}
+
+
 def _mine(model, column, user):
-    return list(db.session.scalars(select(model).where(column == user.id)))
+    options = EAGER.get((model, column.key), ())
+    return list(db.session.scalars(select(model).where(column == user.id).options(*options)))
 
 
 def _invitations(user: User) -> list[Invitation]:
     return list(db.session.scalars(select(Invitation).where((Invitation.user_id == user.id)
-                                                            | (Invitation.email == user.email))))
+                                                            | (Invitation.email == user.email))
+                                   .options(joinedload(Invitation.return_day).joinedload(ReturnDay.lab))))
 
 
 def _speedlab_invitations(user: User) -> list[SpeedlabInvitation]:
     return list(db.session.scalars(select(SpeedlabInvitation).where((SpeedlabInvitation.user_id == user.id)
-                                                                    | (SpeedlabInvitation.email == user.email))))
+                                                                    | (SpeedlabInvitation.email == user.email))
+                                   .options(joinedload(SpeedlabInvitation.session))))
+
+
+def _ideas_by_invitation(invitations) -> dict[int, list[str]]:
+    ideas: dict[int, list[str]] = {}
+    ids = [invitation.id for invitation in invitations]
+    if ids:
+        for author_id, title in db.session.execute(select(Idea.author_id, Idea.title).where(Idea.author_id.in_(ids))
+                                                   .order_by(Idea.id)):
+            ideas.setdefault(author_id, []).append(title)
+    return ideas
 
 
 def _messages(user: User) -> list[OutboxMessage]:
@@ -199,7 +225,9 @@ def _participation_parts(user: User, kept: str) -> list[Part]:
 def _work_parts(user: User, kept: str) -> list[Part]:
     team_history = _("Het werk blijft bij het team, na de opschoning onder een pseudoniem in plaats van uw naam.")
     events = list(db.session.scalars(select(BoardEvent).where(BoardEvent.actor_id == user.id)
-                                     .order_by(BoardEvent.at)))
+                                     .options(joinedload(BoardEvent.actor)).order_by(BoardEvent.at)))
+    seats = _speedlab_invitations(user)
+    ideas = _ideas_by_invitation(seats)
     return [
         Part("bord", _("Teambord"), _("Kaarten waarvan u eigenaar bent en wat u op het bord deed."),
              _("Het bord is het geheugen van het team: wie wat deed, en wanneer."), team_history,
@@ -234,9 +262,8 @@ def _work_parts(user: User, kept: str) -> list[Part]:
         Part("speedlabs", _("Speedlabs"), _("De speedlabs waarvoor u bent uitgenodigd, en uw ideeën."),
              _("Om plaatsen te verdelen en ideeën te verzamelen."), kept,
              headers=[_("Speedlab"), _("Status"), _("Ideeën")],
-             rows=[[i.session.title, _label(InvitationStatus, i.status),
-                    ", ".join(idea.title for idea in db.session.scalars(select(Idea).where(Idea.author_id == i.id)))
-                    or "—"] for i in _speedlab_invitations(user)]),
+             rows=[[i.session.title, _label(InvitationStatus, i.status), ", ".join(ideas.get(i.id, [])) or "—"]
+                   for i in seats]),
     ]
 
 

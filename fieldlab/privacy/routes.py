@@ -5,7 +5,7 @@ import json
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, render_template, request
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -83,7 +83,7 @@ def postpone():
         else:
             db.session.commit()
             flash(_("De opschoning van %(name)s is uitgesteld tot %(date)s.", name=person.name,
-                    date=form.until.data.strftime("%d-%m-%Y")), "success")
+                    date=format_date(form.until.data, "long")), "success")
             return redirect_after_post("privacy.person", persoon=person.id)
     return _person_page(person, form=form, status=422)
 

@@ -223,3 +223,18 @@ def test_a_seat_freed_by_erasure_goes_to_the_waiting_list(app):
     assert promoted.status == "invited"
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
                              .where(OutboxMessage.recipient == waiting.email)) == 1
+
+
+def test_a_name_with_accents_is_replaced_in_the_audit_log(app):
+    facilitator = factories.make_user(Role.FACILITATOR)
+    person = factories.make_user(Role.PARTICIPANT, name="Zoë Çelik-Ångström", email="zoe.celik@example.org")
+    audit.record("roles_changed", actor=facilitator, subject_user=person, now=NOW, who="Zoë Çelik-Ångström",
+                 nested={"to": ["zoe.celik@example.org"]})
+    untouched = audit.record("roles_changed", actor=facilitator, now=NOW, who="Zoë Anders")
+    db.session.commit()
+    pseudonym = services.erase_person(person, by=facilitator, now=NOW)
+    db.session.commit()
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.subject_user_id == person.id,
+                                                       AuditEvent.action == "roles_changed"))
+    assert event.detail == {"who": pseudonym, "nested": {"to": [pseudonym]}}
+    assert db.session.get(AuditEvent, untouched.id).detail == {"who": "Zoë Anders"}

@@ -91,6 +91,7 @@ MODEL_MODULES = (
     "fieldlab.outcomes.models",
     "fieldlab.submissions",
     "fieldlab.signals.models",
+    "fieldlab.privacy.models",
 )
 
 

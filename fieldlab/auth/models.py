@@ -53,6 +53,9 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None]
+    # When the person was erased (on request or by the retention purge, see fieldlab/privacy): the row
+    # stays for what the team's history needs, under a pseudonym; lists of living people leave it out.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation = relationship("Organisation")
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -75,6 +78,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     @property
     def has_two_factor(self) -> bool:

@@ -17,7 +17,7 @@ from fieldlab.auth.forms import (
     UserInviteForm,
     UserRolesForm,
 )
-from fieldlab.auth.models import Role, User
+from fieldlab.auth.models import Role
 from fieldlab.auth.permissions import can
 from fieldlab.extensions import db, limiter
 from fieldlab.forms import EmptyForm
@@ -319,7 +319,7 @@ def invite():
 @login_required
 def user_detail(user_id):
     require("users.manage")
-    person = db.get_or_404(User, user_id)
+    person = services.account_or_404(user_id)
     form = UserRolesForm(roles=[role.value for role in person.roles])
     if form.validate_on_submit():
         if person.id == current_user.id and Role.FACILITATOR.value not in form.roles.data:
@@ -337,7 +337,7 @@ def user_detail(user_id):
 @login_required
 def toggle_active(user_id):
     require("users.manage")
-    person = db.get_or_404(User, user_id)
+    person = services.account_or_404(user_id)
     if EmptyForm().validate_on_submit():
         if person.id == current_user.id:
             flash(_("U kunt uw eigen account niet deactiveren."), "error")
@@ -354,7 +354,7 @@ def toggle_active(user_id):
 def reset_two_factor(user_id):
     """For someone who lost their phone and their recovery codes: they set it up again at next login."""
     require("users.manage")
-    person = db.get_or_404(User, user_id)
+    person = services.account_or_404(user_id)
     if EmptyForm().validate_on_submit() and person.has_two_factor and person.id != current_user.id:
         twofactor.disable(person, by=current_user)
         person.end_all_sessions()
@@ -368,7 +368,7 @@ def reset_two_factor(user_id):
 @login_required
 def resend_invitation(user_id):
     require("users.manage")
-    person = db.get_or_404(User, user_id)
+    person = services.account_or_404(user_id)
     if EmptyForm().validate_on_submit() and not person.has_password and person.active:
         services.send_invitation(person, by=current_user, now=utcnow())
         db.session.commit()

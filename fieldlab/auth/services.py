@@ -327,11 +327,19 @@ def load_user_from_cookie_id(cookie_id: str) -> User | None:
     return user
 
 
+def account_or_404(user_id: int) -> User:
+    """An account to manage. An erased person (fieldlab/privacy) has none: their row stays only for
+    the team's history, and reactivating it or giving it roles would bring them back to life."""
+    return db.first_or_404(select(User).where(User.id == user_id, User.erased_at.is_(None)))
+
+
 def people_query(text: str | None = None):
     """Accounts by name, optionally those whose name or e-mail address contains `text` (the way
     a person is looked up on the accounts and privacy pages: a list of every account would not
     fit a page once the Hub has thousands)."""
-    query = select(User).options(joinedload(User.organisation)).order_by(User.name, User.id)
+    # Erased people (fieldlab/privacy) are no accounts any more: their row stays only for history.
+    query = (select(User).options(joinedload(User.organisation)).where(User.erased_at.is_(None))
+             .order_by(User.name, User.id))
     if text:
         pattern = f"%{text.lower()}%"
         query = query.where(or_(User.name.ilike(pattern), User.email.ilike(pattern)))

@@ -229,7 +229,8 @@ def recipient_ids(form: EvaluationForm) -> list[int]:
     added with `add_recipients` (or passed to `create_requests`) by the return-days feature."""
     ids = set(db.session.scalars(select(EvaluationRequest.user_id).where(EvaluationRequest.form_id == form.id)))
     if not form.is_return_day_form and form.lab_id is not None:
-        ids |= set(db.session.scalars(select(Participation.user_id).where(Participation.lab_id == form.lab_id)))
+        ids |= set(db.session.scalars(select(Participation.user_id).join(User, Participation.user_id == User.id)
+                                      .where(Participation.lab_id == form.lab_id, User.erased_at.is_(None))))
     return sorted(ids)
 
 

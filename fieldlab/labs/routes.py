@@ -126,7 +126,7 @@ def detail(lab_id):
     visible_problems = [problem for problem in lab.problems if can(current_user, "problem.view", problem)]
     return render_template("labs/detail.html", lab=lab, steps=steps, next_step=services.next_step(steps),
                            problems=visible_problems, hidden_problems=len(lab.problems) - len(visible_problems),
-                           today=_today(),
+                           today=_today(), participant_count=services.participant_count(lab),
                            can_manage=can(current_user, "labs.manage"))
 
 

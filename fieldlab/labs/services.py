@@ -491,11 +491,18 @@ def invite_manager(participation: Participation, *, name: str, email: str, by: U
 
 def participants_of(lab: Lab) -> list[Participation]:
     return list(db.session.scalars(
-        select(Participation).join(User, Participation.user_id == User.id).where(Participation.lab_id == lab.id)
+        select(Participation).join(User, Participation.user_id == User.id)
+        .where(Participation.lab_id == lab.id, User.erased_at.is_(None))
         .options(selectinload(Participation.user).selectinload(User.organisation),
                  selectinload(Participation.manager))
         .order_by(func.lower(User.name))
     ))
+
+
+def participant_count(lab: Lab) -> int:
+    """The Lab's current participants: erased people still count in reports, not here."""
+    return db.session.scalar(select(func.count()).select_from(Participation).join(User, Participation.user_id == User.id)
+                             .where(Participation.lab_id == lab.id, User.erased_at.is_(None)))
 
 
 def manager_candidates() -> list[User]:
@@ -554,7 +561,7 @@ def _alumni_labs(*, today: date, before: Lab | None, theme: str | None):
 
 def _alumni_users(labs_query, organisation_id: int | None):
     # IN (a set of ids), not a correlated EXISTS per person: SQLite then builds the set once.
-    return (select(User).where(User.active.is_(True),
+    return (select(User).where(User.active.is_(True), User.erased_at.is_(None),
                                User.id.in_(select(Participation.user_id).where(Participation.lab_id.in_(labs_query))))
             .where(User.organisation_id == organisation_id if organisation_id else true())
             .order_by(func.lower(User.name), User.id))
@@ -596,7 +603,8 @@ def any_alumni(*, today: date) -> bool:
     vraagstuk, which asks it on every answer and needs no list."""
     ended = select(Lab.id).where(Lab.programme_ends_on.is_not(None), Lab.programme_ends_on < today)
     return bool(db.session.scalar(select(exists().where(
-        Participation.lab_id.in_(ended), Participation.user_id == User.id, User.active.is_(True)))))
+        Participation.lab_id.in_(ended), Participation.user_id == User.id, User.active.is_(True),
+        User.erased_at.is_(None)))))
 
 
 def alumni(*, today: date, before: Lab | None = None, theme: str | None = None, organisation_id: int | None = None,

@@ -4,8 +4,11 @@ from flask_babel import lazy_gettext as _l
 
 AUDIT_LABELS = {
     "privacy_purged": _l("persoonsgegevens van een Lab opgeschoond"),
-    "person_exported": _l("gegevens van een persoon geëxporteerd"),
+    "person_exported": _l("gegevens van een persoon ingezien of gedownload"),
     "person_erased": _l("persoon gewist"),
+    "retention_postponed": _l("opschoning van een persoon uitgesteld"),
+    "retention_postponement_ended": _l("uitstel van opschoning ingetrokken"),
+    "retention_person_purged": _l("persoon geanonimiseerd na afloop van uitstel"),
 }
 
 

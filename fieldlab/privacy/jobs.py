@@ -11,5 +11,6 @@ SUBMISSION_TOKENS_KEPT = timedelta(days=7)
 
 
 def purge_expired(now=None) -> int:
+    """Labs purged plus people whose postponed purge came due."""
     submissions.purge_before((now or utcnow()) - SUBMISSION_TOKENS_KEPT)
-    return len(services.purge_due(now=now))
+    return len(services.purge_due(now=now)) + services.purge_postponed_due(now=now)

@@ -2,36 +2,38 @@
 
 A Lab's personal data is kept for RETENTION_MONTHS after its day 100 (the last day 100 of its
 teams, or the programme's end for a Lab without challenges). Then its participants who take part
-in no later Lab are anonymised and its stakeholders' e-mail addresses deleted. Aggregates stay:
-grades, counts, organisations, the teams' work. People are anonymised rather than deleted, so the
-rows that point at them (audit events, cards, responses) keep their integrity without a name.
+in no later Lab are anonymised and its stakeholders' and guests' e-mail addresses deleted, unless a
+facilitator postponed one person's purge (a `RetentionPostponement`, with a reason): then that
+person goes the night their postponement ends. Aggregates stay: grades, counts, organisations, the
+teams' work. People are anonymised rather than deleted (`fieldlab.privacy.erasure`, the same path
+as erasure on request), so the rows that point at them keep their integrity without a name.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, exists, func, select
+from flask_babel import gettext as _
+from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from fieldlab.audit import services as audit
-from fieldlab.audit.models import AuditEvent
 from fieldlab.auth import services as accounts
-from fieldlab.auth.models import RecoveryCode, Role, User, UserRole
-from fieldlab.boards import services as boards
-from fieldlab.boards.models import CHALLENGE_DAYS, BoardCard, BoardEvent, Challenge, ProgressUpdate
-from fieldlab.evaluations.models import EvaluationRequest, EvaluationResponse
+from fieldlab.auth.models import Role, User, UserRole
+from fieldlab.boards.models import CHALLENGE_DAYS, Challenge
 from fieldlab.extensions import db
-from fieldlab.labs.models import Lab, ParticipantProfile, Participation
+from fieldlab.labs.models import Lab, Participation
 from fieldlab.mail.models import OutboxMessage
+from fieldlab.organisations.models import Organisation
 from fieldlab.paging import Page, paginate, paginate_sequence
-from fieldlab.problems.models import Problem
+from fieldlab.privacy.erasure import ANONYMOUS_DOMAIN, ErasureRefused, anonymise, erase_person, is_anonymised
+from fieldlab.privacy.models import RetentionPostponement
 from fieldlab.returndays.models import Invitation, ReturnDay
 from fieldlab.speedlabs.models import Idea, SpeedlabInvitation, SpeedlabSession
-from fieldlab.teams.models import Membership, Team
-from fieldlab.timeutil import utcnow
+from fieldlab.teams.models import Team
+from fieldlab.timeutil import local, utcnow
 
-ANONYMOUS_DOMAIN = "geanonimiseerd.invalid"
-
+__all__ = ["ANONYMOUS_DOMAIN", "ErasureRefused", "anonymise", "erase_person", "is_anonymised"]
 
 def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
@@ -59,10 +61,6 @@ def retention_months() -> int:
 def purge_date(lab: Lab) -> date | None:
     last_day = day_100(lab)
     return add_months(last_day, retention_months()) if last_day else None
-
-
-def is_anonymised(user: User) -> bool:
-    return user.email.endswith("@" + ANONYMOUS_DOMAIN)
 
 
 @dataclass
@@ -208,154 +206,237 @@ def purge_plans_page(*, page: int) -> Page:
     return labs
 
 
+
+
 def people_page(text: str | None, *, page: int) -> Page:
-    """People a facilitator can open for inzage or erasure: not yet anonymised, found by name or
-    e-mail address."""
-    query = accounts.people_query(text).where(~User.email.endswith("@" + ANONYMOUS_DOMAIN))
-    return paginate(query, page=page)
+    """People a facilitator can open for inzage or erasure: not erased, found by name or address."""
+    return paginate(accounts.people_query(text), page=page)
 
 
-def anonymise(user: User, *, now: datetime) -> None:
-    """Keep the row (and what points at it), lose the person: name, address, login and profile."""
-    address, old_name = user.email, user.name
-    user.name = f"Oud-deelnemer {user.id}"
-    user.email = f"persoon-{user.id}@{ANONYMOUS_DOMAIN}"
-    user.password_hash = None
-    user.active = False
-    user.totp_secret = None
-    user.totp_enabled_at = None
-    user.totp_last_step = None
-    user.end_all_sessions()
-    user.password_version += 1
-    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    boards.people_renamed({user.id: (old_name, user.name)})
-    profile = db.session.get(ParticipantProfile, user.id)
-    if profile is not None:
-        profile.expertise = []
-        profile.note = ""
-    # Messages to the person carry their name and address.
-    db.session.execute(delete(OutboxMessage).where(OutboxMessage.recipient == address))
-    # A named evaluation answer stays as a grade, without the name: it becomes an anonymous one.
-    for response in db.session.scalars(select(EvaluationResponse).where(EvaluationResponse.user_id == user.id)):
-        response.anonymous = True
-        response.user_id = None
-        response.submitted_at = None
-    db.session.flush()
+# --- Per person: who goes when, and postponements -------------------------------------------------
+
+@dataclass
+class PersonRetention:
+    """One person on the retention page: when the purge anonymises them and why not before."""
+
+    user: User
+    labs: list[str]
+    # The retention date of the last of their Labs; None while one of them has no day 100 yet.
+    purge_on: date | None
+    postponement: RetentionPostponement | None
+
+    @property
+    def anonymised_on(self) -> date | None:
+        """The night the purge takes them: the retention date, or the end of a postponement."""
+        return _anonymised_on(self.purge_on, self.postponement.until if self.postponement else None)
+
+    def due(self, today: date) -> bool:
+        return self.anonymised_on is not None and self.anonymised_on <= today
 
 
-def purge_lab(lab: Lab, *, now: datetime | None = None) -> PlannedPurge:
+def _anonymised_on(purge_on: date | None, until: date | None) -> date | None:
+    if purge_on is None:
+        return None
+    return max(purge_on, until) if until else purge_on
+
+
+def _facilitator():
+    return exists(select(UserRole.user_id).where(UserRole.user_id == User.id,
+                                                 UserRole.role == Role.FACILITATOR.value))
+
+
+def _person_dates(dates: dict, text: str | None = None) -> dict[int, tuple[date | None, set[int]]]:
+    """(retention date, Lab ids) of every participant the purge will anonymise one day, optionally
+    only those whose name, address or organisation contains `text`. One statement."""
+    # NOT IN (a set of ids), not a correlated NOT EXISTS per row: SQLite then builds the set once.
+    staff = select(UserRole.user_id).where(UserRole.role == Role.FACILITATOR.value)
+    query = (select(Participation.user_id, Participation.lab_id).join(User, Participation.user_id == User.id)
+             .where(User.erased_at.is_(None), Participation.user_id.not_in(staff)))
+    if text:
+        pattern = f"%{text.lower()}%"
+        query = query.outerjoin(Organisation, Organisation.id == User.organisation_id).where(or_(
+            User.name.ilike(pattern), User.email.ilike(pattern), Organisation.name.ilike(pattern),
+            Organisation.short_name.ilike(pattern)))
+    labs_of: dict[int, set[int]] = {}
+    for user_id, lab_id in db.session.execute(query):
+        labs_of.setdefault(user_id, set()).add(lab_id)
+    result = {}
+    for user_id, lab_ids in labs_of.items():
+        purge_dates = [dates[lab_id][1] for lab_id in lab_ids]
+        result[user_id] = (None if None in purge_dates else max(purge_dates), lab_ids)
+    return result
+
+
+def _postponements(user_ids=None) -> dict[int, RetentionPostponement]:
+    """Postponements (of these people; of everyone: a short table, read whole rather than with an
+    IN list of thousands of ids)."""
+    query = select(RetentionPostponement).options(joinedload(RetentionPostponement.by))
+    if user_ids is not None:
+        user_ids = list(user_ids)
+        if not user_ids:
+            return {}
+        query = query.where(RetentionPostponement.user_id.in_(user_ids))
+    return {row.user_id: row for row in db.session.scalars(query)}
+
+
+def retention_people_page(text: str | None, *, page: int) -> Page:
+    """One page of the people the purge will anonymise, soonest first (not yet known last), found
+    by name, address or organisation. Six statements however many people there are."""
+    dates = _purge_dates()
+    people = _person_dates(dates, text)
+    rows = _postponements()
+    postponed = {user_id: row.until for user_id, row in rows.items()}
+
+    def order(user_id):
+        when = _anonymised_on(people[user_id][0], postponed.get(user_id))
+        return (when is None, when or date.max, user_id)
+
+    result = paginate_sequence(sorted(people, key=order), page=page)
+    ids = list(result.items)
+    users = {user.id: user for user in db.session.scalars(
+        select(User).options(joinedload(User.organisation)).where(User.id.in_(ids)))} if ids else {}
+    names = dict(db.session.execute(select(Lab.id, Lab.name).where(
+        Lab.id.in_({lab_id for user_id in ids for lab_id in people[user_id][1]}))).all()) if ids else {}
+    result.items = [PersonRetention(user=users[user_id], labs=sorted(names[lab_id] for lab_id in people[user_id][1]),
+                                    purge_on=people[user_id][0], postponement=rows.get(user_id))
+                    for user_id in ids]
+    return result
+
+
+def person_retention(user: User) -> PersonRetention | None:
+    """The retention of one person, or None when the purge never takes them (staff, no Lab, erased)."""
+    if user.erased_at is not None or user.has_role(Role.FACILITATOR):
+        return None
+    lab_ids = set(db.session.scalars(select(Participation.lab_id).where(Participation.user_id == user.id)))
+    if not lab_ids:
+        return None
+    dates = _purge_dates()
+    purge_dates = [dates[lab_id][1] for lab_id in lab_ids]
+    return PersonRetention(user=user, labs=sorted(db.session.scalars(select(Lab.name).where(Lab.id.in_(lab_ids)))),
+                           purge_on=None if None in purge_dates else max(purge_dates),
+                           postponement=db.session.get(RetentionPostponement, user.id))
+
+
+class PostponementRefused(ValueError):
+    """Bad input for a postponement; `field` names the form field the message belongs to."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+MAX_POSTPONEMENT_YEARS = 10
+MAX_REASON = 1000
+
+
+def postpone(user: User, *, until: date | None, reason: str, by: User, now: datetime | None = None,
+             today: date | None = None) -> RetentionPostponement:
+    """Keep one person's data until `until` (the purge takes them that night at the earliest),
+    for a reason the facilitator states. Replaces an earlier postponement; audited."""
     now = now or utcnow()
-    plan = PlannedPurge(lab=lab, day_100=day_100(lab), purge_on=purge_date(lab), people=people_to_anonymise(lab),
-                        stakeholder_addresses=0)
+    today = today or local(now).date()
+    reason = (reason or "").strip()
+    if user.erased_at is not None:
+        raise PostponementRefused("until", _("Deze persoon is al gewist."))
+    if until is None:
+        raise PostponementRefused("until", _("Vul een datum in."))
+    if until <= today:
+        raise PostponementRefused("until", _("Kies een datum na vandaag."))
+    if until > add_months(today, 12 * MAX_POSTPONEMENT_YEARS):
+        raise PostponementRefused("until", _("Kies een datum binnen %(years)s jaar.", years=MAX_POSTPONEMENT_YEARS))
+    if not reason:
+        raise PostponementRefused("reason", _("Schrijf op waarom de gegevens langer blijven."))
+    if len(reason) > MAX_REASON:
+        raise PostponementRefused("reason", _("Houd de reden korter dan %(max)s tekens.", max=MAX_REASON))
+    row = db.session.get(RetentionPostponement, user.id)
+    if row is None:
+        row = RetentionPostponement(user_id=user.id, until=until, reason=reason, by_id=by.id, created_at=now)
+        db.session.add(row)
+    else:
+        row.until, row.reason, row.by_id, row.created_at = until, reason, by.id, now
+    audit.record("retention_postponed", actor=by, subject_user=user, now=now, until=until.isoformat(),
+                 reason=reason)
+    db.session.flush()
+    return row
+
+
+def end_postponement(user: User, *, by: User, now: datetime | None = None) -> bool:
+    """Withdraw a postponement: the purge follows the retention date again. Audited."""
+    row = db.session.get(RetentionPostponement, user.id)
+    if row is None:
+        return False
+    db.session.delete(row)
+    audit.record("retention_postponement_ended", actor=by, subject_user=user, now=now or utcnow())
+    db.session.flush()
+    return True
+
+
+# --- The nightly purge ------------------------------------------------------------------------------
+
+def _remove_guest_invitations(invitations: list[SpeedlabInvitation]) -> None:
+    """A guest's idea stays on the wall as one the room wrote down; the guest's row goes."""
+    ids = [invitation.id for invitation in invitations]
+    if ids:
+        db.session.execute(update(Idea).where(Idea.author_id.in_(ids)).values(author_id=None)
+                           .execution_options(synchronize_session=False))
+        db.session.execute(delete(SpeedlabInvitation).where(SpeedlabInvitation.id.in_(ids))
+                           .execution_options(synchronize_session=False))
+
+
+def purge_lab(lab: Lab, *, now: datetime | None = None, today: date | None = None) -> PlannedPurge:
+    """A Lab's retention date has come: its participants in no later Lab are anonymised (unless
+    their purge is postponed beyond `today`), its stakeholders' and guests' addresses go."""
+    now = now or utcnow()
+    today = today or local(now).date()
+    people = people_to_anonymise(lab)
+    postponed = {user_id for user_id, row in _postponements(user.id for user in people).items() if row.until > today}
+    plan = PlannedPurge(lab=lab, day_100=day_100(lab), purge_on=purge_date(lab),
+                        people=[user for user in people if user.id not in postponed], stakeholder_addresses=0)
+    lab_id = lab.id
     for user in plan.people:
         anonymise(user, now=now)
+    lab = plan.lab = db.session.get(Lab, lab_id)
     for invitation in _stakeholder_invitations(lab):
         db.session.execute(delete(OutboxMessage).where(OutboxMessage.recipient == invitation.email))
-        invitation.email = ""
-        invitation.name = ""
+        db.session.delete(invitation)
         plan.stakeholder_addresses += 1
-    for invitation in _guest_invitations(lab):
-        invitation.email = ""
-        invitation.name = ""
-        plan.stakeholder_addresses += 1
+    guests = _guest_invitations(lab)
+    plan.stakeholder_addresses += len(guests)
+    _remove_guest_invitations(guests)
     lab.personal_data_purged_at = now
     audit.record("privacy_purged", obj=lab, now=now, people=len(plan.people),
-                 stakeholder_addresses=plan.stakeholder_addresses)
+                 stakeholder_addresses=plan.stakeholder_addresses, postponed=len(postponed) or None)
     db.session.flush()
     return plan
 
 
 def purge_due(*, now: datetime | None = None, today: date | None = None) -> list[PlannedPurge]:
+    """Every Lab whose retention date has come (see `purge_lab`)."""
     now = now or utcnow()
-    from fieldlab.timeutil import local
-
     today = today or local(now).date()
     dates = _purge_dates()
-    due = [lab_id for lab_id, _ in _unpurged_in_purge_order(dates)
+    due = [lab_id for lab_id, _name in _unpurged_in_purge_order(dates)
            if dates[lab_id][1] is not None and dates[lab_id][1] <= today]
-    return [purge_lab(db.session.get(Lab, lab_id), now=now) for lab_id in due]
+    return [purge_lab(db.session.get(Lab, lab_id), now=now, today=today) for lab_id in due]
 
 
-def _iso(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value
-
-
-def export_person(user: User, *, by: User, now: datetime | None = None) -> dict:
-    """Everything the app holds about one person (AVG art. 15), as plain data for a JSON file."""
+def purge_postponed_due(*, now: datetime | None = None, today: date | None = None) -> int:
+    """People whose postponement has ended and whose Labs are all past their retention date: the
+    purge passed them by, and takes them now. Audited per person."""
     now = now or utcnow()
-    profile = db.session.get(ParticipantProfile, user.id)
-    data = {
-        "exported_at": _iso(now),
-        "account": {
-            "id": user.id, "name": user.name, "email": user.email, "locale": user.locale, "active": user.active,
-            "roles": sorted(role.value for role in user.roles),
-            "organisation": user.organisation.name if user.organisation else None,
-            "created_at": _iso(user.created_at), "last_login_at": _iso(user.last_login_at),
-            "two_factor": user.has_two_factor,
-        },
-        "profile": {"level": profile.level, "expertise": list(profile.expertise or []), "note": profile.note}
-        if profile else None,
-        "labs": [{"lab": p.lab.name, "registered_at": _iso(getattr(p, "registered_at", None)),
-                  "manager": p.manager.name if p.manager else None}
-                 for p in db.session.scalars(select(Participation).where(Participation.user_id == user.id))],
-        "managed_participants": [p.user.name for p in db.session.scalars(
-            select(Participation).where(Participation.manager_id == user.id))],
-        "teams": [{"team": m.team.name, "lab": m.team.lab.name, "role": m.role}
-                  for m in db.session.scalars(select(Membership).where(Membership.user_id == user.id))],
-        "problems_submitted": [{"title": p.title, "status": p.status, "created_at": _iso(p.created_at)}
-                               for p in db.session.scalars(select(Problem).where(Problem.commissioner_id == user.id))],
-        "board_cards_owned": [{"title": c.title, "column": c.column_key}
-                              for c in db.session.scalars(select(BoardCard).where(BoardCard.owner_id == user.id))],
-        "board_activity": [{"kind": e.kind, "at": _iso(e.at)}
-                           for e in db.session.scalars(select(BoardEvent).where(BoardEvent.actor_id == user.id))],
-        "progress_updates": [{"at": _iso(u.created_at), "status": u.status, "went_well": u.went_well,
-                              "stuck": u.stuck, "help_needed": u.help_needed, "hours_spent": u.hours_spent}
-                             for u in db.session.scalars(select(ProgressUpdate).where(ProgressUpdate.author_id == user.id))],
-        "return_day_invitations": [{"return_day": i.return_day_id, "role": i.role, "response": i.response,
-                                    "remark": i.remark, "responded_at": _iso(i.responded_at)}
-                                   for i in db.session.scalars(select(Invitation).where(
-                                       (Invitation.user_id == user.id) | (Invitation.email == user.email)))],
-        "evaluation_requests": [{"form": r.form.title, "answered": r.used, "requested_at": _iso(r.requested_at)}
-                                for r in db.session.scalars(select(EvaluationRequest).where(
-                                    EvaluationRequest.user_id == user.id))],
-        "named_evaluation_answers": [
-            {"form": response.form_id, "submitted_at": _iso(response.submitted_at),
-             "answers": [{"question": a.question_id, "grade": a.grade, "choice": a.choice, "text": a.text}
-                         for a in response.answers]}
-            for response in db.session.scalars(select(EvaluationResponse).where(EvaluationResponse.user_id == user.id))
-        ],
-        "speedlabs": [{"session": i.session.title, "status": i.status}
-                      for i in db.session.scalars(select(SpeedlabInvitation).where(
-                          (SpeedlabInvitation.user_id == user.id) | (SpeedlabInvitation.email == user.email)))],
-        "speedlab_ideas": [{"title": idea.title, "explanation": idea.explanation} for idea in db.session.scalars(
-            select(Idea).join(SpeedlabInvitation, Idea.author_id == SpeedlabInvitation.id)
-            .where(SpeedlabInvitation.user_id == user.id))],
-        "messages": [{"subject": m.subject, "status": m.status, "created_at": _iso(m.created_at)}
-                     for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == user.email))],
-        "audit_events": [{"action": e.action, "at": _iso(e.at), "as": "actor" if e.actor_id == user.id else "subject"}
-                         for e in db.session.scalars(select(AuditEvent).where(
-                             (AuditEvent.actor_id == user.id) | (AuditEvent.subject_user_id == user.id))
-                             .order_by(AuditEvent.at))],
-    }
-    audit.record("person_exported", actor=by, subject_user=user, now=now)
-    return data
-
-
-class ErasureRefused(Exception):
-    pass
-
-
-def erase_person(user: User, *, by: User, now: datetime | None = None) -> None:
-    """Erasure on request (AVG art. 17): anonymise now, whatever the retention period."""
-    from flask_babel import gettext as _
-
-    now = now or utcnow()
-    if user.id == by.id:
-        raise ErasureRefused(_("U kunt uzelf niet wissen. Vraag een andere facilitator."))
-    address = user.email
-    for invitation in db.session.scalars(select(Invitation).where(Invitation.email == address,
-                                                                  Invitation.user_id.is_(None))):
-        invitation.email = ""
-        invitation.name = ""
-    anonymise(user, now=now)
-    audit.record("person_erased", actor=by, subject_user=user, now=now)
+    today = today or local(now).date()
+    rows = list(db.session.scalars(select(RetentionPostponement).where(RetentionPostponement.until <= today)))
+    if not rows:
+        return 0
+    people = _person_dates(_purge_dates())
+    done = 0
+    for row in rows:
+        purge_on = people.get(row.user_id, (None, set()))[0]
+        if purge_on is None or purge_on > today:
+            continue
+        user = db.session.get(User, row.user_id)
+        anonymise(user, now=now)
+        audit.record("retention_person_purged", subject_user=user, now=now)
+        done += 1
+    db.session.flush()
+    return done

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from fieldlab.audit.services import record
+from fieldlab.auth.models import User
 from fieldlab.expertise import services as expertise
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, LabKind, Level, Participation
@@ -50,7 +51,8 @@ def level_label(level: str) -> str:
 
 def participations_of(lab: Lab) -> list[Participation]:
     return db.session.scalars(
-        select(Participation).where(Participation.lab_id == lab.id)
+        select(Participation).join(User, Participation.user_id == User.id)
+        .where(Participation.lab_id == lab.id, User.erased_at.is_(None))
         .options(selectinload(Participation.user)).order_by(Participation.id)
     ).all()
 

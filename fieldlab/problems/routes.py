@@ -11,6 +11,7 @@ from fieldlab.forms import EmptyForm
 from fieldlab.labs.models import Lab
 from fieldlab.labs.services import any_alumni
 from fieldlab.organisations.services import organisation_rows
+from fieldlab.paging import requested_page
 from fieldlab.problems import services
 from fieldlab.problems.forms import (
     AcceptForm,
@@ -66,7 +67,7 @@ def _filters_from_request() -> services.ProblemFilters:
         submitted_to=_date_arg("tot"),
         sort=sort if sort in services.SORT_COLUMNS else "submitted",
         direction="asc" if request.args.get("richting") == "asc" else "desc",
-        page=max(int_arg("pagina", 1), 1),
+        page=requested_page(),
     )
 
 

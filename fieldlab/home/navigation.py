@@ -1,4 +1,5 @@
-"""The main menu, rendered once per (language, visible items, current page) and then reused.
+"""The main menu and the rest of the page layout, rendered once per (language, visible items,
+current page) and then reused.
 
 Every page has the menu: fourteen links, each a translation, a URL and a test whether it is the
 current section. Rendering it took about a sixth of a light page. What varies is small: which
@@ -45,6 +46,19 @@ def current_items(endpoint: str, visible: tuple[bool, ...]) -> list[tuple[str, o
     exact = {name for name, _, _, marks in shown if endpoint in marks}
     blueprint = endpoint.split(".")[0]
     return [(name, label, (name in exact) if exact else (blueprint in marks)) for name, label, _, marks in shown]
+
+
+def layout() -> dict:
+    """The parts of base.html that are the same for every user and page in one language
+    (templates/_layout.html: links to the style sheets and scripts, htmx's messages, the brand,
+    the footer, the account links), rendered once per language and application root."""
+    key = ("layout", str(get_locale()), request.script_root)
+    cache = current_app.extensions.setdefault(EXTENSION_KEY, {})
+    parts = cache.get(key)
+    if parts is None:
+        module = current_app.jinja_env.get_template("_layout.html").make_module()
+        parts = cache[key] = {name: getattr(module, name) for name in module.__dict__ if not name.startswith("_")}
+    return parts
 
 
 def navigation() -> Markup:

@@ -36,6 +36,8 @@ def test_menu_follows_the_user_the_page_and_the_language(app, make):
         assert "/beheer" in links(facilitator_home) and "/beheer" not in links(participant_home)
         assert current(facilitator_home) == current(participant_home) == ["/"]
         assert "U bent hier: </span>Start</span>" in menu(participant_home)
+        assert ">Uitloggen</button>" in participant_home and ">Naar de inhoud</a>" in participant_home
+        assert '<link rel="stylesheet" href="/static/css/app.css">' in participant_home
         labs = clients[facilitator.id].get("/labs").get_data(as_text=True)
         assert current(labs) == ["/labs"] and "U bent hier: </span>Labs</span>" in menu(labs)
         # Mijn profiel lives in the labs blueprint, but is its own item.
@@ -46,6 +48,9 @@ def test_menu_follows_the_user_the_page_and_the_language(app, make):
     clients[participant.id].post("/taal", data={"locale": "en", "next": "/"})
     english = clients[participant.id].get("/").get_data(as_text=True)
     assert ">My account</a>" in menu(english) and "Hoofdmenu" not in menu(english)
+    # The rest of the layout (fieldlab/templates/_layout.html) follows the language too.
+    assert ">Log out</button>" in english and "Uitloggen" not in english
+    assert 'data-htmx-forbidden="You are not' in english
     assert ">Mijn account</a>" in menu(clients[facilitator.id].get("/").get_data(as_text=True))
 
 

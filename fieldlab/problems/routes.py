@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from fieldlab.auth.permissions import can
 from fieldlab.auth.routes import require
 from fieldlab.extensions import db, htmx
+from fieldlab.formats import moment_formatter
 from fieldlab.forms import EmptyForm
 from fieldlab.labs.models import Lab
 from fieldlab.labs.services import any_alumni
@@ -78,7 +79,7 @@ def index():
     filters = _filters_from_request()
     page = services.problems_page(current_user, filters)
     context = dict(page=page, filters=filters, statuses=list(ProblemStatus), themes=services.known_themes(),
-                   organisations=organisation_rows())
+                   organisations=organisation_rows(), moment=moment_formatter("short"))
     if htmx.target == RESULTS_TARGET:
         return render_template("problems/_results.html", **context)
     return render_template("problems/index.html", **context)

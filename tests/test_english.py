@@ -110,3 +110,18 @@ def test_two_return_day_forms_with_one_title_are_told_apart_by_team_and_date(cli
                               .order_by(EvaluationForm.id.desc())).first()
     results = client.get(f"/evaluaties/{form.id}/resultaten").get_data(as_text=True)
     assert "Team Baken · return day 11 Feb 2025" in results
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize("length", ["short", "medium", "long", "full"])
+def test_the_moment_formatter_of_lists_writes_what_datetimeformat_writes(app, language, length):
+    """fieldlab.formats.moment_formatter: the patterns looked up once for a list's rows; the
+    text must be that of `format_datetime` (winter and summer time, midnight, naive as UTC)."""
+    from fieldlab.formats import moment_formatter
+
+    moments = [datetime(2026, 12, 5, 0, 30, tzinfo=UTC), datetime(2027, 7, 1, 22, 59, 59, tzinfo=UTC),
+               datetime(2027, 3, 28, 1, 0, tzinfo=UTC), datetime(2026, 10, 25, 0, 59)]
+    with app.test_request_context(), force_locale(language):
+        formatter = moment_formatter(length)
+        for moment in moments:
+            assert formatter(moment) == format_datetime(moment, length), moment

@@ -61,7 +61,7 @@ class Dashboard:
 
 def _teams_query():
     # A team's challenge and Lab are one row each: joined into the same statement, not two more.
-    return select(Team).options(joinedload(Team.challenge), joinedload(Team.lab), selectinload(Team.memberships))
+    return select(Team).options(joinedload(Team.challenge), joinedload(Team.lab))
 
 
 def dashboard_for(user: User, *, today: date, now: datetime | None = None) -> Dashboard:

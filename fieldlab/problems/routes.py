@@ -7,10 +7,12 @@ from flask_login import current_user, login_required
 from fieldlab.auth.permissions import can
 from fieldlab.auth.routes import require
 from fieldlab.extensions import db, htmx
+from fieldlab.formats import moment_formatter
 from fieldlab.forms import EmptyForm
 from fieldlab.labs.models import Lab
 from fieldlab.labs.services import any_alumni
 from fieldlab.organisations.services import organisation_rows
+from fieldlab.paging import requested_page
 from fieldlab.problems import services
 from fieldlab.problems.forms import (
     AcceptForm,
@@ -66,7 +68,7 @@ def _filters_from_request() -> services.ProblemFilters:
         submitted_to=_date_arg("tot"),
         sort=sort if sort in services.SORT_COLUMNS else "submitted",
         direction="asc" if request.args.get("richting") == "asc" else "desc",
-        page=max(int_arg("pagina", 1), 1),
+        page=requested_page(),
     )
 
 
@@ -77,7 +79,7 @@ def index():
     filters = _filters_from_request()
     page = services.problems_page(current_user, filters)
     context = dict(page=page, filters=filters, statuses=list(ProblemStatus), themes=services.known_themes(),
-                   organisations=organisation_rows())
+                   organisations=organisation_rows(), moment=moment_formatter("short"))
     if htmx.target == RESULTS_TARGET:
         return render_template("problems/_results.html", **context)
     return render_template("problems/index.html", **context)

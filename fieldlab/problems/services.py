@@ -9,10 +9,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, false, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, exists, false, func, literal, or_, select, union_all
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from fieldlab.audit import services as audit
@@ -22,6 +21,7 @@ from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, LabKind, Participation
 from fieldlab.mail.services import external_url, queue_message
 from fieldlab.organisations.models import Organisation
+from fieldlab.paging import Page, paginate
 from fieldlab.problems.models import (
     Confidentiality,
     Problem,
@@ -543,11 +543,13 @@ def _local_day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=LOCAL_ZONE)
 
 
-def problems_page(user: User, filters: ProblemFilters, *, per_page: int | None = None):
-    """One page of the vraagstukken this user may see, filtered, searched and sorted."""
+def problems_page(user: User, filters: ProblemFilters, *, per_page: int | None = None) -> Page:
+    """One page of the vraagstukken this user may see, filtered, searched and sorted, in three
+    statements whatever the number of rows: the count, the rows with their organisation (the join
+    the search and sort use anyway) and Lab, and the questions (for "open vraag")."""
     query = (
         visible_problems(user).outerjoin(Organisation, Problem.organisation_id == Organisation.id)
-        .options(selectinload(Problem.organisation), selectinload(Problem.lab), selectinload(Problem.questions))
+        .options(contains_eager(Problem.organisation), joinedload(Problem.lab), selectinload(Problem.questions))
     )
     if filters.status:
         query = query.where(Problem.status == filters.status)
@@ -574,16 +576,19 @@ def problems_page(user: User, filters: ProblemFilters, *, per_page: int | None =
     column = SORT_COLUMNS.get(filters.sort, SORT_COLUMNS["submitted"])
     ordered = column.asc() if filters.direction == "asc" else column.desc()
     query = query.order_by(ordered.nulls_last(), Problem.id.desc())
-    return db.paginate(query, page=filters.page, per_page=per_page or current_app.config["ITEMS_PER_PAGE"],
-                       error_out=False)
+    return paginate(query, page=filters.page, per_page=per_page)
 
 
 def known_themes() -> list[str]:
-    """The suggestions for the theme field: the usual ones and every theme already used."""
-    used = db.session.scalars(select(Problem.theme).where(Problem.theme != "").distinct())
-    lab_themes = db.session.scalars(select(Lab.theme).where(Lab.theme != "").distinct())
+    """The suggestions for the theme field: the usual ones and every theme already used (by a
+    vraagstuk, then by a Lab), in one statement."""
+    used = union_all(
+        select(literal(0).label("source"), Problem.theme.label("theme")).where(Problem.theme != "").distinct(),
+        select(literal(1).label("source"), Lab.theme.label("theme")).where(Lab.theme != "").distinct(),
+    ).subquery()
+    rows = db.session.scalars(select(used.c.theme).order_by(used.c.source))
     seen, themes = set(), []
-    for theme in (*THEME_SUGGESTIONS, *used, *lab_themes):
+    for theme in (*THEME_SUGGESTIONS, *rows):
         if theme.lower() not in seen:
             seen.add(theme.lower())
             themes.append(theme)

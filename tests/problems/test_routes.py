@@ -104,11 +104,18 @@ def test_search_answers_htmx_with_the_results_fragment_only(login_as, client, ma
 def test_list_paginates(login_as, client, make, app):
     login_as(Role.FACILITATOR)
     commissioner = make.make_user(Role.COMMISSIONER, organisation=make.make_organisation())
-    for number in range(app.config["ITEMS_PER_PAGE"] + 2):
+    assert app.config["PAGE_SIZE"] == 50  # fieldlab/paging.py, like every list
+    for number in range(52):
         make.make_problem(commissioner, title=f"Vraagstuk nummer {number:02d}")
     db.session.commit()
+    page_one = client.get("/vraagstukken/?sorteer=title&richting=asc").get_data(as_text=True)
+    assert "Pagina 1 van 2" in page_one and "nummer 49" in page_one and "nummer 50" not in page_one
+    assert 'href="/vraagstukken/?sorteer=title&amp;richting=asc&amp;pagina=2" rel="next"' in page_one
     page_two = client.get("/vraagstukken/?sorteer=title&richting=asc&pagina=2").get_data(as_text=True)
-    assert "Pagina 2 van 2" in page_two and "Vraagstuk nummer 26" in page_two and "nummer 00" not in page_two
+    assert "Pagina 2 van 2" in page_two and "Vraagstuk nummer 51" in page_two and "nummer 49" not in page_two
+    # Past the last page shows the last page; nonsense shows the first.
+    assert "Pagina 2 van 2" in client.get("/vraagstukken/?pagina=9").get_data(as_text=True)
+    assert "Pagina 1 van 2" in client.get("/vraagstukken/?pagina=-3").get_data(as_text=True)
 
 
 def test_opdrachtgever_of_another_organisation_gets_404(login_as, client, make):

@@ -2,14 +2,16 @@
 the ten RIECs added once (also next to one typed by hand), the generic RIEC renamed and marked a
 kind, "Ondernemer" and "Wetenschap" marked kinds; running it again changes nothing."""
 
-from flask_migrate import downgrade, stamp, upgrade
-from sqlalchemy import func, select
+from datetime import UTC, datetime
 
-from fieldlab.auth.models import Role, User
+import sqlalchemy as sa
+from flask_migrate import downgrade, stamp, upgrade
+from sqlalchemy import func, insert, select
+
+from fieldlab.auth.models import User
 from fieldlab.extensions import db
 from fieldlab.organisations.models import Organisation
 from fieldlab.organisations.services import load_reference_list, reference_rows
-from tests import factories
 from tests.conftest import make_test_app
 from tests.test_setup import empty_postgresql_database  # noqa: F401 (a fixture)
 
@@ -17,6 +19,8 @@ BEFORE = "a0495c70f162"
 REVISION = "3b7e20c4d1a9"
 OLD_RIEC = "Regionaal Informatie- en Expertisecentrum"
 GENERIC_RIEC = "Regionaal Informatie- en Expertisecentrum (elk RIEC)"
+OLD_USER = sa.table("user", *(sa.column(name) for name in (
+    "id", "email", "name", "organisation_id", "locale", "active", "session_token", "created_at", "password_version")))
 
 
 def test_riecs_are_added_once_on_sqlite(tmp_path):
@@ -53,8 +57,12 @@ def check_migration(app):
                                generic=False, reference=False)
         db.session.add_all([old_riec, by_hand])
         db.session.flush()
-        member = factories.make_user(Role.PARTICIPANT, organisation=by_hand)
-        old_riec_id, by_hand_id, member_id = old_riec.id, by_hand.id, member.id
+        # A person at the hand-typed RIEC, written as the old schema has it (the models may have moved on).
+        db.session.execute(insert(OLD_USER).values(
+            email="persoon@example.org", name="Persoon", organisation_id=by_hand.id, locale="nl", active=True,
+            session_token="t" * 32, created_at=datetime.now(UTC), password_version=0))
+        member_id = db.session.scalar(select(OLD_USER.c.id).where(OLD_USER.c.email == "persoon@example.org"))
+        old_riec_id, by_hand_id = old_riec.id, by_hand.id
         db.session.commit()
         db.session.close()
 
@@ -76,7 +84,8 @@ def check_migration(app):
         db.session.close()
 
         stamp(revision=BEFORE)  # run the data migration a second time over its own result
-        upgrade()
+        upgrade(revision=REVISION)
+        stamp(revision="head")
         assert state() == after_first
 
         downgrade(revision=BEFORE)

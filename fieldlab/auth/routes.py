@@ -110,13 +110,21 @@ def second_step():
         if outcome is twofactor.CodeCheck.ACCEPTED:
             return _finish_login(user, remember=pending.get("remember", False), next_url=pending.get("next"))
         db.session.commit()
-        if outcome is twofactor.CodeCheck.USED_BEFORE:
-            form.code.errors.append(_("Deze code is al gebruikt. Wacht tot de app een nieuwe code toont "
-                                      "(elke 30 seconden) en vul die in."))
-        else:
-            form.code.errors.append(_("Deze code klopt niet. Controleer of u de code voor Fieldlab gebruikt "
-                                      "en probeer het opnieuw."))
+        form.code.errors.append(_code_refusal(form.code.data, outcome))
     return render_template("auth/second_step.html", form=form), 422 if form.errors else 200
+
+
+def _code_refusal(code: str, outcome) -> str:
+    """What is wrong with the code typed at the second step, said about the kind of code it is:
+    a recovery code is never "the next code from the app"."""
+    if not twofactor.looks_like_app_code(code):
+        return _("Deze herstelcode klopt niet of is al gebruikt. Elke herstelcode werkt één keer; "
+                 "gebruik een andere van uw lijst, of de code uit de app.")
+    if outcome is twofactor.CodeCheck.USED_BEFORE:
+        return _("Deze code is al gebruikt. Wacht tot de app een nieuwe code toont (elke 30 seconden) en vul "
+                 "die in.")
+    return _("De code uit de app klopt niet of is verlopen. Controleer of u de code voor Fieldlab gebruikt "
+             "en vul de code in die de app nu toont.")
 
 
 @bp.post("/uitloggen")

@@ -75,6 +75,13 @@ def _matching_step(secret: str, code: str, now: datetime, after_step: int | None
     return None
 
 
+def looks_like_app_code(code: str) -> bool:
+    """Six digits (spaces allowed) is what an authenticator app shows; anything else was meant as
+    a recovery code. Decides which refusal a person reads: each names the code they typed."""
+    return len("".join(character for character in code or "" if character.isdigit())) == 6 and \
+        all(character.isdigit() or character.isspace() for character in (code or "").strip())
+
+
 def _hash_recovery_code(code: str) -> str:
     normalised = "".join(character for character in code.lower() if character.isalnum())
     return hashlib.sha256(normalised.encode()).hexdigest()

@@ -11,7 +11,6 @@ link must not tell the reader whom it was for.
 
 import hashlib
 import hmac
-
 from datetime import timedelta
 
 from flask import current_app

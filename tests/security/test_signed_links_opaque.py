@@ -5,8 +5,8 @@ in them, keep working until they expire, and no longer."""
 import base64
 import json
 import time
-from unittest import mock
 from datetime import datetime, timedelta
+from unittest import mock
 
 import pytest
 from flask import current_app

@@ -109,12 +109,13 @@ def enable(user: User, secret: str, code: str, *, now: datetime | None = None) -
     return _new_recovery_codes(user)
 
 
-def disable(user: User, *, by: User, now: datetime | None = None) -> None:
+def disable(user: User, *, by: User, now: datetime | None = None):
+    """Returns the audit row (the person's notice is keyed on it)."""
     user.totp_secret = None
     user.totp_enabled_at = None
     user.totp_last_step = None
     db.session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
-    audit.record("two_factor_disabled", actor=by, subject_user=user, now=now)
+    return audit.record("two_factor_disabled", actor=by, subject_user=user, now=now)
 
 
 def regenerate_recovery_codes(user: User, *, now: datetime | None = None) -> list[str]:

@@ -11,7 +11,6 @@ from pathlib import Path
 from sqlalchemy import event, select
 
 import fieldlab
-
 from fieldlab.audit import services as audit
 from fieldlab.audit.models import AuditEvent
 from fieldlab.auth.models import Role

@@ -229,12 +229,17 @@ def skips_two_factor_gate(view):
 def deactivated_gate():
     """Someone whose account was deactivated while they were logged in: their next click says so
     and whom to contact, once (the session ends here), instead of a login page without a word."""
-    if "_user_id" not in session or request.endpoint == "static":
+    view = current_app.view_functions.get(request.endpoint)
+    if request.endpoint == "static" or getattr(view, "skips_two_factor_gate", False):
+        return None  # the board refresh's cheap path checks `active` in its own query
+    remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    if "_user_id" not in session and remember_cookie not in request.cookies:
         return None
     current_user._get_current_object()  # loads the user (services.load_user_from_cookie_id)
     if not g.get("deactivated_session"):
         return None
     session.clear()
+    session["_remember"] = "clear"  # Flask-Login deletes the remember cookie too
     session["deactivated"] = True
     target = url_for("auth.deactivated")
     if request.headers.get("HX-Request"):

@@ -181,3 +181,20 @@ def test_invitation_of_a_facilitator_leads_to_two_factor_setup_first(app, client
     assert response.status_code == 303
     assert response.headers["Location"] == "/account/tweestapsverificatie"
     assert invitee.get("/account/tweestapsverificatie").status_code == 200
+
+
+def test_a_deactivated_person_with_only_a_remember_cookie_is_told_too_and_the_cookie_goes(app, client, facilitator,
+                                                                                         make):
+    person = make.make_user(Role.PARTICIPANT)
+    db.session.commit()
+    theirs = app.test_client()
+    theirs.post("/inloggen", data={"email": person.email, "password": PASSWORD, "remember": "y"})
+    assert theirs.get_cookie("remember_token") is not None
+    theirs.delete_cookie("session")  # the browser was closed: only the remember cookie is left
+    client.post(f"/accounts/{person.id}/deactiveren")
+
+    told = theirs.get("/")
+    assert told.status_code == 303 and told.headers["Location"] == "/account-gedeactiveerd"
+    assert theirs.get_cookie("remember_token") is None
+    assert theirs.get("/account-gedeactiveerd").status_code == 403
+    assert theirs.get("/").headers["Location"].startswith("/inloggen")

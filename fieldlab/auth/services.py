@@ -353,7 +353,10 @@ def notify_erased(*, address: str, locale: str, user_id: int, now: datetime | No
     if not address:
         return None
     return queue_message(
-        key=f"{FORGET_AFTER_SENDING}account-erased:user{user_id}", to=address, template="account_notice",
+        # Once per account, keyed on a fingerprint of its id: the key (sent along as a mail header)
+        # must not tie the pseudonym's row to the person.
+        key=f"{FORGET_AFTER_SENDING}account-erased:{links.fingerprint('account-erased', str(user_id))}",
+        to=address, template="account_notice",
         locale=locale or "nl", now=now or utcnow(), kind="erased", name="", contact=hub_contact(),
         login_link=external_url("auth.login"),
     )

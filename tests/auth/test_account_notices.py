@@ -160,6 +160,8 @@ def test_erasure_asks_first_and_sends_one_last_mail_whose_address_the_outbox_for
 
     [message] = notices("erased")
     assert message.recipient == "wies@gemeente.example"
+    # The key goes along as a mail header: an opaque fingerprint, not the account's id.
+    assert re.fullmatch(r"forget:account-erased:[0-9a-f]{20}", message.idempotency_key)
     assert "Wies" not in message.body_text, "the last mail does not name the erased person"
     outbox = client.get("/uitgaande-berichten/").get_data(as_text=True)
     assert "wies@gemeente.example" not in outbox and "Wies Wissen" not in outbox

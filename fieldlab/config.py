@@ -106,6 +106,11 @@ class DefaultConfig:
     HSTS_MAX_AGE = 31536000
     HSTS_INCLUDE_SUBDOMAINS = True
 
+    # Whom people turn to about their account (named on the "account deactivated" page and in the
+    # mails about account changes).
+    HUB_CONTACT_NAME = ""  # empty: "de LIEC Field Lab Hub", in the reader's language
+    HUB_CONTACT_EMAIL = ""
+
     PASSWORD_MIN_LENGTH = 10
     # AVG: personal data of a Lab is kept this long after its day 100, then anonymised.
     RETENTION_MONTHS = 24
@@ -132,6 +137,8 @@ ENVIRONMENT_OVERRIDES = {
     "SMTP_STARTTLS": ("SMTP_STARTTLS", lambda value: value.lower() in {"1", "true", "yes", "ja"}),
     "MAIL_FROM": ("MAIL_FROM", str),
     "BASE_URL": ("BASE_URL", str),
+    "HUB_CONTACT_NAME": ("HUB_CONTACT_NAME", str),
+    "HUB_CONTACT_EMAIL": ("HUB_CONTACT_EMAIL", str),
     "PROXY_FIX_HOPS": ("PROXY_FIX_HOPS", int),
     "HSTS_MAX_AGE": ("HSTS_MAX_AGE", int),
     "HSTS_INCLUDE_SUBDOMAINS": ("HSTS_INCLUDE_SUBDOMAINS", lambda value: value.lower() in {"1", "true", "yes"}),

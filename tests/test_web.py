@@ -110,7 +110,7 @@ def test_htmx_request_after_logout_gets_401(client, login_as, auth):
     login_as(Role.FACILITATOR)
     auth.logout()
 
-    assert client.post("/accounts/1/actief", headers=HTMX).status_code == 401
+    assert client.post("/accounts/1/deactiveren", headers=HTMX).status_code == 401
 
 
 def test_real_404_405_and_403_are_dutch(client, login_as):

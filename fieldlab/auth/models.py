@@ -33,7 +33,8 @@ class UserRole(db.Model):
 
 class User(UserMixin, db.Model):
     """A person with an account. `session_token` is part of the login cookie: changing it (logout,
-    password change, deactivation) ends every session of this user on the server side."""
+    password change, reactivation) ends every session of this user on the server side; a
+    deactivated user's sessions are refused while it is inactive (services.load_user_from_cookie_id)."""
 
     __tablename__ = "user"
 

@@ -1,6 +1,6 @@
 import secrets
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -47,6 +47,9 @@ def login():
             db.session.commit()
             form.password.errors.append(_("Te veel mislukte pogingen. Wacht een kwartier en probeer het dan opnieuw."))
             return render_template("auth/login.html", form=form), 429
+        except services.AccountDeactivated:
+            db.session.commit()
+            return render_template("auth/deactivated.html", contact=services.hub_contact()), 403
         if user is None:
             db.session.commit()
             form.password.errors.append(_("Het e-mailadres of het wachtwoord klopt niet."))
@@ -109,13 +112,21 @@ def second_step():
         if outcome is twofactor.CodeCheck.ACCEPTED:
             return _finish_login(user, remember=pending.get("remember", False), next_url=pending.get("next"))
         db.session.commit()
-        if outcome is twofactor.CodeCheck.USED_BEFORE:
-            form.code.errors.append(_("Deze code is al gebruikt. Wacht tot de app een nieuwe code toont "
-                                      "(elke 30 seconden) en vul die in."))
-        else:
-            form.code.errors.append(_("Deze code klopt niet. Controleer of u de code voor Fieldlab gebruikt "
-                                      "en probeer het opnieuw."))
+        form.code.errors.append(_code_refusal(form.code.data, outcome))
     return render_template("auth/second_step.html", form=form), 422 if form.errors else 200
+
+
+def _code_refusal(code: str, outcome) -> str:
+    """What is wrong with the code typed at the second step, said about the kind of code it is:
+    a recovery code is never "the next code from the app"."""
+    if not twofactor.looks_like_app_code(code):
+        return _("Deze herstelcode klopt niet of is al gebruikt. Elke herstelcode werkt één keer; "
+                 "gebruik een andere van uw lijst, of de code uit de app.")
+    if outcome is twofactor.CodeCheck.USED_BEFORE:
+        return _("Deze code is al gebruikt. Wacht tot de app een nieuwe code toont (elke 30 seconden) en vul "
+                 "die in.")
+    return _("De code uit de app klopt niet of is verlopen. Controleer of u de code voor Fieldlab gebruikt "
+             "en vul de code in die de app nu toont.")
 
 
 @bp.post("/uitloggen")
@@ -150,7 +161,16 @@ def _set_password_page(token: str, purpose: str, template: str):
         return render_template("auth/link_invalid.html", purpose=purpose), 400
     form = NewPasswordForm()
     if form.validate_on_submit():
-        services.reset_password(token, form.password.data, purpose=purpose)
+        user = services.reset_password(token, form.password.data, purpose=purpose)
+        if purpose == "invite" and not user.has_two_factor:
+            # Choosing the password through the invitation proves the mailbox: the person is
+            # logged in and lands on their home page (or first sets up two-factor sign-in, where
+            # their role requires it: the gate below sends them there). Someone who already has
+            # two-factor sign-in still logs in with their code.
+            session.clear()
+            flash(_("Welkom bij Fieldlab. Uw wachtwoord is ingesteld en u bent ingelogd."), "success")
+            first = url_for("auth.two_factor_setup") if twofactor.required_for(user) else None
+            return _finish_login(user, remember=False, next_url=first)
         db.session.commit()
         flash(_("Uw wachtwoord is ingesteld. Log in met uw e-mailadres en het nieuwe wachtwoord."), "success")
         return redirect(url_for("auth.login"), code=303)
@@ -192,7 +212,8 @@ def account():
 
 # --- Two-factor sign-in ------------------------------------------------------------------------
 
-ALLOWED_WITHOUT_TWO_FACTOR = {"auth.two_factor_setup", "auth.logout", "auth.set_language", "static"}
+ALLOWED_WITHOUT_TWO_FACTOR = {"auth.two_factor_setup", "auth.logout", "auth.set_language", "auth.deactivated",
+                              "static"}
 
 
 def skips_two_factor_gate(view):
@@ -201,6 +222,36 @@ def skips_two_factor_gate(view):
     itself before it shows anything."""
     view.skips_two_factor_gate = True
     return view
+
+
+@bp.before_app_request
+def deactivated_gate():
+    """Someone whose account was deactivated while they were logged in: their next click says so
+    and whom to contact, once (the session ends here), instead of a login page without a word."""
+    view = current_app.view_functions.get(request.endpoint)
+    if request.endpoint == "static" or getattr(view, "skips_two_factor_gate", False):
+        return None  # the board refresh's cheap path checks `active` in its own query
+    remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    if "_user_id" not in session and remember_cookie not in request.cookies:
+        return None
+    current_user._get_current_object()  # loads the user (services.load_user_from_cookie_id)
+    if not g.get("deactivated_session"):
+        return None
+    session.clear()
+    session["_remember"] = "clear"  # Flask-Login deletes the remember cookie too
+    session["deactivated"] = True
+    target = url_for("auth.deactivated")
+    if request.headers.get("HX-Request"):
+        return "", 200, {"HX-Redirect": target}
+    return redirect(target, code=303)
+
+
+@bp.get("/account-gedeactiveerd")
+def deactivated():
+    """Shown once after the gate above (the session says so); anyone else goes to the login page."""
+    if not session.pop("deactivated", False):
+        return redirect(url_for("auth.login"))
+    return render_template("auth/deactivated.html", contact=services.hub_contact()), 403
 
 
 @bp.before_app_request
@@ -318,49 +369,83 @@ def invite():
 @bp.route("/accounts/<int:user_id>", methods=["GET", "POST"])
 @login_required
 def user_detail(user_id):
+    """Roles are saved in two steps without JavaScript: the first POST shows what changes (from
+    which roles to which, and that the person is mailed), the second (`bevestigd=ja`) saves."""
     require("users.manage")
     person = services.account_or_404(user_id)
     form = UserRolesForm(roles=[role.value for role in person.roles])
     if form.validate_on_submit():
-        if person.id == current_user.id and Role.FACILITATOR.value not in form.roles.data:
+        wanted = sorted({Role(r) for r in form.roles.data}, key=lambda role: list(Role).index(role))
+        if person.id == current_user.id and Role.FACILITATOR not in wanted:
             form.roles.errors.append(_("U kunt uw eigen facilitatorrol niet intrekken. Vraag een andere facilitator."))
+        elif set(wanted) == person.roles:
+            flash(_("De rollen van %(name)s waren al zo; er is niets gewijzigd.", name=person.name), "success")
+            return redirect_after_post("auth.user_detail", user_id=person.id)
+        elif request.form.get("bevestigd") != "ja":
+            return render_template("auth/confirm_roles.html", person=person, form=form, wanted=wanted,
+                                   before=sorted(person.roles, key=lambda role: list(Role).index(role)))
         else:
-            services.change_roles(person, [Role(r) for r in form.roles.data], by=current_user)
+            services.change_roles(person, wanted, by=current_user)
             db.session.commit()
-            flash(_("De rollen van %(name)s zijn opgeslagen.", name=person.name), "success")
+            flash(_("De rollen van %(name)s zijn opgeslagen; %(name)s krijgt hierover een e-mail.",
+                    name=person.name), "success")
             return redirect_after_post("auth.user_detail", user_id=person.id)
     return render_template("auth/user_detail.html", person=person, form=form, button_form=EmptyForm()), \
         422 if form.errors else 200
 
 
-@bp.post("/accounts/<int:user_id>/actief")
+def _confirmation(person, action: str):
+    return render_template("auth/confirm_action.html", person=person, action=action, form=EmptyForm(),
+                           contact=services.hub_contact())
+
+
+@bp.route("/accounts/<int:user_id>/deactiveren", methods=["GET", "POST"])
 @login_required
-def toggle_active(user_id):
+def deactivate(user_id):
+    """GET shows what deactivation does; only the POST from that page does it."""
     require("users.manage")
     person = services.account_or_404(user_id)
+    if person.id == current_user.id:
+        flash(_("U kunt uw eigen account niet deactiveren."), "error")
+        return redirect_after_post("auth.user_detail", user_id=person.id)
+    if request.method == "GET":
+        return _confirmation(person, "deactivate")
     if EmptyForm().validate_on_submit():
-        if person.id == current_user.id:
-            flash(_("U kunt uw eigen account niet deactiveren."), "error")
-        else:
-            services.set_active(person, not person.active, by=current_user)
-            db.session.commit()
-            flash(_("%(name)s is gedeactiveerd en wordt bij de volgende klik uitgelogd.", name=person.name)
-                  if not person.active else _("%(name)s is weer actief.", name=person.name), "success")
+        services.set_active(person, False, by=current_user)
+        db.session.commit()
+        flash(_("%(name)s is gedeactiveerd, wordt bij de volgende klik uitgelogd en krijgt hierover een e-mail.",
+                name=person.name), "success")
     return redirect_after_post("auth.user_detail", user_id=person.id)
 
 
-@bp.post("/accounts/<int:user_id>/tweestapsverificatie-herstellen")
+@bp.route("/accounts/<int:user_id>/activeren", methods=["GET", "POST"])
+@login_required
+def reactivate(user_id):
+    require("users.manage")
+    person = services.account_or_404(user_id)
+    if request.method == "GET":
+        return _confirmation(person, "reactivate")
+    if EmptyForm().validate_on_submit():
+        services.set_active(person, True, by=current_user)
+        db.session.commit()
+        flash(_("%(name)s is weer actief en krijgt hierover een e-mail.", name=person.name), "success")
+    return redirect_after_post("auth.user_detail", user_id=person.id)
+
+
+@bp.route("/accounts/<int:user_id>/tweestapsverificatie-herstellen", methods=["GET", "POST"])
 @login_required
 def reset_two_factor(user_id):
     """For someone who lost their phone and their recovery codes: they set it up again at next login."""
     require("users.manage")
     person = services.account_or_404(user_id)
-    if EmptyForm().validate_on_submit() and person.has_two_factor and person.id != current_user.id:
-        twofactor.disable(person, by=current_user)
-        person.end_all_sessions()
+    if not person.has_two_factor or person.id == current_user.id:
+        return redirect_after_post("auth.user_detail", user_id=person.id)
+    if request.method == "GET":
+        return _confirmation(person, "reset_two_factor")
+    if EmptyForm().validate_on_submit() and services.reset_two_factor(person, by=current_user):
         db.session.commit()
         flash(_("De tweestapsverificatie van %(name)s is uitgezet; bij de volgende keer inloggen stelt "
-                "%(name)s haar opnieuw in.", name=person.name), "success")
+                "%(name)s haar opnieuw in. %(name)s krijgt hierover een e-mail.", name=person.name), "success")
     return redirect_after_post("auth.user_detail", user_id=person.id)
 
 

@@ -9,7 +9,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, g
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import STRATEGIES, RateLimiter
@@ -21,7 +21,7 @@ from fieldlab.audit import services as audit
 from fieldlab.auth import twofactor
 from fieldlab.auth.models import Role, User, normalise_email
 from fieldlab.extensions import db
-from fieldlab.mail.services import external_url, queue_message
+from fieldlab.mail.services import FORGET_AFTER_SENDING, external_url, queue_message
 from fieldlab.paging import Page, paginate
 from fieldlab.timeutil import utcnow
 
@@ -42,6 +42,15 @@ class CodeThrottled(Exception):
     def __init__(self, per_attempt: bool):
         super().__init__(per_attempt)
         self.per_attempt = per_attempt
+
+
+class AccountDeactivated(Exception):
+    """The right password for a deactivated account: the person is told so, and whom to contact.
+    Raised only after the password matched, so it reveals nothing to someone who does not know it."""
+
+    def __init__(self, user: User):
+        super().__init__(user.id)
+        self.user = user
 
 
 class InvalidToken(Exception):
@@ -123,13 +132,19 @@ def authenticate(email: str, password: str, *, address: str, now: datetime | Non
     """The user for these credentials, or None. Only failures count towards the throttle, in the
     throttle's shared storage (Redis with several workers), per account and per address. An unknown
     e-mail is throttled and answered exactly like a wrong password: no account enumeration.
-    The login itself is recorded by `complete_login`, after a second step where one is needed."""
+    The login itself is recorded by `complete_login`, after a second step where one is needed.
+    The right password for a deactivated account raises AccountDeactivated."""
     now = now or utcnow()
     user = User.by_email(email)
     if not login_allowed(email, address):
         audit.record("login_throttled", subject_user=user, now=now)
         raise LoginThrottled()
-    if password_matches(user, password) and user.active:
+    if password_matches(user, password):
+        if not user.active:
+            # Not a failure: the password was right, so it does not count towards the throttle
+            # (which was checked above, before anything was revealed).
+            audit.record("login_refused_deactivated", subject_user=user, now=now)
+            raise AccountDeactivated(user)
         return user
     record_login_failure(email, address)
     audit.record("login_failed", subject_user=user, now=now,
@@ -258,22 +273,93 @@ def send_invitation(user: User, *, by: User, now: datetime) -> None:
     )
 
 
-def change_roles(user: User, roles, *, by: User, now: datetime | None = None) -> None:
+def change_roles(user: User, roles, *, by: User, now: datetime | None = None) -> bool:
+    """Save the roles; when they changed, audit before and after and mail the person. Returns
+    whether anything changed (saving the same roles again does and sends nothing)."""
+    now = now or utcnow()
     before = sorted(role.value for role in user.roles)
     user.set_roles(roles)
     after = sorted(role.value for role in user.roles)
-    if before != after:
-        audit.record("roles_changed", actor=by, subject_user=user, now=now, before=before, after=after)
+    if before == after:
+        return False
+    event = audit.record("roles_changed", actor=by, subject_user=user, now=now, before=before, after=after)
+    in_order = list(Role).index
+    notify(user, "roles_changed", event=event, now=now, by=by,
+           before=sorted((Role(role) for role in before), key=in_order),
+           after=sorted((Role(role) for role in after), key=in_order))
+    return True
 
 
-def set_active(user: User, active: bool, *, by: User, now: datetime | None = None) -> None:
-    """Deactivating ends the user's sessions at their next request."""
+def set_active(user: User, active: bool, *, by: User, now: datetime | None = None) -> bool:
+    """Deactivate or reactivate, audit it and mail the person; False when it already was so
+    (a second click on the confirmation sends nothing twice).
+
+    A deactivated user's session token is kept, so their next click is recognised and answered
+    with "your account is deactivated" (load_user_from_cookie_id refuses the session, as it
+    refuses every inactive user); reactivating rotates it, so no old session or remember cookie
+    comes back to life."""
     if user.active == active:
-        return
+        return False
+    now = now or utcnow()
     user.active = active
-    if not active:
+    if active:
         user.end_all_sessions()
-    audit.record("user_reactivated" if active else "user_deactivated", actor=by, subject_user=user, now=now)
+    event = audit.record("user_reactivated" if active else "user_deactivated", actor=by, subject_user=user,
+                         now=now)
+    notify(user, "reactivated" if active else "deactivated", event=event, now=now, by=by)
+    return True
+
+
+def reset_two_factor(user: User, *, by: User, now: datetime | None = None) -> bool:
+    """For someone who lost their phone and their recovery codes: two-factor off, every session
+    ended, the person mailed; they set it up again at their next login."""
+    if not user.has_two_factor:
+        return False
+    now = now or utcnow()
+    event = twofactor.disable(user, by=by, now=now)
+    user.end_all_sessions()
+    notify(user, "two_factor_reset", event=event, now=now, by=by)
+    return True
+
+
+# --- Telling people what happened to their account -------------------------------------------
+
+NOTICE_KINDS = ("deactivated", "reactivated", "roles_changed", "two_factor_reset", "erased")
+
+
+def hub_contact() -> dict:
+    """Whom a person turns to about their account: the Hub's contact from the settings
+    (HUB_CONTACT_NAME, HUB_CONTACT_EMAIL)."""
+    config = current_app.config
+    return {"name": config["HUB_CONTACT_NAME"], "email": config["HUB_CONTACT_EMAIL"]}
+
+
+def notify(user: User, kind: str, *, event, now: datetime, **context):
+    """Mail the person what was done to their account, in their language, through the outbox.
+    Keyed on the audit row of the change, so the same change is never mailed twice. The mail
+    says what changed and whom to ask, nothing about any case."""
+    db.session.flush()
+    return queue_message(
+        key=f"account-{kind}:user{user.id}:event{event.id}", to=user.email, template="account_notice",
+        locale=user.locale, now=now, kind=kind, name=user.name, contact=hub_contact(),
+        login_link=external_url("auth.login"), **context,
+    )
+
+
+def notify_erased(*, address: str, locale: str, user_id: int, now: datetime | None = None):
+    """The last message to someone whose data was just erased: to the address they had, without
+    their name, once per account. The outbox forgets the address once it is sent
+    (mail.services.FORGET_AFTER_SENDING) and does not show it meanwhile."""
+    if not address:
+        return None
+    return queue_message(
+        # Once per account, keyed on a fingerprint of its id: the key (sent along as a mail header)
+        # must not tie the pseudonym's row to the person.
+        key=f"{FORGET_AFTER_SENDING}account-erased:{links.fingerprint('account-erased', str(user_id))}",
+        to=address, template="account_notice",
+        locale=locale or "nl", now=now or utcnow(), kind="erased", name="", contact=hub_contact(),
+        login_link=external_url("auth.login"),
+    )
 
 
 @dataclass(frozen=True)
@@ -322,7 +408,12 @@ def load_user_from_cookie_id(cookie_id: str) -> User | None:
     # One query per request, roles joined in; the statement is built once (building it cost as
     # much as running it).
     user = db.session.execute(_user_statement(), {"user_id": int(user_id)}).unique().scalar_one_or_none()
-    if user is None or not user.active or user.session_token != token:
+    if user is None or user.session_token != token:
+        return None
+    if not user.active:
+        # This session was theirs when the account was deactivated: routes.deactivated_gate
+        # tells them so (once) instead of a login page without a word.
+        g.deactivated_session = True
         return None
     return user
 

@@ -75,6 +75,13 @@ def _matching_step(secret: str, code: str, now: datetime, after_step: int | None
     return None
 
 
+def looks_like_app_code(code: str) -> bool:
+    """Six digits (spaces allowed) is what an authenticator app shows; anything else was meant as
+    a recovery code. Decides which refusal a person reads: each names the code they typed."""
+    return len("".join(character for character in code or "" if character.isdigit())) == 6 and \
+        all(character.isdigit() or character.isspace() for character in (code or "").strip())
+
+
 def _hash_recovery_code(code: str) -> str:
     normalised = "".join(character for character in code.lower() if character.isalnum())
     return hashlib.sha256(normalised.encode()).hexdigest()
@@ -102,12 +109,13 @@ def enable(user: User, secret: str, code: str, *, now: datetime | None = None) -
     return _new_recovery_codes(user)
 
 
-def disable(user: User, *, by: User, now: datetime | None = None) -> None:
+def disable(user: User, *, by: User, now: datetime | None = None):
+    """Returns the audit row (the person's notice is keyed on it)."""
     user.totp_secret = None
     user.totp_enabled_at = None
     user.totp_last_step = None
     db.session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
-    audit.record("two_factor_disabled", actor=by, subject_user=user, now=now)
+    return audit.record("two_factor_disabled", actor=by, subject_user=user, now=now)
 
 
 def regenerate_recovery_codes(user: User, *, now: datetime | None = None) -> list[str]:

@@ -46,6 +46,11 @@ class OutboxMessage(db.Model):
     withdrawn_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     @property
+    def forgets_recipient(self) -> bool:
+        """See mail.services.FORGET_AFTER_SENDING (not imported: models import no services)."""
+        return self.idempotency_key.startswith("forget:")
+
+    @property
     def status_label(self) -> str:
         return MessageStatus(self.status).label
 

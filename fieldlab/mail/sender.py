@@ -111,6 +111,9 @@ def deliver_due(*, now: datetime | None = None, limit: int = 50, should_stop=lam
         message.sending_since = None
         if resend:
             message.resent_at = message.sent_at
+        if message.forgets_recipient:
+            message.recipient = ""
+            message.body_text = message.body_html = ""
         db.session.commit()
         sent += 1
     return sent

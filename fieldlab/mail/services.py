@@ -17,6 +17,11 @@ from fieldlab.mail.models import OutboxMessage
 from fieldlab.paging import Page, paginate
 from fieldlab.timeutil import utcnow
 
+# An idempotency key that starts with this marks a message whose address must not outlive its
+# sending (the notice to someone whose data was erased): the outbox does not show the address,
+# and the sender blanks it and the body once the message is sent.
+FORGET_AFTER_SENDING = "forget:"
+
 # Links in mail when BASE_URL is not set and `fieldlab serve` did not fill it in.
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
@@ -81,8 +86,8 @@ def external_url(endpoint: str, **values) -> str:
 def outbox_page(*, status: str | None, page: int) -> Page:
     """One page of the outbox, newest first. The bodies are not loaded: the list shows none."""
     query = (select(OutboxMessage)
-             .options(load_only(OutboxMessage.id, OutboxMessage.created_at, OutboxMessage.recipient,
-                                OutboxMessage.subject, OutboxMessage.status, OutboxMessage.last_error,
+             .options(load_only(OutboxMessage.id, OutboxMessage.idempotency_key, OutboxMessage.created_at,
+                                OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.status, OutboxMessage.last_error,
                                 OutboxMessage.attempts))
              .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()))
     if status:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from fieldlab.auth import services as accounts
 from fieldlab.auth.models import User
 from fieldlab.auth.routes import require
 from fieldlab.extensions import db
@@ -183,6 +184,17 @@ def my_data_json():
 
 # --- Erasure --------------------------------------------------------------------------------------
 
+@bp.get("/persoon/wissen")
+@login_required
+def erase_confirm():
+    """What erasure does, and the confirmation that does it (a POST to erase_person)."""
+    require("privacy.manage")
+    person = _person_or_404()
+    if services.is_anonymised(person):
+        return redirect_after_post("privacy.person", persoon=person.id)
+    return render_template("privacy/erase_confirm.html", person=person, form=EmptyForm())
+
+
 @bp.post("/persoon/wissen")
 @login_required
 def erase_person():
@@ -191,12 +203,17 @@ def erase_person():
     form = EmptyForm()
     if not form.validate_on_submit() or request.form.get("bevestigen") != "ja":
         flash(_("Vink aan dat u deze persoon echt wilt wissen."), "error")
-        return redirect_after_post("privacy.person", persoon=person.id)
+        return redirect_after_post("privacy.erase_confirm", persoon=person.id)
+    # Their address and language, taken before erasure removes them: the last mail goes there.
+    address, locale, person_id = person.email, person.locale, person.id
+    already_erased = services.is_anonymised(person)
     try:
         services.erase_person(person, by=current_user, reason=request.form.get("reden", "")[:500])
     except services.ErasureRefused as refusal:
         flash(str(refusal), "error")
         return redirect_after_post("privacy.person", persoon=person.id)
+    if not already_erased:
+        accounts.notify_erased(address=address, locale=locale, user_id=person_id)
     db.session.commit()
     flash(_("De persoon is gewist: naam, e-mailadres, inlog en profiel zijn weg; cijfers en teamwerk blijven "
             "zonder naam bestaan."), "success")

@@ -7,6 +7,7 @@ day, the recipient and the SEQUENCE (`invite:returnday42:user7:seq3`), so re-run
 never send the same message twice.
 """
 
+import hmac
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -543,7 +544,15 @@ class RsvpRefused(Exception):
 
 
 def rsvp_token(invitation: Invitation) -> str:
-    return links.sign(RSVP_SALT, {"i": invitation.id, "e": invitation.email})
+    """The invitation's id and a keyed fingerprint of its address: no readable address in the
+    link (links mailed before carried it as "e" and keep working until they expire)."""
+    return links.sign(RSVP_SALT, {"i": invitation.id, "f": links.fingerprint(RSVP_SALT, invitation.email)})
+
+
+def _rsvp_address_matches(invitation: Invitation, data: dict) -> bool:
+    if "f" in data:
+        return hmac.compare_digest(str(data["f"]), links.fingerprint(RSVP_SALT, invitation.email))
+    return invitation.email == data.get("e")  # a link in the old format
 
 
 def invitation_for_rsvp(invitation_id: int, token: str, *, now: datetime) -> Invitation:
@@ -556,7 +565,7 @@ def invitation_for_rsvp(invitation_id: int, token: str, *, now: datetime) -> Inv
     if data.get("i") != invitation_id:
         raise RsvpRefused("other")
     invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None or invitation.email != data.get("e"):
+    if invitation is None or not _rsvp_address_matches(invitation, data):
         raise RsvpRefused("other")
     if invitation.removed_at is not None or invitation.return_day.status == ReturnDayStatus.CANCELLED:
         raise RsvpRefused("removed")

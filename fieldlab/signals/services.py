@@ -2,6 +2,7 @@
 the overview and the counts the Hub report reads. Services flush, never commit."""
 
 import calendar
+import hmac
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -172,7 +173,18 @@ def record_consultation(signal: Signal, *, on: date | None, outcome: str, notes:
 
 
 def confirmation_token(signal: Signal) -> str:
-    return links.sign(CONFIRM_SALT, {"signal": signal.id, "email": signal.representative_email.lower()})
+    """The signal's id and a keyed fingerprint of the representative's address (see links.py):
+    a new representative's address does not fit an old link, and the link shows no address."""
+    return links.sign(CONFIRM_SALT, {"signal": signal.id,
+                                     "f": links.fingerprint(CONFIRM_SALT, signal.representative_email)})
+
+
+def _address_in_link(payload: dict, salt: str, address: str) -> bool:
+    """The link was made for `address`: by its fingerprint, or (a link mailed before links
+    carried fingerprints, still valid until it expires) by the address itself."""
+    if "f" in payload:
+        return hmac.compare_digest(str(payload["f"]), links.fingerprint(salt, address))
+    return (address or "").lower() == payload.get("email")
 
 
 def request_confirmation(signal: Signal, *, now: datetime, again: bool = False) -> None:
@@ -194,7 +206,7 @@ def signal_for_confirmation(token: str) -> Signal:
     """The signal a representative's link is for; LinkError when the link is bad or old."""
     payload = links.unsign(CONFIRM_SALT, token, max_age=current_app.config["SIGNAL_LINK_MAX_AGE"])
     signal = db.session.get(Signal, payload.get("signal"))
-    if signal is None or signal.representative_email.lower() != payload.get("email"):
+    if signal is None or not _address_in_link(payload, CONFIRM_SALT, signal.representative_email):
         raise links.LinkError("invalid")
     return signal
 
@@ -248,14 +260,15 @@ def record_closed(signal: Signal, *, on: date | None, by: User, now: datetime) -
 
 
 def effect_token(signal: Signal, email: str) -> str:
-    return links.sign(EFFECT_SALT, {"signal": signal.id, "email": email.lower()})
+    return links.sign(EFFECT_SALT, {"signal": signal.id, "f": links.fingerprint(EFFECT_SALT, email)})
 
 
 def signal_for_effect(token: str) -> tuple[Signal, str]:
     payload = links.unsign(EFFECT_SALT, token, max_age=current_app.config["SIGNAL_EFFECT_LINK_MAX_AGE"])
     signal = db.session.get(Signal, payload.get("signal"))
-    email = payload.get("email", "")
-    if signal is None or email not in [contact.lower() for contact in signal.contact_emails]:
+    contacts = [contact.lower() for contact in signal.contact_emails] if signal is not None else []
+    email = next((contact for contact in contacts if _address_in_link(payload, EFFECT_SALT, contact)), None)
+    if email is None:
         raise links.LinkError("invalid")
     return signal, email
 

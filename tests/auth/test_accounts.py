@@ -80,12 +80,19 @@ def test_invitee_sets_a_password_through_the_link_and_logs_in(app, client, facil
         data={"password": "mijn eigen wachtwoord", "confirm": "mijn eigen wachtwoord"},
     )
     assert response.status_code == 303
+    # Choosing the password logs the person in: they land on their home page.
+    assert response.headers["Location"] == "/"
+    home = invitee.get("/").get_data(as_text=True)
+    assert "Welkom, Youssef El Amrani" in home
+    assert "u bent ingelogd" in home
+    invitee_id = User.by_email("youssef@om.example").id
+    assert [e.actor_id for e in audit_actions("login")][-1] == invitee_id
+    invitee.post("/uitloggen")
 
     login = invitee.post(
         "/inloggen", data={"email": "youssef@om.example", "password": "mijn eigen wachtwoord"}
     )
     assert login.status_code == 303
-    assert "Welkom, Youssef El Amrani" in invitee.get("/").get_data(as_text=True)
     assert [e.action for e in audit_actions("invitation_accepted")] == ["invitation_accepted"]
     assert invitee.get(invitation_path(message)).status_code == 400, "the link works once"
 
@@ -145,7 +152,13 @@ def test_resending_an_invitation_queues_a_new_mail(client, facilitator):
 def test_role_change_is_saved_and_audited(client, facilitator, make):
     person = make.make_user(Role.PARTICIPANT)
 
-    response = client.post(f"/accounts/{person.id}", data={"roles": ["participant", "manager"]})
+    confirmation = client.post(f"/accounts/{person.id}", data={"roles": ["participant", "manager"]})
+    assert confirmation.status_code == 200
+    page = confirmation.get_data(as_text=True)
+    assert "Rollen van" in page and "deelnemer, leidinggevende" in page
+    assert db.session.get(User, person.id).roles == {Role.PARTICIPANT}, "not before the confirmation"
+
+    response = client.post(f"/accounts/{person.id}", data={"roles": ["participant", "manager"], "bevestigd": "ja"})
 
     assert response.status_code == 303
     assert db.session.get(User, person.id).roles == {Role.PARTICIPANT, Role.MANAGER}
@@ -172,7 +185,8 @@ def test_facilitator_cannot_remove_own_facilitator_role(client, facilitator):
 
 
 def test_facilitator_may_add_a_role_to_own_account(client, facilitator):
-    response = client.post(f"/accounts/{facilitator.id}", data={"roles": ["facilitator", "participant"]})
+    response = client.post(f"/accounts/{facilitator.id}", data={"roles": ["facilitator", "participant"],
+                                                                "bevestigd": "ja"})
 
     assert response.status_code == 303
     assert db.session.get(User, facilitator.id).roles == {Role.FACILITATOR, Role.PARTICIPANT}
@@ -181,23 +195,23 @@ def test_facilitator_may_add_a_role_to_own_account(client, facilitator):
 def test_deactivation_is_audited_and_refuses_login(client, facilitator, make):
     person = make.make_user()
 
-    response = client.post(f"/accounts/{person.id}/actief")
+    response = client.post(f"/accounts/{person.id}/deactiveren")
 
     assert response.status_code == 303
-    assert "is gedeactiveerd en wordt bij de volgende klik uitgelogd" in client.get(
+    assert "is gedeactiveerd, wordt bij de volgende klik uitgelogd" in client.get(
         response.location
     ).get_data(as_text=True)
     assert db.session.get(User, person.id).active is False
     [event] = audit_actions("user_deactivated")
     assert (event.actor_id, event.subject_user_id) == (facilitator.id, person.id)
     other = client.application.test_client()
-    assert other.post("/inloggen", data={"email": person.email, "password": PASSWORD}).status_code == 422
+    assert other.post("/inloggen", data={"email": person.email, "password": PASSWORD}).status_code == 403
 
 
 def test_reactivation_lets_the_person_in_again(client, facilitator, make):
     person = make.make_user(active=False)
 
-    client.post(f"/accounts/{person.id}/actief")
+    client.post(f"/accounts/{person.id}/activeren")
 
     assert db.session.get(User, person.id).active is True
     assert [e.action for e in audit_actions("user_reactivated")] == ["user_reactivated"]
@@ -206,7 +220,7 @@ def test_reactivation_lets_the_person_in_again(client, facilitator, make):
 
 
 def test_facilitator_cannot_deactivate_self(client, facilitator):
-    response = client.post(f"/accounts/{facilitator.id}/actief")
+    response = client.post(f"/accounts/{facilitator.id}/deactiveren")
 
     assert response.status_code == 303
     assert "U kunt uw eigen account niet deactiveren." in client.get(response.location).get_data(as_text=True)

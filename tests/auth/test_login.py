@@ -82,14 +82,16 @@ def comparable(response, email):
     return re.sub(r'("X-CSRFToken": "|name="csrf_token"[^>]*value="|content=")[\w.-]+', r"\1TOKEN", page)
 
 
-def test_deactivated_user_with_right_password_gets_the_same_answer(client, make):
+def test_deactivated_user_with_right_password_is_told_the_account_is_deactivated(client, make):
+    """Only the right password reveals it (tests/auth/test_account_notices.py has the wrong one)."""
     user = make.make_user(active=False)
     db.session.commit()
 
     response = post_login(client, user.email, PASSWORD)
 
-    assert response.status_code == 422
-    assert WRONG_CREDENTIALS in response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "Uw account is gedeactiveerd" in response.get_data(as_text=True)
+    assert WRONG_CREDENTIALS not in response.get_data(as_text=True)
 
 
 def test_invited_user_without_password_cannot_log_in(client, make):
@@ -233,8 +235,10 @@ def test_deactivated_user_is_logged_out_at_the_next_request(app, make):
     post_login(user_client, user.email, PASSWORD, remember="y")
     assert is_logged_in(user_client)
 
-    manager_client.post(f"/accounts/{user.id}/actief")
+    manager_client.post(f"/accounts/{user.id}/deactiveren")
 
+    told = user_client.get("/")
+    assert told.status_code == 303 and told.location == "/account-gedeactiveerd"
     assert not is_logged_in(user_client)
 
 

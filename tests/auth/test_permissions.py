@@ -313,7 +313,7 @@ def test_other_roles_get_403_on_facilitator_pages(client, login_as, targets, rol
 def test_other_roles_cannot_post_to_facilitator_actions(client, login_as, targets, role):
     login_as(role)
 
-    assert client.post(f"/accounts/{targets.person_id}/actief").status_code == 403
+    assert client.post(f"/accounts/{targets.person_id}/deactiveren").status_code == 403
     assert client.post(f"/accounts/{targets.person_id}", data={"roles": ["facilitator"]}).status_code == 403
     assert (
         client.post("/organisaties/", data={"name": "X", "kind": "gemeente", "sector": "publiek"}).status_code

@@ -52,7 +52,7 @@ def test_login_with_two_factor_needs_a_right_code_and_never_the_same_one_twice(c
 
     wrong = client.post("/inloggen/code", data={"code": "123456"})
     assert wrong.status_code == 422
-    assert "Deze code klopt niet" in wrong.get_data(as_text=True)
+    assert "De code uit de app klopt niet of is verlopen" in wrong.get_data(as_text=True)
 
     code = pyotp.TOTP(factories.TOTP_SECRET).now()
     assert client.post("/inloggen/code", data={"code": code}).status_code == 303
@@ -73,7 +73,9 @@ def test_a_recovery_code_works_once(client, make):
     assert client.post("/inloggen/code", data={"code": codes[0].upper()}).status_code == 303
     client.post("/uitloggen")
     password_step(client, user)
-    assert client.post("/inloggen/code", data={"code": codes[0]}).status_code == 422
+    used = client.post("/inloggen/code", data={"code": codes[0]})
+    assert used.status_code == 422
+    assert "Deze herstelcode klopt niet of is al gebruikt" in used.get_data(as_text=True)
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "recovery_code_used")) is not None
 
 
@@ -100,7 +102,7 @@ def test_wrong_codes_have_their_own_limit_and_message_and_never_lock_the_passwor
     responses = [code_step(client, "000000") for _ in range(6)]
 
     assert [response.status_code for response in responses] == [422] * 5 + [429]
-    assert "Deze code klopt niet" in responses[0].get_data(as_text=True)
+    assert "De code uit de app klopt niet of is verlopen" in responses[0].get_data(as_text=True)
     last = responses[5].get_data(as_text=True)
     assert "Vijf keer een onjuiste code" in last
     assert "Te veel mislukte pogingen" not in last
@@ -207,3 +209,20 @@ def test_codes_are_accepted_one_step_either_side(app, make, offset_steps, accept
     now = datetime(2026, 11, 26, 12, 0, 15, tzinfo=UTC)
     code = pyotp.TOTP(factories.TOTP_SECRET).at(now + timedelta(seconds=30 * offset_steps))
     assert twofactor.verify(user, code, now=now) is accepted
+
+
+def test_each_kind_of_code_is_refused_in_its_own_words(client, make):
+    """A wrong recovery code is not "the next code from the app", and a wrong app code is not a
+    used recovery code: the message names what the person typed."""
+    user = make.make_user(Role.PARTICIPANT, two_factor=True)
+    twofactor.regenerate_recovery_codes(user)
+    db.session.commit()
+    password_step(client, user)
+
+    recovery = client.post("/inloggen/code", data={"code": "abcdef-123456"}).get_data(as_text=True)
+    assert "Deze herstelcode klopt niet of is al gebruikt" in recovery
+    assert "De code uit de app" not in recovery and "Wacht tot de app" not in recovery
+
+    app_code = client.post("/inloggen/code", data={"code": "000 000"}).get_data(as_text=True)
+    assert "De code uit de app klopt niet of is verlopen" in app_code
+    assert "herstelcode klopt niet" not in app_code

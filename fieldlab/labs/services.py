@@ -145,8 +145,11 @@ def labs_page(user: User, *, page: int) -> Page:
         table = db.metadata.tables[table_name]
         return select(func.count()).select_from(table).where(table.c.lab_id == Lab.id).correlate(Lab).scalar_subquery()
 
+    # Current participants: people erased (fieldlab/privacy) still count in reports, not here.
+    participants = (select(func.count()).select_from(Participation).join(User, Participation.user_id == User.id)
+                    .where(Participation.lab_id == Lab.id, User.erased_at.is_(None)).correlate(Lab).scalar_subquery())
     query = (visible_labs(user)
-             .add_columns(count_of("problem").label("problems"), count_of("participation").label("participants"),
+             .add_columns(count_of("problem").label("problems"), participants.label("participants"),
                           count_of("team").label("teams"))
              .order_by(Lab.programme_starts_on.desc().nulls_first(), Lab.name, Lab.id))
     return paginate(query, page=page, rows=True)

@@ -24,8 +24,7 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('erased_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('user', sa.Column('erased_at', sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         'retention_postponement',
         sa.Column('user_id', sa.Integer(), nullable=False),
@@ -46,5 +45,6 @@ def upgrade():
 
 def downgrade():
     op.drop_table('retention_postponement')
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_column('erased_at')
+    # A plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): batch mode would rebuild "user", which every
+    # other table points at, and SQLite refuses to drop it while foreign keys are enforced.
+    op.drop_column('user', 'erased_at')

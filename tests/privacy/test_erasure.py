@@ -22,6 +22,7 @@ from fieldlab.privacy import services
 from fieldlab.privacy.erasure import PSEUDONYM_PREFIX
 from fieldlab.reports import hub_report
 from fieldlab.returndays.models import Invitation
+from fieldlab.speedlabs import services as speedlabs
 from fieldlab.speedlabs.models import Idea, SpeedlabInvitation
 from fieldlab.teams import services as teams
 from fieldlab.teams.models import DraftPlacement, Membership, PairRule, Team
@@ -147,6 +148,7 @@ def test_erasure_leaves_no_trace_on_any_page_and_keeps_the_work_under_a_random_p
                 "/privacy/?wie=Oud"):
         assert pseudonym not in client.get(url).get_data(as_text=True), url
     assert "<dt>Deelnemers</dt><dd>2</dd>" in client.get(f"/labs/{lab_id}").get_data(as_text=True)
+    assert labs.labs_page(facilitator, page=1).items[0][2] == 2  # the count on the Labs list
 
     # The work stays, under the pseudonym.
     assert db.session.scalar(select(func.count()).select_from(BoardCard)
@@ -208,8 +210,6 @@ def test_two_erased_people_get_different_pseudonyms(app):
 
 
 def test_a_seat_freed_by_erasure_goes_to_the_waiting_list(app):
-    from fieldlab.speedlabs import services as speedlabs
-
     facilitator = factories.make_user(Role.FACILITATOR)
     seated, waiting = factories.make_user(Role.PARTICIPANT), factories.make_user(Role.PARTICIPANT, name="Wacht Ende")
     speedlab = speedlabs.create_session(title="Speedlab Vol", question="Vraag?", context="", by=facilitator, now=NOW,

@@ -153,27 +153,48 @@ def select_locale() -> str:
     return g.locale
 
 
+# Set on every response. Written straight into the header list: Headers.set() for each, and
+# `response.vary.add()` (which parses the Vary header into a set and writes it back), took 65 µs
+# per response, a tenth of the board refresh's whole time.
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+
+
 def add_security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
-    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers = response.headers
+    present = {key.lower() for key, _ in headers}
+    if "content-security-policy" not in present:
+        headers.add("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    for key, value in SECURITY_HEADERS:
+        if key.lower() in present:
+            headers.set(key, value)
+        else:
+            headers.add(key, value)
     hsts = strict_transport_security()
     if hsts:
-        response.headers["Strict-Transport-Security"] = hsts
-    if response.mimetype == "text/html":
-        response.headers.setdefault("Cache-Control", "no-store")
-    response.vary.add("HX-Request")
+        headers.set("Strict-Transport-Security", hsts)
+    if "cache-control" not in present and (headers.get("Content-Type") or "").startswith("text/html"):
+        headers.add("Cache-Control", "no-store")
+    vary = headers.get("Vary")
+    if not vary:
+        headers.add("Vary", "HX-Request")
+    elif "hx-request" not in {part.strip().lower() for part in vary.split(",")}:
+        headers.set("Vary", f"{vary}, HX-Request")
     return response
 
 
 def strict_transport_security() -> str | None:
     """The HSTS value for this response, or None. Only over HTTPS: a browser ignores the header on
     plain http anyway, and on the loopback default there is no TLS to pin."""
+    if not request.is_secure:
+        return None
     max_age = current_app.config.get("HSTS_MAX_AGE") or 0
-    if not request.is_secure or max_age <= 0:
+    if max_age <= 0:
         return None
     value = f"max-age={max_age}"
     if current_app.config.get("HSTS_INCLUDE_SUBDOMAINS"):

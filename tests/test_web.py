@@ -97,6 +97,28 @@ def test_too_many_reset_requests_get_the_dutch_429_page(client):
     assert "U heeft dit te vaak geprobeerd." in response.get_data(as_text=True)
 
 
+def test_the_rate_limiter_adds_no_work_to_every_request(app):
+    """Only the decorated route is limited (the test above); no hook of the limiter runs for the
+    other requests."""
+    from fieldlab.extensions import limiter
+
+    hooks = [*app.before_request_funcs[None], *app.after_request_funcs[None], *app.teardown_request_funcs[None]]
+    assert not [hook for hook in hooks if limiter._owns(hook)]
+    assert "flask_limiter" not in repr(hooks)
+
+
+def test_the_rate_limiter_refuses_limits_it_would_not_enforce():
+    from flask import Flask
+    from flask_limiter.util import get_remote_address
+
+    from fieldlab.extensions import RouteLimiter
+
+    app = Flask(__name__)
+    app.config.update(RATELIMIT_DEFAULT="100 per minute", RATELIMIT_STORAGE_URI="memory://")
+    with pytest.raises(RuntimeError, match="only limits on routes"):
+        RouteLimiter(key_func=get_remote_address).init_app(app)
+
+
 def test_anonymous_htmx_request_gets_401_instead_of_the_login_page(client):
     """htmx cannot show a login page inside a fragment; app.js turns a 401 into 'Uw sessie is verlopen'."""
     response = client.get("/accounts", headers=HTMX)

@@ -28,6 +28,7 @@ from werkzeug.routing import IntegerConverter
 from fieldlab import formats
 from fieldlab.extensions import babel, db, htmx
 from fieldlab.forms import render_csrf_fields_without_id
+from fieldlab.session_cookie import SessionInterface, add_vary
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -110,6 +111,7 @@ class WTFormsMessages:
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntegerConverter
+    app.session_interface = SessionInterface()
     render_csrf_fields_without_id()
     wtforms_messages = WTFormsMessages()
     app.before_request(lambda: setattr(request, "wtforms_translations", wtforms_messages))
@@ -180,11 +182,7 @@ def add_security_headers(response):
         headers.set("Strict-Transport-Security", hsts)
     if "cache-control" not in present and (headers.get("Content-Type") or "").startswith("text/html"):
         headers.add("Cache-Control", "no-store")
-    vary = headers.get("Vary")
-    if not vary:
-        headers.add("Vary", "HX-Request")
-    elif "hx-request" not in {part.strip().lower() for part in vary.split(",")}:
-        headers.set("Vary", f"{vary}, HX-Request")
+    add_vary(headers, "HX-Request")
     return response
 
 

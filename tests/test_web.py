@@ -279,6 +279,44 @@ def test_session_cookie_is_secure_httponly_and_lax_by_default(client, make):
     assert "; Secure" in header and "; HttpOnly" in header and "SameSite=Lax" in header
 
 
+def test_session_cookie_is_flasks_own_format_both_ways(app):
+    """The cheaper session interface reads what Flask's signs and the other way round, honours
+    SECRET_KEY_FALLBACKS, and refuses a tampered cookie or one signed with another key."""
+    from flask.sessions import SecureCookieSessionInterface
+    from itsdangerous import BadSignature
+
+    ours, flasks = app.session_interface.get_signing_serializer(app), \
+        SecureCookieSessionInterface().get_signing_serializer(app)
+    value = {"_user_id": "7:token", "csrf_token": "abc", "_fresh": True}
+
+    assert flasks.loads(ours.dumps(value)) == value
+    assert ours.loads(flasks.dumps(value)) == value
+    cookie = ours.dumps(value)
+    with pytest.raises(BadSignature):
+        ours.loads(cookie[:-3] + ("AAA" if not cookie.endswith("AAA") else "BBB"))
+    old_key = app.secret_key
+    signed_with_old_key = flasks.dumps(value)
+    app.config.update(SECRET_KEY="a new key " * 4, SECRET_KEY_FALLBACKS=[old_key])
+    try:
+        assert app.session_interface.get_signing_serializer(app).loads(signed_with_old_key) == value
+        app.config["SECRET_KEY_FALLBACKS"] = []
+        with pytest.raises(BadSignature):
+            app.session_interface.get_signing_serializer(app).loads(signed_with_old_key)
+    finally:
+        app.config.update(SECRET_KEY=old_key, SECRET_KEY_FALLBACKS=[])
+
+
+def test_a_request_that_only_reads_the_session_sets_no_cookie(client, login_as):
+    login_as()
+    client.get("/")  # the first page after logging in stores its CSRF token and takes the flash
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert not [header for header in response.headers.getlist("Set-Cookie") if "fieldlab_session" in header]
+    assert {"Cookie", "HX-Request"} <= {part.strip() for part in response.headers["Vary"].split(",")}
+
+
 # --- CSRF ------------------------------------------------------------------------------------
 
 

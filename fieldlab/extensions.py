@@ -4,9 +4,10 @@ Keeping them in one module lets feature packages import `db` or `limiter` withou
 application factory (no circular imports, no app built at import time).
 """
 
-from functools import partial
+from functools import cached_property, partial
 
-from flask_babel import Babel
+from flask import g, has_app_context
+from flask_babel import Babel, Domain
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -36,7 +37,39 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()
-babel = Babel()
+
+
+class RequestDomain(Domain):
+    """Flask-Babel's message domain, with the request's catalogue kept for the request.
+
+    Flask-Babel finds the catalogue anew for every string it translates: the current context
+    three times, the locale, the locale's name, then a dictionary lookup, about 20 µs where the
+    translation itself takes under 1 µs; a board page translates some forty strings and a form
+    page a few hundred. The catalogue is kept on Flask-Babel's own per-request namespace together
+    with the locale object it is for, so `force_locale` (mail in the recipient's language) and
+    `refresh()`, which replace that object, get their own catalogue."""
+
+    def get_translations(self):
+        babel_context = g.get("_flask_babel") if has_app_context() else None
+        if babel_context is not None:
+            kept = getattr(babel_context, "fieldlab_translations", None)
+            if kept is not None and kept[0] is getattr(babel_context, "babel_locale", None):
+                return kept[1]
+        translations = super().get_translations()
+        babel_context = g.get("_flask_babel") if has_app_context() else None
+        locale = getattr(babel_context, "babel_locale", None)
+        if locale is not None:
+            babel_context.fieldlab_translations = (locale, translations)
+        return translations
+
+
+class FieldlabBabel(Babel):
+    @cached_property
+    def domain_instance(self):
+        return RequestDomain(domain=self.domain)
+
+
+babel = FieldlabBabel()
 
 
 class RouteLimiter(Limiter):

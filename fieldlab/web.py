@@ -116,6 +116,16 @@ def init_app(app: Flask) -> None:
     wtforms_messages = WTFormsMessages()
     app.before_request(lambda: setattr(request, "wtforms_translations", wtforms_messages))
     babel.init_app(app, locale_selector=select_locale)
+    # Templates translate through the domain directly: Flask-Babel's callables look the domain
+    # up in the request context first, for every string (the app has one domain).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda string: babel.domain_instance.get_translations().ugettext(string),
+        ngettext=lambda singular, plural, n: babel.domain_instance.get_translations().ungettext(singular, plural, n),
+        pgettext=lambda context, string: babel.domain_instance.get_translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: babel.domain_instance.get_translations().unpgettext(
+            context, singular, plural, n),
+        newstyle=True,
+    )
     formats.install(babel)
     app.add_template_filter(formats.machine_datetime, "machine_datetime")
     if app.config["PROXY_FIX_HOPS"]:

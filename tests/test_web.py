@@ -396,6 +396,26 @@ def test_dutch_is_the_default(client):
     assert '<html lang="nl">' in page
 
 
+def test_the_catalogue_kept_for_a_request_follows_force_locale_and_refresh(app):
+    """Translations are looked up once per request and locale: a mail in another language
+    (force_locale) and a language changed during the request (refresh) still get their own."""
+    from flask import g, render_template_string
+    from flask_babel import force_locale, gettext, refresh
+
+    with app.test_request_context("/"):
+        g.locale = "en"
+        assert gettext("Kaart toevoegen") == "Add card"
+        assert render_template_string("{{ _('Kaart toevoegen') }}") == "Add card"
+        with force_locale("nl"):
+            assert gettext("Kaart toevoegen") == "Kaart toevoegen"
+            assert render_template_string("{{ _('Kaart toevoegen') }}") == "Kaart toevoegen"
+        assert gettext("Kaart toevoegen") == "Add card"
+        g.locale = "nl"
+        refresh()
+        assert gettext("Kaart toevoegen") == "Kaart toevoegen"
+        assert render_template_string("{{ _('Kaart toevoegen') }}") == "Kaart toevoegen"
+
+
 def test_language_switch_to_english_is_stored_on_the_user(client, login_as):
     user = login_as(Role.PARTICIPANT)
 

@@ -482,3 +482,17 @@ def test_an_id_too_large_for_the_database_is_a_404_not_a_crash(client, login_as,
 def test_numbers_out_of_range_in_the_query_are_ignored(client, login_as, url):
     login_as(Role.FACILITATOR)
     assert client.get(url).status_code == 200
+
+
+def test_template_addresses_are_flasks_also_under_a_mount_path(app):
+    """The templates' url_for remembers addresses per mount path: the same address as Flask's."""
+    from flask import render_template_string, url_for
+
+    template = "{{ url_for('boards.board', team_id=7) }} {{ url_for('static', filename='css/app.css') }} " \
+               "{{ url_for('boards.board', team_id=7, _anchor='kaart') }}"
+    for root in ("", "/fieldlab"):
+        with app.test_request_context("/", base_url=f"http://localhost{root}/"):
+            expected = f"{url_for('boards.board', team_id=7)} {url_for('static', filename='css/app.css')} " \
+                       f"{url_for('boards.board', team_id=7, _anchor='kaart')}"
+            assert expected.startswith(root + "/teams/7/bord")
+            assert render_template_string(template) == expected

@@ -171,7 +171,8 @@ def template_url_for(app: Flask):
         if any(key.startswith("_") for key in values):
             return url_for(endpoint, **values)
         try:
-            return build(request.script_root, endpoint, tuple(sorted(values.items())))
+            # In the caller's order: extra values become the query string in that order.
+            return build(request.script_root, endpoint, tuple(values.items()))
         except TypeError:  # a list or another value that cannot be a key
             return url_for(endpoint, **values)
 

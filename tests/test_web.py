@@ -485,14 +485,18 @@ def test_numbers_out_of_range_in_the_query_are_ignored(client, login_as, url):
 
 
 def test_template_addresses_are_flasks_also_under_a_mount_path(app):
-    """The templates' url_for remembers addresses per mount path: the same address as Flask's."""
+    """The templates' url_for remembers addresses per mount path: the same address as Flask's,
+    query values in the caller's order."""
     from flask import render_template_string, url_for
+    from markupsafe import escape
 
     template = "{{ url_for('boards.board', team_id=7) }} {{ url_for('static', filename='css/app.css') }} " \
-               "{{ url_for('boards.board', team_id=7, _anchor='kaart') }}"
+               "{{ url_for('boards.board', team_id=7, _anchor='kaart') }} " \
+               "{{ url_for('boards.overview', status='open', pagina=2) }} {{ url_for('boards.overview', pagina=2, status='open') }}"
     for root in ("", "/fieldlab"):
         with app.test_request_context("/", base_url=f"http://localhost{root}/"):
             expected = f"{url_for('boards.board', team_id=7)} {url_for('static', filename='css/app.css')} " \
-                       f"{url_for('boards.board', team_id=7, _anchor='kaart')}"
-            assert expected.startswith(root + "/teams/7/bord")
-            assert render_template_string(template) == expected
+                       f"{url_for('boards.board', team_id=7, _anchor='kaart')} " \
+                       f"{url_for('boards.overview', status='open', pagina=2)} {url_for('boards.overview', pagina=2, status='open')}"
+            assert expected.startswith(root + "/teams/7/bord") and "?status=open&pagina=2" in expected
+            assert render_template_string(template) == str(escape(expected))

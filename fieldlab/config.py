@@ -16,6 +16,8 @@ class DefaultConfig:
     # socket, and a SELECT 1 only for a connection idle longer than this many seconds.
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     DATABASE_PING_AFTER_IDLE = 30
+    # SQLite only: NORMAL flushes at WAL checkpoints, not at every commit (see fieldlab/__init__.py).
+    SQLITE_SYNCHRONOUS = "NORMAL"
 
     # Sessions and cookies: secure by default. `fieldlab serve` on a loopback address
     # over plain http turns SESSION_COOKIE_SECURE off, because browsers drop Secure
@@ -129,6 +131,7 @@ class DefaultConfig:
 ENVIRONMENT_OVERRIDES = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "SECRET_KEY": ("SECRET_KEY", str),
+    "SQLITE_SYNCHRONOUS": ("SQLITE_SYNCHRONOUS", str),
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "SMTP_HOST": ("SMTP_HOST", str),
     "SMTP_PORT": ("SMTP_PORT", int),

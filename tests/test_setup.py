@@ -269,3 +269,28 @@ def test_the_readme_describes_the_demo_data_that_is_loaded(fresh_app):
     assert f"{words[problems]} vraagstukken" in demo_section
     assert {lab.kind for lab in labs} == set(LabKind) and "one of each kind" in demo_section
     assert len(teams_labs) == 2 and "an earlier, finished teams Lab" in demo_section
+
+
+@pytest.mark.parametrize("setting, level", [(None, 1), ("FULL", 2), ("normal", 1)])
+def test_sqlite_commits_are_flushed_at_checkpoints_unless_configured(tmp_path, setting, level):
+    """WAL with synchronous=NORMAL by default (SQLITE_SYNCHRONOUS=FULL flushes every commit)."""
+    from fieldlab.extensions import db
+
+    config = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'sync.sqlite'}", "SECRET_KEY": "x",
+              "INSTANCE_PATH": str(tmp_path)}
+    if setting:
+        config["SQLITE_SYNCHRONOUS"] = setting
+    app = create_app(config)
+    try:
+        with app.app_context():
+            assert db.session.execute(db.text("PRAGMA synchronous")).scalar() == level
+            assert db.session.execute(db.text("PRAGMA journal_mode")).scalar() == "wal"
+            db.engine.dispose()
+    finally:
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)})
+
+
+def test_an_unknown_sqlite_synchronous_level_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="SQLITE_SYNCHRONOUS"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path),
+                    "SQLITE_SYNCHRONOUS": "sometimes"})

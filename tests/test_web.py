@@ -97,6 +97,28 @@ def test_too_many_reset_requests_get_the_dutch_429_page(client):
     assert "U heeft dit te vaak geprobeerd." in response.get_data(as_text=True)
 
 
+def test_the_rate_limiter_adds_no_work_to_every_request(app):
+    """Only the decorated route is limited (the test above); no hook of the limiter runs for the
+    other requests."""
+    from fieldlab.extensions import limiter
+
+    hooks = [*app.before_request_funcs[None], *app.after_request_funcs[None], *app.teardown_request_funcs[None]]
+    assert not [hook for hook in hooks if limiter._owns(hook)]
+    assert "flask_limiter" not in repr(hooks)
+
+
+def test_the_rate_limiter_refuses_limits_it_would_not_enforce():
+    from flask import Flask
+    from flask_limiter.util import get_remote_address
+
+    from fieldlab.extensions import RouteLimiter
+
+    app = Flask(__name__)
+    app.config.update(RATELIMIT_DEFAULT="100 per minute", RATELIMIT_STORAGE_URI="memory://")
+    with pytest.raises(RuntimeError, match="only limits on routes"):
+        RouteLimiter(key_func=get_remote_address).init_app(app)
+
+
 def test_anonymous_htmx_request_gets_401_instead_of_the_login_page(client):
     """htmx cannot show a login page inside a fragment; app.js turns a 401 into 'Uw sessie is verlopen'."""
     response = client.get("/accounts", headers=HTMX)
@@ -257,6 +279,44 @@ def test_session_cookie_is_secure_httponly_and_lax_by_default(client, make):
     assert "; Secure" in header and "; HttpOnly" in header and "SameSite=Lax" in header
 
 
+def test_session_cookie_is_flasks_own_format_both_ways(app):
+    """The cheaper session interface reads what Flask's signs and the other way round, honours
+    SECRET_KEY_FALLBACKS, and refuses a tampered cookie or one signed with another key."""
+    from flask.sessions import SecureCookieSessionInterface
+    from itsdangerous import BadSignature
+
+    ours, flasks = app.session_interface.get_signing_serializer(app), \
+        SecureCookieSessionInterface().get_signing_serializer(app)
+    value = {"_user_id": "7:token", "csrf_token": "abc", "_fresh": True}
+
+    assert flasks.loads(ours.dumps(value)) == value
+    assert ours.loads(flasks.dumps(value)) == value
+    cookie = ours.dumps(value)
+    with pytest.raises(BadSignature):
+        ours.loads(cookie[:-3] + ("AAA" if not cookie.endswith("AAA") else "BBB"))
+    old_key = app.secret_key
+    signed_with_old_key = flasks.dumps(value)
+    app.config.update(SECRET_KEY="a new key " * 4, SECRET_KEY_FALLBACKS=[old_key])
+    try:
+        assert app.session_interface.get_signing_serializer(app).loads(signed_with_old_key) == value
+        app.config["SECRET_KEY_FALLBACKS"] = []
+        with pytest.raises(BadSignature):
+            app.session_interface.get_signing_serializer(app).loads(signed_with_old_key)
+    finally:
+        app.config.update(SECRET_KEY=old_key, SECRET_KEY_FALLBACKS=[])
+
+
+def test_a_request_that_only_reads_the_session_sets_no_cookie(client, login_as):
+    login_as()
+    client.get("/")  # the first page after logging in stores its CSRF token and takes the flash
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert not [header for header in response.headers.getlist("Set-Cookie") if "fieldlab_session" in header]
+    assert {"Cookie", "HX-Request"} <= {part.strip() for part in response.headers["Vary"].split(",")}
+
+
 # --- CSRF ------------------------------------------------------------------------------------
 
 
@@ -336,6 +396,26 @@ def test_dutch_is_the_default(client):
     assert '<html lang="nl">' in page
 
 
+def test_the_catalogue_kept_for_a_request_follows_force_locale_and_refresh(app):
+    """Translations are looked up once per request and locale: a mail in another language
+    (force_locale) and a language changed during the request (refresh) still get their own."""
+    from flask import g, render_template_string
+    from flask_babel import force_locale, gettext, refresh
+
+    with app.test_request_context("/"):
+        g.locale = "en"
+        assert gettext("Kaart toevoegen") == "Add card"
+        assert render_template_string("{{ _('Kaart toevoegen') }}") == "Add card"
+        with force_locale("nl"):
+            assert gettext("Kaart toevoegen") == "Kaart toevoegen"
+            assert render_template_string("{{ _('Kaart toevoegen') }}") == "Kaart toevoegen"
+        assert gettext("Kaart toevoegen") == "Add card"
+        g.locale = "nl"
+        refresh()
+        assert gettext("Kaart toevoegen") == "Kaart toevoegen"
+        assert render_template_string("{{ _('Kaart toevoegen') }}") == "Kaart toevoegen"
+
+
 def test_language_switch_to_english_is_stored_on_the_user(client, login_as):
     user = login_as(Role.PARTICIPANT)
 
@@ -402,3 +482,21 @@ def test_an_id_too_large_for_the_database_is_a_404_not_a_crash(client, login_as,
 def test_numbers_out_of_range_in_the_query_are_ignored(client, login_as, url):
     login_as(Role.FACILITATOR)
     assert client.get(url).status_code == 200
+
+
+def test_template_addresses_are_flasks_also_under_a_mount_path(app):
+    """The templates' url_for remembers addresses per mount path: the same address as Flask's,
+    query values in the caller's order."""
+    from flask import render_template_string, url_for
+    from markupsafe import escape
+
+    template = "{{ url_for('boards.board', team_id=7) }} {{ url_for('static', filename='css/app.css') }} " \
+               "{{ url_for('boards.board', team_id=7, _anchor='kaart') }} " \
+               "{{ url_for('boards.overview', status='open', pagina=2) }} {{ url_for('boards.overview', pagina=2, status='open') }}"
+    for root in ("", "/fieldlab"):
+        with app.test_request_context("/", base_url=f"http://localhost{root}/"):
+            expected = f"{url_for('boards.board', team_id=7)} {url_for('static', filename='css/app.css')} " \
+                       f"{url_for('boards.board', team_id=7, _anchor='kaart')} " \
+                       f"{url_for('boards.overview', status='open', pagina=2)} {url_for('boards.overview', pagina=2, status='open')}"
+            assert expected.startswith(root + "/teams/7/bord") and "?status=open&pagina=2" in expected
+            assert render_template_string(template) == str(escape(expected))

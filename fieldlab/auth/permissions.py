@@ -10,7 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
+from flask import g, has_request_context
+from sqlalchemy import exists, select
+
 from fieldlab.auth.models import Role
+from fieldlab.extensions import db
+from fieldlab.timeutil import LOCAL_ZONE, utcnow
 
 Rule = Callable[..., bool]
 _RULES: dict[str, Rule] = {}
@@ -463,24 +468,33 @@ def _add_commissioner_view(user, team) -> bool:
     return _relation(user, team).commissioner
 
 
+def alumnus_clause(user_id, today):
+    """SQL: `user_id` took part in a Lab whose programme ended before `today`. On the tables by
+    name, as the labs feature comes after auth; the login's user query asks it along
+    (`auth.services.load_user_from_cookie_id`), so the menu's question costs no statement."""
+    participation, lab = db.metadata.tables["participation"], db.metadata.tables["lab"]
+    return exists().where(participation.c.user_id == user_id, participation.c.lab_id == lab.c.id,
+                          lab.c.programme_ends_on < today)
+
+
+def remember_alumnus(user_id: int, answer: bool) -> None:
+    """What `_is_alumnus` answers for this user for the rest of the request."""
+    if has_request_context():
+        g.fieldlab_alumnus = (user_id, bool(answer))
+
+
+def local_today():
+    return utcnow().astimezone(LOCAL_ZONE).date()
+
+
 def _is_alumnus(user) -> bool:
-    from flask import g, has_request_context
-    from sqlalchemy import exists, select
-
-    from fieldlab.extensions import db
-    from fieldlab.labs.models import Lab, Participation
-    from fieldlab.timeutil import LOCAL_ZONE, utcnow
-
     if user.id is None:  # an unsaved person has taken part in nothing
         return False
     cached = getattr(g, "fieldlab_alumnus", None) if has_request_context() else None
     if cached is not None and cached[0] == user.id:
         return cached[1]
-    today = utcnow().astimezone(LOCAL_ZONE).date()
-    answer = bool(db.session.scalar(select(exists().where(
-        Participation.user_id == user.id, Participation.lab_id == Lab.id, Lab.programme_ends_on < today))))
-    if has_request_context():
-        g.fieldlab_alumnus = (user.id, answer)  # the menu asks on every page: once per request
+    answer = bool(db.session.scalar(select(alumnus_clause(user.id, local_today()))))
+    remember_alumnus(user.id, answer)  # the menu asks on every page: once per request
     return answer
 
 

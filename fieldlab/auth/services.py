@@ -13,12 +13,12 @@ from flask import current_app, g
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import STRATEGIES, RateLimiter
-from sqlalchemy import Integer, bindparam, or_, select
+from sqlalchemy import Date, Integer, bindparam, or_, select
 from sqlalchemy.orm import joinedload
 
 from fieldlab import links
 from fieldlab.audit import services as audit
-from fieldlab.auth import twofactor
+from fieldlab.auth import permissions, twofactor
 from fieldlab.auth.models import Role, User, normalise_email
 from fieldlab.extensions import db
 from fieldlab.mail.services import FORGET_AFTER_SENDING, external_url, queue_message
@@ -397,24 +397,34 @@ def live_session_clause(user_id, session_token, two_factor_roles):
 
 @cache
 def _user_statement():
-    return select(User).options(joinedload(User.role_rows)).where(User.id == bindparam("user_id", type_=Integer))
+    """Built once (building it cost as much as running it): the user with the roles joined in and
+    whether they are an alumnus (the menu's library link asks that on every page)."""
+    alumnus = permissions.alumnus_clause(User.id, bindparam("today", type_=Date)).label("alumnus")
+    return (select(User, alumnus).options(joinedload(User.role_rows))
+            .where(User.id == bindparam("user_id", type_=Integer)))
 
 
 def load_user_from_cookie_id(cookie_id: str) -> User | None:
-    """Flask-Login's loader: the id carries the user's session token, which logout rotates."""
+    """Flask-Login's loader: the id carries the user's session token, which logout rotates.
+    One query per request."""
     user_id, _, token = (cookie_id or "").partition(":")
     if not user_id.isdigit() or not token:
         return None
-    # One query per request, roles joined in; the statement is built once (building it cost as
-    # much as running it).
-    user = db.session.execute(_user_statement(), {"user_id": int(user_id)}).unique().scalar_one_or_none()
-    if user is None or user.session_token != token:
+    # One query per request, roles joined in and whether they are an alumnus (the menu's library
+    # link); the statement is built once (building it cost as much as running it).
+    row = db.session.execute(_user_statement(), {"user_id": int(user_id), "today": permissions.local_today()}
+                             ).unique().first()
+    if row is None:
+        return None
+    user, alumnus = row
+    if user.session_token != token:
         return None
     if not user.active:
         # This session was theirs when the account was deactivated: routes.deactivated_gate
         # tells them so (once) instead of a login page without a word.
         g.deactivated_session = True
         return None
+    permissions.remember_alumnus(user.id, alumnus)
     return user
 
 

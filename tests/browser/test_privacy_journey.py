@@ -58,7 +58,7 @@ def test_facilitator_postpones_a_purge_and_reads_an_inzage(live_db, page):
     expect(page.get_by_role("heading", name="Teams", level=2)).to_be_visible()
     expect(page.locator("#inzage-teams")).to_contain_text("Team Bewaren")
     checked(page)
-    with page.expect_download() as download:
+    with page.expect_download(timeout=60_000) as download:  # a PDF made by WeasyPrint; slow on a loaded machine
         page.get_by_role("link", name="Download als PDF").click()
     assert download.value.suggested_filename == f"fieldlab-inzage-{date.today().isoformat()}.pdf"
 

@@ -29,7 +29,7 @@ def test_facilitator_and_opdrachtgever_read_the_reports(live_db, new_page, scree
     expect(page.locator("#report-outcomes-table")).to_contain_text("ja, nog in gebruik")
     checked(page)
     page.screenshot(path=str(screenshots_dir / "report-lab.png"), full_page=True)
-    with page.expect_download() as download:
+    with page.expect_download(timeout=60_000) as download:  # a PDF of the Lab report; slow on a loaded machine
         page.get_by_role("link", name="Download als PDF").click()
     assert download.value.suggested_filename == "rapportage-field-lab-ondermijning-2025.pdf"
 

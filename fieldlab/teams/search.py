@@ -165,9 +165,6 @@ class Search:
                                    or any(self._try(state, u, v, a, b) for v in by_team[b])):
                         changed = b
                         break
-                else:
-                    if len(units[u]) > 1:
-                        changed = self._exchange_with_singles(state, u, a, team_order, by_team)
             else:
                 changed = self._improve_single(state, u, a, team_order, by_team)
             if changed is not None:
@@ -239,23 +236,28 @@ class Search:
                     return b
         return None
 
-    def _exchange_with_singles(self, state: State, u: int, a: int, team_order: Sequence[int],
-                               by_team: Sequence[Sequence[int]]) -> int | None:
-        """A unit of k people (who must be together) for k single people of another team. Without
-        this move a pair in a team that is full cannot trade places with two people elsewhere: moving
-        the pair alone breaks the sizes, and swapping it for one person does too."""
+    def exchange_groups(self, state: State) -> bool:
+        """Every unit of k people (who must be together) against every k single people of another
+        team. Without this move a pair in a team that is full cannot trade places with two people
+        elsewhere: moving the pair alone breaks the sizes, and swapping it for one person does too.
+        Tried after the local search has settled, in small Labs only (at 1,000 into 150 it costs more
+        than the whole search). Returns whether anything changed."""
         p = self.p
-        k = len(p.units[u])
-        for b in team_order:
-            if b == a:
+        changed = False
+        if p.n > REPARTITION_PEOPLE:
+            return False
+        for u in self.movable:
+            k = len(p.units[u])
+            if k < 2:
                 continue
-            singles = [v for v in by_team[b] if len(p.units[v]) == 1]
-            if len(singles) < k:
-                continue
-            for group in combinations(singles, k):
-                if self._try(state, u, group, a, b):
-                    return b
-        return None
+            for b in range(p.t):
+                a = state.team_of[p.units[u][0]]
+                if b == a:
+                    continue
+                singles = [v for v in self.movable if len(p.units[v]) == 1 and state.team_of[p.units[v][0]] == b]
+                if any(self._try(state, u, group, a, b) for group in combinations(singles, k)):
+                    changed = True
+        return changed
 
     def _accept(self, state: State, a: int, b: int, new_a: float, new_b: float) -> bool:
         old_a, old_b = state.score[a], state.score[b]
@@ -467,15 +469,17 @@ class Search:
         return state
 
     def _polish(self, state: State) -> None:
-        """Exact splits of two teams and the local search after them, until neither changes a thing."""
+        """Groups for single people, exact splits of two teams (small Labs) and the local search after
+        them, until none of them changes a thing."""
         for _round in range(POLISH_ROUNDS):
-            if not self.repartition(state):
+            exchanged = self.exchange_groups(state)
+            if not (self.repartition(state) or exchanged):
                 break
             self.improve(state)
 
 
 KICKS = 60
-# The exact split of two teams is tried in Labs of up to this many people, for pairs of teams of up
+# Group-for-singles exchanges and the exact split of two teams are tried in Labs of up to this many people, for pairs of teams of up
 # to this many units (2^12 splits at most, a few milliseconds); larger Labs have room to move.
 REPARTITION_PEOPLE = 40
 REPARTITION_UNITS = 12

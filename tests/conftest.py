@@ -11,6 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import has_app_context
 from flask.testing import FlaskClient
+from hypothesis import settings
 from itsdangerous import URLSafeTimedSerializer
 from jinja2 import BytecodeCache
 from sqlalchemy import text
@@ -23,6 +24,32 @@ from tests import factories
 # Every model known before the first mapper configures, also in tests that build no app (the
 # relationship Team.result names a model of a feature above teams).
 import_models()
+
+# Hypothesis: in CI ("ci", chosen when CI is set, as .ci/run and most CI services do) every run tries
+# the same examples and keeps no database of failures, so a red run means a change broke something,
+# never an unlucky draw. On a developer's machine ("dev") each run tries new examples and replays the
+# ones that failed before (from .hypothesis/). HYPOTHESIS_PROFILE picks one by name. The tests' own
+# @settings (max_examples, health checks) apply on top of the profile.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or (
+    "ci" if os.environ.get("CI", "").lower() not in {"", "0", "false", "no"} else "dev")
+settings.load_profile(HYPOTHESIS_PROFILE)
+
+# pytest-timeout: the journeys in a real browser wait for pages, htmx and the HTML checker; on the
+# shared 2-core machine under load one can take minutes, so they get more than the default.
+BROWSER_TIMEOUT = 900
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(BROWSER_TIMEOUT))
+
+
+def pytest_report_header(config):
+    return f"hypothesis profile: {HYPOTHESIS_PROFILE}"
+
 
 TEST_DATABASE_URL = os.environ.get("FIELDLAB_TEST_DATABASE_URL")
 SECRET_KEY = "test-secret-key-for-fieldlab-tests-only"

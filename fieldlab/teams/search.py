@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from itertools import combinations
 
 from flask_babel import gettext as _
 
@@ -235,6 +236,29 @@ class Search:
                     return b
         return None
 
+    def exchange_groups(self, state: State) -> bool:
+        """Every unit of k people (who must be together) against every k single people of another
+        team. Without this move a pair in a team that is full cannot trade places with two people
+        elsewhere: moving the pair alone breaks the sizes, and swapping it for one person does too.
+        Tried after the local search has settled, in small Labs only (at 1,000 into 150 it costs more
+        than the whole search). Returns whether anything changed."""
+        p = self.p
+        changed = False
+        if p.n > REPARTITION_PEOPLE:
+            return False
+        for u in self.movable:
+            k = len(p.units[u])
+            if k < 2:
+                continue
+            for b in range(p.t):
+                a = state.team_of[p.units[u][0]]
+                if b == a:
+                    continue
+                singles = [v for v in self.movable if len(p.units[v]) == 1 and state.team_of[p.units[v][0]] == b]
+                if any(self._try(state, u, group, a, b) for group in combinations(singles, k)):
+                    changed = True
+        return changed
+
     def _accept(self, state: State, a: int, b: int, new_a: float, new_b: float) -> bool:
         old_a, old_b = state.score[a], state.score[b]
         difference = new_a + new_b - old_a - old_b
@@ -272,12 +296,14 @@ class Search:
             state.add(j, a)
         state.rescore((a, b))
 
-    def _try(self, state: State, u: int, v: int | None, a: int, b: int) -> bool:
-        """Move unit u from team a to b (swapping with unit v when given) if that is allowed and better."""
+    def _try(self, state: State, u: int, v: int | tuple[int, ...] | None, a: int, b: int) -> bool:
+        """Move unit u from team a to b (swapping with unit v, or with the units in tuple v, when given)
+        if that is allowed and better."""
         p = self.p
         self.evaluations += 1
         out_a = p.units[u]
-        out_b = p.units[v] if v is not None else ()
+        group = () if v is None else v if isinstance(v, tuple) else (v,)
+        out_b = [i for w in group for i in p.units[w]]
         change = len(out_a) - len(out_b)
         if change:
             if state.size[a] - change < p.bounds[a][0] or state.size[b] + change > p.bounds[b][1]:
@@ -288,8 +314,8 @@ class Search:
         for j in p.unit_apart[u]:
             if team_of[j] == b and (v is None or j not in out_b):
                 return False
-        if v is not None:
-            for j in p.unit_apart[v]:
+        for w in group:
+            for j in p.unit_apart[w]:
                 if team_of[j] == a and j not in out_a:
                     return False
         if len(out_a) == 1 and len(out_b) <= 1:
@@ -304,6 +330,84 @@ class Search:
             return False
         self._apply(state, out_a, out_b, a, b)
         return True
+
+    # Exact split of two teams (small Labs) -------------------------------------------------
+
+    def repartition(self, state: State) -> bool:
+        """For every pair of teams, the best split of their people over the two, tried exhaustively
+        when the pair holds at most REPARTITION_UNITS units. Moves and swaps change one or two units
+        at a time; where pairs that must be apart or together tie people up, the better teams can lie
+        several such steps away, each one against a rule or a size (three people who may not join
+        a fourth, who must all change sides at once). Returns whether anything changed."""
+        p = self.p
+        if p.t < 2 or p.n > REPARTITION_PEOPLE:
+            return False
+        changed = False
+        for a, b in combinations(range(p.t), 2):
+            if self._repartition_pair(state, a, b):
+                changed = True
+        return changed
+
+    def _repartition_pair(self, state: State, a: int, b: int) -> bool:
+        p = self.p
+        units = p.units
+        pool = [u for u in self.movable if state.team_of[units[u][0]] in (a, b)]
+        if len(pool) > REPARTITION_UNITS or not pool:
+            return False
+        fixed_a = [i for i in state.members[a] if p.unit_pin[p.unit_of[i]] is not None]
+        fixed_b = [i for i in state.members[b] if p.unit_pin[p.unit_of[i]] is not None]
+        position = {u: k for k, u in enumerate(pool)}
+        conflicts, blocked_a, blocked_b = [], [], []
+        for u in pool:
+            mask = 0
+            for j in p.unit_apart[u]:
+                w = p.unit_of[j]
+                if w in position:
+                    mask |= 1 << position[w]
+            conflicts.append(mask)
+            blocked_a.append(any(j in p.unit_apart[u] for j in fixed_a))
+            blocked_b.append(any(j in p.unit_apart[u] for j in fixed_b))
+        sizes = [len(units[u]) for u in pool]
+        (low_a, high_a), (low_b, high_b) = p.bounds[a], p.bounds[b]
+        total = len(fixed_a) + len(fixed_b) + sum(sizes)
+        everyone = (1 << len(pool)) - 1
+        size_of = [len(fixed_a)] * (everyone + 1)
+        for chosen in range(1, everyone + 1):
+            size_of[chosen] = size_of[chosen & (chosen - 1)] + sizes[(chosen & -chosen).bit_length() - 1]
+        best = None
+        for chosen in range(everyone + 1):
+            size_a = size_of[chosen]
+            if not low_a <= size_a <= high_a or not low_b <= total - size_a <= high_b:
+                continue
+            rest = everyone ^ chosen
+            if any((conflicts[k] & (chosen if chosen >> k & 1 else rest)) or
+                   (blocked_a[k] if chosen >> k & 1 else blocked_b[k]) for k in range(len(pool))):
+                continue
+            in_a = fixed_a + [i for k in range(len(pool)) if chosen >> k & 1 for i in units[pool[k]]]
+            in_b = fixed_b + [i for k in range(len(pool)) if not chosen >> k & 1 for i in units[pool[k]]]
+            self.evaluations += 1
+            new_a, new_b = state.score_of(a, in_a), state.score_of(b, in_b)
+            if self._accept(state, a, b, new_a, new_b):
+                key = self._gain(state, a, b, new_a, new_b)
+                if best is None or key > best[0]:
+                    best = (key, in_a, in_b)
+        if best is None:
+            return False
+        _, in_a, in_b = best
+        for i in in_a + in_b:
+            state.remove(i)
+        for i in in_a:
+            state.add(i, a)
+        for i in in_b:
+            state.add(i, b)
+        state.rescore((a, b))
+        return True
+
+    def _gain(self, state: State, a: int, b: int, new_a: float, new_b: float) -> tuple[float, float]:
+        """How much better (objective first, then more equal teams): ranks the accepted splits."""
+        new_min = min(new_a, new_b, state.min_without(a, b))
+        gain = (new_a + new_b - state.score[a] - state.score[b]) / self.p.t + self.weakest * new_min
+        return (round(gain / EPSILON), -(new_a * new_a + new_b * new_b))
 
     # Kicks -------------------------------------------------------------------------------
 
@@ -344,6 +448,7 @@ class Search:
         (a count, not a clock: the same seed gives the same teams on any machine)."""
         state = self.greedy()
         self.improve(state)
+        self._polish(state)
         best = state.snapshot()
         best_value = state.objective()
         spent = self.evaluations
@@ -359,8 +464,24 @@ class Search:
                 best, best_value = state.snapshot(), value
             elif value < best_value - EPSILON:
                 state = build_state(self.p, best)
-        return build_state(self.p, best)
+        state = build_state(self.p, best)
+        self._polish(state)
+        return state
+
+    def _polish(self, state: State) -> None:
+        """Groups for single people, exact splits of two teams (small Labs) and the local search after
+        them, until none of them changes a thing."""
+        for _round in range(POLISH_ROUNDS):
+            exchanged = self.exchange_groups(state)
+            if not (self.repartition(state) or exchanged):
+                break
+            self.improve(state)
 
 
 KICKS = 60
+# Group-for-singles exchanges and the exact split of two teams are tried in Labs of up to this many people, for pairs of teams of up
+# to this many units (2^12 splits at most, a few milliseconds); larger Labs have room to move.
+REPARTITION_PEOPLE = 40
+REPARTITION_UNITS = 12
+POLISH_ROUNDS = 20
 EVALUATION_BUDGET = 100_000

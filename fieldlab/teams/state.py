@@ -305,6 +305,26 @@ class State:
             self.add(i, team)
         return score
 
+    def score_of(self, team: int, members: Sequence[int]) -> float:
+        """The score the team would have with exactly these members, counted from scratch."""
+        p = self.p
+        mask = 0
+        orgs: dict[int, int] = {}
+        pairs = 0
+        levels = set()
+        public = private = False
+        for i in members:
+            mask |= p.expertise[i]
+            count = orgs.get(p.org[i], 0)
+            pairs += count
+            orgs[p.org[i]] = count + 1
+            if p.level[i] >= 0:
+                levels.add(p.level[i])
+            public = public or p.sector[i] == 0
+            private = private or p.sector[i] == 1
+        return p.fast_score(team, (mask & p.needed[team]).bit_count(), pairs, len(levels), public and private,
+                            len(members))
+
     def snapshot(self) -> list[int]:
         return list(self.team_of)
 

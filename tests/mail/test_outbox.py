@@ -61,10 +61,16 @@ def test_queued_message_is_rolled_back_with_earlier_writes(app, make):
 
 
 def test_message_is_rendered_in_the_recipients_language(app):
-    message = queue(locale="en")
+    english = queue(key="test:en", locale="en")
+    dutch = queue(key="test:nl", locale="nl")
 
-    assert message.subject  # the English catalogue may still be incomplete; the text must render
-    assert message.body_html.lstrip().lower().startswith("<!doctype html") or "<html" in message.body_html
+    assert english.subject == "Choose a new password for Fieldlab"
+    assert "Dear Daan Visser," in english.body_text and "Beste" not in english.body_text
+    assert "http://localhost/x" in english.body_text and "http://localhost/x" in english.body_html
+    assert english.body_html.lstrip().lower().startswith("<!doctype html")
+    assert '<html lang="en"' in english.body_html
+    assert dutch.subject == "Nieuw wachtwoord kiezen voor Fieldlab"
+    assert "Beste Daan Visser," in dutch.body_text
 
 
 def test_external_url_uses_the_configured_base_url(app):

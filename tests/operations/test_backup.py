@@ -30,4 +30,7 @@ def test_backup_then_restore_brings_back_the_data(app, runner, make, tmp_path):
 
 def test_restore_refuses_a_missing_file(runner, tmp_path):
     result = runner.invoke(args=["restore", str(tmp_path / "nope.backup"), "--yes"])
-    assert result.exit_code != 0
+    # 2 is click's usage error (the argument names no file), not a restore that failed halfway (1).
+    assert result.exit_code == 2, result.output
+    assert "nope.backup" in result.output and "does not exist" in result.output
+    assert "Back-up teruggezet" not in result.output

@@ -6,7 +6,6 @@ FlaskForm of the app declares, filled with very long text, control characters, H
 SQL, wrong types and impossible dates. New routes and forms are covered the day they appear.
 """
 
-import os
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -68,9 +67,9 @@ FIELD_NAMES = form_field_names()
 assert len(FIELD_NAMES) > 50, "the forms were not found"
 
 
-# In CI the same examples run every time, so a red run means a change broke something; on a
-# developer's machine every run tries new ones (and Hypothesis replays the ones that failed).
-@settings(max_examples=6, deadline=None, derandomize=bool(os.environ.get("CI")), suppress_health_check=[
+# In CI the same examples run every time (the "ci" profile, tests/conftest.py), so a red run means a
+# change broke something; on a developer's machine every run tries new ones (and replays failures).
+@settings(max_examples=6, deadline=None, suppress_health_check=[
     HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.large_base_example])
 @given(data=st.fixed_dictionaries({name: HOSTILE for name in FIELD_NAMES}))
 def test_every_form_survives_hostile_input(app, data):

@@ -206,6 +206,9 @@ def test_a_date_that_passed_may_stay_when_only_the_title_changes(app, client, au
     auth.login(speedlab.facilitator)
     assert client.post(f"/speedlabs/{speedlab.id}/wijzigen",
                        data=_form(speedlab, title="Nieuwe titel")).status_code == 303
+    db.session.expire_all()
+    assert speedlab.title == "Nieuwe titel"
+    assert local(speedlab.starts_at).date() == two_days_ago
 
 
 def test_a_started_speedlab_can_no_longer_be_changed_or_cancelled(app, client, auth):

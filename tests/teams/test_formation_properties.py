@@ -4,6 +4,7 @@ The hard rules are derived from a hidden assignment, so a solution always exists
 assignment is also the "random assignment" the suggestion must never be worse than.
 """
 
+import itertools
 import random
 
 import pytest
@@ -158,3 +159,45 @@ def test_impossible_rules_are_refused_with_a_dutch_message():
         form_teams(candidates, teams, rules=Rules(apart=frozenset({(0, 1)}), together=frozenset({(0, 1)})))
     with pytest.raises(formation.FormationError, match="doelgroottes"):
         form_teams(candidates, [TeamSpec(id=1, name="Team 1", size=3), TeamSpec(id=2, name="Team 2", size=3)])
+
+
+def best_by_enumeration(candidates, teams, rules, weights):
+    """The optimum of a tiny instance, by trying every assignment that keeps the rules."""
+    ids = [c.id for c in candidates]
+    best = None
+    for combo in itertools.product([team.id for team in teams], repeat=len(ids)):
+        assignment = dict(zip(ids, combo, strict=True))
+        if violations(candidates, teams, assignment, rules):
+            continue
+        sizes = [combo.count(team.id) for team in teams]
+        if max(sizes) - min(sizes) > 1:
+            continue
+        score = evaluate(candidates, teams, assignment, weights=weights).score
+        best = score if best is None else max(best, score)
+    return best
+
+
+def test_a_pair_that_must_be_together_trades_places_with_two_single_people():
+    """Regression (issue 18): 7 people into 4 teams (sizes 2, 2, 2, 1) with two pairs that must be
+    together. The optimum needs a pair to change places with two single people; moves of one unit
+    and one-for-one swaps cannot do that without breaking the sizes, so the search stopped at 0.84."""
+    def person(number, organisation, sector, level, *expertise):
+        return Candidate(id=100 + number, name=f"Deelnemer {number}", organisation=organisation, sector=sector,
+                         level=level, expertise=frozenset(expertise))
+
+    candidates = [person(0, None, None, "execution"), person(1, None, None, "policy", "financieel onderzoek"),
+                  person(2, "OM", "publiek", "execution", "financieel onderzoek", "handhaving"),
+                  person(3, "OM", "publiek", "management", "vastgoed", "handhaving"),
+                  person(4, None, None, "management", "financieel onderzoek"),
+                  person(5, "Rabobank", "privaat", "management", "strafrecht", "financieel onderzoek"),
+                  person(6, "Politie", "publiek", "execution", "vastgoed")]
+    teams = [TeamSpec(id=1, name="Team 1"), TeamSpec(id=2, name="Team 2", needed=("vastgoed", "financieel onderzoek")),
+             TeamSpec(id=3, name="Team 3", needed=("handhaving",)), TeamSpec(id=4, name="Team 4")]
+    rules = Rules(together=frozenset({(102, 105), (100, 104)}))
+    weights = Weights(coverage=1.0, organisations=0.0, levels=1.0, sectors=0.0, weakest=1.0)
+    optimum = best_by_enumeration(candidates, teams, rules, weights)
+    assert optimum == pytest.approx(1.0)
+    for seed in range(5):
+        result = form_teams(candidates, teams, weights=weights, rules=rules, seed=seed, kicks=10)
+        assert violations(candidates, teams, result.assignment, rules) == []
+        assert result.score == pytest.approx(optimum)

@@ -15,9 +15,10 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from fieldlab.audit import services as audit
 from fieldlab.auth import services as accounts
-from fieldlab.auth.models import Role, User, normalise_email
+from fieldlab.auth.models import Role, User, UserRole, normalise_email
 from fieldlab.expertise import services as expertise_tags
 from fieldlab.extensions import db
+from fieldlab.labs import hooks
 from fieldlab.labs.models import (
     Lab,
     LabFacilitator,
@@ -31,6 +32,7 @@ from fieldlab.mail.services import external_url, queue_message
 from fieldlab.organisations.models import Organisation
 from fieldlab.organisations.services import concrete_organisations
 from fieldlab.paging import Page, paginate, paginate_sequence
+from fieldlab.problems.models import Problem, ProblemStatus
 from fieldlab.timeutil import local, utcnow
 
 
@@ -103,8 +105,6 @@ def update_lab(lab: Lab, data: LabData, *, by: User, now: datetime | None = None
 
 
 def facilitator_choices() -> list[tuple[int, str]]:
-    from fieldlab.auth.models import UserRole
-
     people = db.session.scalars(
         select(User).join(UserRole).where(UserRole.role == Role.FACILITATOR, User.active.is_(True))
         .order_by(User.name)
@@ -114,8 +114,6 @@ def facilitator_choices() -> list[tuple[int, str]]:
 
 def visible_labs(user: User):
     """A select with exactly the rule of `can(user, "lab.view", lab)`."""
-    from fieldlab.problems.models import Problem
-
     if user is None or not user.is_authenticated or not user.active:
         return select(Lab).where(false())
     query = select(Lab)
@@ -154,21 +152,11 @@ def labs_page(user: User, *, page: int) -> Page:
 
 # --- The timeline: vraagstukken -> programme -> day 1 -> day 50 -> day 100 ------------------------
 
-# HOOK for the returndays feature (it sits above labs in the import order): a function
-# `(lab) -> {day_number: [return days not cancelled]}`, so the timeline shows the return days beside
-# the challenge days and says when a moved start date left a confirmed one to re-plan.
-_return_day_providers: list = []
-
-
-def register_return_day_provider(provider) -> None:
-    if provider not in _return_day_providers:
-        _return_day_providers.append(provider)
-
-
 def _return_days_of(lab: Lab) -> dict[int, list]:
+    """What the returndays feature answers to `hooks.timeline_return_days` (it sits above labs)."""
     found: dict[int, list] = {}
-    for provider in _return_day_providers:
-        for number, days in provider(lab).items():
+    for _receiver, answer in hooks.timeline_return_days.send(lab):
+        for number, days in answer.items():
             found.setdefault(number, []).extend(days)
     return found
 
@@ -205,8 +193,6 @@ def _state(starts_on: date | None, ends_on: date | None, today: date) -> str:
 def timeline(lab: Lab, *, today: date) -> list[TimelineStep]:
     """The steps of this Lab with their dates. Challenge days come from the teams' challenges
     (day n = start + n - 1); teams that start on different dates show the earliest and say so."""
-    from fieldlab.problems.models import ProblemStatus
-
     accepted = [problem for problem in lab.problems if problem.status == ProblemStatus.ACCEPTED]
     steps = [TimelineStep(
         "problems", str(_l("Vraagstukken")),

@@ -3,6 +3,11 @@ return-day pack and agreements, the facilitator's calendar and private calendar 
 
 from flask_babel import lazy_gettext as _l
 
+from fieldlab.boards import hooks as board_hooks
+from fieldlab.labs import hooks as lab_hooks
+from fieldlab.mail import hooks as mail_hooks
+from fieldlab.problems import hooks as problem_hooks
+
 AUDIT_LABELS = {
     "returnday_confirmed": _l("terugkomdag vastgelegd"),
     "returnday_changed": _l("terugkomdag gewijzigd"),
@@ -18,17 +23,13 @@ AUDIT_LABELS = {
 
 def init_app(app) -> None:
     from fieldlab.audit.services import ACTION_LABELS
-    from fieldlab.boards.services import on_start_date_change
-    from fieldlab.labs.services import register_return_day_provider
-    from fieldlab.mail.services import register_withdrawal_rule
-    from fieldlab.problems.services import register_next_return_day_provider
     from fieldlab.returndays import commands, moves, routes, services, steps
 
     ACTION_LABELS.update(AUDIT_LABELS)
-    register_withdrawal_rule(steps.outbox_withdrawal_reason)
     app.cli.add_command(commands.planning_command)
-    register_next_return_day_provider(services.next_return_day_for_problem)
-    on_start_date_change(moves.replan_after_start_change)
-    register_return_day_provider(moves.lab_return_days)
+    mail_hooks.withdrawal_asked.connect(steps.outbox_withdrawal_reason)
+    problem_hooks.next_return_day_wanted.connect(services.next_return_day_for_problem)
+    board_hooks.start_date_changed.connect(moves.replan_after_start_change)
+    lab_hooks.timeline_return_days.connect(moves.lab_return_days)
     app.register_blueprint(routes.bp)
     app.register_blueprint(routes.calendar_bp)

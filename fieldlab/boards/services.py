@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from fieldlab import submissions
 from fieldlab.auth.models import User
 from fieldlab.auth.permissions import TeamRelation, team_relation_columns, visible_boards_clause
+from fieldlab.boards import hooks
 from fieldlab.boards.charts import LineChart, line_chart
 from fieldlab.boards.models import (
     CHALLENGE_DAYS,
@@ -603,16 +604,6 @@ def update_challenge(challenge: Challenge, *, goal: str, intervention_plan: str,
     return challenge
 
 
-# Called with (challenge, by=, now=) after a start date is set or moved. The returndays feature
-# registers its planner here (it sits above boards in the import order, so boards cannot call it).
-_start_date_listeners: list = []
-
-
-def on_start_date_change(listener) -> None:
-    if listener not in _start_date_listeners:
-        _start_date_listeners.append(listener)
-
-
 def set_start_date(challenge: Challenge, starts_on: date | None, *, by, now: datetime) -> date | None:
     """Set or move day 1 of the challenge; returns the previous start date. The one place a start
     date changes, so the terugkomdagen of day 1, 50 and 100 are proposed (or re-proposed) here."""
@@ -626,8 +617,7 @@ def set_start_date(challenge: Challenge, starts_on: date | None, *, by, now: dat
                  previous=previous.isoformat() if previous else None)
     db.session.flush()
     if starts_on is not None:
-        for listener in _start_date_listeners:
-            listener(challenge, by=by, now=now)
+        hooks.start_date_changed.send(challenge, by=by, now=now)
     return previous
 
 

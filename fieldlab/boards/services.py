@@ -19,7 +19,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldlab import submissions
 from fieldlab.auth.models import User
-from fieldlab.auth.permissions import TeamRelation, team_relation_columns, visible_boards_clause
+from fieldlab.auth.permissions import TeamRelation
+from fieldlab.auth.services import live_session_clause
 from fieldlab.boards import hooks
 from fieldlab.boards.charts import LineChart, line_chart
 from fieldlab.boards.models import (
@@ -38,6 +39,7 @@ from fieldlab.boards.models import (
 from fieldlab.extensions import db
 from fieldlab.paging import Page, paginate
 from fieldlab.teams.models import Membership, Team, TeamRole
+from fieldlab.teams.visibility import board_readers_clause, team_relation_columns, visible_boards_clause
 from fieldlab.timeutil import local
 
 FEED_LENGTH = 25
@@ -154,9 +156,6 @@ def board_state(user, team_id: int) -> BoardState | None:
 
 @cache
 def _unchanged_statement(two_factor_roles: tuple[str, ...]):
-    from fieldlab.auth.permissions import board_readers_clause
-    from fieldlab.auth.services import live_session_clause
-
     viewer = bindparam("viewer_id", type_=Integer)
     return (
         select(Challenge.id)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
+from flask import g, has_request_context
 from flask_babel import format_date, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, false, func, or_, select, true
@@ -16,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from fieldlab.audit import services as audit
 from fieldlab.auth import services as accounts
 from fieldlab.auth.models import Role, User, UserRole, normalise_email
+from fieldlab.auth.permissions import is_facilitator, rule
 from fieldlab.expertise import services as expertise_tags
 from fieldlab.extensions import db
 from fieldlab.labs import hooks
@@ -609,8 +611,29 @@ def lab_themes() -> list[str]:
 
 
 def is_alumnus(user: User, *, today: date) -> bool:
-    return db.session.scalar(select(exists(
+    """Alumni are derived, never stored: whoever took part in a Lab whose programme has ended."""
+    if user.id is None:  # an unsaved person has taken part in nothing
+        return False
+    return bool(db.session.scalar(select(exists(
         select(Participation.id).join(Lab).where(Participation.user_id == user.id,
                                                  Lab.programme_ends_on < today)
-    )))
+    ))))
+
+
+def _is_alumnus_today(user: User) -> bool:
+    cached = getattr(g, "fieldlab_alumnus", None) if has_request_context() else None
+    if cached is not None and cached[0] == user.id:
+        return cached[1]
+    answer = is_alumnus(user, today=local(utcnow()).date())
+    if has_request_context():
+        g.fieldlab_alumnus = (user.id, answer)  # the menu asks on every page: once per request
+    return answer
+
+
+@rule("library.view")
+def _view_library(user) -> bool:
+    """The intervention library is for facilitators, opdrachtgevers and alumni (people who design
+    interventions themselves). Registered here, not in auth/permissions.py, because alumni are
+    derived from Labs and auth sits below labs in the import order."""
+    return is_facilitator(user) or user.has_role(Role.COMMISSIONER) or _is_alumnus_today(user)
 

@@ -1,7 +1,7 @@
 """The blinker signals the boards feature sends, for features above it in the import order.
 
 Boards cannot call the returndays planner (returndays imports boards), so it announces what
-happened and whoever cares connects a receiver in its `init_app`.
+happened and whoever cares connects a receiver in its `wiring.py`.
 """
 
 from blinker import Namespace

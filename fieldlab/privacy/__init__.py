@@ -1,17 +1,1 @@
 """Privacy (AVG): retention after day 100, export of everything held about one person, erasure."""
-
-from flask_babel import lazy_gettext as _l
-
-AUDIT_LABELS = {
-    "privacy_purged": _l("persoonsgegevens van een Lab opgeschoond"),
-    "person_exported": _l("gegevens van een persoon geëxporteerd"),
-    "person_erased": _l("persoon gewist"),
-}
-
-
-def init_app(app) -> None:
-    from fieldlab.audit.services import ACTION_LABELS
-    from fieldlab.privacy import routes
-
-    ACTION_LABELS.update(AUDIT_LABELS)
-    app.register_blueprint(routes.bp)

@@ -28,7 +28,7 @@ from fieldlab.problems.models import Problem
 from fieldlab.returndays.models import Invitation, ReturnDay
 from fieldlab.speedlabs.models import Idea, SpeedlabInvitation, SpeedlabSession
 from fieldlab.teams.models import Membership, Team
-from fieldlab.timeutil import utcnow
+from fieldlab.timeutil import local, utcnow
 
 ANONYMOUS_DOMAIN = "geanonimiseerd.invalid"
 
@@ -267,8 +267,6 @@ def purge_lab(lab: Lab, *, now: datetime | None = None) -> PlannedPurge:
 
 def purge_due(*, now: datetime | None = None, today: date | None = None) -> list[PlannedPurge]:
     now = now or utcnow()
-    from fieldlab.timeutil import local
-
     today = today or local(now).date()
     dates = _purge_dates()
     due = [lab_id for lab_id, _ in _unpurged_in_purge_order(dates)

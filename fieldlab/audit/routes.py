@@ -1,9 +1,9 @@
 from flask import Blueprint, render_template, request
 from flask_login import login_required
 
+from fieldlab.access import require
 from fieldlab.audit import services
 from fieldlab.auth.models import User
-from fieldlab.auth.routes import require
 from fieldlab.extensions import db
 from fieldlab.paging import requested_page
 from fieldlab.web import int_arg

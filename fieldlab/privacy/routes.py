@@ -4,8 +4,8 @@ from flask import Blueprint, Response, abort, flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from fieldlab.access import require
 from fieldlab.auth.models import User
-from fieldlab.auth.routes import require
 from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
 from fieldlab.paging import requested_page

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from fieldlab import pool
+from fieldlab import extensions, fragments, pool, scheduler, web
 from fieldlab.config import DefaultConfig, environment_settings, normalise_database_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,8 +30,6 @@ def create_app(config: dict | None = None) -> Flask:
     pool.configure(app.config["DATABASE_PING_AFTER_IDLE"])
     _configure_sqlite(app.config["SQLITE_SYNCHRONOUS"])
 
-    from fieldlab import extensions, fragments, web
-
     import_models()
 
     extensions.db.init_app(app)
@@ -44,9 +42,10 @@ def create_app(config: dict | None = None) -> Flask:
     fragments.init_app(app)
 
     for feature in FEATURES:
-        importlib.import_module(feature).init_app(app)
+        importlib.import_module(f"{feature}.wiring").init_app(app)
 
-    from fieldlab import cli, scheduler
+    # Cycle: cli imports create_app from this module (its FlaskGroup builds the app).
+    from fieldlab import cli
 
     cli.init_app(app)
     scheduler.init_app(app)

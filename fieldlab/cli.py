@@ -11,10 +11,17 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 
+from fieldlab import backup, create_app, scheduler
+from fieldlab.auth.models import Role, User, normalise_email
+from fieldlab.auth.services import hash_password
+from fieldlab.demo import DEMO_DOMAIN, DEMO_PASSWORD, DEMO_TOTP_SECRET, is_demo_account, seed_demo
+from fieldlab.extensions import db
+from fieldlab.i18n import translations_command
+from fieldlab.organisations.services import load_reference_list
+from fieldlab.timeutil import local, utcnow
+
 
 def _create_app(*args, **kwargs):
-    from fieldlab import create_app
-
     return create_app()
 
 
@@ -24,8 +31,6 @@ def main():
 
 
 def init_app(app: Flask) -> None:
-    from fieldlab.i18n import translations_command
-
     for command in (serve, scheduler_command, seed_demo_command, create_user_command, prepare_command,
                     translations_command, backup_command, restore_command, demo_code_command):
         app.cli.add_command(command)
@@ -35,12 +40,6 @@ def prepare_database(*, demo: bool) -> list:
     """Bring the schema up to date (migrations), load the reference organisations, and fill an
     empty database with demo data. Returns the demo logins when it seeded them."""
     from flask_migrate import upgrade
-
-    from fieldlab.auth.models import User
-    from fieldlab.demo import seed_demo
-    from fieldlab.extensions import db
-    from fieldlab.organisations.services import load_reference_list
-    from fieldlab.timeutil import local, utcnow
 
     upgrade()
     load_reference_list()
@@ -52,8 +51,6 @@ def prepare_database(*, demo: bool) -> list:
 
 
 def _print_logins(logins) -> None:
-    from fieldlab.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
-
     if not logins:
         return
     click.echo(f"\nDemo-gegevens geladen. Inloggen kan met (wachtwoord voor allen: {DEMO_PASSWORD}):")
@@ -66,10 +63,6 @@ def _print_logins(logins) -> None:
 def _print_existing_data() -> None:
     """A second start loads nothing and would print nothing about what is in the database: say
     which database it is and, when it holds the demo accounts, where their logins are written."""
-    from fieldlab.auth.models import User
-    from fieldlab.demo import DEMO_DOMAIN, DEMO_PASSWORD
-    from fieldlab.extensions import db
-
     url = db.engine.url.render_as_string(hide_password=True)
     click.echo(f"\nBestaande database: {url}")
     demo_accounts = db.session.scalar(select(func.count()).select_from(User)
@@ -99,8 +92,6 @@ def prepare_command(demo):
 def serve(host, port, threads, demo, with_scheduler):
     """Start Fieldlab (waitress), with the scheduler in-process: the embedded default."""
     import waitress
-
-    from fieldlab import scheduler
 
     app = current_app._get_current_object()
     logins = prepare_database(demo=demo)
@@ -154,8 +145,6 @@ def scheduler_command():
     """Run the scheduler in its own process (deployments with several web workers).
 
     A second one started on this or another host waits as a hot standby until the first stops."""
-    from fieldlab import scheduler
-
     app = current_app._get_current_object()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -191,10 +180,6 @@ def seed_demo_command():
 @with_appcontext
 def create_user_command(email, name, roles, password):
     """Create an account with a password (the first facilitator of a new installation)."""
-    from fieldlab.auth.models import Role, User, normalise_email
-    from fieldlab.auth.services import hash_password
-    from fieldlab.extensions import db
-
     if User.by_email(email):
         raise click.ClickException("Er bestaat al een account met dit e-mailadres.")
     user = User(email=normalise_email(email), name=name, password_hash=hash_password(password))
@@ -210,9 +195,6 @@ def create_user_command(email, name, roles, password):
 def backup_command(output):
     """Write a consistent copy of the database (SQLite backup API, or pg_dump)."""
     from pathlib import Path
-
-    from fieldlab import backup
-    from fieldlab.timeutil import utcnow
 
     app = current_app._get_current_object()
     destination = Path(output) if output else backup.default_backup_path(app, now=utcnow())
@@ -230,9 +212,6 @@ def backup_command(output):
 def restore_command(source, yes):
     """Replace the database with a backup. Stop the web workers and the scheduler first."""
     from pathlib import Path
-
-    from fieldlab import backup
-    from fieldlab.extensions import db
 
     if not yes:
         click.confirm("Dit vervangt alle gegevens in de database door die uit de back-up. Doorgaan?", abort=True)
@@ -252,9 +231,6 @@ def restore_command(source, yes):
 def demo_code_command(email):
     """Print the current two-factor code of a demo account (demo accounts only)."""
     import pyotp
-
-    from fieldlab.auth.models import User
-    from fieldlab.demo import is_demo_account
 
     user = User.by_email(email)
     if user is None or not is_demo_account(user.email) or not user.has_two_factor:

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from fieldlab.auth.models import Role, User
 from fieldlab.auth.services import hash_password
 from fieldlab.boards import services as boards
-from fieldlab.boards.models import Challenge
+from fieldlab.boards.models import Challenge, Column, Status
+from fieldlab.evaluations import services as evaluations
 from fieldlab.expertise.services import store_tags
 from fieldlab.extensions import db
 from fieldlab.labs.models import (
@@ -29,6 +30,9 @@ from fieldlab.organisations.services import load_reference_list
 from fieldlab.outcomes import services as outcomes
 from fieldlab.outcomes.models import SustainabilityAnswer
 from fieldlab.problems.models import Confidentiality, Problem, ProblemEvent, ProblemEventKind, ProblemStatus
+from fieldlab.returndays import jobs
+from fieldlab.returndays import services as returndays
+from fieldlab.returndays.models import ReturnDayJob
 from fieldlab.teams.models import Membership, Team, TeamRole
 from fieldlab.timeutil import LOCAL_ZONE, utcnow
 
@@ -228,9 +232,6 @@ def _fill_board(team: Team, *, today: date) -> None:
     """Team Kompas on day 37: cards in every column, an indicator, two weekly updates."""
     from decimal import Decimal
 
-    from fieldlab.boards import services as boards
-    from fieldlab.boards.models import Column, Status
-
     challenge = team.challenge
     members = [membership.user for membership in team.memberships]
     moment = utcnow() - timedelta(days=30)
@@ -269,10 +270,6 @@ def _plan_return_days(lab: Lab, *, facilitator) -> None:
     outbox shows them, recorded as sent then)."""
     from datetime import time
 
-    from fieldlab.returndays import jobs
-    from fieldlab.returndays import services as returndays
-    from fieldlab.returndays.models import ReturnDayJob
-
     for team in lab.teams:
         returndays.plan_return_days(team.challenge, by=facilitator, now=utcnow())
         for day_number in (1, 50):
@@ -292,8 +289,6 @@ def _plan_return_days(lab: Lab, *, facilitator) -> None:
 
 def _evaluate_earlier_lab(lab: Lab) -> None:
     """Last year's Lab was evaluated: the annual figures have something to show."""
-    from fieldlab.evaluations import services as evaluations
-
     form = evaluations.create_form(lab=lab, now=utcnow() - timedelta(days=295))
     people = [participation.user_id for participation in lab.participations]
     evaluations.create_requests(form, people, now=utcnow() - timedelta(days=295))

@@ -5,8 +5,9 @@ application factory (no circular imports, no app built at import time).
 """
 
 from functools import cached_property, partial
+from typing import Any
 
-from flask import g, has_app_context
+from flask import Flask, g, has_app_context
 from flask_babel import Babel, Domain
 from flask_htmx import HTMX
 from flask_limiter import Limiter
@@ -49,7 +50,7 @@ class RequestDomain(Domain):
     with the locale object it is for, so `force_locale` (mail in the recipient's language) and
     `refresh()`, which replace that object, get their own catalogue."""
 
-    def get_translations(self):
+    def get_translations(self) -> Any:
         babel_context = g.get("_flask_babel") if has_app_context() else None
         if babel_context is not None:
             kept = getattr(babel_context, "fieldlab_translations", None)
@@ -58,14 +59,14 @@ class RequestDomain(Domain):
         translations = super().get_translations()
         babel_context = g.get("_flask_babel") if has_app_context() else None
         locale = getattr(babel_context, "babel_locale", None)
-        if locale is not None:
+        if babel_context is not None and locale is not None:
             babel_context.fieldlab_translations = (locale, translations)
         return translations
 
 
 class FieldlabBabel(Babel):
     @cached_property
-    def domain_instance(self):
+    def domain_instance(self) -> Domain:
         return RequestDomain(domain=self.domain)
 
 
@@ -83,7 +84,7 @@ class RouteLimiter(Limiter):
     only to find none. So the hooks are taken out again, and a configuration that would need
     them is refused rather than silently not enforced."""
 
-    def init_app(self, app) -> None:
+    def init_app(self, app: Flask) -> None:
         super().init_app(app)
         if not self.enabled:
             return
@@ -91,10 +92,14 @@ class RouteLimiter(Limiter):
                 or self._headers_enabled):
             raise RuntimeError("RouteLimiter checks only limits on routes: no default, application or meta "
                                "limits and no rate-limit headers")
-        for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
-            hooks[None] = [hook for hook in hooks.get(None, []) if not self._owns(hook)]
+        app.before_request_funcs[None] = [
+            hook for hook in app.before_request_funcs.get(None, []) if not self._owns(hook)]
+        app.after_request_funcs[None] = [
+            hook for hook in app.after_request_funcs.get(None, []) if not self._owns(hook)]
+        app.teardown_request_funcs[None] = [
+            hook for hook in app.teardown_request_funcs.get(None, []) if not self._owns(hook)]
 
-    def _owns(self, hook) -> bool:
+    def _owns(self, hook: Any) -> bool:
         if isinstance(hook, partial):
             return any(argument is self for argument in hook.args)
         return getattr(hook, "__self__", None) is self

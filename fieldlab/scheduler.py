@@ -31,6 +31,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 from sqlalchemy import text
 
+from fieldlab.extensions import db
 from fieldlab.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,6 @@ def init_app(app: Flask) -> None:
 
 def create_scheduler(app: Flask) -> BackgroundScheduler:
     """A scheduler bound to the app's database; not started. Tests use it with their own clock."""
-    from fieldlab.extensions import db
-
     with app.app_context():
         engine = db.engine
     return BackgroundScheduler(
@@ -75,8 +74,6 @@ def create_scheduler(app: Flask) -> BackgroundScheduler:
 def run_job(target: str, *args) -> None:
     """The wrapper every stored job calls: resolve the body, run it in an app context, then commit
     (or roll back on error), so a job body is written like a service call."""
-    from fieldlab.extensions import db
-
     global _running_count
     module_name, _, function_name = target.partition(":")
     function = getattr(importlib.import_module(module_name), function_name)
@@ -141,8 +138,6 @@ class SchedulerLock:
         return False
 
     def _try_acquire(self) -> bool:
-        from fieldlab.extensions import db
-
         with self.app.app_context():
             if db.engine.dialect.name == "postgresql":
                 self._connection = db.engine.connect()

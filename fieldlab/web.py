@@ -27,6 +27,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from fieldlab import formats
+from fieldlab.auth.permissions import can
 from fieldlab.extensions import babel, db, htmx
 from fieldlab.forms import render_csrf_fields_without_id
 from fieldlab.session_cookie import SessionInterface, add_vary
@@ -145,8 +146,6 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject_globals():
-        from fieldlab.auth.permissions import can
-
         return {"can": can, "current_locale": str(get_locale() or "nl")}
 
 

@@ -4,9 +4,9 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 
+from fieldlab.access import require
 from fieldlab.audit import services
 from fieldlab.auth.models import User
-from fieldlab.auth.routes import require
 from fieldlab.extensions import db
 from fieldlab.paging import requested_page
 from fieldlab.timeutil import local, utcnow

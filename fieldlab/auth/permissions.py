@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from flask import g, has_request_context
-from sqlalchemy import exists, select
+from sqlalchemy import exists
 
 from fieldlab.auth.models import Role
 from fieldlab.extensions import db
@@ -207,7 +207,7 @@ def _view_lab(user, lab) -> bool:
 # vraagstuk and facilitators read it; a Lab with `boards_open_to_participants` opens reading to all
 # its participants. Everyone else gets a 404. The same facts are answered two ways, which a test
 # keeps equal: from a loaded Team's relationships, and as SQL columns in the one query that loads a
-# board (`team_relation_columns`), so a board page and its refresh need no extra queries for access.
+# board (`teams/visibility.py`), so a board page and its refresh need no extra queries for access.
 
 
 @dataclass(frozen=True)
@@ -251,56 +251,6 @@ class _LoadedTeamRelation:
 
 def _relation(user, team):
     return team if isinstance(team, TeamRelation) else _LoadedTeamRelation(user, team)
-
-
-def team_relation_columns(viewer_id) -> tuple:
-    """SQL expressions for `TeamRelation`'s facts, to select next to `Team` (correlated to it).
-    `viewer_id` is a user's id or a bind parameter (so a statement can be built once and reused)."""
-    from sqlalchemy import exists, select
-
-    from fieldlab.labs.models import Lab, Participation
-    from fieldlab.problems.models import Problem
-    from fieldlab.teams.models import Membership, Team
-
-    teammates = select(Membership.user_id).where(Membership.team_id == Team.id).correlate(Team)
-    return (
-        exists().where(Membership.team_id == Team.id, Membership.user_id == viewer_id)
-        .correlate(Team).label("member"),
-        exists().where(Participation.lab_id == Team.lab_id, Participation.manager_id == viewer_id,
-                       Participation.user_id.in_(teammates)).correlate(Team).label("manager"),
-        exists().where(Problem.id == Team.problem_id, Problem.commissioner_id == viewer_id)
-        .correlate(Team).label("commissioner"),
-        exists().where(Participation.lab_id == Team.lab_id, Participation.user_id == viewer_id)
-        .correlate(Team).label("lab_participant"),
-        exists().where(Lab.id == Team.lab_id, Lab.boards_open_to_participants.is_(True))
-        .correlate(Team).label("boards_open"),
-    )
-
-
-def visible_boards_clause(user):
-    """A WHERE clause on `Team`: the teams whose board `user` may read (for overviews)."""
-    from sqlalchemy import and_, or_, true
-
-    if is_facilitator(user):
-        return true()
-    member, manager, commissioner, lab_participant, boards_open = team_relation_columns(user.id)
-    return or_(member.element, manager.element, commissioner.element,
-               and_(boards_open.element, lab_participant.element))
-
-
-def board_readers_clause(viewer_id):
-    """A WHERE clause on `Team` that is `board.view` in SQL for the viewer `viewer_id` (an id or a
-    bind parameter), the facilitator role included: for the board refresh, which answers 'nothing
-    changed' without loading the user. Must agree with `_view_board`
-    (tests/boards/test_fast_refresh.py compares them for every kind of viewer)."""
-    from sqlalchemy import and_, exists, or_
-
-    from fieldlab.auth.models import UserRole
-
-    member, manager, commissioner, lab_participant, boards_open = team_relation_columns(viewer_id)
-    facilitator = exists().where(UserRole.user_id == viewer_id, UserRole.role == Role.FACILITATOR)
-    return or_(facilitator, member.element, manager.element, commissioner.element,
-               and_(boards_open.element, lab_participant.element))
 
 
 @rule("board.view")
@@ -450,7 +400,8 @@ def _form_teams(user, lab) -> bool:
 #
 # Whoever reads a team's board reads its result; its members write it (the leader submits, which
 # the service checks); the opdrachtgever of the team's vraagstuk adds its view. The library is
-# for facilitators, opdrachtgevers and alumni: people who design interventions themselves.
+# for facilitators, opdrachtgevers and alumni: people who design interventions themselves. Alumni
+# are derived from Labs, so that rule (`library.view`) lives in labs/services.py, next to the query.
 
 
 @rule("result.view")
@@ -487,20 +438,6 @@ def local_today():
     return utcnow().astimezone(LOCAL_ZONE).date()
 
 
-def _is_alumnus(user) -> bool:
-    if user.id is None:  # an unsaved person has taken part in nothing
-        return False
-    cached = getattr(g, "fieldlab_alumnus", None) if has_request_context() else None
-    if cached is not None and cached[0] == user.id:
-        return cached[1]
-    answer = bool(db.session.scalar(select(alumnus_clause(user.id, local_today()))))
-    remember_alumnus(user.id, answer)  # the menu asks on every page: once per request
-    return answer
-
-
-@rule("library.view")
-def _view_library(user) -> bool:
-    return is_facilitator(user) or user.has_role(Role.COMMISSIONER) or _is_alumnus(user)
 # --- Bestuurlijke signalen ----------------------------------------------------------------
 #
 # A draft (concept, advies Loket, toetsingsoverleg) is seen by its team, the facilitators of its

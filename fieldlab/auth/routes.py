@@ -1,9 +1,10 @@
 import secrets
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from fieldlab.access import require
 from fieldlab.auth import services, twofactor
 from fieldlab.auth.forms import (
     LanguageForm,
@@ -26,12 +27,6 @@ from fieldlab.timeutil import utcnow
 from fieldlab.web import is_safe_next, redirect_after_post
 
 bp = Blueprint("auth", __name__)
-
-
-def require(action: str, obj=None) -> None:
-    """403 for a page the user's roles do not open; object pages use 404 instead (see callers)."""
-    if not can(current_user, action, obj):
-        abort(403)
 
 
 @bp.route("/inloggen", methods=["GET", "POST"])

@@ -20,7 +20,7 @@ from fieldlab import links
 from fieldlab.audit import services as audit
 from fieldlab.auth import permissions, twofactor
 from fieldlab.auth.models import Role, User, normalise_email
-from fieldlab.extensions import db
+from fieldlab.extensions import db, login_manager
 from fieldlab.mail.services import FORGET_AFTER_SENDING, external_url, queue_message
 from fieldlab.paging import Page, paginate
 from fieldlab.timeutil import utcnow
@@ -376,8 +376,6 @@ def session_login() -> SessionLogin | None:
     browser-and-address identifier matches (as Flask-Login's strong protection demands); the
     caller must still check the token in SQL (`live_session_clause`). None: take the normal path."""
     from flask import session
-
-    from fieldlab.extensions import login_manager
 
     user_id, _, token = (session.get("_user_id") or "").partition(":")
     if not user_id.isdigit() or not token or session.get("_id") != login_manager._session_identifier_generator():

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from fieldlab.audit import services as audit
-from fieldlab.auth.models import RecoveryCode, Role, User
+from fieldlab.auth.models import RecoveryCode, Role, User, UserRole
 from fieldlab.extensions import db
 from fieldlab.timeutil import utcnow
 
@@ -39,8 +39,6 @@ def gate_passed_clause(user_id, required_roles):
     `required_roles` (the TWO_FACTOR_REQUIRED_ROLES setting, passed in so a statement built from
     this clause can be cached per setting)."""
     from sqlalchemy import exists, or_
-
-    from fieldlab.auth.models import UserRole
 
     required = [Role(role).value for role in required_roles]
     return or_(User.totp_enabled_at.is_not(None),

@@ -19,7 +19,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldlab import submissions
 from fieldlab.auth.models import User
-from fieldlab.auth.permissions import TeamRelation, team_relation_columns, visible_boards_clause
+from fieldlab.auth.permissions import TeamRelation
+from fieldlab.auth.services import live_session_clause
+from fieldlab.boards import hooks
 from fieldlab.boards.charts import LineChart, line_chart
 from fieldlab.boards.models import (
     CHALLENGE_DAYS,
@@ -37,6 +39,7 @@ from fieldlab.boards.models import (
 from fieldlab.extensions import db
 from fieldlab.paging import Page, paginate
 from fieldlab.teams.models import Membership, Team, TeamRole
+from fieldlab.teams.visibility import board_readers_clause, team_relation_columns, visible_boards_clause
 from fieldlab.timeutil import local
 
 FEED_LENGTH = 25
@@ -153,9 +156,6 @@ def board_state(user, team_id: int) -> BoardState | None:
 
 @cache
 def _unchanged_statement(two_factor_roles: tuple[str, ...]):
-    from fieldlab.auth.permissions import board_readers_clause
-    from fieldlab.auth.services import live_session_clause
-
     viewer = bindparam("viewer_id", type_=Integer)
     return (
         select(Challenge.id)
@@ -603,16 +603,6 @@ def update_challenge(challenge: Challenge, *, goal: str, intervention_plan: str,
     return challenge
 
 
-# Called with (challenge, by=, now=) after a start date is set or moved. The returndays feature
-# registers its planner here (it sits above boards in the import order, so boards cannot call it).
-_start_date_listeners: list = []
-
-
-def on_start_date_change(listener) -> None:
-    if listener not in _start_date_listeners:
-        _start_date_listeners.append(listener)
-
-
 def set_start_date(challenge: Challenge, starts_on: date | None, *, by, now: datetime) -> date | None:
     """Set or move day 1 of the challenge; returns the previous start date. The one place a start
     date changes, so the terugkomdagen of day 1, 50 and 100 are proposed (or re-proposed) here."""
@@ -626,8 +616,7 @@ def set_start_date(challenge: Challenge, starts_on: date | None, *, by, now: dat
                  previous=previous.isoformat() if previous else None)
     db.session.flush()
     if starts_on is not None:
-        for listener in _start_date_listeners:
-            listener(challenge, by=by, now=now)
+        hooks.start_date_changed.send(challenge, by=by, now=now)
     return previous
 
 

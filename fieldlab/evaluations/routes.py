@@ -3,8 +3,8 @@ from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from fieldlab.access import child_or_404, get_or_404_for, require
 from fieldlab.auth.permissions import can
-from fieldlab.auth.routes import require
 from fieldlab.evaluations import charts, defaults, services
 from fieldlab.evaluations.forms import EvaluationFormCreateForm, EvaluationSettingsForm, QuestionForm
 from fieldlab.evaluations.models import EvaluationForm, EvaluationQuestion
@@ -37,16 +37,9 @@ def evaluation_helpers():
     return {"evaluation_status": services.status_label, "evaluation_subject": services.form_subject}
 
 
-def _form_or_404(form_id: int, action: str) -> EvaluationForm:
-    form = db.get_or_404(EvaluationForm, form_id)
-    if not can(current_user, action, form):
-        abort(404)
-    return form
-
-
 def _question_or_404(form: EvaluationForm, question_id: int) -> EvaluationQuestion:
-    question = db.get_or_404(EvaluationQuestion, question_id)
-    if question.form_id != form.id or question.retired:
+    question = child_or_404(db.session.get(EvaluationQuestion, question_id), form.id, "form_id")
+    if question.retired:
         abort(404)
     return question
 
@@ -100,14 +93,14 @@ def _builder(evaluation: EvaluationForm, *, settings_form=None, question_form=No
 @bp.get("/evaluaties/<int:form_id>")
 @login_required
 def edit(form_id):
-    evaluation = _form_or_404(form_id, "evaluation_form.edit")
+    evaluation = get_or_404_for(EvaluationForm, form_id, "evaluation_form.edit")
     return _builder(evaluation)
 
 
 @bp.post("/evaluaties/<int:form_id>/instellingen")
 @login_required
 def update_settings(form_id):
-    evaluation = _form_or_404(form_id, "evaluation_form.edit")
+    evaluation = get_or_404_for(EvaluationForm, form_id, "evaluation_form.edit")
     settings_form = EvaluationSettingsForm()
     if not settings_form.validate_on_submit():
         return _builder(evaluation, settings_form=settings_form, status=422)
@@ -136,7 +129,7 @@ def _question_values(question_form: QuestionForm) -> dict:
 @bp.post("/evaluaties/<int:form_id>/vragen")
 @login_required
 def add_question(form_id):
-    evaluation = _form_or_404(form_id, "evaluation_form.edit")
+    evaluation = get_or_404_for(EvaluationForm, form_id, "evaluation_form.edit")
     question_form = QuestionForm()
     if not question_form.validate_on_submit():
         return _builder(evaluation, question_form=question_form, status=422)
@@ -149,7 +142,7 @@ def add_question(form_id):
 @bp.route("/evaluaties/<int:form_id>/vragen/<int:question_id>", methods=["GET", "POST"])
 @login_required
 def edit_question(form_id, question_id):
-    evaluation = _form_or_404(form_id, "evaluation_form.edit")
+    evaluation = get_or_404_for(EvaluationForm, form_id, "evaluation_form.edit")
     question = _question_or_404(evaluation, question_id)
     question_form = QuestionForm(obj=question) if request.method == "GET" else QuestionForm()
     if request.method == "GET":
@@ -169,7 +162,7 @@ def edit_question(form_id, question_id):
 @bp.post("/evaluaties/<int:form_id>/vragen/<int:question_id>/<any(omhoog, omlaag):direction>")
 @login_required
 def move_question(form_id, question_id, direction):
-    evaluation = _form_or_404(form_id, "evaluation_form.edit")
+    evaluation = get_or_404_for(EvaluationForm, form_id, "evaluation_form.edit")
     question = _question_or_404(evaluation, question_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -181,7 +174,7 @@ def move_question(form_id, question_id, direction):
 @bp.post("/evaluaties/<int:form_id>/vragen/<int:question_id>/verwijderen")
 @login_required
 def remove_question(form_id, question_id):
-    evaluation = _form_or_404(form_id, "evaluation_form.edit")
+    evaluation = get_or_404_for(EvaluationForm, form_id, "evaluation_form.edit")
     question = _question_or_404(evaluation, question_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -194,7 +187,7 @@ def remove_question(form_id, question_id):
 @bp.post("/evaluaties/<int:form_id>/versturen")
 @login_required
 def send_now(form_id):
-    evaluation = _form_or_404(form_id, "evaluation_form.edit")
+    evaluation = get_or_404_for(EvaluationForm, form_id, "evaluation_form.edit")
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -213,7 +206,7 @@ def send_now(form_id):
 @bp.post("/evaluaties/<int:form_id>/sluiten")
 @login_required
 def close(form_id):
-    evaluation = _form_or_404(form_id, "evaluation_form.edit")
+    evaluation = get_or_404_for(EvaluationForm, form_id, "evaluation_form.edit")
     if not EmptyForm().validate_on_submit():
         abort(400)
     services.close_form(evaluation, by=current_user, now=utcnow())
@@ -227,7 +220,7 @@ def close(form_id):
 @bp.get("/evaluaties/<int:form_id>/resultaten")
 @login_required
 def results(form_id):
-    evaluation = _form_or_404(form_id, "evaluation_form.results")
+    evaluation = get_or_404_for(EvaluationForm, form_id, "evaluation_form.results")
     result = services.form_results(evaluation, now=utcnow())
     histogram = charts.bar_chart([(str(grade), count) for grade, count in result.histogram])
     return render_template("evaluations/results.html", evaluation=evaluation, result=result, histogram=histogram,
@@ -235,7 +228,7 @@ def results(form_id):
 
 
 def _export_allowed(form_id: int) -> EvaluationForm:
-    evaluation = _form_or_404(form_id, "evaluation_form.details")
+    evaluation = get_or_404_for(EvaluationForm, form_id, "evaluation_form.details")
     result = services.form_results(evaluation, now=utcnow())
     if result.responded < services.MIN_GROUP_SIZE or result.comments_held:
         abort(404)
@@ -316,7 +309,7 @@ def answer_by_link(token):
 @bp.route("/evaluaties/<int:form_id>/invullen", methods=["GET", "POST"])
 @login_required
 def answer(form_id):
-    evaluation = _form_or_404(form_id, "evaluation_form.answer")
+    evaluation = get_or_404_for(EvaluationForm, form_id, "evaluation_form.answer")
     evaluation_request = services.request_for_user(evaluation, current_user)
     return _answer_page(evaluation_request, action=url_for("evaluations.answer", form_id=form_id))
 

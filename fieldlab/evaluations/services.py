@@ -34,6 +34,7 @@ from fieldlab.labs.models import Lab, LabKind, Participation
 from fieldlab.mail.services import external_url, queue_message
 from fieldlab.paging import Page, paginate
 from fieldlab.problems.models import Problem
+from fieldlab.scheduler import add_job, current
 from fieldlab.timeutil import LOCAL_ZONE, as_utc, local, utcnow
 
 # Below this many respondents no results are shown: with one or two, a grade points at a person.
@@ -97,11 +98,6 @@ def create_form(*, lab: Lab | None = None, return_day_id: int | None = None, sou
     db.session.add(form)
     db.session.flush()
     return form
-
-
-def form_has_answers(form: EvaluationForm) -> bool:
-    return bool(db.session.scalar(select(func.count()).select_from(EvaluationResponse)
-                                  .where(EvaluationResponse.form_id == form.id)))
 
 
 def question_has_answers(question: EvaluationQuestion) -> bool:
@@ -652,13 +648,6 @@ class YearFigures:
     labs: list[LabFigures] = field(default_factory=list)
 
 
-def form_year(form: EvaluationForm) -> int | None:
-    if form.lab is not None and form.lab.programme_starts_on is not None:
-        return form.lab.programme_starts_on.year
-    moment = form.opened_at or form.created_at
-    return moment.astimezone(LOCAL_ZONE).year if moment else None
-
-
 def annual_figures() -> list[YearFigures]:
     """Per year: programmes (Labs for teams or individuals that started that year), participants,
     responses to programme forms, and the average overall grade, with the change against the year
@@ -823,8 +812,6 @@ def request_return_day_evaluation(return_day, *, now: datetime) -> EvaluationFor
     """Called when a return day ends: team members who did not say no get a request; the reminder
     and the closing are scheduled when a scheduler runs in this process (the lazy deadline check
     closes the form anyway)."""
-    from fieldlab.scheduler import current
-
     user_ids = sorted({invitation.user_id for invitation in return_day.invitations
                        if invitation.user_id is not None and invitation.removed_at is None
                        and invitation.role == "member" and invitation.response != "no"})
@@ -852,8 +839,6 @@ def outbox_withdrawal_reason(message, now: datetime) -> str | None:
 
 
 def schedule_followups(scheduler, form: EvaluationForm, *, sent_at: datetime) -> None:
-    from fieldlab.scheduler import add_job
-
     ids = job_ids(form.id)
     add_job(scheduler, ids["remind"], "fieldlab.evaluations.jobs:remind_non_responders", form.id,
             trigger="date", run_date=sent_at + REMINDER_AFTER)
@@ -875,8 +860,6 @@ def programme_end(lab: Lab) -> datetime | None:
 def schedule_evaluation_jobs(scheduler, form: EvaluationForm, *, send_at: datetime) -> dict[str, str]:
     """Request at `send_at`, reminder REMINDER_AFTER later, closing at the deadline. Ids only and
     deterministic job ids, so scheduling again (a moved date) replaces the jobs."""
-    from fieldlab.scheduler import add_job
-
     ids = job_ids(form.id)
     add_job(scheduler, ids["request"], "fieldlab.evaluations.jobs:request_evaluations", form.id,
             trigger="date", run_date=send_at)

@@ -4,7 +4,7 @@ Used by the bestuurlijk signaal (the 3-month reminder and the 6-month effect que
 the day-100 result (the 6-month sustainability question). The whole API:
 
 ``register(kind, run=..., is_late=...)``
-    Once per kind, in a feature's ``init_app``. ``run(step, now=...)`` is the body: it queues
+    Once per kind, in a feature's ``wiring.init_app``. ``run(step, now=...)`` is the body: it queues
     outbox messages with idempotency keys (``followup:<step.key>:...``) and may schedule a next
     step; it flushes, never commits. ``is_late(step, now=...)`` returns ``None`` while the step
     still makes sense, or a short Dutch reason (the subject is gone, the answer came in, the
@@ -35,18 +35,6 @@ Why one poller over a table instead of an APScheduler job per row: nothing to mi
 when a date moves, nothing pickled, and a clean shutdown only waits for one short job.
 """
 
-from flask_babel import lazy_gettext as _l
-
 from fieldlab.followups.services import cancel, register, run_due, schedule, steps_for
 
 __all__ = ["cancel", "register", "run_due", "schedule", "steps_for"]
-
-AUDIT_LABELS = {
-    "followup_failed": _l("vervolgstap mislukt"),
-}
-
-
-def init_app(app) -> None:
-    from fieldlab.audit.services import ACTION_LABELS
-
-    ACTION_LABELS.update(AUDIT_LABELS)

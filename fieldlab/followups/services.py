@@ -34,10 +34,6 @@ def register(kind: str, *, run: Callable[..., None], is_late: Callable[..., str 
     _KINDS[kind] = Kind(run=run, is_late=is_late)
 
 
-def registered_kinds() -> list[str]:
-    return sorted(_KINDS)
-
-
 def schedule(kind: str, subject_id: int, due_at: datetime, *, key: str | None = None,
              now: datetime | None = None) -> FollowUpStep:
     """Write one step (once: the key is unique). A pending step with this key takes the new moment."""

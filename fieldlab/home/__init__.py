@@ -1,13 +1,1 @@
 """The home page: what is next for me, per role."""
-
-
-def init_app(app) -> None:
-    from fieldlab.forms import render_field
-    from fieldlab.home import routes
-    from fieldlab.home.navigation import layout, navigation
-
-    app.register_blueprint(routes.bp)
-    # Site-wide template helpers (every page has the menu; every form uses `field` of macros/forms.html).
-    app.jinja_env.globals["render_field"] = render_field
-    app.jinja_env.globals["navigation"] = navigation
-    app.jinja_env.globals["layout_parts"] = layout

@@ -1,6 +1,7 @@
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
+from fieldlab.auth.permissions import can
 from fieldlab.home import services
 from fieldlab.timeutil import local, utcnow
 
@@ -27,10 +28,6 @@ ADMIN_PAGES = (
 @login_required
 def admin():
     """The Hub's administration in one place, so the main menu stays short."""
-    from flask import abort
-
-    from fieldlab.auth.permissions import can
-
     pages = [endpoint for endpoint, action in ADMIN_PAGES if can(current_user, action)]
     if not pages:
         abort(403)

@@ -1,13 +1,13 @@
 from datetime import date
 
-from flask import Blueprint, abort, flash, render_template, request
+from flask import Blueprint, flash, render_template, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from fieldlab.access import child_or_404, get_or_404_for, require
 from fieldlab.auth.models import User
 from fieldlab.auth.permissions import can
-from fieldlab.auth.routes import require
 from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
 from fieldlab.labs import services
@@ -34,13 +34,6 @@ bp = Blueprint("labs", __name__)
 
 def _today() -> date:
     return local(utcnow()).date()
-
-
-def _lab_or_404(lab_id: int) -> Lab:
-    lab = db.session.get(Lab, lab_id)
-    if lab is None or not can(current_user, "lab.view", lab):
-        abort(404)
-    return lab
 
 
 @bp.get("/labs")
@@ -99,7 +92,7 @@ def new():
 @login_required
 def edit(lab_id):
     require("labs.manage")
-    lab = _lab_or_404(lab_id)
+    lab = get_or_404_for(Lab, lab_id, "lab.view")
     form = LabForm(obj=lab)
     if request.method == "GET":
         form.facilitator_ids.data = sorted(lab.facilitator_ids)
@@ -121,7 +114,7 @@ def edit(lab_id):
 @bp.get("/labs/<int:lab_id>")
 @login_required
 def detail(lab_id):
-    lab = _lab_or_404(lab_id)
+    lab = get_or_404_for(Lab, lab_id, "lab.view")
     steps = services.timeline(lab, today=_today())
     visible_problems = [problem for problem in lab.problems if can(current_user, "problem.view", problem)]
     return render_template("labs/detail.html", lab=lab, steps=steps, next_step=services.next_step(steps),
@@ -152,7 +145,7 @@ def _participants_page(lab: Lab, status: int = 200, *, add_form=None, paste_form
 
 def _managed_lab(lab_id: int) -> Lab:
     require("labs.manage")
-    return _lab_or_404(lab_id)
+    return get_or_404_for(Lab, lab_id, "lab.view")
 
 
 @bp.get("/labs/<int:lab_id>/deelnemers")
@@ -280,9 +273,7 @@ def set_manager(lab_id):
 @login_required
 def remove_participant(lab_id, participation_id):
     lab = _managed_lab(lab_id)
-    participation = db.session.get(Participation, participation_id)
-    if participation is None or participation.lab_id != lab.id:
-        abort(404)
+    participation = child_or_404(db.session.get(Participation, participation_id), lab.id, "lab_id")
     if EmptyForm().validate_on_submit():
         name = participation.user.name
         services.remove_participant(participation, by=current_user)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
+from flask import g, has_request_context
 from flask_babel import format_date, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, false, func, or_, select, true
@@ -15,9 +16,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from fieldlab.audit import services as audit
 from fieldlab.auth import services as accounts
-from fieldlab.auth.models import Role, User, normalise_email
+from fieldlab.auth.models import Role, User, UserRole, normalise_email
+from fieldlab.auth.permissions import is_facilitator, rule
 from fieldlab.expertise import services as expertise_tags
 from fieldlab.extensions import db
+from fieldlab.labs import hooks
 from fieldlab.labs.models import (
     Lab,
     LabFacilitator,
@@ -31,6 +34,7 @@ from fieldlab.mail.services import external_url, queue_message
 from fieldlab.organisations import services as organisation_list
 from fieldlab.organisations.models import Organisation
 from fieldlab.paging import Page, paginate, paginate_sequence
+from fieldlab.problems.models import Problem, ProblemStatus
 from fieldlab.timeutil import local, utcnow
 
 
@@ -103,8 +107,6 @@ def update_lab(lab: Lab, data: LabData, *, by: User, now: datetime | None = None
 
 
 def facilitator_choices() -> list[tuple[int, str]]:
-    from fieldlab.auth.models import UserRole
-
     people = db.session.scalars(
         select(User).join(UserRole).where(UserRole.role == Role.FACILITATOR, User.active.is_(True))
         .order_by(User.name)
@@ -114,8 +116,6 @@ def facilitator_choices() -> list[tuple[int, str]]:
 
 def visible_labs(user: User):
     """A select with exactly the rule of `can(user, "lab.view", lab)`."""
-    from fieldlab.problems.models import Problem
-
     if user is None or not user.is_authenticated or not user.active:
         return select(Lab).where(false())
     query = select(Lab)
@@ -157,21 +157,11 @@ def labs_page(user: User, *, page: int) -> Page:
 
 # --- The timeline: vraagstukken -> programme -> day 1 -> day 50 -> day 100 ------------------------
 
-# HOOK for the returndays feature (it sits above labs in the import order): a function
-# `(lab) -> {day_number: [return days not cancelled]}`, so the timeline shows the return days beside
-# the challenge days and says when a moved start date left a confirmed one to re-plan.
-_return_day_providers: list = []
-
-
-def register_return_day_provider(provider) -> None:
-    if provider not in _return_day_providers:
-        _return_day_providers.append(provider)
-
-
 def _return_days_of(lab: Lab) -> dict[int, list]:
+    """What the returndays feature answers to `hooks.timeline_return_days` (it sits above labs)."""
     found: dict[int, list] = {}
-    for provider in _return_day_providers:
-        for number, days in provider(lab).items():
+    for _receiver, answer in hooks.timeline_return_days.send(lab):
+        for number, days in answer.items():
             found.setdefault(number, []).extend(days)
     return found
 
@@ -208,8 +198,6 @@ def _state(starts_on: date | None, ends_on: date | None, today: date) -> str:
 def timeline(lab: Lab, *, today: date) -> list[TimelineStep]:
     """The steps of this Lab with their dates. Challenge days come from the teams' challenges
     (day n = start + n - 1); teams that start on different dates show the earliest and say so."""
-    from fieldlab.problems.models import ProblemStatus
-
     accepted = [problem for problem in lab.problems if problem.status == ProblemStatus.ACCEPTED]
     steps = [TimelineStep(
         "problems", str(_l("Vraagstukken")),
@@ -649,8 +637,29 @@ def lab_themes() -> list[str]:
 
 
 def is_alumnus(user: User, *, today: date) -> bool:
-    return db.session.scalar(select(exists(
+    """Alumni are derived, never stored: whoever took part in a Lab whose programme has ended."""
+    if user.id is None:  # an unsaved person has taken part in nothing
+        return False
+    return bool(db.session.scalar(select(exists(
         select(Participation.id).join(Lab).where(Participation.user_id == user.id,
                                                  Lab.programme_ends_on < today)
-    )))
+    ))))
+
+
+def _is_alumnus_today(user: User) -> bool:
+    cached = getattr(g, "fieldlab_alumnus", None) if has_request_context() else None
+    if cached is not None and cached[0] == user.id:
+        return cached[1]
+    answer = is_alumnus(user, today=local(utcnow()).date())
+    if has_request_context():
+        g.fieldlab_alumnus = (user.id, answer)  # the menu asks on every page: once per request
+    return answer
+
+
+@rule("library.view")
+def _view_library(user) -> bool:
+    """The intervention library is for facilitators, opdrachtgevers and alumni (people who design
+    interventions themselves). Registered here, not in auth/permissions.py, because alumni are
+    derived from Labs and auth sits below labs in the import order."""
+    return is_facilitator(user) or user.has_role(Role.COMMISSIONER) or _is_alumnus_today(user)
 

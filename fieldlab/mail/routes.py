@@ -2,7 +2,7 @@ from flask import Blueprint, flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from fieldlab.auth.routes import require
+from fieldlab.access import require
 from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
 from fieldlab.mail import sender, services

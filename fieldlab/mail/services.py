@@ -13,6 +13,7 @@ from sqlalchemy.orm import load_only
 from werkzeug.exceptions import HTTPException
 
 from fieldlab.extensions import db
+from fieldlab.mail import hooks
 from fieldlab.mail.models import OutboxMessage
 from fieldlab.paging import Page, paginate
 from fieldlab.timeutil import utcnow
@@ -54,19 +55,10 @@ def queue_message(*, key: str, to: str, template: str, locale: str = "nl", attac
     return db.session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
 
 
-# Rules that withdraw a queued message just before it would be sent: each takes (message, now) and
-# returns a reason (Dutch) or None. Features register theirs in init_app (mail knows none of them).
-WITHDRAWAL_RULES: list = []
-
-
-def register_withdrawal_rule(rule) -> None:
-    if rule not in WITHDRAWAL_RULES:
-        WITHDRAWAL_RULES.append(rule)
-
-
 def withdrawal_reason(message: OutboxMessage, now) -> str | None:
-    for rule in WITHDRAWAL_RULES:
-        reason = rule(message, now)
+    """The first reason a feature gives (through `hooks.withdrawal_asked`) to withdraw `message`
+    just before it would be sent, or None: mail itself knows none of them."""
+    for _receiver, reason in hooks.withdrawal_asked.send(message, now=now):
         if reason:
             return str(reason)
     return None

@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from fieldlab.auth.routes import require
+from fieldlab.access import require
 from fieldlab.extensions import db
 from fieldlab.organisations import services
 from fieldlab.organisations.forms import OrganisationAddForm

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from fieldlab import links
+from fieldlab.access import require, visible_or_404
 from fieldlab.auth.permissions import can
 from fieldlab.extensions import db, htmx
 from fieldlab.forms import EmptyForm
@@ -52,15 +53,6 @@ def signal_url(team_id: int) -> str:
     return url_for("signals.new", team=team_id)
 
 
-def _team_or_404(team_id: int, action: str | None = None):
-    team = services.load_team(team_id)
-    if team is None or not can(current_user, "result.view", team):
-        abort(404)
-    if action and not can(current_user, action, team):
-        abort(403)
-    return team
-
-
 def _form_for(team, result, *, formdata=None):
     rows = result.indicators if result is not None else []
     if formdata is not None:
@@ -100,7 +92,7 @@ def _render(team, *, form=None, commissioner_form=None, conflict=None, status=20
 @bp.get("/teams/<int:team_id>/resultaat")
 @login_required
 def result(team_id):
-    team = _team_or_404(team_id)
+    team = visible_or_404(services.load_team(team_id), "result.view")
     if team.result is None and can(current_user, "result.edit", team) and services.is_open(team, today=_today()):
         # Show the pre-filled indicators at once; the draft row itself is harmless if never saved.
         services.start_result(team, by=current_user, now=utcnow())
@@ -125,7 +117,7 @@ def _input_from(form, result) -> services.ResultInput:
 @bp.post("/teams/<int:team_id>/resultaat")
 @login_required
 def save_result(team_id):
-    team = _team_or_404(team_id, "result.edit")
+    team = visible_or_404(services.load_team(team_id), "result.view", "result.edit")
     now = utcnow()
     if not services.is_open(team, today=_today()):
         flash(_("Het resultaat kan nu niet worden gewijzigd."), "error")
@@ -152,7 +144,7 @@ def save_result(team_id):
 @bp.post("/teams/<int:team_id>/resultaat/indienen")
 @login_required
 def submit_result(team_id):
-    team = _team_or_404(team_id, "result.edit")
+    team = visible_or_404(services.load_team(team_id), "result.view", "result.edit")
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -169,7 +161,7 @@ def submit_result(team_id):
 @bp.post("/teams/<int:team_id>/resultaat/opdrachtgever")
 @login_required
 def commissioner_view(team_id):
-    team = _team_or_404(team_id, "result.commissioner_view")
+    team = visible_or_404(services.load_team(team_id), "result.view", "result.commissioner_view")
     form = CommissionerViewForm()
     if team.result is None or not team.result.is_submitted:
         abort(409)
@@ -213,15 +205,10 @@ def sustainability(token):
 
 # --- The intervention library -------------------------------------------------------------------
 
-def _library_guard():
-    if not can(current_user, "library.view"):
-        abort(403)
-
-
 @bp.get("/interventies")
 @login_required
 def library_index():
-    _library_guard()
+    require("library.view")
     choices = library.filter_choices()
     form = LibraryFilterForm(request.args)
     form.theme.choices = [("", _("Alle"))] + [(theme, theme) for theme in choices.themes]
@@ -243,7 +230,7 @@ def library_index():
 @bp.get("/interventies/<int:result_id>")
 @login_required
 def library_entry(result_id):
-    _library_guard()
+    require("library.view")
     entry = library.entry(result_id)
     if entry is None:
         abort(404)

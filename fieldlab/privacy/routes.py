@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from fieldlab.access import require
 from fieldlab.auth import services as accounts
 from fieldlab.auth.models import User
-from fieldlab.auth.routes import require
 from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
 from fieldlab.paging import requested_page

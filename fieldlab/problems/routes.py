@@ -1,11 +1,11 @@
 from datetime import date
 
-from flask import Blueprint, abort, flash, render_template, request
+from flask import Blueprint, flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from fieldlab.access import child_or_404, get_or_404_for, require
 from fieldlab.auth.permissions import can
-from fieldlab.auth.routes import require
 from fieldlab.extensions import db, htmx
 from fieldlab.formats import moment_formatter
 from fieldlab.forms import EmptyForm
@@ -40,13 +40,6 @@ def _alumni_available() -> bool:
 
 def _today() -> date:
     return local(utcnow()).date()
-
-
-def _problem_or_404(problem_id: int) -> Problem:
-    problem = services.get_problem_for(current_user, problem_id)
-    if problem is None:
-        abort(404)
-    return problem
 
 
 def _date_arg(name: str) -> date | None:
@@ -143,7 +136,7 @@ def _changes_since(form: ProblemForm, problem: Problem) -> dict:
 @bp.route("/<int:problem_id>/bewerken", methods=["GET", "POST"])
 @login_required
 def edit(problem_id):
-    problem = _problem_or_404(problem_id)
+    problem = get_or_404_for(Problem, problem_id, "problem.view")
     if not can(current_user, "problem.edit", problem):
         flash(_("Dit vraagstuk kan niet meer worden gewijzigd."), "error")
         return redirect_after_post("problems.detail", problem_id=problem.id)
@@ -204,15 +197,14 @@ def _detail_page(problem: Problem, status: int = 200, **forms):
 @bp.get("/<int:problem_id>")
 @login_required
 def detail(problem_id):
-    return _detail_page(_problem_or_404(problem_id))
+    return _detail_page(get_or_404_for(Problem, problem_id, "problem.view"))
 
 
 @bp.post("/<int:problem_id>/indienen")
 @login_required
 def submit(problem_id):
-    problem = _problem_or_404(problem_id)
-    if not can(current_user, "problem.edit", problem):
-        abort(403)
+    problem = get_or_404_for(Problem, problem_id, "problem.view")
+    require("problem.edit", problem)
     if EmptyForm().validate_on_submit():
         try:
             services.submit_problem(problem, by=current_user)
@@ -228,9 +220,8 @@ def submit(problem_id):
 @bp.post("/<int:problem_id>/intrekken")
 @login_required
 def withdraw(problem_id):
-    problem = _problem_or_404(problem_id)
-    if not can(current_user, "problem.withdraw", problem):
-        abort(403)
+    problem = get_or_404_for(Problem, problem_id, "problem.view")
+    require("problem.withdraw", problem)
     form = WithdrawForm(prefix="withdraw")
     if form.validate_on_submit():
         try:
@@ -247,9 +238,8 @@ def withdraw(problem_id):
 @bp.post("/<int:problem_id>/vragen")
 @login_required
 def ask(problem_id):
-    problem = _problem_or_404(problem_id)
-    if not can(current_user, "problem.review", problem):
-        abort(403)
+    problem = get_or_404_for(Problem, problem_id, "problem.view")
+    require("problem.review", problem)
     form = QuestionForm()
     if not form.validate_on_submit():
         return _detail_page(problem, 422, question_form=form)
@@ -262,12 +252,9 @@ def ask(problem_id):
 @bp.post("/<int:problem_id>/vragen/<int:question_id>/antwoord")
 @login_required
 def answer(problem_id, question_id):
-    problem = _problem_or_404(problem_id)
-    question = db.session.get(ProblemQuestion, question_id)
-    if question is None or question.problem_id != problem.id:
-        abort(404)
-    if not can(current_user, "problem.answer", problem):
-        abort(403)
+    problem = get_or_404_for(Problem, problem_id, "problem.view")
+    question = child_or_404(db.session.get(ProblemQuestion, question_id), problem.id, "problem_id")
+    require("problem.answer", problem)
     form = AnswerForm()
     if not form.validate_on_submit():
         return _detail_page(problem, 422, answer_form=form, answer_question_id=question.id)
@@ -283,7 +270,7 @@ def answer(problem_id, question_id):
 
 
 def _decision(problem_id: int, form_class, decide, flash_text: str, form_name: str, prefix: str):
-    problem = _problem_or_404(problem_id)
+    problem = get_or_404_for(Problem, problem_id, "problem.view")
     if not can(current_user, "problem.review", problem):
         flash(_("Over dit vraagstuk is al besloten of het is ingetrokken."), "error")
         return redirect_after_post("problems.detail", problem_id=problem_id)
@@ -319,9 +306,8 @@ def reject(problem_id):
 @bp.post("/<int:problem_id>/lab")
 @login_required
 def attach(problem_id):
-    problem = _problem_or_404(problem_id)
-    if not can(current_user, "problem.attach", problem):
-        abort(403)
+    problem = get_or_404_for(Problem, problem_id, "problem.view")
+    require("problem.attach", problem)
     form = AttachForm(labs=services.labs_to_attach(today=_today()))
     if form.validate_on_submit():
         lab = db.session.get(Lab, form.lab_id.data) if form.lab_id.data else None

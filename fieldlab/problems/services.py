@@ -4,7 +4,6 @@ Services take the acting user and the time explicitly and flush; the route commi
 sent from here carries a vraagstuk's facts or concerns: only its title's existence and a link.
 """
 
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -15,13 +14,15 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from fieldlab.audit import services as audit
-from fieldlab.auth.models import Role, User
+from fieldlab.auth.models import Role, User, UserRole
 from fieldlab.expertise import services as expertise
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, LabKind, Participation
 from fieldlab.mail.services import external_url, queue_message
+from fieldlab.organisations import services as organisations
 from fieldlab.organisations.models import Organisation
 from fieldlab.paging import Page, paginate
+from fieldlab.problems import hooks
 from fieldlab.problems.models import (
     Confidentiality,
     Problem,
@@ -217,8 +218,6 @@ def record_event(problem: Problem, kind: ProblemEventKind, *, by: User | None, n
 
 
 def _apply(problem: Problem, data: ProblemData, *, by: User, now: datetime) -> None:
-    from fieldlab.organisations import services as organisations
-
     problem.title = data.title.strip()
     problem.description = data.description.strip()
     problem.facts = data.facts.strip()
@@ -334,8 +333,6 @@ def withdraw_problem(problem: Problem, *, expected_version: int | None, by: User
 
 
 def _facilitators() -> list[User]:
-    from fieldlab.auth.models import UserRole
-
     return list(db.session.scalars(
         select(User).join(UserRole).where(UserRole.role == Role.FACILITATOR, User.active.is_(True)).order_by(User.id)
     ))
@@ -448,21 +445,10 @@ class NextReturnDay:
     url: str | None = None
 
 
-NextReturnDayProvider = Callable[[Problem, date, User], "NextReturnDay | None"]
-_next_return_day_providers: list[NextReturnDayProvider] = []
-
-
-def register_next_return_day_provider(provider: NextReturnDayProvider) -> None:
-    """HOOK for the returndays feature: call this from its `init_app` with a function
-    `(problem, today, viewer) -> NextReturnDay | None`; it links only to a day the viewer may open.
-    Until one is registered the vraagstuk page shows no return-day block at all (no placeholder)."""
-    if provider not in _next_return_day_providers:
-        _next_return_day_providers.append(provider)
-
-
 def next_return_day(problem: Problem, *, today: date, viewer: User) -> NextReturnDay | None:
-    found = [day for provider in _next_return_day_providers
-             if (day := provider(problem, today, viewer)) is not None]
+    """The earliest answer to `hooks.next_return_day_wanted` (the returndays feature sits above)."""
+    found = [day for _receiver, day in hooks.next_return_day_wanted.send(problem, today=today, viewer=viewer)
+             if day is not None]
     return min(found, key=lambda day: day.starts_at) if found else None
 
 
@@ -593,16 +579,6 @@ def known_themes() -> list[str]:
             seen.add(theme.lower())
             themes.append(theme)
     return themes
-
-
-def get_problem_for(user: User, problem_id: int) -> Problem | None:
-    """The vraagstuk if this user may see it, else None (the route answers 404)."""
-    from fieldlab.auth.permissions import can
-
-    problem = db.session.get(Problem, problem_id)
-    if problem is None or not can(user, "problem.view", problem):
-        return None
-    return problem
 
 
 def labs_to_attach(*, today: date) -> list[Lab]:

@@ -8,9 +8,8 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from fieldlab.access import get_or_404_for, require
 from fieldlab.audit import services as audit
-from fieldlab.auth.permissions import can
-from fieldlab.auth.routes import require
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab
 from fieldlab.reports import exports, hub_report, lab_report, pdf
@@ -26,13 +25,6 @@ PDF_LAYOUT = "reports/_pdf_layout.html"
 
 def _today() -> date:
     return local(utcnow()).date()
-
-
-def _lab_or_404(lab_id: int) -> Lab:
-    lab = db.session.get(Lab, lab_id)
-    if lab is None or not can(current_user, "lab_report.view", lab):
-        abort(404)
-    return lab
 
 
 def _year_or_404(year: int) -> int:
@@ -71,14 +63,14 @@ def index():
 @bp.get("/labs/<int:lab_id>/rapportage")
 @login_required
 def lab(lab_id):
-    report = lab_report.lab_report(_lab_or_404(lab_id), reader=current_user, now=utcnow())
+    report = lab_report.lab_report(get_or_404_for(Lab, lab_id, "lab_report.view"), reader=current_user, now=utcnow())
     return render_template("reports/lab.html", layout=PAGE_LAYOUT, report=report)
 
 
 @bp.get("/labs/<int:lab_id>/rapportage.pdf")
 @login_required
 def lab_pdf(lab_id):
-    lab = _lab_or_404(lab_id)
+    lab = get_or_404_for(Lab, lab_id, "lab_report.view")
     report = lab_report.lab_report(lab, reader=current_user, now=utcnow())
     return _pdf_response("reports/lab.html", f"rapportage-{_slug(lab.name)}.pdf", lab, report=report)
 

@@ -38,13 +38,14 @@ def _event(return_day, *, uid: str, now: datetime, description: str):
 
 
 def invitation_calendar(invitation, *, method: str, now: datetime) -> str:
-    from fieldlab.returndays.services import rsvp_link
-
     return_day = invitation.return_day
     lines = [return_day.agenda] if return_day.agenda else []
     if method == "CANCEL" and return_day.cancellation_reason:
         lines = [_("Afgelast: %(reason)s", reason=return_day.cancellation_reason)]
     if method == "REQUEST":
+        # Cycle: returndays.services imports this module to attach the invitation's calendar file.
+        from fieldlab.returndays.services import rsvp_link
+
         lines.append(_("Laat weten of u komt: %(link)s", link=rsvp_link(invitation)))
     event = _event(return_day, uid=invitation_uid(invitation), now=now, description="\n\n".join(lines))
     return ical.invitation(method, event, ical.Attendee(invitation.display_name, invitation.email,

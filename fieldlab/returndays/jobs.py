@@ -31,7 +31,6 @@ from fieldlab.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-POLL_JOB_ID = "returndays:poll"
 BATCH_SIZE = 200
 
 

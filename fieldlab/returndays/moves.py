@@ -55,8 +55,9 @@ def source_challenge(lab: Lab, team: Team | None) -> Challenge | None:
 
 
 def replan_after_start_change(challenge: Challenge, *, by, now: datetime) -> list[ReturnDay]:
-    """The listener boards calls after a start date was set or moved: proposed days follow, and
-    confirmed days that no longer match their new proposal are flagged and reported."""
+    """Connected to `boards.hooks.start_date_changed`: after a start date was set or moved,
+    proposed days follow, and confirmed days that no longer match their new proposal are flagged
+    and reported."""
     services.plan_return_days(challenge, by=by, now=now)
     lab, team, source = _owner_and_source(challenge)
     if source is None or source.starts_on is None:
@@ -147,7 +148,7 @@ def retime_return_days(lab: Lab, team: Team | None, *, move: set[int], by, now: 
 
 def lab_return_days(lab: Lab) -> dict[int, list[ReturnDay]]:
     """The Lab's return days that are not cancelled, per day number: what the Lab page's timeline
-    and "Wat nu" show beside the challenge days (registered with fieldlab.labs.services)."""
+    and "Wat nu" show beside the challenge days (connected to `labs.hooks.timeline_return_days`)."""
     days: dict[int, list[ReturnDay]] = {}
     for return_day in db.session.scalars(select(ReturnDay).where(
             ReturnDay.lab_id == lab.id, ReturnDay.status != ReturnDayStatus.CANCELLED).order_by(ReturnDay.starts_at)):

@@ -8,9 +8,9 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from fieldlab.access import child_or_404, get_or_404_for, require
 from fieldlab.audit import services as audit
 from fieldlab.auth.permissions import can
-from fieldlab.auth.routes import require
 from fieldlab.boards.models import RETURN_DAY_NUMBERS
 from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
@@ -33,16 +33,6 @@ from fieldlab.web import redirect_after_post
 bp = Blueprint("returndays", __name__)
 # The calendar has its own blueprint so the navigation marks "Agenda", not "Terugkomdagen".
 calendar_bp = Blueprint("agenda", __name__)
-
-
-def _return_day_for(return_day_id: int, action: str = "returnday.view") -> ReturnDay:
-    """404 when the return day does not exist or this user may not see it."""
-    return_day = db.session.get(ReturnDay, return_day_id)
-    if return_day is None or not can(current_user, "returnday.view", return_day):
-        abort(404)
-    if action != "returnday.view" and not can(current_user, action, return_day):
-        abort(403)
-    return return_day
 
 
 def _details(form: ReturnDayForm) -> services.Details:
@@ -221,13 +211,13 @@ def _detail_page(return_day: ReturnDay, *, form=None, stakeholder_form=None, act
 @bp.get("/terugkomdagen/<int:return_day_id>")
 @login_required
 def detail(return_day_id):
-    return _detail_page(_return_day_for(return_day_id))
+    return _detail_page(get_or_404_for(ReturnDay, return_day_id, "returnday.view"))
 
 
 @bp.post("/terugkomdagen/<int:return_day_id>/wijzigen")
 @login_required
 def update(return_day_id):
-    return_day = _return_day_for(return_day_id, "returnday.manage")
+    return_day = get_or_404_for(ReturnDay, return_day_id, "returnday.view", "returnday.manage")
     if return_day.status == ReturnDayStatus.CANCELLED:
         abort(409)
     form = ReturnDayForm()
@@ -248,7 +238,7 @@ def update(return_day_id):
 @bp.post("/terugkomdagen/<int:return_day_id>/uitnodigen")
 @login_required
 def send_now(return_day_id):
-    return_day = _return_day_for(return_day_id, "returnday.manage")
+    return_day = get_or_404_for(ReturnDay, return_day_id, "returnday.view", "returnday.manage")
     if EmptyForm().validate_on_submit() and return_day.status == ReturnDayStatus.CONFIRMED:
         now = utcnow()
         services.sync_invitees(return_day, by=current_user, now=now)
@@ -264,7 +254,7 @@ def send_now(return_day_id):
 def cancel(return_day_id):
     """A confirmation page with the reason comes first: afgelasten cannot be undone, and the
     invitees read the reason in their cancellation."""
-    return_day = _return_day_for(return_day_id, "returnday.manage")
+    return_day = get_or_404_for(ReturnDay, return_day_id, "returnday.view", "returnday.manage")
     if return_day.status == ReturnDayStatus.CANCELLED:
         return redirect_after_post("returndays.detail", return_day_id=return_day.id)
     form = ReturnDayCancelForm()
@@ -282,7 +272,7 @@ def cancel(return_day_id):
 @bp.post("/terugkomdagen/<int:return_day_id>/stakeholders")
 @login_required
 def add_stakeholder(return_day_id):
-    return_day = _return_day_for(return_day_id, "returnday.add_stakeholder")
+    return_day = get_or_404_for(ReturnDay, return_day_id, "returnday.view", "returnday.add_stakeholder")
     form = StakeholderForm()
     if form.validate_on_submit():
         try:
@@ -298,16 +288,13 @@ def add_stakeholder(return_day_id):
 
 
 def _invitation_of(return_day: ReturnDay, invitation_id: int) -> Invitation:
-    invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None or invitation.return_day_id != return_day.id:
-        abort(404)
-    return invitation
+    return child_or_404(db.session.get(Invitation, invitation_id), return_day.id, "return_day_id")
 
 
 @bp.post("/terugkomdagen/<int:return_day_id>/genodigden/<int:invitation_id>/verwijderen")
 @login_required
 def remove_invitee(return_day_id, invitation_id):
-    return_day = _return_day_for(return_day_id, "returnday.manage")
+    return_day = get_or_404_for(ReturnDay, return_day_id, "returnday.view", "returnday.manage")
     invitation = _invitation_of(return_day, invitation_id)
     if EmptyForm().validate_on_submit():
         services.remove_invitee(invitation, by=current_user, now=utcnow())
@@ -319,7 +306,7 @@ def remove_invitee(return_day_id, invitation_id):
 @bp.post("/terugkomdagen/<int:return_day_id>/genodigden/<int:invitation_id>/opnieuw")
 @login_required
 def resend(return_day_id, invitation_id):
-    return_day = _return_day_for(return_day_id, "returnday.manage")
+    return_day = get_or_404_for(ReturnDay, return_day_id, "returnday.view", "returnday.manage")
     invitation = _invitation_of(return_day, invitation_id)
     if EmptyForm().validate_on_submit() and return_day.status == ReturnDayStatus.CONFIRMED \
             and invitation.removed_at is None:
@@ -332,7 +319,7 @@ def resend(return_day_id, invitation_id):
 @bp.get("/terugkomdagen/<int:return_day_id>/aanwezigheid.csv")
 @login_required
 def attendance_csv(return_day_id):
-    return_day = _return_day_for(return_day_id, "returnday.manage")
+    return_day = get_or_404_for(ReturnDay, return_day_id, "returnday.view", "returnday.manage")
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     writer.writerows(services.attendance_rows(return_day))
@@ -346,7 +333,7 @@ def attendance_csv(return_day_id):
 @bp.get("/terugkomdagen/<int:return_day_id>/pakket")
 @login_required
 def pack(return_day_id):
-    return_day = _return_day_for(return_day_id)
+    return_day = get_or_404_for(ReturnDay, return_day_id, "returnday.view")
     return render_template("returndays/pack.html", pack=services.gather_pack(return_day, now=utcnow()),
                            return_day=return_day, local=local)
 
@@ -354,7 +341,7 @@ def pack(return_day_id):
 @bp.post("/terugkomdagen/<int:return_day_id>/afspraken")
 @login_required
 def add_action(return_day_id):
-    return_day = _return_day_for(return_day_id, "returnday.manage")
+    return_day = get_or_404_for(ReturnDay, return_day_id, "returnday.view", "returnday.manage")
     form = ActionForm()
     if not form.validate_on_submit():
         return _detail_page(return_day, action_form=form, status=422)
@@ -368,10 +355,8 @@ def add_action(return_day_id):
 @bp.post("/terugkomdagen/<int:return_day_id>/afspraken/<int:action_id>/klaar")
 @login_required
 def toggle_action(return_day_id, action_id):
-    return_day = _return_day_for(return_day_id, "returnday.manage")
-    action = db.session.get(ReturnDayAction, action_id)
-    if action is None or action.return_day_id != return_day.id:
-        abort(404)
+    return_day = get_or_404_for(ReturnDay, return_day_id, "returnday.view", "returnday.manage")
+    action = child_or_404(db.session.get(ReturnDayAction, action_id), return_day.id, "return_day_id")
     if EmptyForm().validate_on_submit():
         services.set_action_done(action, action.done_at is None, by=current_user, now=utcnow())
         db.session.commit()

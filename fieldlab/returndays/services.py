@@ -20,11 +20,13 @@ from fieldlab import links
 from fieldlab.audit import services as audit
 from fieldlab.auth.models import User, normalise_email
 from fieldlab.auth.permissions import can
-from fieldlab.boards.models import RETURN_DAY_NUMBERS, Challenge
+from fieldlab.boards import services as boards
+from fieldlab.boards.models import RETURN_DAY_NUMBERS, Challenge, Column
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab
 from fieldlab.mail.models import OutboxMessage
 from fieldlab.mail.services import external_url, queue_message
+from fieldlab.problems.services import NextReturnDay
 from fieldlab.returndays import ics
 from fieldlab.returndays.models import (
     DEFAULT_INVITATION_DAYS_BEFORE,
@@ -622,9 +624,6 @@ class Pack:
 def _board_facts(challenge: Challenge | None, *, updates_shown: int = 3) -> dict[str, list[str]]:
     """The board's state in a few lines for the pack: cards per column, indicators against their
     target, the latest progress updates and the help the team asked of its managers."""
-    from fieldlab.boards import services as boards
-    from fieldlab.boards.models import Column
-
     if challenge is None:
         return {"board_status": [], "indicators": [], "progress_updates": [], "help_asked": []}
     counts = {column: 0 for column in Column}
@@ -682,12 +681,10 @@ def attendance_rows(return_day: ReturnDay) -> list[list[str]]:
 
 def next_return_day_for_problem(problem, today: date, viewer: User):
     """The next confirmed terugkomdag of a team working on this vraagstuk (or the Lab's shared
-    one), for the vraagstuk page. Registered with the problems feature in `init_app`. The first
+    one), for the vraagstuk page (connected to `problems.hooks.next_return_day_wanted`). The first
     one `viewer` may open (a deelnemer: their own team's day, not another team's); when they may
     open none, the next one without a link, since the page would answer 404."""
     from flask import url_for
-
-    from fieldlab.problems.services import NextReturnDay
 
     if problem.lab is None:
         return None

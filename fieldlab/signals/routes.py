@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from fieldlab import links
+from fieldlab.access import get_or_404_for, require
 from fieldlab.audit import services as audit
 from fieldlab.auth.permissions import can
 from fieldlab.extensions import db
@@ -33,21 +34,10 @@ from fieldlab.web import int_arg, redirect_after_post
 bp = Blueprint("signals", __name__, url_prefix="/signalen")
 
 
-def _signal_or_404(signal_id: int, action: str = "signal.view") -> Signal:
-    """404 for who may not see the signal; 403 for who sees it but may not do this."""
-    signal = db.get_or_404(Signal, signal_id)
-    if not can(current_user, "signal.view", signal):
-        abort(404)
-    if action != "signal.view" and not can(current_user, action, signal):
-        abort(403)
-    return signal
-
-
 @bp.get("/")
 @login_required
 def index():
-    if not can(current_user, "signals.overview"):
-        abort(403)
+    require("signals.overview")
     status = request.args.get("status") or None
     if status not in {None, *SignalStatus}:
         status = None
@@ -68,8 +58,8 @@ def new():
     team = db.session.get(Team, team_id) if team_id else None
     if team_id and (team is None or not can(current_user, "signal.create_for_team", team)):
         abort(404)
-    if team is None and not can(current_user, "signals.create"):
-        abort(403)
+    if team is None:
+        require("signals.create")
     labs = None if team is not None else _lab_choices(current_user)
     prefill = services.prefill_from_team(team) if team is not None and request.method == "GET" else {}
     form = SignalDraftForm(organisations=organisation_choices(), labs=labs, data=prefill)
@@ -89,7 +79,7 @@ def new():
 @bp.route("/<int:signal_id>/bewerken", methods=["GET", "POST"])
 @login_required
 def edit(signal_id):
-    signal = _signal_or_404(signal_id, "signal.edit")
+    signal = get_or_404_for(Signal, signal_id, "signal.view", "signal.edit")
     data = None
     if request.method == "GET":
         data = {name: getattr(signal, name) for name in services.DRAFT_FIELDS}
@@ -125,7 +115,7 @@ def _detail(signal: Signal, *, status: int = 200, forms: dict | None = None, err
 @bp.get("/<int:signal_id>")
 @login_required
 def detail(signal_id):
-    return _detail(_signal_or_404(signal_id))
+    return _detail(get_or_404_for(Signal, signal_id, "signal.view"))
 
 
 def _step_failed(signal: Signal, error, forms: dict):
@@ -142,7 +132,7 @@ def _step_failed(signal: Signal, error, forms: dict):
 @bp.post("/<int:signal_id>/advies-aanvragen")
 @login_required
 def ask_advice(signal_id):
-    signal = _signal_or_404(signal_id, "signal.edit")
+    signal = get_or_404_for(Signal, signal_id, "signal.view", "signal.edit")
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -157,7 +147,7 @@ def ask_advice(signal_id):
 @bp.post("/<int:signal_id>/advies")
 @login_required
 def record_advice(signal_id):
-    signal = _signal_or_404(signal_id, "signal.advance")
+    signal = get_or_404_for(Signal, signal_id, "signal.view", "signal.advance")
     form = LoketAdviceForm()
     if not form.validate_on_submit():
         return _detail(signal, status=422, forms={"advice": form})
@@ -173,7 +163,7 @@ def record_advice(signal_id):
 @bp.post("/<int:signal_id>/toetsingsoverleg")
 @login_required
 def record_consultation(signal_id):
-    signal = _signal_or_404(signal_id, "signal.advance")
+    signal = get_or_404_for(Signal, signal_id, "signal.view", "signal.advance")
     form = ConsultationForm()
     if not form.validate_on_submit():
         return _detail(signal, status=422, forms={"consultation": form})
@@ -192,7 +182,7 @@ def record_consultation(signal_id):
 @bp.post("/<int:signal_id>/bevestiging-opnieuw")
 @login_required
 def resend_confirmation(signal_id):
-    signal = _signal_or_404(signal_id, "signal.advance")
+    signal = get_or_404_for(Signal, signal_id, "signal.view", "signal.advance")
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -208,7 +198,7 @@ def resend_confirmation(signal_id):
 @bp.post("/<int:signal_id>/bevestigen")
 @login_required
 def confirm(signal_id):
-    signal = _signal_or_404(signal_id, "signal.confirm")
+    signal = get_or_404_for(Signal, signal_id, "signal.view", "signal.confirm")
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -243,7 +233,7 @@ def confirm_by_link(token):
 @bp.post("/<int:signal_id>/aangeboden")
 @login_required
 def record_offer(signal_id):
-    signal = _signal_or_404(signal_id, "signal.advance")
+    signal = get_or_404_for(Signal, signal_id, "signal.view", "signal.advance")
     form = DateStepForm(prefix="offer")
     if not form.validate_on_submit():
         return _detail(signal, status=422, forms={"offer": form})
@@ -258,7 +248,7 @@ def record_offer(signal_id):
 @bp.post("/<int:signal_id>/reactie")
 @login_required
 def record_reaction(signal_id):
-    signal = _signal_or_404(signal_id, "signal.advance")
+    signal = get_or_404_for(Signal, signal_id, "signal.view", "signal.advance")
     form = ReactionForm()
     if not form.validate_on_submit():
         return _detail(signal, status=422, forms={"reaction": form})
@@ -274,7 +264,7 @@ def record_reaction(signal_id):
 @bp.post("/<int:signal_id>/afgerond")
 @login_required
 def record_closed(signal_id):
-    signal = _signal_or_404(signal_id, "signal.advance")
+    signal = get_or_404_for(Signal, signal_id, "signal.view", "signal.advance")
     form = DateStepForm(prefix="closed")
     if not form.validate_on_submit():
         return _detail(signal, status=422, forms={"closed": form})
@@ -310,7 +300,7 @@ def effect_by_link(token):
 @bp.get("/<int:signal_id>/export.docx")
 @login_required
 def export_docx(signal_id):
-    signal = _signal_or_404(signal_id)
+    signal = get_or_404_for(Signal, signal_id, "signal.view")
     audit.record("signal_exported", actor=current_user, obj=signal, now=utcnow(), format="docx")
     db.session.commit()
     return export.docx_response(signal)
@@ -319,7 +309,7 @@ def export_docx(signal_id):
 @bp.get("/<int:signal_id>/export.pdf")
 @login_required
 def export_pdf(signal_id):
-    signal = _signal_or_404(signal_id)
+    signal = get_or_404_for(Signal, signal_id, "signal.view")
     audit.record("signal_exported", actor=current_user, obj=signal, now=utcnow(), format="pdf")
     db.session.commit()
     return export.pdf_response(signal, base_url=url_for("home.index", _external=True))

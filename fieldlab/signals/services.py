@@ -19,7 +19,7 @@ from fieldlab.mail.services import external_url, queue_message
 from fieldlab.organisations.models import Organisation
 from fieldlab.signals.models import DRAFT_STATUSES, ConsultationOutcome, Signal, SignalEvent, SignalStatus
 from fieldlab.signals.statemachine import TransitionError, missing_for
-from fieldlab.teams.models import Membership, Team
+from fieldlab.teams.models import Team
 from fieldlab.timeutil import LOCAL_ZONE
 
 S = SignalStatus
@@ -292,13 +292,6 @@ def record_effect(signal: Signal, *, answer: str, email: str, now: datetime) -> 
 
 # --- Reading -----------------------------------------------------------------------------------
 
-def is_team_member(user: User, team_id: int | None) -> bool:
-    if team_id is None:
-        return False
-    return db.session.scalar(select(func.count()).select_from(Membership).where(
-        Membership.team_id == team_id, Membership.user_id == user.id)) > 0
-
-
 def facilitators_of(signal: Signal) -> list[User]:
     return [row.user for row in signal.lab.facilitator_rows if row.user.active]
 
@@ -337,10 +330,6 @@ def overview(viewer: User, *, now: datetime, status: str | None = None) -> list[
         query = query.where(Signal.status == status)
     signals = db.session.scalars(query.order_by(Signal.status_changed_at.desc(), Signal.id.desc())).all()
     return [OverviewRow(signal, (now - signal.created_at).days, waiting_on(signal)) for signal in signals]
-
-
-def signals_of_team(team: Team) -> list[Signal]:
-    return list(db.session.scalars(select(Signal).where(Signal.team_id == team.id).order_by(Signal.id)))
 
 
 def counts(year: int | None = None) -> dict[str, int]:

@@ -25,9 +25,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     S.EFFECT: (),
 }
 
-# Which way a step goes, for buttons and history: forward, or back to the drafters.
-BACKWARD = {(S.LOKET_ADVICE, S.CONCEPT), (S.CONSULTATION, S.CONCEPT)}
-
 
 class TransitionError(Exception):
     """A step that is not allowed now; `reasons` say why, in Dutch."""

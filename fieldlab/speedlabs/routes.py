@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from fieldlab.access import child_or_404, get_or_404_for, require
 from fieldlab.auth.models import User
 from fieldlab.auth.permissions import can, is_facilitator, speedlab_invitation_may_join
 from fieldlab.extensions import db, htmx
@@ -42,8 +43,9 @@ from fieldlab.speedlabs.models import (
     Phase,
     SpeedlabSession,
 )
+from fieldlab.teams.models import Team
 from fieldlab.timeutil import local, utcnow
-from fieldlab.web import int_arg, redirect_after_post
+from fieldlab.web import int_arg, redirect_after_post, render_error
 
 bp = Blueprint("speedlabs", __name__, url_prefix="/speedlabs")
 
@@ -53,7 +55,6 @@ GUEST_SESSION_KEY = "speedlab_guests"
 @bp.errorhandler(services.SpeedlabError)
 def handle_speedlab_error(error: services.SpeedlabError):
     db.session.rollback()
-    from fieldlab.web import render_error
 
     return render_error(error.status, error.message)
 
@@ -94,13 +95,6 @@ def _speedlab_or_404(session_id: int) -> SpeedlabSession:
     return db.get_or_404(SpeedlabSession, session_id)
 
 
-def _facilitated_or_404(session_id: int) -> SpeedlabSession:
-    speedlab = _speedlab_or_404(session_id)
-    if not can(current_user, "speedlab.run", speedlab):
-        abort(404)
-    return speedlab
-
-
 # --- Preparing ------------------------------------------------------------------------------
 
 @bp.get("/")
@@ -124,8 +118,7 @@ def _create_form() -> SpeedlabCreateForm:
 @bp.route("/nieuw", methods=["GET", "POST"])
 @login_required
 def new():
-    if not can(current_user, "speedlab.manage"):
-        abort(403)
+    require("speedlab.manage")
     form = _create_form()
     if request.method == "GET" and int_arg("vraagstuk"):
         problem = db.session.get(Problem, int_arg("vraagstuk"))
@@ -165,7 +158,7 @@ def _prepare_page(speedlab, *, alumni_form=None, guest_form=None, status=200):
 @bp.get("/<int:session_id>")
 @login_required
 def prepare(session_id):
-    return _prepare_page(_facilitated_or_404(session_id))
+    return _prepare_page(get_or_404_for(SpeedlabSession, session_id, "speedlab.run"))
 
 
 def _change_form(speedlab: SpeedlabSession) -> SpeedlabChangeForm:
@@ -184,7 +177,7 @@ def _change_form(speedlab: SpeedlabSession) -> SpeedlabChangeForm:
 def change(session_id):
     """Change question, date, times or place before the speedlab starts; see services.change_session
     for who hears of it."""
-    speedlab = _facilitated_or_404(session_id)
+    speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.run")
     services.ensure_changeable(speedlab)
     form = _change_form(speedlab)
     if not form.validate_on_submit():
@@ -209,7 +202,7 @@ def change(session_id):
 @login_required
 def cancel(session_id):
     """The confirmation page (with the reason) is the step before cancelling: a plain form post."""
-    speedlab = _facilitated_or_404(session_id)
+    speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.run")
     services.ensure_cancellable(speedlab)
     form = SpeedlabCancelForm()
     if not form.validate_on_submit():
@@ -224,7 +217,7 @@ def cancel(session_id):
 @bp.post("/<int:session_id>/alumni")
 @login_required
 def invite_alumni(session_id):
-    speedlab = _facilitated_or_404(session_id)
+    speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.run")
     services.ensure_not_cancelled(speedlab)
     suggestions = services.suggest_alumni(speedlab, today=local(utcnow()).date())
     form = AlumniInviteForm()
@@ -244,7 +237,7 @@ def invite_alumni(session_id):
 @bp.post("/<int:session_id>/gasten")
 @login_required
 def invite_guest(session_id):
-    speedlab = _facilitated_or_404(session_id)
+    speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.run")
     services.ensure_not_cancelled(speedlab)
     form = GuestInviteForm()
     if not form.validate_on_submit():
@@ -381,7 +374,7 @@ def board_status(session_id):
 @bp.post("/<int:session_id>/ronde/volgende")
 @login_required
 def next_round(session_id):
-    speedlab = _facilitated_or_404(session_id)
+    speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.run")
     services.ensure_not_cancelled(speedlab)
     form = RoundStartForm()
     if not form.validate_on_submit():
@@ -395,7 +388,7 @@ def next_round(session_id):
 @bp.post("/<int:session_id>/ronde/stoppen")
 @login_required
 def stop_round(session_id):
-    speedlab = _facilitated_or_404(session_id)
+    speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.run")
     services.ensure_not_cancelled(speedlab)
     EmptyForm().validate_on_submit() or abort(400)
     services.stop_round(speedlab, by=current_user, now=utcnow())
@@ -433,7 +426,7 @@ def add_idea(session_id):
 @bp.post("/<int:session_id>/clusters")
 @login_required
 def add_cluster(session_id):
-    speedlab = _facilitated_or_404(session_id)
+    speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.run")
     services.ensure_not_cancelled(speedlab)
     form = ClusterForm()
     if not form.validate_on_submit():
@@ -451,11 +444,9 @@ def add_cluster(session_id):
 @bp.post("/<int:session_id>/ideeen/<int:idea_id>/cluster")
 @login_required
 def move_idea(session_id, idea_id):
-    speedlab = _facilitated_or_404(session_id)
+    speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.run")
     services.ensure_not_cancelled(speedlab)
-    idea = db.session.get(Idea, idea_id)
-    if idea is None or idea.session_id != speedlab.id:
-        abort(404)
+    idea = child_or_404(db.session.get(Idea, idea_id), speedlab.id, "session_id")
     form = IdeaMoveForm()
     form.cluster_id.choices = [(0, "")] + [(c.id, c.heading) for c in speedlab.clusters]
     if not form.validate_on_submit():
@@ -504,17 +495,10 @@ def set_dots(session_id):
 
 # --- Afterwards -----------------------------------------------------------------------------
 
-def _summary_or_404(session_id: int) -> SpeedlabSession:
-    speedlab = _speedlab_or_404(session_id)
-    if not can(current_user, "speedlab.summary", speedlab):
-        abort(404)
-    return speedlab
-
-
 @bp.get("/<int:session_id>/samenvatting")
 @login_required
 def summary(session_id, notes_form=None, status=200):
-    speedlab = _summary_or_404(session_id)
+    speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.summary")
     notes_form = notes_form or NotesForm(notes=speedlab.facilitator_notes)
     return render_template(
         "speedlabs/summary.html", speedlab=speedlab, participants=services.participants(speedlab),
@@ -529,7 +513,7 @@ def summary(session_id, notes_form=None, status=200):
 @bp.post("/<int:session_id>/notities")
 @login_required
 def save_notes(session_id):
-    speedlab = _facilitated_or_404(session_id)
+    speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.run")
     form = NotesForm()
     if not form.validate_on_submit():
         return summary(session_id, notes_form=form, status=422)
@@ -542,7 +526,7 @@ def save_notes(session_id):
 @bp.post("/<int:session_id>/samenvatting/mailen")
 @login_required
 def mail_summary(session_id):
-    speedlab = _facilitated_or_404(session_id)
+    speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.run")
     EmptyForm().validate_on_submit() or abort(400)
     services.send_summary(speedlab, by=current_user, now=utcnow())
     db.session.commit()
@@ -554,12 +538,8 @@ def mail_summary(session_id):
 @login_required
 def idea_to_card(session_id, idea_id):
     """A facilitator adds an idea to a team's board; without a valid team nothing is saved."""
-    from fieldlab.teams.models import Team
-
-    speedlab = _facilitated_or_404(session_id)
-    idea = db.session.get(Idea, idea_id)
-    if idea is None or idea.session_id != speedlab.id:
-        abort(404)
+    speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.run")
+    idea = child_or_404(db.session.get(Idea, idea_id), speedlab.id, "session_id")
     EmptyForm().validate_on_submit() or abort(400)
     team = db.session.get(Team, int_arg("team_id") or 0)
     summary_url = url_for("speedlabs.summary", session_id=speedlab.id) + f"#speedlab-idea-{idea.id}"
@@ -581,10 +561,8 @@ def idea_to_card(session_id, idea_id):
 @bp.post("/<int:session_id>/ideeen/<int:idea_id>/vraagstuk")
 @login_required
 def idea_to_problem(session_id, idea_id):
-    speedlab = _facilitated_or_404(session_id)
-    idea = db.session.get(Idea, idea_id)
-    if idea is None or idea.session_id != speedlab.id:
-        abort(404)
+    speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.run")
+    idea = child_or_404(db.session.get(Idea, idea_id), speedlab.id, "session_id")
     EmptyForm().validate_on_submit() or abort(400)
     problem = services.idea_to_problem(idea, by=current_user, now=utcnow())
     db.session.commit()

@@ -23,6 +23,7 @@ from sqlalchemy import and_, delete, exists, func, literal, or_, select, update
 from fieldlab import submissions
 from fieldlab.audit.services import record
 from fieldlab.auth.models import User, normalise_email
+from fieldlab.auth.permissions import is_facilitator
 from fieldlab.extensions import db
 from fieldlab.labs import services as labs_services
 from fieldlab.labs.models import Lab
@@ -866,8 +867,6 @@ def sessions_page(user, *, page: int) -> Page:
 
 def _sessions_for_query(user):
     """Facilitators see every speedlab; others those they are invited to or own."""
-    from fieldlab.auth.permissions import is_facilitator
-
     query = select(SpeedlabSession).order_by(SpeedlabSession.starts_at.desc(), SpeedlabSession.id.desc())
     if not is_facilitator(user):
         query = query.where(or_(

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
-from fieldlab.auth.permissions import can
+from fieldlab.access import get_or_404_for
 from fieldlab.expertise import services as expertise_tags
 from fieldlab.extensions import db, htmx
 from fieldlab.labs.models import Lab
@@ -38,14 +38,6 @@ PAGE_CSP = CONTENT_SECURITY_POLICY.replace("style-src 'self'", f"style-src 'self
 def allow_sortable_feature_test(response):
     response.headers["Content-Security-Policy"] = PAGE_CSP
     return response
-
-
-def _lab_for_formation(lab_id: int) -> Lab:
-    """404 for who may not even see the Lab, 403 for who sees it but may not form its teams."""
-    lab = db.get_or_404(Lab, lab_id)
-    if not can(current_user, "teams.form", lab):
-        abort(403 if can(current_user, "lab.view", lab) else 404)
-    return lab
 
 
 def _page(lab: Lab, *, status: int = 200, message: str | None = None, team_form=None, settings=None,
@@ -107,14 +99,14 @@ def _changed(lab: Lab, change, success: str | None = None):
 @bp.get("/")
 @login_required
 def formation(lab_id: int):
-    lab = _lab_for_formation(lab_id)
+    lab = get_or_404_for(Lab, lab_id, "lab.view", "teams.form")
     return _page(lab)
 
 
 @bp.post("/nieuw")
 @login_required
 def create_team(lab_id: int):
-    lab = _lab_for_formation(lab_id)
+    lab = get_or_404_for(Lab, lab_id, "lab.view", "teams.form")
     form = TeamCreateForm(lab)
     if not form.validate_on_submit():
         return _page(lab, status=422, team_form=form)
@@ -130,7 +122,7 @@ def create_team(lab_id: int):
 @bp.post("/voorstel")
 @login_required
 def propose(lab_id: int):
-    lab = _lab_for_formation(lab_id)
+    lab = get_or_404_for(Lab, lab_id, "lab.view", "teams.form")
     form = VersionedForm()
     if not form.validate_on_submit():
         abort(400)
@@ -140,7 +132,7 @@ def propose(lab_id: int):
 @bp.post("/verplaats")
 @login_required
 def move(lab_id: int):
-    lab = _lab_for_formation(lab_id)
+    lab = get_or_404_for(Lab, lab_id, "lab.view", "teams.form")
     form = MoveForm()
     if not form.validate_on_submit():
         abort(400)
@@ -155,7 +147,7 @@ def move(lab_id: int):
 @bp.post("/vastzetten")
 @login_required
 def pin(lab_id: int):
-    lab = _lab_for_formation(lab_id)
+    lab = get_or_404_for(Lab, lab_id, "lab.view", "teams.form")
     form = PinForm()
     if not form.validate_on_submit():
         abort(400)
@@ -166,7 +158,7 @@ def pin(lab_id: int):
 @bp.post("/instellingen")
 @login_required
 def settings(lab_id: int):
-    lab = _lab_for_formation(lab_id)
+    lab = get_or_404_for(Lab, lab_id, "lab.view", "teams.form")
     form = settings_form(lab.teams)
     if not form.validate_on_submit():
         return _page(lab, status=422, settings=form)
@@ -179,7 +171,7 @@ def settings(lab_id: int):
 @bp.post("/regels")
 @login_required
 def add_pair_rule(lab_id: int):
-    lab = _lab_for_formation(lab_id)
+    lab = get_or_404_for(Lab, lab_id, "lab.view", "teams.form")
     form = PairRuleForm([p.user for p in services.participations_of(lab)])
     if not form.validate_on_submit():
         return _page(lab, status=422, pair_form=form)
@@ -191,7 +183,7 @@ def add_pair_rule(lab_id: int):
 @bp.post("/regels/<int:rule_id>/verwijderen")
 @login_required
 def remove_pair_rule(lab_id: int, rule_id: int):
-    lab = _lab_for_formation(lab_id)
+    lab = get_or_404_for(Lab, lab_id, "lab.view", "teams.form")
     form = VersionedForm()
     if not form.validate_on_submit():
         abort(400)
@@ -202,7 +194,7 @@ def remove_pair_rule(lab_id: int, rule_id: int):
 @bp.post("/expertise/samenvoegen")
 @login_required
 def merge_expertise(lab_id: int):
-    lab = _lab_for_formation(lab_id)
+    lab = get_or_404_for(Lab, lab_id, "lab.view", "teams.form")
     form = ExpertiseMergeForm(expertise.tags_in_lab(lab))
     if not form.validate_on_submit():
         return _page(lab, status=422, merge_form=form)
@@ -221,7 +213,7 @@ def merge_expertise(lab_id: int):
 @bp.post("/bevestigen")
 @login_required
 def confirm(lab_id: int):
-    lab = _lab_for_formation(lab_id)
+    lab = get_or_404_for(Lab, lab_id, "lab.view", "teams.form")
     form = VersionedForm()
     if not form.validate_on_submit():
         abort(400)

@@ -12,12 +12,13 @@ from sqlalchemy import and_, select
 
 from fieldlab.auth import services as auth_services
 from fieldlab.auth.models import Role, User
-from fieldlab.auth.permissions import board_readers_clause, can
+from fieldlab.auth.permissions import can
 from fieldlab.boards import services
 from fieldlab.boards.models import Challenge
 from fieldlab.extensions import db
 from fieldlab.labs.models import Participation
 from fieldlab.teams.models import Membership, Team
+from fieldlab.teams.visibility import board_readers_clause
 from tests import factories
 from tests.boards.conftest import NOW, add_cards
 from tests.boards.test_query_counts import QueryCounter

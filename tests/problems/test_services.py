@@ -9,7 +9,7 @@ from fieldlab.extensions import db
 from fieldlab.labs.models import LabKind
 from fieldlab.mail.models import OutboxMessage
 from fieldlab.organisations.models import Organisation
-from fieldlab.problems import services
+from fieldlab.problems import hooks, services
 from fieldlab.problems.models import ProblemStatus
 from fieldlab.problems.services import ProblemData, ProblemError, ProblemFilters
 
@@ -198,11 +198,13 @@ def test_problems_page_filters_searches_and_sorts(people, make):
     assert b.id not in [p.id for p in services.problems_page(commissioner, ProblemFilters()).items]
 
 
-def test_next_return_day_hook_is_empty_until_a_provider_registers(people, monkeypatch):
+def test_next_return_day_is_the_answer_of_a_connected_receiver(people):
     commissioner, _ = people
     problem = services.create_problem(full_data(), by=commissioner, now=NOW)
     assert services.next_return_day(problem, today=date(2026, 3, 2), viewer=commissioner) is None
-    monkeypatch.setattr(services, "_next_return_day_providers", [])
-    services.register_next_return_day_provider(
-        lambda p, today, viewer: services.NextReturnDay(starts_at=NOW, label="Dag 50", place="Utrecht"))
-    assert services.next_return_day(problem, today=date(2026, 3, 2), viewer=commissioner).label == "Dag 50"
+    def answer(sender, today, viewer):
+        return services.NextReturnDay(starts_at=NOW, label="Dag 50", place="Utrecht")
+
+    with hooks.next_return_day_wanted.connected_to(answer):
+        assert services.next_return_day(problem, today=date(2026, 3, 2), viewer=commissioner).label == "Dag 50"
+    assert services.next_return_day(problem, today=date(2026, 3, 2), viewer=commissioner) is None

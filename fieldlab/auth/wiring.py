@@ -1,0 +1,32 @@
+"""How the auth feature is wired into the app: called once by `create_app`.
+
+Kept out of the package's `__init__` so that importing a model or a service of this feature stays
+light and cycle-free; only the app factory imports this module, after every package exists.
+"""
+
+from flask import Flask, abort, session
+from flask_login import user_loaded_from_cookie
+
+from fieldlab.auth import routes, services
+from fieldlab.extensions import login_manager
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(services.load_user_from_cookie_id)
+    # A 401 goes through web.handle_http_error: a redirect to the login page for a page request,
+    # a 401 fragment for htmx (which cannot show a login page inside a fragment).
+    login_manager.unauthorized_handler(lambda: abort(401))
+    user_loaded_from_cookie.connect(_identify_session_restored_from_cookie)
+    app.register_blueprint(routes.bp)
+    app.extensions["fieldlab.login_throttle"] = services.make_login_throttle(app.config)
+
+
+def _identify_session_restored_from_cookie(sender, user=None, **extra) -> None:
+    """Strong session protection compares the session's identifier (address and browser) on every
+    request. login_user stores it; a login through the remember cookie does not, so the next request
+    found none, cleared the session and the remember cookie: 'remember me' lasted one click."""
+    session["_id"] = login_manager._session_identifier_generator()

@@ -1,0 +1,17 @@
+"""How the home feature is wired into the app: called once by `create_app`.
+
+Kept out of the package's `__init__` so that importing a model or a service of this feature stays
+light and cycle-free; only the app factory imports this module, after every package exists.
+"""
+
+from fieldlab.forms import render_field
+from fieldlab.home import routes
+from fieldlab.home.navigation import layout, navigation
+
+
+def init_app(app) -> None:
+    app.register_blueprint(routes.bp)
+    # Site-wide template helpers (every page has the menu; every form uses `field` of macros/forms.html).
+    app.jinja_env.globals["render_field"] = render_field
+    app.jinja_env.globals["navigation"] = navigation
+    app.jinja_env.globals["layout_parts"] = layout

@@ -1,0 +1,24 @@
+"""How the privacy feature is wired into the app: called once by `create_app`.
+
+Kept out of the package's `__init__` so that importing a model or a service of this feature stays
+light and cycle-free; only the app factory imports this module, after every package exists.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+from fieldlab.audit.services import ACTION_LABELS
+from fieldlab.privacy import routes
+
+AUDIT_LABELS = {
+    "privacy_purged": _l("persoonsgegevens van een Lab opgeschoond"),
+    "person_exported": _l("gegevens van een persoon ingezien of gedownload"),
+    "person_erased": _l("persoon gewist"),
+    "retention_postponed": _l("opschoning van een persoon uitgesteld"),
+    "retention_postponement_ended": _l("uitstel van opschoning ingetrokken"),
+    "retention_person_purged": _l("persoon geanonimiseerd na afloop van uitstel"),
+}
+
+
+def init_app(app) -> None:
+    ACTION_LABELS.update(AUDIT_LABELS)
+    app.register_blueprint(routes.bp)

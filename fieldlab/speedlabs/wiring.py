@@ -1,0 +1,32 @@
+"""How the speedlabs feature is wired into the app: called once by `create_app`.
+
+Kept out of the package's `__init__` so that importing a model or a service of this feature stays
+light and cycle-free; only the app factory imports this module, after every package exists.
+"""
+
+from flask_babel import lazy_gettext as _l
+
+from fieldlab.audit.services import ACTION_LABELS
+from fieldlab.speedlabs import routes
+from fieldlab.timeutil import local
+
+AUDIT_LABELS = {
+    "speedlab_created": _l("speedlab aangemaakt"),
+    "speedlab_invited": _l("uitgenodigd voor een speedlab"),
+    "speedlab_changed": _l("speedlab gewijzigd"),
+    "speedlab_cancelled": _l("speedlab geannuleerd"),
+    "speedlab_round_started": _l("speedlabronde gestart"),
+    "speedlab_summary_sent": _l("speedlabsamenvatting gemaild"),
+    "speedlab_idea_to_problem": _l("vraagstuk gemaakt van een speedlabidee"),
+    "speedlab_idea_to_card": _l("speedlabidee op een bord gezet"),
+}
+
+
+def init_app(app) -> None:
+    ACTION_LABELS.update(AUDIT_LABELS)
+
+    @app.template_filter("speedlab_time")
+    def speedlab_time(moment, pattern="%d-%m-%Y %H:%M"):
+        return local(moment).strftime(pattern) if moment else ""
+
+    app.register_blueprint(routes.bp)

@@ -41,6 +41,9 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_app(app)
     fragments.init_app(app)
 
+    # Each feature's routes, hooks and labels are wired in by its own `wiring` module, not by the
+    # package's `__init__`: importing a feature's models or services stays light and free of cycles,
+    # and only this factory imports the wiring, once every package exists.
     for feature in FEATURES:
         importlib.import_module(f"{feature}.wiring").init_app(app)
 

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from fieldlab import extensions, fragments, pool, scheduler, web
+from fieldlab import extensions, fragments, pool, reference_cache, scheduler, web
 from fieldlab.config import DefaultConfig, environment_settings, normalise_database_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.limiter.init_app(app)
     web.init_app(app)
     fragments.init_app(app)
+    reference_cache.init_app(app)
 
     # Each feature's routes, hooks and labels are wired in by its own `wiring` module, not by the
     # package's `__init__`: importing a feature's models or services stays light and free of cycles,

@@ -11,6 +11,7 @@ from difflib import SequenceMatcher
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from fieldlab import reference_cache
 from fieldlab.expertise.models import ExpertiseTag
 from fieldlab.extensions import db
 from fieldlab.timeutil import utcnow
@@ -156,8 +157,8 @@ def look_alike(labels, *, limit: int = 10) -> list[tuple[str, str]]:
 
 def all_labels() -> list[str]:
     """Every tag people can choose, alphabetically: the options of the suggestion list."""
-    rows = db.session.scalars(select(ExpertiseTag.label).where(ExpertiseTag.merged_into_id.is_(None))).all()
-    return sorted(rows, key=tag_key)
+    return reference_cache.cached("expertise_labels", lambda: sorted(db.session.scalars(
+        select(ExpertiseTag.label).where(ExpertiseTag.merged_into_id.is_(None))).all(), key=tag_key))
 
 
 def suggestions(text: str, *, limit: int = 8) -> list[str]:

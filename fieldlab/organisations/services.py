@@ -13,9 +13,11 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from fieldlab import reference_cache
 from fieldlab.audit import services as audit
 from fieldlab.extensions import db
 from fieldlab.organisations.models import KINDS, Organisation, kind_label
@@ -98,10 +100,10 @@ def organisation_rows() -> list:
     """Id and name of every concrete organisation, for a select list or a filter. Only the two
     columns: loading the whole reference list as ORM objects on every form and list page cost
     more than the page's other queries together."""
-    return db.session.execute(
+    return reference_cache.cached("organisation_rows", lambda: db.session.execute(
         select(Organisation.id, Organisation.name).where(Organisation.generic.is_(False))
         .order_by(func.lower(Organisation.name))
-    ).all()
+    ).all())
 
 
 def organisation_choices() -> list[tuple[int, str]]:
@@ -111,7 +113,8 @@ def organisation_choices() -> list[tuple[int, str]]:
 def involved_choices() -> list[tuple[int, str]]:
     """For a vraagstuk's organisations involved: the concrete ones, then the kinds, since "every
     gemeente" or "the banks" is a fair answer to who is involved in a problem."""
-    return organisation_choices() + [(row.id, row.name) for row in kind_rows()]
+    return reference_cache.cached("involved_choices", lambda: organisation_choices() + [
+        (row.id, row.name) for row in kind_rows()])
 
 
 def name_lookup() -> dict[str, Organisation]:
@@ -145,8 +148,11 @@ def kinds() -> list[tuple[str, str]]:
 
 def kind_choices() -> list[tuple[str, str]]:
     """Every kind the app knows, labelled in the reader's language, in alphabetical order of the label."""
-    known = set(KINDS) | {kind for kind, _ in kinds()}
-    return sorted(((kind, kind_label(kind)) for kind in known), key=lambda choice: choice[1].casefold())
+    def build() -> list[tuple[str, str]]:
+        known = set(KINDS) | {kind for kind, _ in kinds()}
+        return sorted(((kind, kind_label(kind)) for kind in known), key=lambda choice: choice[1].casefold())
+
+    return reference_cache.cached(("kind_choices", str(get_locale())), build)
 
 
 def name_taken(name: str) -> bool:

@@ -5,14 +5,14 @@ sent from here carries a vraagstuk's facts or concerns: only its title's existen
 """
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, false, func, literal, or_, select, union_all
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from fieldlab import reference_cache
 from fieldlab.audit import services as audit
 from fieldlab.auth.models import Role, User, UserRole
 from fieldlab.expertise import services as expertise
@@ -529,13 +529,40 @@ def _local_day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=LOCAL_ZONE)
 
 
+@dataclass(frozen=True, slots=True)
+class ProblemListRow:
+    """One row of the vraagstukken list: only what the list shows. Loading whole vraagstukken
+    (with their organisation, Lab and questions as objects) took as long as the rest of the page."""
+
+    id: int
+    title: str
+    confidentiality: str
+    theme: str
+    status: str
+    submitted_at: datetime | None
+    organisation_name: str | None
+    lab_id: int | None
+    lab_name: str | None
+    has_open_question: bool
+
+    @property
+    def status_label(self) -> str:
+        return ProblemStatus(self.status).label
+
+
 def problems_page(user: User, filters: ProblemFilters, *, per_page: int | None = None) -> Page:
-    """One page of the vraagstukken this user may see, filtered, searched and sorted, in three
-    statements whatever the number of rows: the count, the rows with their organisation (the join
-    the search and sort use anyway) and Lab, and the questions (for "open vraag")."""
+    """One page of the vraagstukken this user may see, filtered, searched and sorted, in one
+    statement whatever the number of rows (two when the page is full: `paginate`): the rows with
+    their organisation (the join the search and sort use anyway), Lab and whether a question is open."""
+    open_question = exists(select(ProblemQuestion.id).where(
+        ProblemQuestion.problem_id == Problem.id, ProblemQuestion.answered_at.is_(None)))
     query = (
-        visible_problems(user).outerjoin(Organisation, Problem.organisation_id == Organisation.id)
-        .options(contains_eager(Problem.organisation), joinedload(Problem.lab), selectinload(Problem.questions))
+        select(Problem.id, Problem.title, Problem.confidentiality, Problem.theme, Problem.status,
+               Problem.submitted_at, Organisation.name.label("organisation_name"), Lab.id.label("lab_id"),
+               Lab.name.label("lab_name"), open_question.label("has_open_question"))
+        .where(visible_problems_condition(user))
+        .outerjoin(Organisation, Problem.organisation_id == Organisation.id)
+        .outerjoin(Lab, Problem.lab_id == Lab.id)
     )
     if filters.status:
         query = query.where(Problem.status == filters.status)
@@ -562,12 +589,17 @@ def problems_page(user: User, filters: ProblemFilters, *, per_page: int | None =
     column = SORT_COLUMNS.get(filters.sort, SORT_COLUMNS["submitted"])
     ordered = column.asc() if filters.direction == "asc" else column.desc()
     query = query.order_by(ordered.nulls_last(), Problem.id.desc())
-    return paginate(query, page=filters.page, per_page=per_page)
+    page = paginate(query, page=filters.page, per_page=per_page, rows=True)
+    return replace(page, items=[ProblemListRow(**row._mapping) for row in page.items])
 
 
 def known_themes() -> list[str]:
     """The suggestions for the theme field: the usual ones and every theme already used (by a
-    vraagstuk, then by a Lab), in one statement."""
+    vraagstuk, then by a Lab), in one statement; kept between requests (`reference_cache`)."""
+    return reference_cache.cached("known_themes", _known_themes)
+
+
+def _known_themes() -> list[str]:
     used = union_all(
         select(literal(0).label("source"), Problem.theme.label("theme")).where(Problem.theme != "").distinct(),
         select(literal(1).label("source"), Lab.theme.label("theme")).where(Lab.theme != "").distinct(),

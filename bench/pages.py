@@ -17,6 +17,7 @@ opdrachtgever's vraagstukken list.
 """
 
 import argparse
+import os
 import re
 import shutil
 import statistics
@@ -87,6 +88,30 @@ def start_gunicorn(target: str, port: int, environment: dict) -> subprocess.Pope
             time.sleep(0.2)
     process.kill()
     raise SystemExit(f"gunicorn {target} did not start: " + process.stderr.read().decode()[-2000:])
+
+
+def worker_cpu_seconds(server: subprocess.Popen) -> float:
+    """CPU time (user + system) used so far by a gunicorn master's workers, from /proc: what the
+    server spent on its requests, whatever else runs on the machine."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    total = 0
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
+def timed_run(runner, server, port, scenario, **options) -> dict:
+    """One wrk run, with the server workers' CPU milliseconds per request added."""
+    before = worker_cpu_seconds(server)
+    result = runner(port, scenario, **options)
+    requests = max(1, round(result["rate"] * options["duration"]))
+    result["cpu_ms"] = 1000 * (worker_cpu_seconds(server) - before) / requests
+    return result
 
 
 def log_in(port: int, email: str, password: str) -> dict:
@@ -229,13 +254,15 @@ def main() -> None:
               f"{'× hello':>8} {'goal':>6}")
         for name in options.only or list(LABELS):
             scenario = scenarios[name]
-            ratios, hellos, rates, worst = [], [], [], None
+            ratios, cpu_ratios, hellos, rates, worst = [], [], [], [], None
             for _ in range(options.rounds):
-                a = runner(hello_port, hello, duration=options.duration, connections=CONNECTIONS, directory=directory)
-                b = runner(app_port, scenario, duration=options.duration, connections=CONNECTIONS,
-                           directory=directory)
+                a = timed_run(runner, servers[0], hello_port, hello, duration=options.duration,
+                              connections=CONNECTIONS, directory=directory)
+                b = timed_run(runner, servers[1], app_port, scenario, duration=options.duration,
+                              connections=CONNECTIONS, directory=directory)
                 assert b["errors"] == 0, f"{name}: {b['errors']} unexpected answers"
                 ratios.append(b["rate"] / a["rate"])
+                cpu_ratios.append(a["cpu_ms"] / b["cpu_ms"])
                 hellos.append(a["rate"])
                 rates.append(b["rate"])
                 if worst is None or b["p99"] / b["p50"] > worst["p99"] / worst["p50"]:
@@ -246,8 +273,9 @@ def main() -> None:
             verdict = "ok" if ratio >= goal and spread <= 3 else "MISS"
             print(f"{LABELS[name]:<34} {sum(hellos) / len(hellos):>8.0f} {sum(rates) / len(rates):>8.0f} "
                   f"{worst['p50']:>7.2f} {worst['p99']:>7.2f} {spread:>7.1f} {ratio:>8.3f} "
-                  f"{'≥' + format(goal, '.2f'):>6} {verdict}  (rounds: {', '.join(f'{r:.3f}' for r in ratios)})",
-                  flush=True)
+                  f"{'≥' + format(goal, '.2f'):>6} {verdict}  (rounds: {', '.join(f'{r:.3f}' for r in ratios)}; "
+                  f"CPU per request: hello/page {sum(cpu_ratios) / len(cpu_ratios):.3f}, "
+                  f"page {b['cpu_ms']:.2f} ms)", flush=True)
         with open("/proc/loadavg") as loadavg:
             print(f"load average after: {loadavg.read().split()[:3]}")
         if options.in_process:

@@ -7,18 +7,20 @@ from flask import g
 from flask_babel import format_datetime, refresh
 
 from fieldlab.boards import card_changes, services, tracking
-from fieldlab.boards.feed import feed_lines, short_moment_formatter
+from fieldlab.boards.feed import feed_lines
 from fieldlab.boards.models import Column, Status
+from fieldlab.formats import moment_formatter
 from tests.boards.conftest import NOW
 
 
 @pytest.mark.parametrize("locale", ["nl", "en"])
-def test_the_moment_formatter_writes_what_format_datetime_writes(app, locale):
-    """Across both clock changes of a year, in both languages."""
+def test_the_feeds_moment_formatter_writes_what_format_datetime_writes(app, locale):
+    """The feed formats its events' moments with `moment_formatter("short")`: the same text as
+    `format_datetime(at, "short")`, across both clock changes of a year, in both languages."""
     with app.test_request_context("/"):
         g.locale = locale
         refresh()
-        moment = short_moment_formatter()
+        moment = moment_formatter("short")
         start = datetime(2026, 1, 1, 0, 30, tzinfo=UTC)
         for step in range(0, 365 * 24, 7):
             at = start + timedelta(hours=step)
@@ -39,7 +41,9 @@ def test_every_kind_of_event_reads_as_a_sentence_in_both_languages(app, world):
     events = services.load_events_of(world.challenge.id)
     with app.test_request_context("/"):
         g.locale = "nl"
-        dutch = [line.text for line in feed_lines(events)]
+        lines = feed_lines(events)
+        dutch = [line.text for line in lines]
+        assert [line.moment for line in lines] == [format_datetime(event.at, "short") for event in events]
     with app.test_request_context("/"):
         g.locale = "en"
         refresh()  # the test's app context (and Babel's cached locale) spans both requests

@@ -118,6 +118,7 @@ def prepare_data(app) -> dict:
     from sqlalchemy import select
 
     from fieldlab.auth.models import Role
+    from fieldlab.evaluations import sending
     from fieldlab.evaluations import services as evaluations
     from fieldlab.extensions import db
     from fieldlab.returndays import services as returndays
@@ -162,10 +163,10 @@ def prepare_data(app) -> dict:
                                     "members": [(m.id, m.email) for m in members[:BOARD_USERS_PER_TEAM]]})
         form = evaluations.create_form(lab=lab, anonymous=True, by=facilitators[0], now=now)
         member_ids = [member.id for _team, members in teams for member in members]
-        requests = evaluations.create_requests(form, member_ids, by=facilitators[0], now=now)
+        requests = sending.create_requests(form, member_ids, by=facilitators[0], now=now)
         db.session.commit()
         with app.test_request_context():
-            people["answers"] = [evaluations.make_link_token(request) for request in requests]
+            people["answers"] = [sending.make_link_token(request) for request in requests]
         people["questions"] = [(question.field_name, question.kind) for question in form.active_questions]
         people["facilitators"] = [(user.email, user.totp_secret) for user in facilitators]
         people["soon_ids"] = db.session.scalars(select(ReturnDay.id).where(ReturnDay.day_number == 1)).all()

@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from fieldlab.auth.models import Role, User
 from fieldlab.auth.services import hash_password
-from fieldlab.boards import services as boards
+from fieldlab.boards import card_changes, tracking
 from fieldlab.boards.models import Challenge, Column, Status
+from fieldlab.evaluations import answering, sending
 from fieldlab.evaluations import services as evaluations
 from fieldlab.expertise.services import store_tags
 from fieldlab.extensions import db
@@ -248,20 +249,21 @@ def _fill_board(team: Team, *, today: date) -> None:
         ("Resultaten bespreken met de opdrachtgever", Column.PLANNED, 95, False),
     )
     for index, (title, column, due_day, quick_win) in enumerate(cards):
-        boards.add_card(challenge, title=title, owner_id=members[index % len(members)].id, due_day=due_day,
-                        quick_win=quick_win, column=column, by=members[0], now=moment + timedelta(days=index))
-    indicator = boards.add_indicator(challenge, name="Gecontroleerde onderaannemers", baseline=Decimal(0),
-                                     target=Decimal(30), by=members[0], now=moment)
+        card_changes.add_card(challenge, title=title, owner_id=members[index % len(members)].id, due_day=due_day,
+                              quick_win=quick_win, column=column, by=members[0], now=moment + timedelta(days=index))
+    indicator = tracking.add_indicator(challenge, name="Gecontroleerde onderaannemers", baseline=Decimal(0),
+                                       target=Decimal(30), by=members[0], now=moment)
     for days_ago, value in ((21, 4), (14, 9), (7, 13)):
-        boards.record_indicator_value(indicator, measured_on=today - timedelta(days=days_ago), value=Decimal(value),
-                                      by=members[0], now=utcnow() - timedelta(days=days_ago))
-    boards.add_progress_update(challenge, status=Status.ON_TRACK, went_well="Meldpunt staat, eerste meldingen binnen.",
-                               stuck="", help_needed="", hours_spent=60, by=members[0],
-                               now=utcnow() - timedelta(days=14))
-    boards.add_progress_update(challenge, status=Status.AT_RISK, went_well="Lijst van onderaannemers is compleet.",
-                               stuck="Er is geen tolk voor de gesprekken.",
-                               help_needed="Budget voor een tolk, via de leidinggevenden.", hours_spent=75,
-                               by=members[1], now=utcnow() - timedelta(days=2))
+        tracking.record_indicator_value(indicator, measured_on=today - timedelta(days=days_ago), value=Decimal(value),
+                                        by=members[0], now=utcnow() - timedelta(days=days_ago))
+    tracking.add_progress_update(challenge, status=Status.ON_TRACK,
+                                 went_well="Meldpunt staat, eerste meldingen binnen.",
+                                 stuck="", help_needed="", hours_spent=60, by=members[0],
+                                 now=utcnow() - timedelta(days=14))
+    tracking.add_progress_update(challenge, status=Status.AT_RISK, went_well="Lijst van onderaannemers is compleet.",
+                                 stuck="Er is geen tolk voor de gesprekken.",
+                                 help_needed="Budget voor een tolk, via de leidinggevenden.", hours_spent=75,
+                                 by=members[1], now=utcnow() - timedelta(days=2))
 
 
 def _plan_return_days(lab: Lab, *, facilitator) -> None:
@@ -291,7 +293,7 @@ def _evaluate_earlier_lab(lab: Lab) -> None:
     """Last year's Lab was evaluated: the annual figures have something to show."""
     form = evaluations.create_form(lab=lab, now=utcnow() - timedelta(days=295))
     people = [participation.user_id for participation in lab.participations]
-    evaluations.create_requests(form, people, now=utcnow() - timedelta(days=295))
+    sending.create_requests(form, people, now=utcnow() - timedelta(days=295))
     for request, grade in zip(form.requests, ("9", "8", "8", "9", "7", "9"), strict=False):
         answers = {}
         for question in form.active_questions:
@@ -301,7 +303,7 @@ def _evaluate_earlier_lab(lab: Lab) -> None:
                 answers[question.field_name] = question.choices[0]
             else:
                 answers[question.field_name] = "Het netwerk met de andere organisaties."
-        evaluations.submit_response(request, answers, now=utcnow() - timedelta(days=290))
+        answering.submit_response(request, answers, now=utcnow() - timedelta(days=290))
 
 
 # Last year's teams, what they set out to do and what they achieved: the intervention library and
@@ -348,10 +350,10 @@ def _complete_earlier_lab(lab: Lab, *, commissioner, people, today: date) -> Non
                                    intervention_plan=plan)
         db.session.add_all([problem, team])
         db.session.flush()
-        indicator = boards.add_indicator(team.challenge, name="Meldingen", baseline=Decimal(0), target=Decimal(40),
-                                         by=leader, now=submitted_at - timedelta(days=90))
-        boards.record_indicator_value(indicator, measured_on=day_100, value=Decimal(40 if goal == "yes" else 24),
-                                      by=leader, now=submitted_at)
+        indicator = tracking.add_indicator(team.challenge, name="Meldingen", baseline=Decimal(0), target=Decimal(40),
+                                           by=leader, now=submitted_at - timedelta(days=90))
+        tracking.record_indicator_value(indicator, measured_on=day_100, value=Decimal(40 if goal == "yes" else 24),
+                                        by=leader, now=submitted_at)
         result = outcomes.start_result(team, by=leader, now=submitted_at)
         outcomes.save_result(team, outcomes.ResultInput(
             goal_reached=goal, goal_explanation=explanation, changes=changes, lessons=lessons,

@@ -67,15 +67,17 @@ def machine_datetime(moment: datetime) -> str:
 
 def moment_formatter(length: str = "short"):
     """`flask_babel.format_datetime(moment, length)` for many moments in a row (the rows of a
-    list): the language's patterns and the time zone are looked up once, not for every row (each
-    `datetimeformat` filter call looked up both, about as long as rendering the rest of the row)."""
+    list, the events of a board's activity feed): the language's patterns and the time zone are
+    looked up once, not for every row (each `datetimeformat` filter call looked up both, about as
+    long as rendering the rest of the row; in the feed a third of its time)."""
     locale, zone = get_locale(), get_timezone()
+    normalize = getattr(zone, "normalize", None)  # pytz zones only
 
     def local(moment: datetime) -> datetime:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         moment = moment.astimezone(zone)
-        return zone.normalize(moment) if hasattr(zone, "normalize") else moment
+        return normalize(moment) if normalize is not None else moment
 
     ours = pattern_for("datetime", length)
     if ours is not None:

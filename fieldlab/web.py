@@ -75,13 +75,20 @@ class BoundedIntegerConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-def int_arg(name: str, default: int | None = None) -> int | None:
-    """An integer from the query string or form, or `default` when it is missing, not a number,
-    or out of range (so a hostile value gives the default, not a database error)."""
-    value = request.values.get(name, type=int)
-    if value is None or not 0 <= value <= MAX_INT_ARGUMENT:
+def to_int(value, default: int | None = None) -> int | None:
+    """A non-negative integer no larger than a database integer from a query-string or form value
+    or a link's payload, or `default` when it is missing, not a number, or out of range (so a
+    hostile value gives the default, not a database error)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
         return default
-    return value
+    return number if 0 <= number <= MAX_INT_ARGUMENT else default
+
+
+def int_arg(name: str, default: int | None = None) -> int | None:
+    """`to_int` of the query string's or form's value `name`."""
+    return to_int(request.values.get(name), default)
 
 
 class WTFormsMessages:

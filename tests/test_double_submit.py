@@ -168,10 +168,9 @@ def test_a_double_submitted_progress_update_is_stored_once(app, server):
 
 
 def test_a_double_submitted_evaluation_is_stored_once_and_the_second_says_received(app, server, programme):  # noqa: F811
-    from fieldlab.evaluations import services as evaluation_services
+    from fieldlab.evaluations import sending
 
-    evaluation_services.create_requests(programme.form, evaluation_services.recipient_ids(programme.form),
-                                        now=utcnow())
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=utcnow())
     db.session.commit()
     browser = Browser(server)
     path = path_of(link_from_outbox(programme.participants[0].email))

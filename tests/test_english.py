@@ -7,6 +7,7 @@ import pytest
 from flask_babel import force_locale, format_date, format_datetime, format_time
 
 from fieldlab.auth.models import Role
+from fieldlab.evaluations import sending
 from fieldlab.evaluations import services as evaluations
 from fieldlab.evaluations.models import EvaluationForm
 from fieldlab.extensions import db
@@ -93,7 +94,7 @@ def test_two_return_day_forms_with_one_title_are_told_apart_by_team_and_date(cli
     for team, day in ((setting.team, date(2025, 2, 10)), (other.team, date(2025, 2, 11))):
         return_day = returndays.save_return_day(lab=setting.lab, team=team, day_number=1, details=details(day),
                                                 by=setting.facilitator, now=at(date(2025, 1, 6), 9))
-        evaluations.return_day_form(return_day, now=MOMENT)
+        sending.return_day_form(return_day, now=MOMENT)
     db.session.commit()
     auth.login(setting.facilitator)
 

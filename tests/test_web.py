@@ -12,7 +12,7 @@ from fieldlab.auth.models import Role, User
 from fieldlab.config import environment_settings
 from fieldlab.extensions import db
 from fieldlab.organisations.models import Organisation
-from fieldlab.web import ERROR_TEXTS
+from fieldlab.web import ERROR_TEXTS, MAX_INT_ARGUMENT, to_int
 
 HTMX = {"HX-Request": "true"}
 CSRF_REFUSED = "Uw formulier is verlopen of niet geldig."
@@ -482,6 +482,17 @@ def test_an_id_too_large_for_the_database_is_a_404_not_a_crash(client, login_as,
 def test_numbers_out_of_range_in_the_query_are_ignored(client, login_as, url):
     login_as(Role.FACILITATOR)
     assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("12", 12), (" 12 ", 12), (7, 7), ("0", 0), (str(MAX_INT_ARGUMENT), MAX_INT_ARGUMENT),
+    (str(MAX_INT_ARGUMENT + 1), None), ("-3", None), ("12a", None), ("", None), (None, None), ("²", None),
+])
+def test_query_values_form_values_and_link_payloads_read_as_integers_one_way(value, expected):
+    """`to_int` behind `int_arg` and the outcomes routes: a hostile value is the default, never a
+    crash ("²" is a digit to str.isdigit but not to int) nor a number the database cannot hold."""
+    assert to_int(value) == expected
+    assert to_int(value, default=1) == (1 if expected is None else expected)
 
 
 def test_template_addresses_are_flasks_also_under_a_mount_path(app):

@@ -8,11 +8,11 @@ until the next one).
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask_babel import format_date, get_locale, get_timezone, ngettext
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
 from fieldlab.boards.models import BoardEvent, Column, EventKind, Status
-from fieldlab.formats import pattern_for
+from fieldlab.formats import moment_formatter
 
 
 @dataclass(frozen=True)
@@ -41,30 +41,9 @@ def _label(enum, key) -> str:
     return enum(key).label if key in {member.value for member in enum} else ""
 
 
-def short_moment_formatter():
-    """`flask_babel.format_datetime(moment, "short")` for many moments in a row: the locale's
-    patterns are looked up once, not for every event (that was a third of the feed's time)."""
-    from babel.dates import get_date_format, get_datetime_format, get_time_format, parse_pattern
-
-    locale, zone = get_locale(), get_timezone()
-    ours = pattern_for("datetime", "short")
-    if ours is not None:
-        pattern = parse_pattern(ours)
-        return lambda at: pattern.apply(at.astimezone(zone), locale)
-    layout = get_datetime_format("short", locale=locale).replace("'", "")
-    date_pattern = parse_pattern(get_date_format("short", locale=locale))
-    time_pattern = parse_pattern(get_time_format("short", locale=locale))
-
-    def moment(at: datetime) -> str:
-        local = at.astimezone(zone)
-        return layout.replace("{0}", time_pattern.apply(local, locale)).replace("{1}", date_pattern.apply(local, locale))
-
-    return moment
-
-
 def feed_lines(events: list[BoardEvent]) -> list[FeedLine]:
     sentences = _sentences()
-    moment = short_moment_formatter()
+    moment = moment_formatter("short")
     someone = _("Iemand")
     lines = []
     for event in events:

@@ -16,7 +16,7 @@ from fieldlab import fragments
 from fieldlab.auth.permissions import can
 from fieldlab.auth.routes import require_two_factor, skips_two_factor_gate
 from fieldlab.auth.services import session_login
-from fieldlab.boards import services
+from fieldlab.boards import card_changes, refreshing, services, tracking
 from fieldlab.boards.feed import feed_lines
 from fieldlab.boards.forms import (
     CardForm,
@@ -54,9 +54,9 @@ def _board_or_404(team_id: int, action: str | None = None) -> services.Board:
     return _guarded(services.load_board(current_user, team_id), action)
 
 
-def _state_or_404(team_id: int, action: str | None = None) -> services.BoardState:
+def _state_or_404(team_id: int, action: str | None = None) -> refreshing.BoardState:
     """As `_board_or_404`, for routes that need only the access facts and the version."""
-    return _guarded(services.board_state(current_user, team_id), action)
+    return _guarded(refreshing.board_state(current_user, team_id), action)
 
 
 def _today():
@@ -85,7 +85,7 @@ def _card_values(form: CardForm) -> dict:
             "due_day": form.due_day.data, "labels": form.labels.data or "", "quick_win": bool(form.quick_win.data)}
 
 
-def _columns_html(view: services.ColumnsView):
+def _columns_html(view: refreshing.ColumnsView):
     """The four columns, rendered once per board version, language and read/edit mode."""
     return fragments.cached((*view.fragment_key, str(get_locale())),
                             lambda: render_template("boards/_columns.html", view=view))
@@ -118,7 +118,7 @@ def board(team_id):
 def _full_board(board: services.Board, *, editable: bool):
     """The page; the columns and the feed come rendered from the fragment store when the board
     has not changed since someone last opened it, and then neither cards nor events are loaded."""
-    view = services.ColumnsView.of(board, editable)
+    view = refreshing.ColumnsView.of(board, editable)
     activity_html = _activity_html(board.team.id, view.challenge_id, view.version, view.changed_at)
     return render_template("boards/board.html", board=board, view=view, columns_html=_columns_html(view),
                            activity_html=activity_html, editable=editable, today=_today())
@@ -132,7 +132,7 @@ def board_refresh(team_id):
     without loading the user or rendering anything. Otherwise, or when in doubt, the normal path."""
     version = int_arg("versie")
     login = session_login()
-    if version is not None and login is not None and services.board_unchanged(
+    if version is not None and login is not None and refreshing.board_unchanged(
             login, team_id, version, two_factor_roles=current_app.config["TWO_FACTOR_REQUIRED_ROLES"]):
         return Response(status=204)
     return _refreshed_columns(team_id, version)
@@ -150,7 +150,7 @@ def _refreshed_columns(team_id: int, version: int | None):
     state = _state_or_404(team_id)
     if version == state.version:
         return Response(status=204)
-    view = services.ColumnsView.of_state(team_id, state, can(current_user, "board.edit", state.relation))
+    view = refreshing.ColumnsView.of_state(team_id, state, can(current_user, "board.edit", state.relation))
     return _changed(_columns_html(view), event=BOARD_UPDATED)
 
 
@@ -188,8 +188,8 @@ def add_card(team_id):
         try:
             now = utcnow()
             challenge = services.ensure_challenge(board.team, now=now)
-            card = services.add_card(challenge, **_card_values(form), by=current_user, now=now,
-                                     submission=form.submission.data)
+            card = card_changes.add_card(challenge, **_card_values(form), by=current_user, now=now,
+                                         submission=form.submission.data)
         except services.BoardError as error:
             db.session.rollback()
             form.title.errors.append(str(error))
@@ -213,7 +213,7 @@ def card(team_id, card_id):
     card = services.get_card(board, card_id) or abort(404)
     if not htmx:
         return redirect(url_for("boards.board", team_id=team_id, _anchor=f"board-card-{card.id}"))
-    view = services.ColumnsView.of(board, can(current_user, "board.edit", board.relation))
+    view = refreshing.ColumnsView.of(board, can(current_user, "board.edit", board.relation))
     return render_template("boards/_card.html", card=card, view=view)
 
 
@@ -230,7 +230,7 @@ def edit_card(team_id, card_id):
 def _render_card_form(board, card, form, *, conflict=None, status=200):
     template = "boards/_card_form.html" if htmx.target == f"board-card-{card.id}" else "boards/card_edit.html"
     return render_template(template, board=board, card=card, form=form, conflict=conflict,
-                           view=services.ColumnsView.of(board, True)), status
+                           view=refreshing.ColumnsView.of(board, True)), status
 
 
 @bp.post("/teams/<int:team_id>/bord/kaarten/<int:card_id>")
@@ -244,8 +244,8 @@ def save_card(team_id, card_id):
                                                            previous_due_day=card.due_day):
         return _render_card_form(board, card, form, status=422)
     try:
-        services.edit_card(card, expected_version=int(form.version.data or 0), **_card_values(form),
-                           by=current_user, now=utcnow())
+        card_changes.edit_card(card, expected_version=int(form.version.data or 0), **_card_values(form),
+                               by=current_user, now=utcnow())
     except services.StaleCardError:
         db.session.rollback()
         current = services.get_card(board, card_id)
@@ -259,7 +259,7 @@ def save_card(team_id, card_id):
         return _render_card_form(board, card, form, status=422)
     db.session.commit()
     if htmx.target == f"board-card-{card.id}":
-        view = services.ColumnsView.of(board, True)
+        view = refreshing.ColumnsView.of(board, True)
         return _changed(render_template("boards/_card.html", card=card, view=view))
     flash(_("Kaart ‘%(title)s’ is opgeslagen.", title=card.title), "success")
     return redirect(url_for("boards.board", team_id=team_id, _anchor=f"board-card-{card.id}"), code=303)
@@ -304,13 +304,13 @@ def move_card(team_id, card_id):
             return Response(_("Kies een kolom en een positie (1 of hoger)."), status=422)
         return _render_move_form(team_id, card_id, form=form, status=422)
     position = form.position.data - 1 if form.position.data else None
-    moved = services.move_card_on(state.challenge_id, card_id, column=Column(form.column.data), position=position,
-                                  by=current_user, now=utcnow()) or abort(404)
+    moved = card_changes.move_card_on(state.challenge_id, card_id, column=Column(form.column.data), position=position,
+                                      by=current_user, now=utcnow()) or abort(404)
     db.session.commit()
     if inline:
         board = _board_or_404(team_id)
         card = services.get_card(board, card_id)
-        return _changed(render_template("boards/_card.html", card=card, view=services.ColumnsView.of(board, True)))
+        return _changed(render_template("boards/_card.html", card=card, view=refreshing.ColumnsView.of(board, True)))
     if htmx:
         return _changed("", status=200)
     flash(_("Kaart ‘%(title)s’ staat nu in %(column)s.", title=moved.title, column=moved.column.label), "success")
@@ -413,7 +413,7 @@ def add_indicator(team_id):
         return _render_challenge(board, indicator_form=form, status=422)
     now = utcnow()
     challenge = services.ensure_challenge(board.team, now=now)
-    indicator = services.add_indicator(challenge, name=form.name.data, unit=form.unit.data, baseline=form.baseline.data,
+    indicator = tracking.add_indicator(challenge, name=form.name.data, unit=form.unit.data, baseline=form.baseline.data,
                                        target=form.target.data, by=current_user, now=now)
     db.session.commit()
     flash(_("Indicator ‘%(name)s’ is toegevoegd.", name=indicator.name), "success")
@@ -431,7 +431,7 @@ def record_value(team_id, indicator_id):
     form = IndicatorValueForm(prefix=f"indicator-{indicator.id}")
     if not form.validate_on_submit():
         return _render_challenge(board, value_forms={indicator.id: form}, status=422)
-    services.record_indicator_value(indicator, measured_on=form.measured_on.data, value=form.value.data,
+    tracking.record_indicator_value(indicator, measured_on=form.measured_on.data, value=form.value.data,
                                     by=current_user, now=utcnow())
     db.session.commit()
     flash(_("De waarde voor ‘%(name)s’ is opgeslagen.", name=indicator.name), "success")
@@ -453,7 +453,7 @@ def progress(team_id):
         if form.validate_on_submit():
             now = utcnow()
             challenge = services.ensure_challenge(board.team, now=now)
-            services.add_progress_update(challenge, status=form.status.data, went_well=form.went_well.data,
+            tracking.add_progress_update(challenge, status=form.status.data, went_well=form.went_well.data,
                                          stuck=form.stuck.data, help_needed=form.help_needed.data,
                                          hours_spent=form.hours_spent.data, by=current_user, now=now,
                                          submission=form.submission.data)
@@ -462,10 +462,10 @@ def progress(team_id):
             return redirect(url_for("boards.progress", team_id=team_id), code=303)
         status = 422
     services.load_cards(board)
-    updates = services.progress_updates(board.challenge)
-    picture = services.progress_picture(board.challenge, board.cards, today=_today())
+    updates = tracking.progress_updates(board.challenge)
+    picture = tracking.progress_picture(board.challenge, board.cards, today=_today())
     return render_template("boards/progress.html", board=board, editable=editable, form=form, updates=updates,
-                           hours=services.hours_summary(board.challenge, updates), picture=picture,
+                           hours=tracking.hours_summary(board.challenge, updates), picture=picture,
                            today=_today()), status
 
 

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from fieldlab.access import child_or_404, get_or_404_for, require
 from fieldlab.auth.permissions import can
-from fieldlab.evaluations import charts, defaults, services
+from fieldlab.evaluations import aggregation, answering, charts, defaults, exports, sending, services
 from fieldlab.evaluations.forms import EvaluationFormCreateForm, EvaluationSettingsForm, QuestionForm
 from fieldlab.evaluations.models import EvaluationForm, EvaluationQuestion
 from fieldlab.extensions import db
@@ -34,7 +34,7 @@ def evaluation_text(value: str | None) -> str:
 
 @bp.app_context_processor
 def evaluation_helpers():
-    return {"evaluation_status": services.status_label, "evaluation_subject": services.form_subject}
+    return {"evaluation_status": services.status_label, "evaluation_subject": sending.form_subject}
 
 
 def _question_or_404(form: EvaluationForm, question_id: int) -> EvaluationQuestion:
@@ -63,7 +63,7 @@ def new_form():
     form.lab_id.choices = services.lab_choices()
     existing = services.forms_visible_to(current_user)
     form.source.choices = [("default", _("Het standaardformulier"))] + [
-        (str(item.id), _("Kopie van: %(title)s (%(name)s)", title=item.title, name=services.subject_name(item)))
+        (str(item.id), _("Kopie van: %(title)s (%(name)s)", title=item.title, name=sending.subject_name(item)))
         for item in existing]
     if not form.lab_id.choices:
         flash(_("Er is nog geen Lab. Maak eerst een Lab aan."), "info")
@@ -87,7 +87,7 @@ def _builder(evaluation: EvaluationForm, *, settings_form=None, question_form=No
     return render_template("evaluations/edit.html", evaluation=evaluation, settings_form=settings_form,
                            question_form=question_form, answered=answered, button=EmptyForm(),
                            counts=services.counts_by_form([evaluation.id])[evaluation.id],
-                           recipients=len(services.recipient_ids(evaluation)), now=utcnow()), status
+                           recipients=len(sending.recipient_ids(evaluation)), now=utcnow()), status
 
 
 @bp.get("/evaluaties/<int:form_id>")
@@ -191,8 +191,8 @@ def send_now(form_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        requests = services.create_requests(evaluation, services.recipient_ids(evaluation), by=current_user,
-                                            now=utcnow())
+        requests = sending.create_requests(evaluation, sending.recipient_ids(evaluation), by=current_user,
+                                           now=utcnow())
     except services.EvaluationError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -209,7 +209,7 @@ def close(form_id):
     evaluation = get_or_404_for(EvaluationForm, form_id, "evaluation_form.edit")
     if not EmptyForm().validate_on_submit():
         abort(400)
-    services.close_form(evaluation, by=current_user, now=utcnow())
+    sending.close_form(evaluation, by=current_user, now=utcnow())
     db.session.commit()
     flash(_("De evaluatie is gesloten. Er kan niet meer worden geantwoord."), "success")
     return redirect_after_post("evaluations.edit", form_id=form_id)
@@ -221,7 +221,7 @@ def close(form_id):
 @login_required
 def results(form_id):
     evaluation = get_or_404_for(EvaluationForm, form_id, "evaluation_form.results")
-    result = services.form_results(evaluation, now=utcnow())
+    result = aggregation.form_results(evaluation, now=utcnow())
     histogram = charts.bar_chart([(str(grade), count) for grade, count in result.histogram])
     return render_template("evaluations/results.html", evaluation=evaluation, result=result, histogram=histogram,
                            show_details=can(current_user, "evaluation_form.details", evaluation))
@@ -229,8 +229,8 @@ def results(form_id):
 
 def _export_allowed(form_id: int) -> EvaluationForm:
     evaluation = get_or_404_for(EvaluationForm, form_id, "evaluation_form.details")
-    result = services.form_results(evaluation, now=utcnow())
-    if result.responded < services.MIN_GROUP_SIZE or result.comments_held:
+    result = aggregation.form_results(evaluation, now=utcnow())
+    if result.responded < aggregation.MIN_GROUP_SIZE or result.comments_held:
         abort(404)
     return evaluation
 
@@ -239,27 +239,27 @@ def _export_allowed(form_id: int) -> EvaluationForm:
 @login_required
 def export_csv(form_id):
     evaluation = _export_allowed(form_id)
-    body = services.export_csv(evaluation, by=current_user, now=utcnow())
+    body = exports.export_csv(evaluation, by=current_user, now=utcnow())
     db.session.commit()
     return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{services.export_filename(evaluation, "csv")}"'})
+        "Content-Disposition": f'attachment; filename="{exports.export_filename(evaluation, "csv")}"'})
 
 
 @bp.get("/evaluaties/<int:form_id>/export.xlsx")
 @login_required
 def export_xlsx(form_id):
     evaluation = _export_allowed(form_id)
-    body = services.export_xlsx(evaluation, by=current_user, now=utcnow())
+    body = exports.export_xlsx(evaluation, by=current_user, now=utcnow())
     db.session.commit()
     return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
-        "Content-Disposition": f'attachment; filename="{services.export_filename(evaluation, "xlsx")}"'})
+        "Content-Disposition": f'attachment; filename="{exports.export_filename(evaluation, "xlsx")}"'})
 
 
 @bp.get("/evaluaties/jaaroverzicht")
 @login_required
 def annual():
     require("evaluations.manage")
-    years = services.annual_figures()
+    years = aggregation.annual_figures()
     grade_chart = charts.bar_chart([(str(y.year), y.average) for y in years], maximum=10, decimals=1)
     participant_chart = charts.bar_chart([(str(y.year), y.participants) for y in years])
     return render_template("evaluations/annual.html", years=years, grade_chart=grade_chart,
@@ -282,7 +282,7 @@ def _answer_page(evaluation_request, *, action: str):
             abort(400)
         values = {key: value for key, value in request.form.items() if key.startswith("q")}
         try:
-            services.submit_response(evaluation_request, request.form, now=now)
+            answering.submit_response(evaluation_request, request.form, now=now)
         except services.AlreadyAnswered:
             db.session.rollback()
             return render_template("evaluations/already_received.html", evaluation=form), 409
@@ -294,13 +294,13 @@ def _answer_page(evaluation_request, *, action: str):
             db.session.commit()
             return redirect(url_for("evaluations.thanks"), code=303)
     return render_template("evaluations/answer.html", evaluation=form, values=values, errors=errors,
-                           action=action, subject=services.subject_name(form)), 422 if errors else 200
+                           action=action, subject=sending.subject_name(form)), 422 if errors else 200
 
 
 @bp.route("/evaluatie/<token>", methods=["GET", "POST"])
 def answer_by_link(token):
     try:
-        evaluation_request = services.request_for_token(token)
+        evaluation_request = sending.request_for_token(token)
     except services.InvalidLink:
         return render_template("evaluations/link_invalid.html"), 404
     return _answer_page(evaluation_request, action=url_for("evaluations.answer_by_link", token=token))
@@ -310,7 +310,7 @@ def answer_by_link(token):
 @login_required
 def answer(form_id):
     evaluation = get_or_404_for(EvaluationForm, form_id, "evaluation_form.answer")
-    evaluation_request = services.request_for_user(evaluation, current_user)
+    evaluation_request = sending.request_for_user(evaluation, current_user)
     return _answer_page(evaluation_request, action=url_for("evaluations.answer", form_id=form_id))
 
 

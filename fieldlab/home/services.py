@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from fieldlab.auth.models import Role, User
 from fieldlab.boards.models import CHALLENGE_DAYS, Challenge
-from fieldlab.evaluations.services import open_requests_for
+from fieldlab.evaluations.sending import open_requests_for
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, ParticipantProfile, Participation
 from fieldlab.mail.models import MessageStatus, OutboxMessage

@@ -23,7 +23,7 @@ from fieldlab.outcomes.forms import (
     result_form,
 )
 from fieldlab.timeutil import LOCAL_ZONE, utcnow
-from fieldlab.web import int_arg
+from fieldlab.web import int_arg, to_int
 
 bp = Blueprint("outcomes", __name__)
 
@@ -33,12 +33,6 @@ RESULT_FIELDS = ("goal_reached", "goal_explanation", "changes", "lessons", "cont
 
 def _today():
     return utcnow().astimezone(LOCAL_ZONE).date()
-
-
-def _to_int(value) -> int | None:
-    """A small non-negative integer from a form value or link payload, or None."""
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
 
 
 def _plain(value):
@@ -126,7 +120,7 @@ def save_result(team_id):
     form = _form_for(team, result, formdata=request.form)
     if not form.validate_on_submit():
         return _render(team, form=form, status=422)
-    expected = _to_int(form.version.data) or result.version
+    expected = to_int(form.version.data) or result.version
     try:
         services.save_result(team, _input_from(form, result), expected_version=expected, by=current_user, now=now)
     except services.StaleResultError as error:
@@ -184,7 +178,7 @@ def sustainability(token):
         message = (_("Deze link is verlopen. Neem contact op met de Field Lab Hub als u de vragen nog wilt "
                      "beantwoorden.") if error.reason == "expired" else _("Deze link klopt niet."))
         return render_template("outcomes/sustainability_done.html", message=message), 410 if error.reason == "expired" else 404
-    answer = services.find_open_answer(_to_int(payload.get("a")) or 0, str(payload.get("n", "")))
+    answer = services.find_open_answer(to_int(payload.get("a")) or 0, str(payload.get("n", "")))
     if answer is None:
         return render_template("outcomes/sustainability_done.html",
                                message=_("Deze vragen zijn al beantwoord. Dank u wel.")), 410
@@ -217,9 +211,9 @@ def library_index():
     form.validate()
     library_filter = library.LibraryFilter(
         q=(form.q.data or "").strip(), theme=form.theme.data if not form.theme.errors else "",
-        organisation_id=_to_int(form.organisation.data) if not form.organisation.errors else None,
+        organisation_id=to_int(form.organisation.data) if not form.organisation.errors else None,
         goal=form.goal.data if not form.goal.errors else "",
-        year=_to_int(form.year.data) if not form.year.errors else None)
+        year=to_int(form.year.data) if not form.year.errors else None)
     page = library.entries_page(library_filter, page=int_arg("pagina", default=1))
     arguments = {key: value for key, value in request.args.items() if key != "pagina" and value}
     template = "outcomes/_library_results.html" if htmx.target == "library-results" else "outcomes/library.html"

@@ -3,7 +3,7 @@
 Every figure is a `Table` (title, header, rows) that the page shows beside its chart and the CSV
 and XLSX exports write as they are, so the three never disagree. Counts are done in SQL: the
 report stays one handful of queries however many Labs there are (bench/reports.py measures 100).
-The average grades come from `evaluations.services.annual_figures`, which applies the anonymity
+The average grades come from `evaluations.aggregation.annual_figures`, which applies the anonymity
 threshold; this module does not average grades itself.
 """
 
@@ -15,9 +15,9 @@ from sqlalchemy import distinct, extract, func, select
 
 from fieldlab.auth.models import User
 from fieldlab.boards.models import CHALLENGE_DAYS, Challenge
+from fieldlab.evaluations.aggregation import annual_figures
 from fieldlab.evaluations.charts import BarChart, bar_chart
 from fieldlab.evaluations.models import GRADE_MAX
-from fieldlab.evaluations.services import annual_figures
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, LabKind, Participation
 from fieldlab.organisations.models import Organisation, Sector

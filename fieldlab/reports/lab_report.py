@@ -3,7 +3,7 @@
 Reports only read. What a reader sees is decided here, once, with the rules of
 `fieldlab/auth/permissions.py` (`report.problem_details`, `report.team_details`,
 `evaluation_form.results`), so the page and the PDF (rendered from the same HTML) never differ.
-Evaluation figures come from `evaluations.services.form_results`, which applies the anonymity
+Evaluation figures come from `evaluations.aggregation.form_results`, which applies the anonymity
 threshold (nothing but counts below 3 responses); this module never counts grades itself.
 """
 
@@ -18,10 +18,10 @@ from fieldlab.auth.models import User
 from fieldlab.auth.permissions import can, is_facilitator
 from fieldlab.boards.charts import LineChart
 from fieldlab.boards.models import CHALLENGE_DAYS, BoardCard, Challenge, Column, Indicator, ProgressUpdate, Status
-from fieldlab.boards.services import Series, cards_done_series, indicator_series
+from fieldlab.boards.tracking import Series, cards_done_series, indicator_series
+from fieldlab.evaluations.aggregation import FormResults, form_results
 from fieldlab.evaluations.charts import BarChart, bar_chart
 from fieldlab.evaluations.models import EvaluationForm
-from fieldlab.evaluations.services import FormResults, form_results
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, Participation
 from fieldlab.organisations.models import Sector

@@ -21,6 +21,7 @@ from fieldlab.audit import services as audit
 from fieldlab.auth.models import User, normalise_email
 from fieldlab.auth.permissions import can
 from fieldlab.boards import services as boards
+from fieldlab.boards import tracking
 from fieldlab.boards.models import RETURN_DAY_NUMBERS, Challenge, Column
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab
@@ -637,7 +638,7 @@ def _board_facts(challenge: Challenge | None, *, updates_shown: int = 3) -> dict
         indicators.append(_("%(name)s: nu %(value)s, begin %(baseline)s, doel %(target)s %(unit)s",
                             name=indicator.name, value=latest.value if latest else "—",
                             baseline=indicator.baseline, target=indicator.target, unit=indicator.unit).strip())
-    updates = boards.progress_updates(challenge)[:updates_shown]
+    updates = tracking.progress_updates(challenge)[:updates_shown]
     progress = [_("%(date)s · %(status)s: %(text)s", date=format_date(local(update.created_at).date(), "medium"),
                   status=update.status_label, text=update.went_well or update.stuck or "—") for update in updates]
     help_asked = [_("%(date)s: %(help)s", date=format_date(local(update.created_at).date(), "medium"),

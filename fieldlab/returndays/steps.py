@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from fieldlab.evaluations import services as evaluations
+from fieldlab.evaluations import sending
 from fieldlab.evaluations.models import EvaluationForm
 from fieldlab.extensions import db
 from fieldlab.returndays import services
@@ -78,8 +78,8 @@ def _invite(return_day: ReturnDay, now: datetime) -> int:
 
 
 def _evaluate(return_day: ReturnDay, now: datetime) -> int:
-    form = evaluations.request_return_day_evaluation(return_day, now=now)
-    return 0 if form is None else len(evaluations.recipient_ids(form))
+    form = sending.request_return_day_evaluation(return_day, now=now)
+    return 0 if form is None else len(sending.recipient_ids(form))
 
 
 # --- Who it would reach (the preview) ----------------------------------------------------------

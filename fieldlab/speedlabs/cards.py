@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from fieldlab.audit.services import record
 from fieldlab.auth.models import User
-from fieldlab.boards import services as boards
+from fieldlab.boards import card_changes
 from fieldlab.boards.models import Challenge
 from fieldlab.extensions import db
 from fieldlab.speedlabs.models import Idea, IdeaCard, SpeedlabSession
@@ -62,10 +62,10 @@ def idea_to_board_card(idea: Idea, team: Team, *, by: User, now: datetime):
                                                    IdeaCard.challenge_id == team.challenge.id)):
         raise AlreadyOnBoard(already)
     leader = next((m for m in team.memberships if m.role == TeamRole.LEADER), team.memberships[0])
-    card = boards.add_card(team.challenge, title=idea.title[:200],
-                           description=_("Idee uit speedlab '%(title)s': %(explanation)s",
-                                         title=idea.session.title, explanation=idea.explanation).strip(),
-                           owner_id=leader.user_id, by=by, now=now)
+    card = card_changes.add_card(team.challenge, title=idea.title[:200],
+                                 description=_("Idee uit speedlab '%(title)s': %(explanation)s",
+                                               title=idea.session.title, explanation=idea.explanation).strip(),
+                                 owner_id=leader.user_id, by=by, now=now)
     try:
         with db.session.begin_nested():
             db.session.add(IdeaCard(idea_id=idea.id, challenge_id=team.challenge.id, card_id=card.id,

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from fieldlab.auth.models import Role, User
-from fieldlab.boards import services
+from fieldlab.boards import card_changes
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab
 from fieldlab.teams.models import Team
@@ -79,5 +79,5 @@ def member_client(client, auth, world):
 
 def add_cards(world: World, count: int, *, by=None):
     by = by or world.member
-    return [services.add_card(world.challenge, title=f"Actie {number}", owner_id=world.member.id,
-                              due_day=(number % 100) + 1, by=by, now=NOW) for number in range(count)]
+    return [card_changes.add_card(world.challenge, title=f"Actie {number}", owner_id=world.member.id,
+                                  due_day=(number % 100) + 1, by=by, now=NOW) for number in range(count)]

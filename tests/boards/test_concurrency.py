@@ -5,7 +5,7 @@ import threading
 
 from sqlalchemy import select
 
-from fieldlab.boards import services
+from fieldlab.boards import card_changes
 from fieldlab.boards.models import BoardCard, Challenge, Column
 from fieldlab.extensions import db
 from tests.boards.conftest import NOW
@@ -50,7 +50,7 @@ def test_concurrent_adds_and_moves_keep_every_card_in_its_own_place(app, world):
     def add(number):
         challenge = db.session.get(Challenge, challenge_id)
         member = db.session.get(type(world.member), member_id)
-        services.add_card(challenge, title=f"Kaart {number}", owner_id=member_id, by=member, now=NOW)
+        card_changes.add_card(challenge, title=f"Kaart {number}", owner_id=member_id, by=member, now=NOW)
 
     assert run_together(app, add, 8) == []
     db.session.expire_all()
@@ -61,7 +61,7 @@ def test_concurrent_adds_and_moves_keep_every_card_in_its_own_place(app, world):
     def move(number):
         card = db.session.get(BoardCard, card_ids[number])
         member = db.session.get(type(world.member), member_id)
-        services.move_card(card, column=Column.DOING if number % 2 else Column.DONE, position=0, by=member, now=NOW)
+        card_changes.move_card(card, column=Column.DOING if number % 2 else Column.DONE, position=0, by=member, now=NOW)
 
     assert run_together(app, move, 8) == []
     db.session.expire_all()

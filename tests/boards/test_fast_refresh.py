@@ -13,7 +13,7 @@ from sqlalchemy import and_, select
 from fieldlab.auth import services as auth_services
 from fieldlab.auth.models import Role, User
 from fieldlab.auth.permissions import can
-from fieldlab.boards import services
+from fieldlab.boards import card_changes, refreshing
 from fieldlab.boards.models import Challenge
 from fieldlab.extensions import db
 from fieldlab.labs.models import Participation
@@ -92,8 +92,8 @@ def test_unchanged_board_answers_204_with_an_empty_body_in_one_query(app, board_
 def test_changed_board_answers_the_columns_not_204(app, board_world, viewer):
     client = logged_in_client(app, getattr(board_world, viewer))
     old = version_of(board_world.team)
-    services.add_card(board_world.challenge, title="Nieuw na het openen", owner_id=board_world.member.id,
-                      by=board_world.member, now=NOW)
+    card_changes.add_card(board_world.challenge, title="Nieuw na het openen", owner_id=board_world.member.id,
+                          by=board_world.member, now=NOW)
     db.session.commit()
     response = client.get(refresh_url(board_world.team, old), headers=HX)
     assert response.status_code == 200
@@ -354,15 +354,15 @@ def test_board_unchanged_is_false_for_an_inactive_user_even_where_the_clause_let
     login = auth_services.SessionLogin(member.id, member.session_token)
     roles = ("facilitator",)
     version = version_of(board_world.team)
-    assert services.board_unchanged(login, board_world.team.id, version, two_factor_roles=roles)
-    assert not services.board_unchanged(login, board_world.team.id, version + 1, two_factor_roles=roles)
-    assert not services.board_unchanged(auth_services.SessionLogin(member.id, "not-the-token"),
-                                        board_world.team.id, version, two_factor_roles=roles)
+    assert refreshing.board_unchanged(login, board_world.team.id, version, two_factor_roles=roles)
+    assert not refreshing.board_unchanged(login, board_world.team.id, version + 1, two_factor_roles=roles)
+    assert not refreshing.board_unchanged(auth_services.SessionLogin(member.id, "not-the-token"),
+                                          board_world.team.id, version, two_factor_roles=roles)
     member.active = False
     db.session.commit()
     still_a_reader = select(Team.id).where(Team.id == board_world.team.id, board_readers_clause(member.id))
     assert db.session.scalar(still_a_reader) == board_world.team.id
-    assert not services.board_unchanged(login, board_world.team.id, version, two_factor_roles=roles)
+    assert not refreshing.board_unchanged(login, board_world.team.id, version, two_factor_roles=roles)
 
 
 # --- Hostile versions ------------------------------------------------------------------------------

@@ -6,19 +6,21 @@ import pytest
 from flask import g
 from flask_babel import format_datetime, refresh
 
-from fieldlab.boards import services
-from fieldlab.boards.feed import feed_lines, short_moment_formatter
+from fieldlab.boards import card_changes, services, tracking
+from fieldlab.boards.feed import feed_lines
 from fieldlab.boards.models import Column, Status
+from fieldlab.formats import moment_formatter
 from tests.boards.conftest import NOW
 
 
 @pytest.mark.parametrize("locale", ["nl", "en"])
-def test_the_moment_formatter_writes_what_format_datetime_writes(app, locale):
-    """Across both clock changes of a year, in both languages."""
+def test_the_feeds_moment_formatter_writes_what_format_datetime_writes(app, locale):
+    """The feed formats its events' moments with `moment_formatter("short")`: the same text as
+    `format_datetime(at, "short")`, across both clock changes of a year, in both languages."""
     with app.test_request_context("/"):
         g.locale = locale
         refresh()
-        moment = short_moment_formatter()
+        moment = moment_formatter("short")
         start = datetime(2026, 1, 1, 0, 30, tzinfo=UTC)
         for step in range(0, 365 * 24, 7):
             at = start + timedelta(hours=step)
@@ -26,20 +28,22 @@ def test_the_moment_formatter_writes_what_format_datetime_writes(app, locale):
 
 
 def test_every_kind_of_event_reads_as_a_sentence_in_both_languages(app, world):
-    card = services.add_card(world.challenge, title="Bel de corporatie", owner_id=world.member.id, by=world.member,
-                             now=NOW)
-    services.edit_card(card, expected_version=1, title="Bel de woningcorporatie", owner_id=world.member.id,
-                       by=world.teammate, now=NOW)
-    services.move_card(card, column=Column.DONE, by=world.member, now=NOW)
-    indicator = services.add_indicator(world.challenge, name="Panden gecontroleerd", unit="panden", baseline=0,
+    card = card_changes.add_card(world.challenge, title="Bel de corporatie", owner_id=world.member.id, by=world.member,
+                                 now=NOW)
+    card_changes.edit_card(card, expected_version=1, title="Bel de woningcorporatie", owner_id=world.member.id,
+                           by=world.teammate, now=NOW)
+    card_changes.move_card(card, column=Column.DONE, by=world.member, now=NOW)
+    indicator = tracking.add_indicator(world.challenge, name="Panden gecontroleerd", unit="panden", baseline=0,
                                        target=40, by=world.member, now=NOW)
-    services.record_indicator_value(indicator, measured_on=NOW.date(), value=12, by=world.member, now=NOW)
-    services.add_progress_update(world.challenge, status=Status.AT_RISK, went_well="", stuck="", help_needed="",
+    tracking.record_indicator_value(indicator, measured_on=NOW.date(), value=12, by=world.member, now=NOW)
+    tracking.add_progress_update(world.challenge, status=Status.AT_RISK, went_well="", stuck="", help_needed="",
                                  hours_spent=None, by=world.teammate, now=NOW)
     events = services.load_events_of(world.challenge.id)
     with app.test_request_context("/"):
         g.locale = "nl"
-        dutch = [line.text for line in feed_lines(events)]
+        lines = feed_lines(events)
+        dutch = [line.text for line in lines]
+        assert [line.moment for line in lines] == [format_datetime(event.at, "short") for event in events]
     with app.test_request_context("/"):
         g.locale = "en"
         refresh()  # the test's app context (and Babel's cached locale) spans both requests

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from fieldlab import fragments
-from fieldlab.boards import services
+from fieldlab.boards import card_changes, services
 from fieldlab.boards.models import BoardCard, BoardEvent, Challenge, Column, EventKind
 from fieldlab.extensions import db
 from fieldlab.fragments import FragmentCache
@@ -228,8 +228,8 @@ def test_an_added_card_shows_on_the_next_view(member_client, world):
     add_cards(world, 1)
     db.session.commit()
     before = page(member_client, world)
-    services.add_card(world.challenge, title="Bel de wethouder", owner_id=world.teammate.id, by=world.teammate,
-                      now=NOW)
+    card_changes.add_card(world.challenge, title="Bel de wethouder", owner_id=world.teammate.id, by=world.teammate,
+                          now=NOW)
     db.session.commit()
     after = page(member_client, world)
     assert "Bel de wethouder" not in before
@@ -243,7 +243,7 @@ def test_a_moved_card_shows_in_its_new_column_on_the_next_view(member_client, wo
     db.session.commit()
     before = page(member_client, world)
     assert f'id="board-card-{card.id}"' in column_of(before, Column.PLANNED)
-    services.move_card(card, column=Column.BLOCKED, by=world.teammate, now=NOW)
+    card_changes.move_card(card, column=Column.BLOCKED, by=world.teammate, now=NOW)
     db.session.commit()
     after = page(member_client, world)
     assert f'id="board-card-{card.id}"' in column_of(after, Column.BLOCKED)
@@ -268,8 +268,8 @@ def test_a_move_through_the_board_and_an_edit_show_on_the_next_view(member_clien
 
 
 def test_a_new_start_date_shows_new_due_dates_on_the_cards(member_client, world):
-    services.add_card(world.challenge, title="Met datum", owner_id=world.member.id, due_day=10, by=world.member,
-                      now=NOW)
+    card_changes.add_card(world.challenge, title="Met datum", owner_id=world.member.id, due_day=10, by=world.member,
+                          now=NOW)
     db.session.commit()
     before = columns_of(page(member_client, world))
     services.set_start_date(world.challenge, world.challenge.starts_on + timedelta(days=31), by=world.member,
@@ -336,8 +336,8 @@ def test_a_reader_never_gets_edit_links_and_a_member_always_does(app, world, fir
 
 
 def test_the_privacy_purge_shows_the_new_name_on_the_next_view(member_client, world):
-    services.add_card(world.challenge, title="Actie van Bram", owner_id=world.teammate.id, by=world.teammate,
-                      now=NOW)
+    card_changes.add_card(world.challenge, title="Actie van Bram", owner_id=world.teammate.id, by=world.teammate,
+                          now=NOW)
     db.session.commit()
     before = page(member_client, world)
     old_version = version_of(world)
@@ -356,7 +356,7 @@ def test_the_privacy_purge_shows_the_new_name_on_the_next_view(member_client, wo
 
 def test_the_privacy_purge_of_someone_who_only_acted_renames_them_in_the_feed(member_client, world):
     card = add_cards(world, 1)[0]
-    services.move_card(card, column=Column.DOING, by=world.teammate, now=NOW)  # Bram owns nothing
+    card_changes.move_card(card, column=Column.DOING, by=world.teammate, now=NOW)  # Bram owns nothing
     db.session.commit()
     assert "Bram Teamgenoot verplaatste" in feed_of(page(member_client, world))
     new_name = anonymise(world.teammate, now=NOW)
@@ -384,8 +384,8 @@ def test_the_privacy_purge_rewrites_the_leaders_name_the_feed_copied(member_clie
 
 def test_the_purge_leaves_boards_without_the_person_at_their_version(world):
     add_cards(world, 1, by=world.member)
-    services.add_card(world.other_team.challenge, title="Baken", owner_id=world.lab_participant.id,
-                      by=world.lab_participant, now=NOW)
+    card_changes.add_card(world.other_team.challenge, title="Baken", owner_id=world.lab_participant.id,
+                          by=world.lab_participant, now=NOW)
     db.session.commit()
     other_version = db.session.scalar(select(Challenge.board_version)
                                       .where(Challenge.id == world.other_team.challenge.id))
@@ -400,7 +400,7 @@ def test_with_the_store_turned_off_the_board_still_shows_every_change(member_cli
     add_cards(world, 1)
     db.session.commit()
     page(member_client, world)
-    services.add_card(world.challenge, title="Zonder opslag", owner_id=world.member.id, by=world.member, now=NOW)
+    card_changes.add_card(world.challenge, title="Zonder opslag", owner_id=world.member.id, by=world.member, now=NOW)
     db.session.commit()
     assert "Zonder opslag" in columns_of(page(member_client, world))
     assert len(fragments.cache()) == 0 and fragments.cache().hits == 0

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from fieldlab.boards import services
+from fieldlab.boards import card_changes
 from fieldlab.boards.models import BoardCard, BoardEvent, Challenge, Column
 from fieldlab.extensions import db
 from tests.boards.conftest import NOW, add_cards
@@ -68,8 +68,8 @@ def cards(world):
 @pytest.fixture
 def other_card(world):
     """A card on the board of the other team in the same Lab."""
-    card = services.add_card(world.other_team.challenge, title="Kaart van Baken", owner_id=world.lab_participant.id,
-                             by=world.lab_participant, now=NOW)
+    card = card_changes.add_card(world.other_team.challenge, title="Kaart van Baken", owner_id=world.lab_participant.id,
+                                 by=world.lab_participant, now=NOW)
     db.session.commit()
     return card
 
@@ -77,7 +77,7 @@ def other_card(world):
 # --- The move form -----------------------------------------------------------------------------------
 
 def test_move_form_without_htmx_is_a_page_with_the_current_column_chosen(member_client, world, cards):
-    services.move_card(cards[1], column=Column.DOING, by=world.member, now=NOW)
+    card_changes.move_card(cards[1], column=Column.DOING, by=world.member, now=NOW)
     db.session.commit()
     response = member_client.get(move_url(world, cards[1].id))
     html = response.get_data(as_text=True)

@@ -2,7 +2,7 @@
 level on the no-JavaScript card pages, machine times to the second, and an edit conflict shown
 field by field with what differs marked."""
 
-from fieldlab.boards import services
+from fieldlab.boards import card_changes
 from fieldlab.extensions import db
 from tests.boards.conftest import NOW, add_cards
 from tests.boards.test_routes import board_url, edit
@@ -31,7 +31,7 @@ def test_the_board_and_its_activity_are_free_of_html_errors(member_client, world
 
 def test_a_conflict_compares_the_versions_field_by_field(client, auth, world):
     card = add_cards(world, 1)[0]
-    services.edit_card(card, expected_version=1, title="Eerst", owner_id=world.member.id, by=world.member, now=NOW)
+    card_changes.edit_card(card, expected_version=1, title="Eerst", owner_id=world.member.id, by=world.member, now=NOW)
     db.session.commit()
     auth.login(world.teammate)
 

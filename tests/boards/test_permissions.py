@@ -5,7 +5,7 @@ name leaks). A Lab can open its boards to all its participants."""
 import pytest
 
 from fieldlab.auth.permissions import can
-from fieldlab.boards import services
+from fieldlab.boards import refreshing, services
 from fieldlab.extensions import db
 
 READ_PAGES = ("/bord", "/bord/activiteit", "/challenge", "/voortgang")
@@ -52,7 +52,7 @@ def test_the_boards_query_answers_access_like_the_loaded_team_does(world, person
     open_boards(world, open_lab)
     user = getattr(world, person)
     board = services.load_board(user, world.team.id)
-    state = services.board_state(user, world.team.id)
+    state = refreshing.board_state(user, world.team.id)
     db.session.expire_all()
     for action in ("board.view", "board.edit", "challenge.schedule"):
         expected = can(user, action, world.team)

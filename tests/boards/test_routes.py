@@ -6,7 +6,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from fieldlab.boards import services
+from fieldlab.boards import card_changes
 from fieldlab.boards.models import BoardCard, Challenge, Column, Indicator, ProgressUpdate
 from fieldlab.extensions import db
 from tests.boards.conftest import NOW, add_cards
@@ -87,8 +87,8 @@ def test_a_due_day_that_has_passed_is_warned_about_and_saved_only_when_confirmed
 
 
 def test_editing_a_card_warns_only_when_the_due_day_moves_into_the_past(member_client, world):
-    card = services.add_card(world.challenge, title="Oud", owner_id=world.member.id, due_day=10,
-                             by=world.member, now=NOW)
+    card = card_changes.add_card(world.challenge, title="Oud", owner_id=world.member.id, due_day=10,
+                                 by=world.member, now=NOW)
     db.session.commit()
     fields = {f"card-{card.id}-title": "Oud, nieuwe titel", f"card-{card.id}-owner": world.member.id,
               f"card-{card.id}-due_day": "10", f"card-{card.id}-version": card.version}
@@ -138,8 +138,8 @@ def test_refresh_answers_204_when_unchanged_and_the_columns_when_changed(member_
     version = version_of(world)
     unchanged = member_client.get(board_url(world, f"/ververs?versie={version}"), headers=HX)
     assert unchanged.status_code == 204 and unchanged.get_data() == b""
-    services.add_card(world.challenge, title="Nieuw van Bram", owner_id=world.teammate.id, by=world.teammate,
-                      now=NOW)
+    card_changes.add_card(world.challenge, title="Nieuw van Bram", owner_id=world.teammate.id, by=world.teammate,
+                          now=NOW)
     db.session.commit()
     changed = member_client.get(board_url(world, f"/ververs?versie={version}"), headers=HX)
     html = changed.get_data(as_text=True)
@@ -150,7 +150,7 @@ def test_refresh_answers_204_when_unchanged_and_the_columns_when_changed(member_
 
 def test_activity_fragment_lists_who_did_what(member_client, world):
     cards = add_cards(world, 1, by=world.teammate)
-    services.move_card(cards[0], column=Column.BLOCKED, by=world.member, now=NOW)
+    card_changes.move_card(cards[0], column=Column.BLOCKED, by=world.member, now=NOW)
     db.session.commit()
     html = member_client.get(board_url(world, "/activiteit"), headers=HX).get_data(as_text=True)
     assert "<html" not in html
@@ -180,8 +180,8 @@ def test_second_save_of_the_same_card_is_refused_showing_the_other_version_and_k
         client, auth, world):
     card = add_cards(world, 1)[0]
     db.session.commit()
-    services.edit_card(card, expected_version=1, title="Anna's titel", description="Anna's tekst",
-                       owner_id=world.member.id, by=world.member, now=NOW)
+    card_changes.edit_card(card, expected_version=1, title="Anna's titel", description="Anna's tekst",
+                           owner_id=world.member.id, by=world.member, now=NOW)
     db.session.commit()
     auth.login(world.teammate)
 
@@ -203,8 +203,8 @@ def test_second_save_of_the_same_card_is_refused_showing_the_other_version_and_k
 
 def test_conflict_without_javascript_is_a_full_page_with_409(client, auth, world):
     card = add_cards(world, 1)[0]
-    services.edit_card(card, expected_version=1, title="Eerst", owner_id=world.member.id, by=world.member,
-                       now=NOW)
+    card_changes.edit_card(card, expected_version=1, title="Eerst", owner_id=world.member.id, by=world.member,
+                           now=NOW)
     db.session.commit()
     auth.login(world.teammate)
     response = edit(client, world, card, version=1, title="Tweede", htmx=False)
@@ -214,8 +214,8 @@ def test_conflict_without_javascript_is_a_full_page_with_409(client, auth, world
 
 
 def test_a_card_of_another_team_is_not_found_on_this_board(member_client, world):
-    other = services.add_card(world.other_team.challenge, title="Geheim", owner_id=world.lab_participant.id,
-                              by=world.lab_participant, now=NOW)
+    other = card_changes.add_card(world.other_team.challenge, title="Geheim", owner_id=world.lab_participant.id,
+                                  by=world.lab_participant, now=NOW)
     db.session.commit()
     assert member_client.get(board_url(world, f"/kaarten/{other.id}/bewerken")).status_code == 404
     assert member_client.post(board_url(world, f"/kaarten/{other.id}/verplaatsen"),

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from fieldlab.boards import services
+from fieldlab.boards import card_changes, services, tracking
 from fieldlab.boards.models import BoardCard, BoardEvent, Column, EventKind, Status
 from fieldlab.extensions import db
 from fieldlab.teams.models import TeamRole
@@ -29,22 +29,22 @@ def test_new_cards_go_to_the_bottom_of_gepland_and_raise_the_board_version(world
 
 def test_card_owner_must_be_a_team_member(world):
     with pytest.raises(services.BoardError, match="lid zijn van het team"):
-        services.add_card(world.challenge, title="X", owner_id=world.stranger.id, by=world.member, now=NOW)
+        card_changes.add_card(world.challenge, title="X", owner_id=world.stranger.id, by=world.member, now=NOW)
 
 
 def test_quick_win_must_be_due_in_the_first_fifteen_days(world):
     with pytest.raises(services.BoardError, match="eerste 15 dagen"):
-        services.add_card(world.challenge, title="X", owner_id=world.member.id, due_day=20, quick_win=True,
-                          by=world.member, now=NOW)
-    card = services.add_card(world.challenge, title="Snel resultaat", owner_id=world.member.id, due_day=15,
-                             quick_win=True, by=world.member, now=NOW)
+        card_changes.add_card(world.challenge, title="X", owner_id=world.member.id, due_day=20, quick_win=True,
+                              by=world.member, now=NOW)
+    card = card_changes.add_card(world.challenge, title="Snel resultaat", owner_id=world.member.id, due_day=15,
+                                 quick_win=True, by=world.member, now=NOW)
     assert card.quick_win
 
 
 def test_moving_a_card_to_another_column_closes_the_gap_and_inserts_at_the_position(world):
     cards = add_cards(world, 4)
-    services.move_card(cards[3], column=Column.DOING, by=world.member, now=NOW)
-    services.move_card(cards[1], column=Column.DOING, position=0, by=world.member, now=NOW)
+    card_changes.move_card(cards[3], column=Column.DOING, by=world.member, now=NOW)
+    card_changes.move_card(cards[1], column=Column.DOING, position=0, by=world.member, now=NOW)
     assert positions(world, Column.PLANNED) == ["Actie 0", "Actie 2"]
     assert positions(world, Column.DOING) == ["Actie 1", "Actie 3"]
     assert [card.position for card in db.session.scalars(
@@ -53,34 +53,34 @@ def test_moving_a_card_to_another_column_closes_the_gap_and_inserts_at_the_posit
 
 def test_reordering_within_a_column(world):
     cards = add_cards(world, 3)
-    services.move_card(cards[2], column=Column.PLANNED, position=0, by=world.member, now=NOW)
+    card_changes.move_card(cards[2], column=Column.PLANNED, position=0, by=world.member, now=NOW)
     assert positions(world, Column.PLANNED) == ["Actie 2", "Actie 0", "Actie 1"]
 
 
 def test_moving_to_klaar_stamps_done_and_moving_back_clears_it(world):
     card = add_cards(world, 1)[0]
-    services.move_card(card, column=Column.DONE, by=world.member, now=NOW)
+    card_changes.move_card(card, column=Column.DONE, by=world.member, now=NOW)
     assert card.done_at == NOW
-    services.move_card(card, column=Column.BLOCKED, by=world.member, now=NOW)
+    card_changes.move_card(card, column=Column.BLOCKED, by=world.member, now=NOW)
     assert card.done_at is None
 
 
 def test_a_move_does_not_raise_the_card_version_so_an_open_edit_still_saves(world):
     card = add_cards(world, 1)[0]
-    services.move_card(card, column=Column.DOING, by=world.teammate, now=NOW)
-    services.edit_card(card, expected_version=1, title="Nieuwe titel", owner_id=world.member.id, by=world.member,
-                       now=NOW)
+    card_changes.move_card(card, column=Column.DOING, by=world.teammate, now=NOW)
+    card_changes.edit_card(card, expected_version=1, title="Nieuwe titel", owner_id=world.member.id, by=world.member,
+                           now=NOW)
     assert card.version == 2 and card.column == Column.DOING
 
 
 def test_second_edit_based_on_the_same_version_is_refused_with_the_first_persons_version(world):
     card = add_cards(world, 1)[0]
-    services.edit_card(card, expected_version=1, title="Versie van Anna", owner_id=world.member.id,
-                       by=world.member, now=NOW)
+    card_changes.edit_card(card, expected_version=1, title="Versie van Anna", owner_id=world.member.id,
+                           by=world.member, now=NOW)
     db.session.commit()
     with pytest.raises(services.StaleCardError) as refused:
-        services.edit_card(card, expected_version=1, title="Versie van Bram", owner_id=world.teammate.id,
-                           by=world.teammate, now=NOW)
+        card_changes.edit_card(card, expected_version=1, title="Versie van Bram", owner_id=world.teammate.id,
+                               by=world.teammate, now=NOW)
     assert refused.value.current.title == "Versie van Anna"
     assert refused.value.current.version == 2
     db.session.rollback()
@@ -89,7 +89,7 @@ def test_second_edit_based_on_the_same_version_is_refused_with_the_first_persons
 
 def test_every_change_is_in_the_activity_feed_newest_first(world):
     card = add_cards(world, 1)[0]
-    services.move_card(card, column=Column.DONE, by=world.teammate, now=NOW + timedelta(minutes=1))
+    card_changes.move_card(card, column=Column.DONE, by=world.teammate, now=NOW + timedelta(minutes=1))
     board = services.load_board(world.member, world.team.id)
     events = services.load_events_of(board.challenge.id)
     assert [(event.kind, event.actor.name) for event in events] == [
@@ -114,21 +114,21 @@ def test_the_team_chooses_one_leader(world):
 
 
 def test_indicator_values_show_in_the_progress_picture_by_challenge_day(world):
-    indicator = services.add_indicator(world.challenge, name="Gecontroleerde panden", baseline=Decimal(0),
+    indicator = tracking.add_indicator(world.challenge, name="Gecontroleerde panden", baseline=Decimal(0),
                                        target=Decimal(40), by=world.member, now=NOW)
-    services.record_indicator_value(indicator, measured_on=world.challenge.starts_on + timedelta(days=9),
+    tracking.record_indicator_value(indicator, measured_on=world.challenge.starts_on + timedelta(days=9),
                                     value=Decimal(12), by=world.member, now=NOW)
     db.session.expire(world.challenge)
-    series = services.indicator_series(world.challenge)
+    series = tracking.indicator_series(world.challenge)
     assert series[0].points == [(10, 12.0)]
     assert series[0].target == 40.0
 
 
 def test_cards_done_series_counts_per_day_up_to_today(world):
     cards = add_cards(world, 3)
-    services.move_card(cards[0], column=Column.DONE, by=world.member, now=NOW - timedelta(days=6))
-    services.move_card(cards[1], column=Column.DONE, by=world.member, now=NOW)
-    series = services.cards_done_series(world.challenge, cards, today=TODAY)
+    card_changes.move_card(cards[0], column=Column.DONE, by=world.member, now=NOW - timedelta(days=6))
+    card_changes.move_card(cards[1], column=Column.DONE, by=world.member, now=NOW)
+    series = tracking.cards_done_series(world.challenge, cards, today=TODAY)
     assert len(series.points) == 37
     assert series.points[29] == (30, 0.0) and series.points[30] == (31, 1.0) and series.points[36] == (37, 2.0)
     assert series.target == 3.0
@@ -137,20 +137,20 @@ def test_cards_done_series_counts_per_day_up_to_today(world):
 
 def test_hours_are_summed_per_organisation_against_the_hours_committed(world):
     world.challenge.hours_committed = 200
-    services.add_progress_update(world.challenge, status=Status.AT_RISK, hours_spent=30, by=world.member, now=NOW)
-    services.add_progress_update(world.challenge, status=Status.ON_TRACK, hours_spent=20, by=world.member,
+    tracking.add_progress_update(world.challenge, status=Status.AT_RISK, hours_spent=30, by=world.member, now=NOW)
+    tracking.add_progress_update(world.challenge, status=Status.ON_TRACK, hours_spent=20, by=world.member,
                                  now=NOW + timedelta(days=7))
-    updates = services.progress_updates(world.challenge)
-    hours = services.hours_summary(world.challenge, updates)
+    updates = tracking.progress_updates(world.challenge)
+    hours = tracking.hours_summary(world.challenge, updates)
     assert (hours.committed, hours.used, hours.percentage) == (200, 50, 25)
     assert hours.by_organisation == [(world.member.organisation.name, 50)]
     assert updates[0].status == Status.ON_TRACK
 
 
 def test_overview_shows_each_visible_team_with_its_latest_update(world):
-    services.add_progress_update(world.challenge, status=Status.AT_RISK, stuck="Geen data", by=world.member,
+    tracking.add_progress_update(world.challenge, status=Status.AT_RISK, stuck="Geen data", by=world.member,
                                  now=NOW)
-    services.add_progress_update(world.challenge, status=Status.BEHIND, stuck="Nog steeds geen data",
+    tracking.add_progress_update(world.challenge, status=Status.BEHIND, stuck="Nog steeds geen data",
                                  by=world.member, now=NOW + timedelta(days=7))
     db.session.commit()
     rows = services.overview(world.commissioner, today=TODAY)

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from fieldlab.auth.models import Role
-from fieldlab.evaluations import jobs, services
+from fieldlab.evaluations import answering, jobs, sending, services
 from fieldlab.mail.models import OutboxMessage
 from tests import factories
 from tests.browser.conftest import checked
@@ -36,7 +36,7 @@ def test_participant_answers_through_the_mailed_link_on_a_phone(live_db, new_pag
     assert jobs.request_evaluations(form.id) == 4  # the scheduled job body
     # Two colleagues answered already, so the results can be shown after the third.
     for person in people[1:3]:
-        services.submit_response(services.request_for_user(form, person), answers_for(form, overall="8"))
+        answering.submit_response(sending.request_for_user(form, person), answers_for(form, overall="8"))
     live_db.session.commit()
     mail = live_db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == people[0].email)).one()
     link = re.search(r"https?://\S+/evaluatie/\S+", mail.body_text).group(0)

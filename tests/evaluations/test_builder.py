@@ -3,8 +3,8 @@ removed, and an answered question is never changed in place (a new version takes
 
 from sqlalchemy import select
 
-from fieldlab.evaluations import services
-from fieldlab.evaluations.models import EvaluationAnswer, EvaluationQuestion
+from fieldlab.evaluations import answering, sending, services
+from fieldlab.evaluations.models import EvaluationAnswer, EvaluationForm, EvaluationQuestion
 from fieldlab.extensions import db
 from tests.evaluations.conftest import NOW, answers_for
 
@@ -15,9 +15,9 @@ def texts(form):
 
 
 def answer_once(programme, person_index=0, **answers):
-    services.create_requests(programme.form, services.recipient_ids(programme.form), now=NOW)
-    request = services.request_for_user(programme.form, programme.participants[person_index])
-    return services.submit_response(request, answers_for(programme.form, **answers), now=NOW)
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=NOW)
+    request = sending.request_for_user(programme.form, programme.participants[person_index])
+    return answering.submit_response(request, answers_for(programme.form, **answers), now=NOW)
 
 
 def test_default_form_has_overall_grade_four_aspects_and_two_open_questions(programme):
@@ -61,8 +61,8 @@ def test_editing_an_answered_question_makes_a_new_version_and_keeps_the_old(prog
     assert "Welk cijfer geeft u het programma inhoudelijk?" in texts(programme.form)
     assert old_text not in texts(programme.form)
     # The next person answers the new version; both versions appear in the results.
-    request = services.request_for_user(programme.form, programme.participants[1])
-    response = services.submit_response(request, answers_for(programme.form, aspects="9"), now=NOW)
+    request = sending.request_for_user(programme.form, programme.participants[1])
+    response = answering.submit_response(request, answers_for(programme.form, aspects="9"), now=NOW)
     assert response.form_version == 2
     assert {a.question_id for a in response.answers} >= {new.id}
 
@@ -96,7 +96,7 @@ def test_only_one_overall_grade(programme):
 
 def test_anonymity_is_fixed_once_the_form_was_sent(programme):
     services.update_form_settings(programme.form, title="Evaluatie", intro="", anonymous=False, deadline_days=10)
-    services.create_requests(programme.form, services.recipient_ids(programme.form), now=NOW)
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=NOW)
     try:
         services.update_form_settings(programme.form, title="Evaluatie", intro="", anonymous=True, deadline_days=10)
     except services.EvaluationError as error:
@@ -144,5 +144,5 @@ def test_new_form_page_copies_the_default_for_a_lab(client, auth, programme):
     response = client.post("/evaluaties/nieuw", data={"lab_id": programme.lab.id, "source": "default",
                                                        "anonymity": "named"})
     assert response.status_code == 303
-    form = db.session.scalars(select(services.EvaluationForm).order_by(services.EvaluationForm.id.desc())).first()
+    form = db.session.scalars(select(EvaluationForm).order_by(EvaluationForm.id.desc())).first()
     assert form.lab_id == programme.lab.id and not form.anonymous and len(form.active_questions) == 7

@@ -6,11 +6,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from fieldlab.evaluations import jobs, services
-from fieldlab.evaluations.models import EvaluationRequest, EvaluationResponse
+from fieldlab.evaluations import answering, jobs, sending, services
+from fieldlab.evaluations.models import EvaluationAnswer, EvaluationRequest, EvaluationResponse
 from fieldlab.extensions import db
 from fieldlab.mail.models import OutboxMessage
 from fieldlab.scheduler import create_scheduler
+from fieldlab.timeutil import utcnow
 from tests.evaluations.conftest import NOW, PROGRAMME_END, answers_for, link_from_outbox, path_of
 
 
@@ -61,7 +62,7 @@ def test_scheduled_request_to_result_page(app, client, auth, programme):
 
 
 def test_form_closes_lazily_at_its_deadline_without_the_job(app, client, programme):
-    services.create_requests(programme.form, services.recipient_ids(programme.form), now=PROGRAMME_END)
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=PROGRAMME_END)
     db.session.commit()
     link = link_from_outbox(programme.participants[0].email)
     assert programme.form.deadline_at == PROGRAMME_END + timedelta(days=14)
@@ -74,9 +75,9 @@ def test_form_closes_lazily_at_its_deadline_without_the_job(app, client, program
 
 def test_scheduling_adds_three_jobs_with_deterministic_ids(app, programme):
     scheduler = create_scheduler(app)  # never started: jobs stay pending, nothing runs
-    send_at = services.programme_end(programme.lab)
-    ids = services.schedule_evaluation_jobs(scheduler, programme.form, send_at=send_at)
-    services.schedule_evaluation_jobs(scheduler, programme.form, send_at=send_at)  # replaces, no duplicates
+    send_at = sending.programme_end(programme.lab)
+    ids = sending.schedule_evaluation_jobs(scheduler, programme.form, send_at=send_at)
+    sending.schedule_evaluation_jobs(scheduler, programme.form, send_at=send_at)  # replaces, no duplicates
     form_id = programme.form.id
     assert ids == {"request": f"evaluation:{form_id}:request", "remind": f"evaluation:{form_id}:remind",
                    "close": f"evaluation:{form_id}:close"}
@@ -100,8 +101,8 @@ def test_return_day_form_asks_the_people_the_caller_passes(app, make, programme)
                                             now=at(date(2025, 1, 6), 9))
     form = services.create_form(return_day_id=return_day.id, lab=setting.lab, by=setting.facilitator, now=NOW)
     invitees = setting.members[:1]
-    assert services.recipient_ids(form) == []
-    services.create_requests(form, [person.id for person in invitees], now=NOW)
+    assert sending.recipient_ids(form) == []
+    sending.create_requests(form, [person.id for person in invitees], now=NOW)
     db.session.commit()
     assert {r.user_id for r in db.session.scalars(select(EvaluationRequest).where(
         EvaluationRequest.form_id == form.id))} == {person.id for person in invitees}
@@ -122,7 +123,7 @@ def test_a_return_day_that_ends_asks_its_team_members_who_did_not_decline(app):
     declined = next(i for i in return_day.invitations if i.user_id == setting.members[0].id)
     returndays.record_response(declined, response=Response.NO, remark="", now=at(date(2025, 1, 7), 9))
 
-    form = services.request_return_day_evaluation(return_day, now=at(date(2025, 2, 10), 16))
+    form = sending.request_return_day_evaluation(return_day, now=at(date(2025, 2, 10), 16))
     db.session.commit()
 
     asked = {r.user_id for r in db.session.scalars(select(EvaluationRequest).where(EvaluationRequest.form_id == form.id))}
@@ -148,7 +149,7 @@ def test_facilitator_sends_now_with_the_button(app, client, auth, programme):
 
 
 def test_logged_in_participant_finds_open_evaluation_on_home_page(app, client, auth, programme):
-    services.create_requests(programme.form, services.recipient_ids(programme.form), now=services.utcnow())
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=utcnow())
     db.session.commit()
     person = programme.participants[0]
     auth.login(person)
@@ -164,7 +165,7 @@ def test_logged_in_participant_finds_open_evaluation_on_home_page(app, client, a
 
 
 def test_missing_and_invalid_answers_show_dutch_errors_and_keep_input(app, client, programme):
-    services.create_requests(programme.form, services.recipient_ids(programme.form), now=services.utcnow())
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=utcnow())
     db.session.commit()
     path = path_of(link_from_outbox(programme.participants[0].email))
     data = answers_for(programme.form, overall="11", takeaway="Dit wil ik bewaren")
@@ -185,24 +186,24 @@ def test_overall_grade_with_one_decimal_when_the_facilitator_allows_it(app, clie
     overall = next(q for q in programme.form.active_questions if q.is_overall)
     services.edit_question(overall, kind="grade", text=overall.text, help_text="", required=True,
                            is_overall=True, allow_decimal=True)
-    services.create_requests(programme.form, services.recipient_ids(programme.form), now=services.utcnow())
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=utcnow())
     db.session.commit()
     path = path_of(link_from_outbox(programme.participants[0].email))
     response = client.post(path, data=answers_for(programme.form, overall="8,55"))
     assert response.status_code == 422
     assert "hoogstens één cijfer achter de komma" in response.get_data(as_text=True)
     assert client.post(path, data=answers_for(programme.form, overall="8,5")).status_code == 303
-    stored = db.session.scalar(select(func.max(services.EvaluationAnswer.grade)))
+    stored = db.session.scalar(select(func.max(EvaluationAnswer.grade)))
     assert stored == 8.5
 
 
 def test_grades_are_whole_or_one_decimal_between_1_and_10():
-    assert services.parse_grade("8", allow_decimal=False) == 8.0
-    assert services.parse_grade("8,5", allow_decimal=False) is None
-    assert services.parse_grade("8,5", allow_decimal=True) == 8.5
-    assert services.parse_grade("10.0", allow_decimal=True) == 10.0
+    assert answering.parse_grade("8", allow_decimal=False) == 8.0
+    assert answering.parse_grade("8,5", allow_decimal=False) is None
+    assert answering.parse_grade("8,5", allow_decimal=True) == 8.5
+    assert answering.parse_grade("10.0", allow_decimal=True) == 10.0
     for bad in ("0", "0,9", "10,1", "abc", "nan", "inf", ""):
-        assert services.parse_grade(bad, allow_decimal=True) is None
+        assert answering.parse_grade(bad, allow_decimal=True) is None
 
 
 @pytest.mark.parametrize("app_config", [{"SERVER_NAME": None, "BASE_URL": "https://fieldlab.example"}])

@@ -4,7 +4,7 @@ import pytest
 
 from fieldlab.auth.models import Role
 from fieldlab.auth.permissions import can
-from fieldlab.evaluations import services
+from fieldlab.evaluations import answering, sending
 from fieldlab.extensions import db
 from tests.evaluations.conftest import NOW, answers_for
 
@@ -28,7 +28,7 @@ def people(programme, make):
     make.make_problem(own, lab=programme.lab)
     other_commissioner = make.make_user(Role.COMMISSIONER)
     make.make_problem(other_commissioner, lab=make.make_lab())
-    services.create_requests(programme.form, [programme.participants[0].id], now=NOW)
+    sending.create_requests(programme.form, [programme.participants[0].id], now=NOW)
     db.session.commit()
     return {
         "facilitator": programme.facilitator, "own_commissioner": own, "other_commissioner": other_commissioner,
@@ -83,10 +83,10 @@ def test_commissioner_sees_only_own_labs_forms_in_the_list(client, auth, program
 
 
 def test_commissioner_summary_has_no_comments_or_exports(client, auth, programme, people):
-    services.create_requests(programme.form, services.recipient_ids(programme.form), now=NOW)
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=NOW)
     for person in programme.participants[:3]:
-        services.submit_response(services.request_for_user(programme.form, person),
-                                 answers_for(programme.form, takeaway="Geheime opmerking"), now=NOW)
+        answering.submit_response(sending.request_for_user(programme.form, person),
+                                  answers_for(programme.form, takeaway="Geheime opmerking"), now=NOW)
     db.session.commit()
     auth.login(people["own_commissioner"])
     page = client.get(f"/evaluaties/{programme.form.id}/resultaten").get_data(as_text=True)

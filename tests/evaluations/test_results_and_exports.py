@@ -9,17 +9,17 @@ from sqlalchemy import select
 
 from fieldlab.audit.models import AuditEvent
 from fieldlab.auth.models import Role
-from fieldlab.evaluations import services
+from fieldlab.evaluations import aggregation, answering, sending, services
 from fieldlab.extensions import db
 from tests.evaluations.conftest import NOW, answers_for
 
 
 def answer(programme, grades, *, aspects="7", takeaway="Netwerk"):
-    services.create_requests(programme.form, services.recipient_ids(programme.form), now=NOW)
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=NOW)
     for number, (person, grade) in enumerate(zip(programme.participants, grades, strict=False)):
-        request = services.request_for_user(programme.form, person)
-        services.submit_response(request, answers_for(programme.form, overall=grade, aspects=aspects,
-                                                      takeaway=f"{takeaway} {number}"), now=NOW)
+        request = sending.request_for_user(programme.form, person)
+        answering.submit_response(request, answers_for(programme.form, overall=grade, aspects=aspects,
+                                                       takeaway=f"{takeaway} {number}"), now=NOW)
     db.session.commit()
 
 
@@ -30,7 +30,7 @@ def close(programme):
 
 def test_two_respondents_show_no_results_and_say_why(client, auth, programme):
     answer(programme, ["9", "4"])
-    result = services.form_results(programme.form, now=NOW)
+    result = aggregation.form_results(programme.form, now=NOW)
     assert not result.shown and result.overall is None and result.comments == []
     auth.login(programme.facilitator)
     page = client.get(f"/evaluaties/{programme.form.id}/resultaten").get_data(as_text=True)
@@ -42,7 +42,7 @@ def test_two_respondents_show_no_results_and_say_why(client, auth, programme):
 def test_three_respondents_show_average_median_histogram_aspects(programme):
     answer(programme, ["9", "6", "8"], aspects="7")
     close(programme)
-    result = services.form_results(programme.form, now=NOW)
+    result = aggregation.form_results(programme.form, now=NOW)
     assert result.shown and result.responded == 3 and result.asked == 5
     assert result.response_rate == 60
     assert result.overall.average == 7.7 and result.overall_median == 8
@@ -70,7 +70,7 @@ def test_anonymous_comments_wait_for_the_form_to_close_and_never_come_in_arrival
     arrival = [f"Netwerk {n}" for n in range(5)]
     assert sorted(shown) == arrival
     assert shown != arrival and shown != arrival[::-1]
-    result = services.form_results(programme.form, now=NOW)
+    result = aggregation.form_results(programme.form, now=NOW)
     assert [text for text, _name in result.comments[0].texts] == shown
 
 
@@ -127,7 +127,7 @@ def test_decimal_grades_export_with_a_decimal_comma(client, auth, programme):
     auth.login(programme.facilitator)
     rows = parse_csv(client.get(f"/evaluaties/{programme.form.id}/export.csv").data)
     assert sorted(row[1] for row in rows[1:]) == ["7,0", "8,5", "9,5"]
-    assert services.form_results(programme.form, now=NOW).overall.average == 8.3
+    assert aggregation.form_results(programme.form, now=NOW).overall.average == 8.3
 
 
 def test_annual_figures_per_year_with_trend(client, auth, make, programme):
@@ -137,13 +137,13 @@ def test_annual_figures_per_year_with_trend(client, auth, make, programme):
     for person in people:
         make.add_participant(earlier, person)
     form = services.create_form(lab=earlier, now=NOW)
-    services.create_requests(form, [p.id for p in people], now=NOW)
+    sending.create_requests(form, [p.id for p in people], now=NOW)
     for person in people:
-        services.submit_response(services.request_for_user(form, person), answers_for(form, overall="8"), now=NOW)
+        answering.submit_response(sending.request_for_user(form, person), answers_for(form, overall="8"), now=NOW)
     make.make_lab(name="Speedlab", kind="speedlab", programme_starts_on=date(2024, 3, 1))
     db.session.commit()
 
-    years = services.annual_figures()
+    years = aggregation.annual_figures()
     assert [(y.year, y.programmes, y.participants, y.responses, y.average, y.trend) for y in years] == [
         (2023, 1, 3, 3, 8.0, None),
         (2024, 1, 5, 4, 8.5, 0.5),
@@ -157,5 +157,5 @@ def test_annual_figures_per_year_with_trend(client, auth, make, programme):
 
 def test_annual_average_hidden_below_three_responses(programme):
     answer(programme, ["9", "8"])
-    (year,) = services.annual_figures()
+    (year,) = aggregation.annual_figures()
     assert year.responses == 2 and year.average is None

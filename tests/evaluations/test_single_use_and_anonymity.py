@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from fieldlab.evaluations import services
+from fieldlab.evaluations import answering, sending, services
 from fieldlab.evaluations.models import EvaluationAnswer, EvaluationRequest, EvaluationResponse
 from fieldlab.extensions import db
 from tests.evaluations.conftest import NOW, answers_for, link_from_outbox, path_of
@@ -13,7 +13,7 @@ from tests.evaluations.conftest import NOW, answers_for, link_from_outbox, path_
 
 @pytest.fixture
 def sent(programme):
-    services.create_requests(programme.form, services.recipient_ids(programme.form), now=NOW)
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=NOW)
     db.session.commit()
     return programme
 
@@ -35,12 +35,12 @@ def test_reused_link_says_already_received_and_stores_nothing_twice(client, sent
 
 
 def test_a_second_submit_racing_the_first_loses_on_the_conditional_update(sent):
-    request = services.request_for_user(sent.form, sent.participants[0])
-    services.submit_response(request, answers_for(sent.form), now=NOW)
+    request = sending.request_for_user(sent.form, sent.participants[0])
+    answering.submit_response(request, answers_for(sent.form), now=NOW)
     # A second worker loaded the same request before the first one committed: it still sees used=False.
     set_committed_value(request, "used", False)
     with pytest.raises(services.AlreadyAnswered):
-        services.submit_response(request, answers_for(sent.form), now=NOW)
+        answering.submit_response(request, answers_for(sent.form), now=NOW)
     assert response_count() == 1
 
 
@@ -121,7 +121,7 @@ def test_no_table_row_links_an_anonymous_answer_to_a_person(client, sent):
 
 def test_named_form_keeps_the_person_with_the_answer(client, programme):
     programme.form.anonymous = False
-    services.create_requests(programme.form, services.recipient_ids(programme.form), now=NOW)
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=NOW)
     db.session.commit()
     person = programme.participants[1]
     page = client.get(path_of(link_from_outbox(person.email))).get_data(as_text=True)

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from fieldlab.auth.models import Role, User
-from fieldlab.boards import services as boards
+from fieldlab.boards import tracking
 from fieldlab.extensions import db
 from fieldlab.teams.models import Team, TeamRole
 from fieldlab.timeutil import LOCAL_ZONE, local, utcnow
@@ -46,10 +46,10 @@ def build(*, day: int = 90, theme="mensenhandel", title="Uitbuiting in de bouw")
                                    starts_on=TODAY - timedelta(days=day - 1))
     team.memberships[0].role = TeamRole.LEADER
     team.challenge.intervention_plan = "Gezamenlijke controles van onderaannemers met de Arbeidsinspectie."
-    indicator = boards.add_indicator(team.challenge, name="Gecontroleerde onderaannemers", baseline=Decimal(0),
-                                     target=Decimal(30), by=leader, now=NOW - timedelta(days=20))
-    boards.record_indicator_value(indicator, measured_on=TODAY - timedelta(days=3), value=Decimal(24), by=leader,
-                                  now=NOW - timedelta(days=3))
+    indicator = tracking.add_indicator(team.challenge, name="Gecontroleerde onderaannemers", baseline=Decimal(0),
+                                       target=Decimal(30), by=leader, now=NOW - timedelta(days=20))
+    tracking.record_indicator_value(indicator, measured_on=TODAY - timedelta(days=3), value=Decimal(24), by=leader,
+                                    now=NOW - timedelta(days=3))
     db.session.commit()
     return ResultWorld(team, leader, member, commissioner, facilitator, manager, stranger, indicator)
 

@@ -12,8 +12,9 @@ from fieldlab.audit import services as audit
 from fieldlab.audit.models import AuditEvent
 from fieldlab.auth.models import Role, User
 from fieldlab.boards.models import BoardCard, ProgressUpdate
+from fieldlab.evaluations import sending
 from fieldlab.evaluations import services as evaluations
-from fieldlab.evaluations.models import EvaluationAnswer, EvaluationRequest, EvaluationResponse
+from fieldlab.evaluations.models import EvaluationAnswer, EvaluationForm, EvaluationRequest, EvaluationResponse
 from fieldlab.extensions import db
 from fieldlab.labs import services as labs
 from fieldlab.labs.models import Lab, ParticipantProfile, Participation
@@ -141,8 +142,8 @@ def test_erasure_leaves_no_trace_on_any_page_and_keeps_the_work_under_a_random_p
                           (EvaluationRequest, EvaluationRequest.user_id), (Invitation, Invitation.user_id),
                           (SpeedlabInvitation, SpeedlabInvitation.user_id), (PairRule, PairRule.first_user_id)):
         assert db.session.scalar(select(func.count()).select_from(model).where(column == user_id)) == 0, model
-    assert user_id not in evaluations.recipient_ids(db.session.scalars(select(
-        evaluations.EvaluationForm).where(evaluations.EvaluationForm.lab_id == lab_id)).first())
+    assert user_id not in sending.recipient_ids(db.session.scalars(select(
+        EvaluationForm).where(EvaluationForm.lab_id == lab_id)).first())
     for url in (f"/labs/{lab_id}/deelnemers", f"/labs/{lab_id}/teams/", f"/labs/{lab_id}", "/accounts",
                 f"/speedlabs/{world.ids['session_id']}",
                 "/privacy/?wie=Oud"):

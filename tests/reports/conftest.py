@@ -24,6 +24,7 @@ import pytest
 
 from fieldlab.auth.models import Role
 from fieldlab.boards.models import BoardCard, Indicator, IndicatorValue, ProgressUpdate
+from fieldlab.evaluations import answering, sending
 from fieldlab.evaluations import services as evaluations
 from fieldlab.extensions import db
 from fieldlab.labs.models import Level
@@ -60,10 +61,10 @@ def _at(day: date, hour: int = 10) -> datetime:
 
 
 def _answer(form, people, grades):
-    evaluations.create_requests(form, [person.id for person in people], now=NOW)
+    sending.create_requests(form, [person.id for person in people], now=NOW)
     for person, grade in zip(people, grades, strict=False):
-        request = evaluations.request_for_user(form, person)
-        evaluations.submit_response(request, answers_for(form, overall=grade, aspects="7"), now=NOW)
+        request = sending.request_for_user(form, person)
+        answering.submit_response(request, answers_for(form, overall=grade, aspects="7"), now=NOW)
 
 
 @pytest.fixture
@@ -152,7 +153,7 @@ def seed_lab(make, suffix: str = "") -> Seeded:
     participants = list(users.values())
     programme_form = evaluations.create_form(lab=lab, by=facilitator, now=NOW)
     _answer(programme_form, participants, ["9", "8", "8", "7"])
-    return_day_form = evaluations.return_day_form(return_day, now=NOW)
+    return_day_form = sending.return_day_form(return_day, now=NOW)
     _answer(return_day_form, participants, ["3", "4"])
     db.session.commit()
     return Seeded(lab=lab, facilitator=facilitator, commissioner=olga, manager=marco, participant=users["Anna"],

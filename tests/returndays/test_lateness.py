@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from fieldlab.evaluations import services as evaluations
+from fieldlab.evaluations import sending
 from fieldlab.extensions import db
 from fieldlab.mail import sender
 from fieldlab.mail.models import MessageStatus
@@ -51,8 +51,8 @@ def test_a_practical_reminder_later_than_its_day_is_skipped(app):
 
 def test_an_evaluation_request_is_not_sent_for_a_closed_form_or_after_its_period(app):
     setting, return_day = _day_50(at(date(2025, 1, 6), 9))
-    form = evaluations.return_day_form(return_day, now=at(date(2025, 3, 31), 12))
-    evaluations.close_form(form, now=at(date(2025, 3, 31), 15))
+    form = sending.return_day_form(return_day, now=at(date(2025, 3, 31), 12))
+    sending.close_form(form, now=at(date(2025, 3, 31), 15))
     db.session.commit()
     jobs.run_due(at(date(2025, 3, 31), 16))
     assert _step(return_day, JobKind.EVALUATION).skip_reason == "form_closed"

@@ -147,21 +147,22 @@ def test_setting_the_start_date_on_the_board_proposes_the_three_return_days(app)
 def test_the_pack_shows_the_board_indicators_progress_and_help_asked(app):
     from decimal import Decimal
 
-    from fieldlab.boards import services as boards
+    from fieldlab.boards import card_changes, tracking
     from fieldlab.boards.models import Column, Status
 
     setting = arrange_team(date(2025, 2, 10))
     challenge = setting.team.challenge
     member = setting.members[0]
     now = at(date(2025, 3, 20), 10)
-    boards.add_card(challenge, title="Gesprek met woningcorporatie", owner_id=member.id, by=member, now=now)
-    boards.add_card(challenge, title="Signalen bundelen", owner_id=member.id, column=Column.DONE, by=member, now=now)
-    indicator = boards.add_indicator(challenge, name="Gecontroleerde panden", baseline=Decimal(0),
-                                     target=Decimal(40), by=member, now=now)
-    boards.record_indicator_value(indicator, measured_on=date(2025, 3, 19), value=Decimal(12), by=member, now=now)
-    boards.add_progress_update(challenge, status=Status.AT_RISK,
-                               went_well="Eerste controles gedaan", help_needed="Capaciteit van de handhavers",
-                               by=member, now=now)
+    card_changes.add_card(challenge, title="Gesprek met woningcorporatie", owner_id=member.id, by=member, now=now)
+    card_changes.add_card(challenge, title="Signalen bundelen", owner_id=member.id, column=Column.DONE, by=member,
+                          now=now)
+    indicator = tracking.add_indicator(challenge, name="Gecontroleerde panden", baseline=Decimal(0),
+                                       target=Decimal(40), by=member, now=now)
+    tracking.record_indicator_value(indicator, measured_on=date(2025, 3, 19), value=Decimal(12), by=member, now=now)
+    tracking.add_progress_update(challenge, status=Status.AT_RISK,
+                                 went_well="Eerste controles gedaan", help_needed="Capaciteit van de handhavers",
+                                 by=member, now=now)
     return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
                                           details=details(date(2025, 3, 31)), by=setting.facilitator, now=now)
 

@@ -45,7 +45,7 @@ class World:
 
 
 def build_world() -> World:
-    from fieldlab.boards import services as boards
+    from fieldlab.boards import card_changes, tracking
     from fieldlab.evaluations import services as evaluations
     from fieldlab.outcomes import services as outcomes
     from fieldlab.problems import services as problems
@@ -82,9 +82,10 @@ def build_world() -> World:
         title="Speedlab Zilvervos", question="Hoe stoppen we Zilvervos?", context="", by=facilitator, now=NOW,
         starts_at=NOW + timedelta(days=3), ends_at=NOW + timedelta(days=3, hours=2), place="Utrecht",
         online_url="", seats=10, dots_per_participant=3, problem=problem)
-    card = boards.add_card(team.challenge, title="Kaart Zilvervos", owner_id=members[0].id, by=members[0], now=NOW)
-    indicator = boards.add_indicator(team.challenge, name="Indicator Zilvervos", baseline=Decimal(0),
-                                     target=Decimal(10), by=members[0], now=NOW)
+    card = card_changes.add_card(team.challenge, title="Kaart Zilvervos", owner_id=members[0].id, by=members[0],
+                                 now=NOW)
+    indicator = tracking.add_indicator(team.challenge, name="Indicator Zilvervos", baseline=Decimal(0),
+                                       target=Decimal(10), by=members[0], now=NOW)
     draft = teams.get_or_create_draft(lab, by=facilitator, now=NOW)
     teams.add_pair_rule(lab, first_user_id=members[0].id, second_user_id=members[1].id, kind="apart",
                         expected_version=draft.version, by=facilitator, now=NOW)

@@ -51,7 +51,7 @@ def build_world() -> World:
     from fieldlab.problems import services as problems
     from fieldlab.returndays import services as returndays
     from fieldlab.signals import services as signals
-    from fieldlab.speedlabs import services as speedlabs
+    from fieldlab.speedlabs import preparing as speedlab_preparing
     from fieldlab.speedlabs.models import Idea
     from fieldlab.teams import services as teams
 
@@ -78,7 +78,7 @@ def build_world() -> World:
     action = returndays.add_action(return_day, description="Actie Zilvervos", owner=members[0], owner_name="",
                                    due_on=None, team=team, by=facilitator, now=NOW)
     form = evaluations.create_form(lab=lab, by=facilitator, now=NOW, title="Evaluatie Zilvervos")
-    speedlab = speedlabs.create_session(
+    speedlab = speedlab_preparing.create_session(
         title="Speedlab Zilvervos", question="Hoe stoppen we Zilvervos?", context="", by=facilitator, now=NOW,
         starts_at=NOW + timedelta(days=3), ends_at=NOW + timedelta(days=3, hours=2), place="Utrecht",
         online_url="", seats=10, dots_per_participant=3, problem=problem)

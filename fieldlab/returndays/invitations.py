@@ -25,6 +25,7 @@ from fieldlab.returndays.rsvp import rsvp_link
 from fieldlab.returndays.services import ReturnDayError, teams_of
 from fieldlab.timeutil import local
 
+# --- Who is invited -----------------------------------------------------------------------
 
 def expected_invitees(return_day: ReturnDay) -> list[tuple[User, InviteeRole]]:
     """Team members, their leidinggevenden, the opdrachtgever(s) and the Lab's facilitators."""

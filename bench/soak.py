@@ -121,6 +121,8 @@ def prepare_data(app) -> dict:
     from fieldlab.evaluations import sending
     from fieldlab.evaluations import services as evaluations
     from fieldlab.extensions import db
+    from fieldlab.returndays import decisions as returnday_decisions
+    from fieldlab.returndays import invitations as returnday_invitations
     from fieldlab.returndays import services as returndays
     from fieldlab.returndays.models import ReturnDay
     from fieldlab.timeutil import local, utcnow
@@ -149,15 +151,15 @@ def prepare_data(app) -> dict:
         people = {"teams": [], "facilitators": [], "answers": []}
         for number, (team, members) in enumerate(teams):
             facilitator = facilitators[number % 2]
-            soon = returndays.save_return_day(
+            soon = returnday_decisions.save_return_day(
                 lab=lab, team=team, day_number=1,
-                details=returndays.Details(day=today + timedelta(days=10), start=clock(13), end=clock(17),
-                                           place="Utrecht"), by=facilitator, now=now)
-            later = returndays.save_return_day(
+                details=returnday_decisions.Details(day=today + timedelta(days=10), start=clock(13), end=clock(17),
+                                                    place="Utrecht"), by=facilitator, now=now)
+            later = returnday_decisions.save_return_day(
                 lab=lab, team=team, day_number=50,
-                details=returndays.Details(day=today + timedelta(days=40), start=clock(13), end=clock(17),
-                                           place="Utrecht"), by=facilitator, now=now)
-            returndays.send_invitations(later, now=now)
+                details=returnday_decisions.Details(day=today + timedelta(days=40), start=clock(13), end=clock(17),
+                                                    place="Utrecht"), by=facilitator, now=now)
+            returnday_invitations.send_invitations(later, now=now)
             people["teams"].append({"team_id": team.id, "soon_id": soon.id, "later_id": later.id,
                                     "facilitator": number % 2,
                                     "members": [(m.id, m.email) for m in members[:BOARD_USERS_PER_TEAM]]})

@@ -31,6 +31,7 @@ from fieldlab.organisations.services import load_reference_list
 from fieldlab.outcomes import services as outcomes
 from fieldlab.outcomes.models import SustainabilityAnswer
 from fieldlab.problems.models import Confidentiality, Problem, ProblemEvent, ProblemEventKind, ProblemStatus
+from fieldlab.returndays import decisions as returnday_decisions
 from fieldlab.returndays import jobs
 from fieldlab.returndays import services as returndays
 from fieldlab.returndays.models import ReturnDayJob
@@ -276,11 +277,12 @@ def _plan_return_days(lab: Lab, *, facilitator) -> None:
         returndays.plan_return_days(team.challenge, by=facilitator, now=utcnow())
         for day_number in (1, 50):
             return_day = returndays.existing_return_day(lab, team, day_number)
-            details = returndays.Details(day=return_day.proposed_on, start=time(10), end=time(15, 30),
-                                         place="LIEC, Utrecht",
-                                         agenda="Terugblik, voortgang van het bord, afspraken met de leidinggevenden.")
-            returndays.save_return_day(lab=lab, team=team, day_number=day_number, details=details, by=facilitator,
-                                       now=utcnow() - timedelta(days=40 if day_number == 1 else 1))
+            details = returnday_decisions.Details(
+                day=return_day.proposed_on, start=time(10), end=time(15, 30), place="LIEC, Utrecht",
+                agenda="Terugblik, voortgang van het bord, afspraken met de leidinggevenden.")
+            returnday_decisions.save_return_day(lab=lab, team=team, day_number=day_number, details=details,
+                                                by=facilitator,
+                                                now=utcnow() - timedelta(days=40 if day_number == 1 else 1))
     db.session.flush()
     # Travel through the story: each step runs at its own moment, as a scheduler that never stopped would.
     now = utcnow()

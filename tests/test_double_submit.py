@@ -19,8 +19,8 @@ from werkzeug.serving import make_server
 from fieldlab.boards.models import BoardCard, ProgressUpdate
 from fieldlab.evaluations.models import EvaluationResponse
 from fieldlab.extensions import db
+from fieldlab.speedlabs import invitations as speedlab_invitations
 from fieldlab.speedlabs import links
-from fieldlab.speedlabs import services as speedlab_services
 from fieldlab.speedlabs.models import Idea, Phase
 from fieldlab.timeutil import utcnow
 from tests import factories
@@ -100,8 +100,8 @@ def _live_speedlab_with_guest(browser):
     speedlab = make_speedlab()
     speedlab.starts_at = utcnow() - timedelta(minutes=5)
     speedlab.ends_at = utcnow() + timedelta(hours=2)
-    guest = speedlab_services.invite_guest(speedlab, name="Gijs Gast", email="gijs@example.org",
-                                           by=speedlab.facilitator, now=speedlab.created_at)
+    guest = speedlab_invitations.invite_guest(speedlab, name="Gijs Gast", email="gijs@example.org",
+                                              by=speedlab.facilitator, now=speedlab.created_at)
     run_to(speedlab, Phase.IDEAS, now=utcnow())
     db.session.commit()
     browser.get(f"/speedlabs/deelnemen/{links.make_link_token(guest, links.JOIN)}")

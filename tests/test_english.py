@@ -12,7 +12,7 @@ from fieldlab.evaluations import services as evaluations
 from fieldlab.evaluations.models import EvaluationForm
 from fieldlab.extensions import db
 from fieldlab.formats import machine_datetime
-from fieldlab.returndays import services as returndays
+from fieldlab.returndays import decisions as returnday_decisions
 from tests.returndays.helpers import arrange_team, at, details
 
 MOMENT = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # 13:00 in Amsterdam
@@ -92,8 +92,8 @@ def test_two_return_day_forms_with_one_title_are_told_apart_by_team_and_date(cli
     other.team.name = "Team Baken"
     other.team.lab = setting.lab
     for team, day in ((setting.team, date(2025, 2, 10)), (other.team, date(2025, 2, 11))):
-        return_day = returndays.save_return_day(lab=setting.lab, team=team, day_number=1, details=details(day),
-                                                by=setting.facilitator, now=at(date(2025, 1, 6), 9))
+        return_day = returnday_decisions.save_return_day(lab=setting.lab, team=team, day_number=1, details=details(day),
+                                                         by=setting.facilitator, now=at(date(2025, 1, 6), 9))
         sending.return_day_form(return_day, now=MOMENT)
     db.session.commit()
     auth.login(setting.facilitator)

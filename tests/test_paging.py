@@ -30,12 +30,12 @@ def app_config():
 
 @pytest.fixture
 def facilitator(app, login_as):
-    from fieldlab.speedlabs import services as speedlabs
+    from fieldlab.speedlabs import preparing as speedlab_preparing
 
     user = login_as(Role.FACILITATOR, name="Fenna Facilitator")
     scale.add_labs(3, today=date.today(), facilitator=user)
     for number in range(3):
-        speedlabs.create_session(
+        speedlab_preparing.create_session(
             title=f"Speedlab {number}", question="Hoe dan?", context="", by=user, now=NOW,
             starts_at=NOW + timedelta(days=3 + number), ends_at=NOW + timedelta(days=3 + number, hours=2),
             place="Utrecht", online_url="", seats=10, dots_per_participant=3, problem=None)

@@ -38,7 +38,7 @@ from fieldlab.outcomes.models import SustainabilityAnswer, TeamResult
 from fieldlab.privacy.models import RetentionPostponement
 from fieldlab.returndays.models import CalendarFeed, Invitation, ReturnDayAction
 from fieldlab.signals.models import Signal, SignalEvent
-from fieldlab.speedlabs import services as speedlabs
+from fieldlab.speedlabs import invitations as speedlab_invitations
 from fieldlab.speedlabs.models import SEAT_HOLDING, Idea, InvitationRole, SpeedlabInvitation, SpeedlabSession
 from fieldlab.teams.models import DraftPlacement, Membership, PairRule
 from fieldlab.timeutil import utcnow
@@ -121,7 +121,7 @@ def _remove_from_living_lists(user: User, address: str, now: datetime) -> None:
     db.session.execute(delete(SpeedlabInvitation).where(SpeedlabInvitation.id.in_(invitations))
                        .execution_options(synchronize_session=False))
     for session_id in freed:
-        speedlabs.promote_waiting(db.session.get(SpeedlabSession, session_id), now=now)
+        speedlab_invitations.promote_waiting(db.session.get(SpeedlabSession, session_id), now=now)
     # The Lab participation row stays for the historic count, without the manager who followed them;
     # as a manager the person no longer follows anyone.
     db.session.execute(update(Participation).where(or_(Participation.user_id == user.id,

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from icalendar import Event
 
 from fieldlab import ical
+from fieldlab.returndays.rsvp import rsvp_link
 
 
 def invitation_uid(invitation) -> str:
@@ -43,9 +44,6 @@ def invitation_calendar(invitation, *, method: str, now: datetime) -> str:
     if method == "CANCEL" and return_day.cancellation_reason:
         lines = [_("Afgelast: %(reason)s", reason=return_day.cancellation_reason)]
     if method == "REQUEST":
-        # Cycle: returndays.services imports this module to attach the invitation's calendar file.
-        from fieldlab.returndays.services import rsvp_link
-
         lines.append(_("Laat weten of u komt: %(link)s", link=rsvp_link(invitation)))
     event = _event(return_day, uid=invitation_uid(invitation), now=now, description="\n\n".join(lines))
     return ical.invitation(method, event, ical.Attendee(invitation.display_name, invitation.email,

@@ -21,7 +21,7 @@ from fieldlab.boards.services import record_event
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab
 from fieldlab.mail.services import external_url, queue_message
-from fieldlab.returndays import services
+from fieldlab.returndays import decisions, services
 from fieldlab.returndays.models import ReturnDay, ReturnDayStatus
 from fieldlab.teams.models import Team
 from fieldlab.timeutil import local
@@ -46,12 +46,12 @@ def _owner_and_source(challenge: Challenge) -> tuple[Lab, Team | None, Challenge
     team = challenge.team
     lab = team.lab
     if services.settings_for(lab).shared:
-        return lab, None, services._first_challenge(lab)
+        return lab, None, services.first_challenge(lab)
     return lab, team, challenge
 
 
 def source_challenge(lab: Lab, team: Team | None) -> Challenge | None:
-    return team.challenge if team is not None else services._first_challenge(lab)
+    return team.challenge if team is not None else services.first_challenge(lab)
 
 
 def replan_after_start_change(challenge: Challenge, *, by, now: datetime) -> list[ReturnDay]:
@@ -132,10 +132,10 @@ def retime_return_days(lab: Lab, team: Team | None, *, move: set[int], by, now: 
     for row in moved_days(lab, team):
         return_day = row.return_day
         if row.day_number in move and row.proposal is not None:
-            details = services.details_of(return_day)
+            details = decisions.details_of(return_day)
             details.day = row.proposal.proposed_date
-            services.save_return_day(lab=lab, team=team, day_number=return_day.day_number, details=details,
-                                     by=by, now=now)
+            decisions.save_return_day(lab=lab, team=team, day_number=return_day.day_number, details=details,
+                                      by=by, now=now)
             moved.append(return_day)
         else:
             return_day.start_moved_at = None

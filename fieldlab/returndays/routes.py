@@ -15,8 +15,11 @@ from fieldlab.boards.models import RETURN_DAY_NUMBERS
 from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
 from fieldlab.labs.models import Lab
+from fieldlab.mail.services import external_url
 from fieldlab.paging import requested_page
-from fieldlab.returndays import calendar, jobs, moves, overview, services
+from fieldlab.returndays import calendar, decisions, invitations, jobs, moves, overview, services
+from fieldlab.returndays import pack as return_day_pack
+from fieldlab.returndays import rsvp as rsvp_links
 from fieldlab.returndays.forms import (
     ActionForm,
     LabSettingsForm,
@@ -35,22 +38,22 @@ bp = Blueprint("returndays", __name__)
 calendar_bp = Blueprint("agenda", __name__)
 
 
-def _details(form: ReturnDayForm) -> services.Details:
-    return services.Details(day=form.day.data, start=form.start.data, end=form.end.data,
-                            place=form.place.data or "", online_link=form.online_link.data or "",
-                            agenda=form.agenda.data or "")
+def _details(form: ReturnDayForm) -> decisions.Details:
+    return decisions.Details(day=form.day.data, start=form.start.data, end=form.end.data,
+                             place=form.place.data or "", online_link=form.online_link.data or "",
+                             agenda=form.agenda.data or "")
 
 
 def _form_for(day_number: int, return_day: ReturnDay | None, proposal, lab: Lab, *, formdata=None):
     prefix = f"day{day_number}"
     if return_day is not None:
-        details = services.details_of(return_day)
+        details = decisions.details_of(return_day)
     elif proposal is not None:
-        details = services.Details(day=proposal.proposed_date, start=services.DEFAULT_START,
-                                   end=services.DEFAULT_END, place=lab.place or "")
+        details = decisions.Details(day=proposal.proposed_date, start=services.DEFAULT_START,
+                                    end=services.DEFAULT_END, place=lab.place or "")
     else:
-        details = services.Details(day=None, start=services.DEFAULT_START, end=services.DEFAULT_END,
-                                   place=lab.place or "")
+        details = decisions.Details(day=None, start=services.DEFAULT_START, end=services.DEFAULT_END,
+                                    place=lab.place or "")
     return ReturnDayForm(formdata=formdata, prefix=prefix, data=vars(details))
 
 
@@ -178,8 +181,8 @@ def save_lab_day(lab_id, day_number):
 def _save(lab: Lab, team: Team | None, day_number: int):
     form = ReturnDayForm(prefix=f"day{day_number}")
     if form.validate_on_submit():
-        return_day = services.save_return_day(lab=lab, team=team, day_number=day_number, details=_details(form),
-                                              by=current_user, now=utcnow())
+        return_day = decisions.save_return_day(lab=lab, team=team, day_number=day_number, details=_details(form),
+                                               by=current_user, now=utcnow())
         db.session.commit()
         jobs.sync_soon()
         flash(_("Terugkomdag dag %(number)s is vastgelegd.", number=day_number), "success")
@@ -200,10 +203,10 @@ def _detail_page(return_day: ReturnDay, *, form=None, stakeholder_form=None, act
     manage = can(current_user, "returnday.manage", return_day)
     return render_template(
         "returndays/detail.html", return_day=return_day, manage=manage,
-        form=form or ReturnDayForm(data=vars(services.details_of(return_day)), formdata=None),
+        form=form or ReturnDayForm(data=vars(decisions.details_of(return_day)), formdata=None),
         stakeholder_form=stakeholder_form or StakeholderForm(formdata=None),
         action_form=action_form or ActionForm(formdata=None),
-        messages=services.messages_of(return_day) if manage else [],
+        messages=invitations.messages_of(return_day) if manage else [],
         button_form=EmptyForm(), local=local,
     ), status
 
@@ -224,8 +227,8 @@ def update(return_day_id):
     if not form.validate_on_submit():
         return _detail_page(return_day, form=form, status=422)
     before = return_day.sequence
-    services.save_return_day(lab=return_day.lab, team=return_day.team, day_number=return_day.day_number,
-                             details=_details(form), by=current_user, now=utcnow())
+    decisions.save_return_day(lab=return_day.lab, team=return_day.team, day_number=return_day.day_number,
+                              details=_details(form), by=current_user, now=utcnow())
     db.session.commit()
     jobs.sync_soon()
     if return_day.sequence > before and return_day.invitations_sent_at is not None:
@@ -241,8 +244,8 @@ def send_now(return_day_id):
     return_day = get_or_404_for(ReturnDay, return_day_id, "returnday.view", "returnday.manage")
     if EmptyForm().validate_on_submit() and return_day.status == ReturnDayStatus.CONFIRMED:
         now = utcnow()
-        services.sync_invitees(return_day, by=current_user, now=now)
-        count = services.send_invitations(return_day, now=now)
+        invitations.sync_invitees(return_day, by=current_user, now=now)
+        count = invitations.send_invitations(return_day, now=now)
         db.session.commit()
         flash(ngettext("%(num)s uitnodiging staat klaar in de uitgaande berichten.",
                        "%(num)s uitnodigingen staan klaar in de uitgaande berichten.", count), "success")
@@ -262,7 +265,7 @@ def cancel(return_day_id):
         people = [invitation for invitation in return_day.active_invitations if invitation.sent_sequence is not None]
         return render_template("returndays/cancel.html", return_day=return_day, form=form, people=people,
                                local=local), 422 if form.errors else 200
-    services.cancel_return_day(return_day, reason=form.reason.data, by=current_user, now=utcnow())
+    decisions.cancel_return_day(return_day, reason=form.reason.data, by=current_user, now=utcnow())
     db.session.commit()
     jobs.sync_soon()
     flash(_("De terugkomdag is afgelast. Wie een uitnodiging had, krijgt bericht met de reden."), "success")
@@ -276,8 +279,8 @@ def add_stakeholder(return_day_id):
     form = StakeholderForm()
     if form.validate_on_submit():
         try:
-            services.add_stakeholder(return_day, email=form.email.data, name=form.name.data or "",
-                                     by=current_user, now=utcnow())
+            invitations.add_stakeholder(return_day, email=form.email.data, name=form.name.data or "",
+                                        by=current_user, now=utcnow())
         except services.ReturnDayError as error:
             form.email.errors.append(str(error))
         else:
@@ -297,7 +300,7 @@ def remove_invitee(return_day_id, invitation_id):
     return_day = get_or_404_for(ReturnDay, return_day_id, "returnday.view", "returnday.manage")
     invitation = _invitation_of(return_day, invitation_id)
     if EmptyForm().validate_on_submit():
-        services.remove_invitee(invitation, by=current_user, now=utcnow())
+        invitations.remove_invitee(invitation, by=current_user, now=utcnow())
         db.session.commit()
         flash(_("%(name)s staat niet meer op de lijst.", name=invitation.display_name), "success")
     return redirect_after_post("returndays.detail", return_day_id=return_day.id)
@@ -310,7 +313,7 @@ def resend(return_day_id, invitation_id):
     invitation = _invitation_of(return_day, invitation_id)
     if EmptyForm().validate_on_submit() and return_day.status == ReturnDayStatus.CONFIRMED \
             and invitation.removed_at is None:
-        services.send_invitation(invitation, now=utcnow(), resend=True)
+        invitations.send_invitation(invitation, now=utcnow(), resend=True)
         db.session.commit()
         flash(_("De uitnodiging aan %(name)s is opnieuw verstuurd.", name=invitation.display_name), "success")
     return redirect_after_post("returndays.detail", return_day_id=return_day.id)
@@ -322,7 +325,7 @@ def attendance_csv(return_day_id):
     return_day = get_or_404_for(ReturnDay, return_day_id, "returnday.view", "returnday.manage")
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
-    writer.writerows(services.attendance_rows(return_day))
+    writer.writerows(return_day_pack.attendance_rows(return_day))
     audit.record("returnday_attendance_exported", actor=current_user, obj=return_day, now=utcnow())
     db.session.commit()
     filename = f"aanwezigheid-terugkomdag-{return_day.id}-dag{return_day.day_number}.csv"
@@ -334,7 +337,7 @@ def attendance_csv(return_day_id):
 @login_required
 def pack(return_day_id):
     return_day = get_or_404_for(ReturnDay, return_day_id, "returnday.view")
-    return render_template("returndays/pack.html", pack=services.gather_pack(return_day, now=utcnow()),
+    return render_template("returndays/pack.html", pack=return_day_pack.gather_pack(return_day, now=utcnow()),
                            return_day=return_day, local=local)
 
 
@@ -345,8 +348,9 @@ def add_action(return_day_id):
     form = ActionForm()
     if not form.validate_on_submit():
         return _detail_page(return_day, action_form=form, status=422)
-    services.add_action(return_day, description=form.description.data, owner=None, owner_name=form.owner_name.data,
-                        due_on=form.due_on.data, team=None, by=current_user, now=utcnow())
+    return_day_pack.add_action(return_day, description=form.description.data, owner=None,
+                               owner_name=form.owner_name.data, due_on=form.due_on.data, team=None,
+                               by=current_user, now=utcnow())
     db.session.commit()
     flash(_("De afspraak is vastgelegd."), "success")
     return redirect_after_post("returndays.detail", return_day_id=return_day.id)
@@ -358,7 +362,7 @@ def toggle_action(return_day_id, action_id):
     return_day = get_or_404_for(ReturnDay, return_day_id, "returnday.view", "returnday.manage")
     action = child_or_404(db.session.get(ReturnDayAction, action_id), return_day.id, "return_day_id")
     if EmptyForm().validate_on_submit():
-        services.set_action_done(action, action.done_at is None, by=current_user, now=utcnow())
+        return_day_pack.set_action_done(action, action.done_at is None, by=current_user, now=utcnow())
         db.session.commit()
     return redirect_after_post("returndays.detail", return_day_id=return_day.id)
 
@@ -369,12 +373,12 @@ def toggle_action(return_day_id, action_id):
 def rsvp(invitation_id, token):
     now = utcnow()
     try:
-        invitation = services.invitation_for_rsvp(invitation_id, token, now=now)
-    except services.RsvpRefused as refused:
+        invitation = rsvp_links.invitation_for_rsvp(invitation_id, token, now=now)
+    except rsvp_links.RsvpRefused as refused:
         return render_template("returndays/rsvp_refused.html", message=refused.message), refused.status
     form = RsvpForm(data={"response": invitation.response, "remark": invitation.remark})
     if form.validate_on_submit():
-        services.record_response(invitation, response=form.response.data, remark=form.remark.data or "", now=now)
+        rsvp_links.record_response(invitation, response=form.response.data, remark=form.remark.data or "", now=now)
         db.session.commit()
         flash(_("Dank u wel. Uw antwoord is opgeslagen; u kunt het tot de terugkomdag wijzigen via dezelfde link."),
               "success")
@@ -426,7 +430,7 @@ def feed_settings():
             return redirect_after_post("agenda.feed_settings")
         token = calendar.create_feed(current_user, now=now)
         db.session.commit()
-        new_link = services.external_url("agenda.feed", token=token)
+        new_link = external_url("agenda.feed", token=token)
     return render_template("returndays/feed.html", feed=calendar.active_feed(current_user), new_link=new_link,
                            form=EmptyForm())
 

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from fieldlab.evaluations import sending
 from fieldlab.evaluations.models import EvaluationForm
 from fieldlab.extensions import db
-from fieldlab.returndays import services
+from fieldlab.returndays import invitations, services
 from fieldlab.returndays.models import SKIP_REASONS, JobKind, Response, ReturnDay, ReturnDayJob, ReturnDayStatus
 from fieldlab.timeutil import local
 
@@ -73,8 +73,8 @@ def _evaluation_too_late(return_day: ReturnDay, step: ReturnDayJob, now: datetim
 # --- Bodies -------------------------------------------------------------------------------------
 
 def _invite(return_day: ReturnDay, now: datetime) -> int:
-    services.sync_invitees(return_day, now=now)
-    return services.send_invitations(return_day, now=now)
+    invitations.sync_invitees(return_day, now=now)
+    return invitations.send_invitations(return_day, now=now)
 
 
 def _evaluate(return_day: ReturnDay, now: datetime) -> int:
@@ -87,7 +87,7 @@ def _evaluate(return_day: ReturnDay, now: datetime) -> int:
 def _would_be_invited(return_day: ReturnDay) -> int:
     known_users = {invitation.user_id for invitation in return_day.invitations if invitation.user_id}
     known_emails = {invitation.email for invitation in return_day.invitations}
-    new = [user for user, _role in services.expected_invitees(return_day)
+    new = [user for user, _role in invitations.expected_invitees(return_day)
            if user.id not in known_users and user.email not in known_emails]
     waiting = [invitation for invitation in return_day.active_invitations
                if invitation.sent_sequence != return_day.sequence]
@@ -116,11 +116,11 @@ def _members_not_declined(return_day: ReturnDay) -> int:
 
 RULES: dict[JobKind, StepRule] = {
     JobKind.INVITE: StepRule(run=_invite, recipients=_would_be_invited, too_late=_once_the_day_began),
-    JobKind.REMINDER: StepRule(run=lambda day, now: services.send_reminders(day, now=now),
+    JobKind.REMINDER: StepRule(run=lambda day, now: invitations.send_reminders(day, now=now),
                                recipients=_not_answered, too_late=_once_the_day_began),
-    JobKind.PRACTICAL: StepRule(run=lambda day, now: services.send_practical_reminders(day, now=now),
+    JobKind.PRACTICAL: StepRule(run=lambda day, now: invitations.send_practical_reminders(day, now=now),
                                 recipients=_coming, too_late=_practical_too_late),
-    JobKind.NUDGE: StepRule(run=lambda day, now: services.send_progress_nudges(day, now=now),
+    JobKind.NUDGE: StepRule(run=lambda day, now: invitations.send_progress_nudges(day, now=now),
                             recipients=_team_members, too_late=_nudge_too_late),
     JobKind.EVALUATION: StepRule(run=_evaluate, recipients=_members_not_declined, too_late=_evaluation_too_late),
 }

@@ -21,7 +21,7 @@ from fieldlab.forms import EmptyForm
 from fieldlab.labs.models import Lab, LabKind
 from fieldlab.paging import requested_page
 from fieldlab.problems.models import Problem, ProblemStatus
-from fieldlab.speedlabs import cards, links, services
+from fieldlab.speedlabs import alumni, cards, invitations, links, preparing, rounds, services
 from fieldlab.speedlabs.forms import (
     AlumniInviteForm,
     ClusterForm,
@@ -80,8 +80,8 @@ def _viewer_or_404(speedlab: SpeedlabSession) -> Viewer:
     """Facilitators, invited people with an account, and guests who came through their link."""
     user = current_user if current_user.is_authenticated else None
     if user is not None and can(user, "speedlab.run", speedlab):
-        return Viewer(user=user, invitation=services.invitation_of_user(speedlab, user), is_facilitator=True)
-    invitation = services.invitation_of_user(speedlab, user)
+        return Viewer(user=user, invitation=invitations.invitation_of_user(speedlab, user), is_facilitator=True)
+    invitation = invitations.invitation_of_user(speedlab, user)
     if speedlab_invitation_may_join(invitation):
         return Viewer(user=user, invitation=invitation, is_facilitator=False)
     guest_ids = set(_guest_ids())
@@ -129,7 +129,7 @@ def new():
         problem = db.session.get(Problem, form.problem_id.data) if form.problem_id.data else None
         lab = db.session.get(Lab, form.lab_id.data) if form.lab_id.data else None
         owner_user = User.by_email(form.owner_email.data) if (not problem and form.owner_email.data) else None
-        speedlab = services.create_session(
+        speedlab = preparing.create_session(
             title=form.title.data, question=form.question.data, context=form.context.data,
             starts_at=form.moment(form.starts.data), ends_at=form.moment(form.ends.data),
             place=form.place.data or "", online_url=form.online_url.data or "", seats=form.seats.data,
@@ -144,14 +144,14 @@ def new():
 
 
 def _prepare_page(speedlab, *, alumni_form=None, guest_form=None, status=200):
-    suggestions = [] if speedlab.cancelled else services.suggest_alumni(speedlab, today=local(utcnow()).date())
+    suggestions = [] if speedlab.cancelled else alumni.suggest_alumni(speedlab, today=local(utcnow()).date())
     alumni_form = alumni_form or AlumniInviteForm()
     alumni_form.user_ids.choices = [(s.user.id, s.user.name) for s in suggestions]
-    free = speedlab.seats - services.seats_taken(speedlab)
+    free = speedlab.seats - invitations.seats_taken(speedlab)
     return render_template(
         "speedlabs/prepare.html", speedlab=speedlab, suggestions=suggestions, alumni_form=alumni_form,
         guest_form=guest_form or GuestInviteForm(), free_seats=max(free, 0),
-        waiting=services.waiting_list(speedlab),
+        waiting=invitations.waiting_list(speedlab),
     ), status
 
 
@@ -175,18 +175,18 @@ def _change_form(speedlab: SpeedlabSession) -> SpeedlabChangeForm:
 @bp.route("/<int:session_id>/wijzigen", methods=["GET", "POST"])
 @login_required
 def change(session_id):
-    """Change question, date, times or place before the speedlab starts; see services.change_session
+    """Change question, date, times or place before the speedlab starts; see preparing.change_session
     for who hears of it."""
     speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.run")
-    services.ensure_changeable(speedlab)
+    preparing.ensure_changeable(speedlab)
     form = _change_form(speedlab)
     if not form.validate_on_submit():
         return render_template("speedlabs/change.html", speedlab=speedlab, form=form), 422 if form.errors else 200
-    details = services.SpeedlabDetails(
+    details = preparing.SpeedlabDetails(
         title=form.title.data, question=form.question.data, context=form.context.data or "",
         starts_at=form.moment(form.starts.data), ends_at=form.moment(form.ends.data),
         place=form.place.data or "", online_url=form.online_url.data or "")
-    result = services.change_session(speedlab, details, by=current_user, now=utcnow())
+    result = preparing.change_session(speedlab, details, by=current_user, now=utcnow())
     db.session.commit()
     if not result.fields:
         flash(_("Er is niets gewijzigd."), "success")
@@ -203,12 +203,12 @@ def change(session_id):
 def cancel(session_id):
     """The confirmation page (with the reason) is the step before cancelling: a plain form post."""
     speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.run")
-    services.ensure_cancellable(speedlab)
+    preparing.ensure_cancellable(speedlab)
     form = SpeedlabCancelForm()
     if not form.validate_on_submit():
         return render_template("speedlabs/cancel.html", speedlab=speedlab, form=form,
-                               people=services.people_to_tell(speedlab)), 422 if form.errors else 200
-    services.cancel_session(speedlab, reason=form.reason.data, by=current_user, now=utcnow())
+                               people=preparing.people_to_tell(speedlab)), 422 if form.errors else 200
+    preparing.cancel_session(speedlab, reason=form.reason.data, by=current_user, now=utcnow())
     db.session.commit()
     flash(_("Het speedlab is geannuleerd. Wie was uitgenodigd en niet had afgezegd, krijgt bericht."), "success")
     return redirect_after_post("speedlabs.prepare", session_id=speedlab.id)
@@ -219,15 +219,15 @@ def cancel(session_id):
 def invite_alumni(session_id):
     speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.run")
     services.ensure_not_cancelled(speedlab)
-    suggestions = services.suggest_alumni(speedlab, today=local(utcnow()).date())
+    suggestions = alumni.suggest_alumni(speedlab, today=local(utcnow()).date())
     form = AlumniInviteForm()
     form.user_ids.choices = [(s.user.id, s.user.name) for s in suggestions]
     if not form.validate_on_submit():
         return _prepare_page(speedlab, alumni_form=form, status=422)
     by_id = {s.user.id: s for s in suggestions}
     picked = [by_id[user_id].user for user_id in form.user_ids.data]
-    added = services.invite_alumni(speedlab, picked, reasons={uid: by_id[uid].reason for uid in form.user_ids.data},
-                                   by=current_user, now=utcnow())
+    added = invitations.invite_alumni(speedlab, picked, reasons={uid: by_id[uid].reason for uid in form.user_ids.data},
+                                      by=current_user, now=utcnow())
     db.session.commit()
     waiting = sum(1 for invitation in added if invitation.status == InvitationStatus.WAITING)
     flash(_("%(n)s uitgenodigd, %(w)s op de wachtlijst.", n=len(added) - waiting, w=waiting), "success")
@@ -243,8 +243,8 @@ def invite_guest(session_id):
     if not form.validate_on_submit():
         return _prepare_page(speedlab, guest_form=form, status=422)
     try:
-        invitation = services.invite_guest(speedlab, name=form.name.data, email=form.email.data,
-                                           by=current_user, now=utcnow())
+        invitation = invitations.invite_guest(speedlab, name=form.name.data, email=form.email.data,
+                                              by=current_user, now=utcnow())
     except services.SpeedlabError as error:
         db.session.rollback()
         form.email.errors.append(error.message)
@@ -258,7 +258,7 @@ def invite_guest(session_id):
 
 def _invitation_for_link_or_404(token: str, purpose: str):
     try:
-        return services.invitation_for_link(token, purpose)
+        return invitations.invitation_for_link(token, purpose)
     except links.InvalidLink:
         abort(404)
 
@@ -272,7 +272,7 @@ def join(token):
     if invitation.session.cancelled:
         return _cancelled_page(invitation.session)
     if invitation.status == InvitationStatus.INVITED:
-        services.respond(invitation, accept=True, now=utcnow())
+        invitations.respond(invitation, accept=True, now=utcnow())
         db.session.commit()
     guests = _guest_ids()
     if invitation.id not in guests:
@@ -292,7 +292,7 @@ def rsvp(token):
     if form.validate_on_submit():
         if form.answer.data not in {"ja", "nee"}:
             abort(400)
-        services.respond(invitation, accept=form.answer.data == "ja", now=utcnow())
+        invitations.respond(invitation, accept=form.answer.data == "ja", now=utcnow())
         db.session.commit()
         flash(_("Dank u, uw antwoord is opgeslagen."), "success")
         return redirect_after_post("speedlabs.rsvp", token=token)
@@ -316,10 +316,10 @@ def _board_context(speedlab: SpeedlabSession, viewer: Viewer, *, idea_form=None,
         "speedlab": speedlab, "viewer": viewer, "now": now, "phase": speedlab.phase_enum, "Phase": Phase,
         "accepting": speedlab.accepting(now), "state": speedlab.board_state(now),
         "round_ends": local(speedlab.round_ends_at) if speedlab.round_ends_at else None,
-        "groups": services.ideas_by_cluster(speedlab), "votes_visible": visible,
-        "ranking": services.ranking(speedlab) if visible else [],
-        "my_dots": services.own_dots(speedlab, viewer.invitation),
-        "voters": services.voters_count(speedlab) if speedlab.phase_enum == Phase.VOTING else 0,
+        "groups": rounds.ideas_by_cluster(speedlab), "votes_visible": visible,
+        "ranking": rounds.ranking(speedlab) if visible else [],
+        "my_dots": rounds.own_dots(speedlab, viewer.invitation),
+        "voters": rounds.voters_count(speedlab) if speedlab.phase_enum == Phase.VOTING else 0,
         "idea_form": idea_form or IdeaForm(formdata=None), "cluster_form": ClusterForm(formdata=None),
         "round_form": round_form, "next_phase": following, "move_choices": move_choices,
         "dots_errors": dots_errors or [], "poll_seconds": current_app.config["SPEEDLAB_POLL_SECONDS"], "empty_form": EmptyForm(),
@@ -379,7 +379,7 @@ def next_round(session_id):
     form = RoundStartForm()
     if not form.validate_on_submit():
         return render_template("speedlabs/board.html", **_board_context(speedlab, _viewer_or_404(speedlab))), 422
-    phase = services.start_next_round(speedlab, minutes=form.minutes.data, by=current_user, now=utcnow())
+    phase = rounds.start_next_round(speedlab, minutes=form.minutes.data, by=current_user, now=utcnow())
     db.session.commit()
     flash(_("De ronde '%(phase)s' is begonnen.", phase=phase.label), "success")
     return redirect_after_post("speedlabs.board", session_id=speedlab.id)
@@ -391,7 +391,7 @@ def stop_round(session_id):
     speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.run")
     services.ensure_not_cancelled(speedlab)
     EmptyForm().validate_on_submit() or abort(400)
-    services.stop_round(speedlab, by=current_user, now=utcnow())
+    rounds.stop_round(speedlab, by=current_user, now=utcnow())
     db.session.commit()
     flash(_("De ronde is gestopt."), "success")
     return redirect_after_post("speedlabs.board", session_id=speedlab.id)
@@ -405,10 +405,10 @@ def add_idea(session_id):
     form = IdeaForm()
     if form.validate_on_submit():
         try:
-            services.add_idea(speedlab, author=viewer.invitation if not viewer.is_facilitator else None,
-                              title=form.title.data, explanation=form.explanation.data, now=utcnow(),
-                              submission=form.submission.data)
-        except services.RoundClosed as error:
+            rounds.add_idea(speedlab, author=viewer.invitation if not viewer.is_facilitator else None,
+                            title=form.title.data, explanation=form.explanation.data, now=utcnow(),
+                            submission=form.submission.data)
+        except rounds.RoundClosed as error:
             db.session.rollback()
             form.title.errors.append(error.message)
         else:
@@ -433,7 +433,7 @@ def add_cluster(session_id):
         context = _board_context(speedlab, _viewer_or_404(speedlab))
         context["cluster_form"] = form
         return render_template("speedlabs/_input.html" if htmx else "speedlabs/board.html", **context), 422
-    services.add_cluster(speedlab, heading=form.heading.data, by=current_user, now=utcnow())
+    rounds.add_cluster(speedlab, heading=form.heading.data, by=current_user, now=utcnow())
     db.session.commit()
     if htmx:
         return _changed(Response(render_template("speedlabs/_input.html",
@@ -453,7 +453,7 @@ def move_idea(session_id, idea_id):
         abort(400)
     cluster = db.session.get(Cluster, form.cluster_id.data) if form.cluster_id.data else None
     position = int(form.position.data) if (form.position.data or "").isdigit() else None
-    services.move_idea(speedlab, idea, cluster=cluster, position=position, by=current_user, now=utcnow())
+    rounds.move_idea(speedlab, idea, cluster=cluster, position=position, by=current_user, now=utcnow())
     db.session.commit()
     if htmx:
         return _changed(Response(status=204))
@@ -477,7 +477,7 @@ def set_dots(session_id):
         allocation[idea.id] = int(raw)
     if not errors:
         try:
-            services.set_dots(speedlab, viewer.invitation, allocation, now=utcnow())
+            rounds.set_dots(speedlab, viewer.invitation, allocation, now=utcnow())
         except services.SpeedlabError as error:
             db.session.rollback()
             errors.append(error.message)
@@ -502,7 +502,7 @@ def summary(session_id, notes_form=None, status=200):
     notes_form = notes_form or NotesForm(notes=speedlab.facilitator_notes)
     return render_template(
         "speedlabs/summary.html", speedlab=speedlab, participants=services.participants(speedlab),
-        groups=services.ideas_by_cluster(speedlab), ranking=services.ranking(speedlab),
+        groups=rounds.ideas_by_cluster(speedlab), ranking=rounds.ranking(speedlab),
         may_run=can(current_user, "speedlab.run", speedlab), notes_form=notes_form,
         board_teams=cards.teams_for_cards() if can(current_user, "speedlab.run", speedlab) else [],
         on_boards=cards.boards_of_ideas(speedlab),
@@ -517,7 +517,7 @@ def save_notes(session_id):
     form = NotesForm()
     if not form.validate_on_submit():
         return summary(session_id, notes_form=form, status=422)
-    services.save_notes(speedlab, notes=form.notes.data or "", by=current_user, now=utcnow())
+    rounds.save_notes(speedlab, notes=form.notes.data or "", by=current_user, now=utcnow())
     db.session.commit()
     flash(_("De notities zijn opgeslagen."), "success")
     return redirect_after_post("speedlabs.summary", session_id=speedlab.id)
@@ -528,7 +528,7 @@ def save_notes(session_id):
 def mail_summary(session_id):
     speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.run")
     EmptyForm().validate_on_submit() or abort(400)
-    services.send_summary(speedlab, by=current_user, now=utcnow())
+    rounds.send_summary(speedlab, by=current_user, now=utcnow())
     db.session.commit()
     flash(_("De samenvatting staat klaar voor verzending aan %(name)s.", name=speedlab.owner_display_name), "success")
     return redirect_after_post("speedlabs.summary", session_id=speedlab.id)
@@ -564,7 +564,7 @@ def idea_to_problem(session_id, idea_id):
     speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.run")
     idea = child_or_404(db.session.get(Idea, idea_id), speedlab.id, "session_id")
     EmptyForm().validate_on_submit() or abort(400)
-    problem = services.idea_to_problem(idea, by=current_user, now=utcnow())
+    problem = rounds.idea_to_problem(idea, by=current_user, now=utcnow())
     db.session.commit()
     flash(_("Concept-vraagstuk '%(title)s' is aangemaakt.", title=problem.title), "success")
     return redirect_after_post(url_for("speedlabs.summary", session_id=speedlab.id) + f"#speedlab-idea-{idea.id}")

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from fieldlab.returndays import services
+from fieldlab.returndays import decisions, services
 from fieldlab.timeutil import local, utcnow
 from tests.browser.conftest import checked
 from tests.browser.helpers import log_in, open_menu
@@ -77,9 +77,9 @@ def test_facilitator_replans_after_a_moved_start_and_cancels_a_day_with_a_reason
     start = local(utcnow()).date() + timedelta(days=30)
     setting = arrange_team(start)
     for proposal in services.proposals_for(start):
-        services.save_return_day(lab=setting.lab, team=setting.team, day_number=proposal.day_number,
-                                 details=services.Details(day=proposal.proposed_date, start=services.DEFAULT_START,
-                                                          end=services.DEFAULT_END, place="Utrecht"),
+        decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=proposal.day_number,
+                                  details=decisions.Details(day=proposal.proposed_date, start=services.DEFAULT_START,
+                                                            end=services.DEFAULT_END, place="Utrecht"),
                                  by=setting.facilitator, now=utcnow())
     # The team moves its start a fortnight later.
     boards.set_start_date(setting.team.challenge, start + timedelta(days=14), by=setting.members[0], now=utcnow())

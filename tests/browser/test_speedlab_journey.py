@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from fieldlab.auth.models import Role
-from fieldlab.speedlabs import links, services
+from fieldlab.speedlabs import invitations, links, preparing
 from fieldlab.speedlabs.models import SpeedlabInvitation, SpeedlabSession
 from fieldlab.timeutil import local, utcnow
 from tests import factories
@@ -185,13 +185,13 @@ def _idea_id(db, title):
 def test_facilitator_cancels_a_speedlab_and_the_invitee_reads_why(live_db, new_page):
     db = live_db
     facilitator = factories.make_user(Role.FACILITATOR, name="Fenna Facilitator")
-    speedlab = services.create_session(
+    speedlab = preparing.create_session(
         title="Speedlab ondermijning haven", question="Wat zien havenmedewerkers?", context="",
         starts_at=utcnow() + timedelta(days=10), ends_at=utcnow() + timedelta(days=10, hours=2), place="Rotterdam",
         online_url="", seats=4, dots_per_participant=3, owner_name="Olga", owner_email="olga@example.org",
         by=facilitator, now=utcnow())
-    guest = services.invite_guest(speedlab, name="Gijs Gast", email="gijs-haven@example.org", by=facilitator,
-                                  now=utcnow())
+    guest = invitations.invite_guest(speedlab, name="Gijs Gast", email="gijs-haven@example.org", by=facilitator,
+                                     now=utcnow())
     db.session.commit()
     rsvp_path = f"/speedlabs/antwoord/{links.make_link_token(guest, links.RSVP)}"
 

@@ -92,13 +92,13 @@ def test_scheduling_adds_three_jobs_with_deterministic_ids(app, programme):
 
 
 def test_return_day_form_asks_the_people_the_caller_passes(app, make, programme):
-    from fieldlab.returndays import services as returndays
+    from fieldlab.returndays import decisions as returnday_decisions
     from tests.returndays.helpers import arrange_team, at, details
 
     setting = arrange_team(date(2025, 2, 10))
-    return_day = returndays.save_return_day(lab=setting.lab, team=setting.team, day_number=1,
-                                            details=details(date(2025, 2, 10)), by=setting.facilitator,
-                                            now=at(date(2025, 1, 6), 9))
+    return_day = returnday_decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=1,
+                                                     details=details(date(2025, 2, 10)), by=setting.facilitator,
+                                                     now=at(date(2025, 1, 6), 9))
     form = services.create_form(return_day_id=return_day.id, lab=setting.lab, by=setting.facilitator, now=NOW)
     invitees = setting.members[:1]
     assert sending.recipient_ids(form) == []
@@ -111,17 +111,19 @@ def test_return_day_form_asks_the_people_the_caller_passes(app, make, programme)
 
 
 def test_a_return_day_that_ends_asks_its_team_members_who_did_not_decline(app):
-    from fieldlab.returndays import services as returndays
+    from fieldlab.returndays import decisions as returnday_decisions
+    from fieldlab.returndays import invitations as returnday_invitations
+    from fieldlab.returndays import rsvp as returnday_rsvp
     from fieldlab.returndays.models import Response
     from tests.returndays.helpers import arrange_team, at, details
 
     setting = arrange_team(date(2025, 2, 10), members=3)
-    return_day = returndays.save_return_day(lab=setting.lab, team=setting.team, day_number=1,
-                                            details=details(date(2025, 2, 10)), by=setting.facilitator,
-                                            now=at(date(2025, 1, 6), 9))
-    returndays.sync_invitees(return_day, now=at(date(2025, 1, 6), 9))
+    return_day = returnday_decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=1,
+                                                     details=details(date(2025, 2, 10)), by=setting.facilitator,
+                                                     now=at(date(2025, 1, 6), 9))
+    returnday_invitations.sync_invitees(return_day, now=at(date(2025, 1, 6), 9))
     declined = next(i for i in return_day.invitations if i.user_id == setting.members[0].id)
-    returndays.record_response(declined, response=Response.NO, remark="", now=at(date(2025, 1, 7), 9))
+    returnday_rsvp.record_response(declined, response=Response.NO, remark="", now=at(date(2025, 1, 7), 9))
 
     form = sending.request_return_day_evaluation(return_day, now=at(date(2025, 2, 10), 16))
     db.session.commit()

@@ -23,7 +23,7 @@ from fieldlab.privacy import services
 from fieldlab.privacy.erasure import PSEUDONYM_PREFIX
 from fieldlab.reports import hub_report
 from fieldlab.returndays.models import Invitation
-from fieldlab.speedlabs import services as speedlabs
+from fieldlab.speedlabs import preparing as speedlab_preparing
 from fieldlab.speedlabs.models import Idea, SpeedlabInvitation
 from fieldlab.teams import services as teams
 from fieldlab.teams.models import DraftPlacement, Membership, PairRule, Team
@@ -213,10 +213,11 @@ def test_two_erased_people_get_different_pseudonyms(app):
 def test_a_seat_freed_by_erasure_goes_to_the_waiting_list(app):
     facilitator = factories.make_user(Role.FACILITATOR)
     seated, waiting = factories.make_user(Role.PARTICIPANT), factories.make_user(Role.PARTICIPANT, name="Wacht Ende")
-    speedlab = speedlabs.create_session(title="Speedlab Vol", question="Vraag?", context="", by=facilitator, now=NOW,
-                                        starts_at=NOW + timedelta(days=3), ends_at=NOW + timedelta(days=3, hours=2),
-                                        place="Utrecht", online_url="", seats=1, dots_per_participant=3,
-                                        owner_name="Eigenaar", owner_email="eigenaar@example.org")
+    speedlab = speedlab_preparing.create_session(
+        title="Speedlab Vol", question="Vraag?", context="", by=facilitator, now=NOW,
+        starts_at=NOW + timedelta(days=3), ends_at=NOW + timedelta(days=3, hours=2),
+        place="Utrecht", online_url="", seats=1, dots_per_participant=3,
+        owner_name="Eigenaar", owner_email="eigenaar@example.org")
     db.session.add_all([
         SpeedlabInvitation(session_id=speedlab.id, user_id=seated.id, name=seated.name, email=seated.email,
                            status="accepted"),

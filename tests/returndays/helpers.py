@@ -8,7 +8,7 @@ from sqlalchemy import select
 from fieldlab.auth.models import Role
 from fieldlab.extensions import db
 from fieldlab.mail.models import OutboxMessage
-from fieldlab.returndays import services
+from fieldlab.returndays import decisions
 from fieldlab.timeutil import LOCAL_ZONE, as_utc
 from tests import factories
 
@@ -45,7 +45,7 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 def details(day: date, start=(10, 0), end=(16, 0), place="Utrecht, LIEC", agenda="Terugblik en vooruitblik"):
     from datetime import time
 
-    return services.Details(day=day, start=time(*start), end=time(*end), place=place, agenda=agenda)
+    return decisions.Details(day=day, start=time(*start), end=time(*end), place=place, agenda=agenda)
 
 
 def outbox() -> list[OutboxMessage]:

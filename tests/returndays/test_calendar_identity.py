@@ -19,7 +19,7 @@ from icalendar import Calendar
 
 from fieldlab.extensions import db
 from fieldlab.returndays import calendar as returnday_calendar
-from fieldlab.returndays import services
+from fieldlab.returndays import decisions, invitations, services
 from fieldlab.timeutil import local, utcnow
 from tests.conftest import free_port
 from tests.returndays.helpers import arrange_team, details, outbox
@@ -120,10 +120,10 @@ def test_a_member_with_mail_and_feed_in_one_calendar_sees_each_return_day_once(a
     member = setting.members[0]
     challenge = setting.team.challenge
     for day_number in (1, 50):
-        confirmed = services.save_return_day(lab=setting.lab, team=setting.team, day_number=day_number,
-                                             details=details(challenge.date_of_day(day_number)),
-                                             by=setting.facilitator, now=utcnow())
-        services.send_invitations(confirmed, now=utcnow())  # day 50's invitation job ran
+        confirmed = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=day_number,
+                                              details=details(challenge.date_of_day(day_number)),
+                                              by=setting.facilitator, now=utcnow())
+        invitations.send_invitations(confirmed, now=utcnow())  # day 50's invitation job ran
     token = returnday_calendar.create_feed(member, now=utcnow())
     db.session.commit()
 
@@ -143,8 +143,8 @@ def test_a_member_with_mail_and_feed_in_one_calendar_sees_each_return_day_once(a
     # Day 50 moves: the updated mail (SEQUENCE + 1) and the refreshed feed still make one event.
     day_50 = services.existing_return_day(setting.lab, setting.team, 50)
     moved_to = challenge.date_of_day(50) + timedelta(days=1)
-    services.save_return_day(lab=setting.lab, team=setting.team, day_number=50, details=details(moved_to),
-                             by=setting.facilitator, now=utcnow())
+    decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50, details=details(moved_to),
+                              by=setting.facilitator, now=utcnow())
     db.session.commit()
     caldav.take_in(_mailed_calendars(member.email)[-1])
     caldav.take_in(read_feed())

@@ -11,7 +11,7 @@ from icalendar import Calendar
 
 from fieldlab.extensions import db
 from fieldlab.mail import sender
-from fieldlab.returndays import services
+from fieldlab.returndays import decisions, invitations, rsvp
 from fieldlab.returndays.models import Response
 from tests.returndays.helpers import arrange_team, at, details, outbox
 
@@ -47,9 +47,9 @@ def test_invitation_arrives_over_smtp_with_an_ics_and_an_update_has_a_higher_seq
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port)
     setting = arrange_team(date(2025, 2, 10), members=1)
     now = at(date(2025, 3, 20), 9)
-    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
-                                          details=details(date(2025, 3, 31), agenda="Terugblik op 50 dagen"),
-                                          by=setting.facilitator, now=now)
+    return_day = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                                           details=details(date(2025, 3, 31), agenda="Terugblik op 50 dagen"),
+                                           by=setting.facilitator, now=now)
     db.session.commit()
     assert sender.deliver_due(now=now) == 4
 
@@ -74,8 +74,8 @@ def test_invitation_arrives_over_smtp_with_an_ics_and_an_update_has_a_higher_seq
     assert event["ATTENDEE"].params["PARTSTAT"] == "NEEDS-ACTION"
     assert str(event["LOCATION"]) == "Utrecht, LIEC"
 
-    services.save_return_day(lab=setting.lab, team=setting.team, day_number=50, details=details(date(2025, 4, 7)),
-                             by=setting.facilitator, now=now + timedelta(days=1))
+    decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50, details=details(date(2025, 4, 7)),
+                              by=setting.facilitator, now=now + timedelta(days=1))
     db.session.commit()
     inbox.messages.clear()
     assert sender.deliver_due(now=now + timedelta(days=1)) == 4
@@ -89,18 +89,18 @@ def test_invitation_arrives_over_smtp_with_an_ics_and_an_update_has_a_higher_seq
 
 def _invitation(app):
     setting = arrange_team(date(2030, 2, 11), members=1)
-    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
-                                          details=details(date(2030, 4, 1)), by=setting.facilitator,
-                                          now=at(date(2030, 3, 20), 9))
-    stakeholder = services.add_stakeholder(return_day, email="buurt@example.net", name="Bea Buurt",
-                                           by=setting.facilitator, now=at(date(2030, 3, 20), 9))
+    return_day = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                                           details=details(date(2030, 4, 1)), by=setting.facilitator,
+                                           now=at(date(2030, 3, 20), 9))
+    stakeholder = invitations.add_stakeholder(return_day, email="buurt@example.net", name="Bea Buurt",
+                                              by=setting.facilitator, now=at(date(2030, 3, 20), 9))
     db.session.commit()
     return setting, return_day, stakeholder
 
 
 def test_stakeholder_answers_without_logging_in_and_can_change_the_answer(app, client):
     _setting, return_day, stakeholder = _invitation(app)
-    link = services.rsvp_link(stakeholder).removeprefix("http://localhost")
+    link = rsvp.rsvp_link(stakeholder).removeprefix("http://localhost")
     page = client.get(link)
     assert page.status_code == 200
     assert "Komt u naar de terugkomdag?" in page.get_data(as_text=True)
@@ -114,7 +114,7 @@ def test_stakeholder_answers_without_logging_in_and_can_change_the_answer(app, c
 
 def test_rsvp_without_a_choice_is_refused_with_a_dutch_message(app, client):
     _setting, _return_day, stakeholder = _invitation(app)
-    link = services.rsvp_link(stakeholder).removeprefix("http://localhost")
+    link = rsvp.rsvp_link(stakeholder).removeprefix("http://localhost")
     response = client.post(link, data={"remark": "hallo"})
     assert response.status_code == 422
     assert "Kies Ja, Nee of Misschien." in response.get_data(as_text=True)
@@ -122,7 +122,7 @@ def test_rsvp_without_a_choice_is_refused_with_a_dutch_message(app, client):
 
 def test_tampered_token_is_refused(app, client):
     _setting, _return_day, stakeholder = _invitation(app)
-    token = services.rsvp_token(stakeholder)
+    token = rsvp.rsvp_token(stakeholder)
     response = client.get(f"/antwoord/{stakeholder.id}/{token[:-2]}xx")
     assert response.status_code == 400
     assert "Deze link klopt niet" in response.get_data(as_text=True)
@@ -131,7 +131,7 @@ def test_tampered_token_is_refused(app, client):
 def test_other_persons_token_is_refused(app, client):
     _setting, return_day, stakeholder = _invitation(app)
     someone_else = next(i for i in return_day.invitations if i.id != stakeholder.id)
-    response = client.post(f"/antwoord/{someone_else.id}/{services.rsvp_token(stakeholder)}",
+    response = client.post(f"/antwoord/{someone_else.id}/{rsvp.rsvp_token(stakeholder)}",
                            data={"response": "no"})
     assert response.status_code == 403
     assert "hoort bij de uitnodiging van iemand anders" in response.get_data(as_text=True)
@@ -140,27 +140,27 @@ def test_other_persons_token_is_refused(app, client):
 
 def test_token_expires_when_the_day_has_begun(app, client):
     _setting, return_day, stakeholder = _invitation(app)
-    with pytest.raises(services.RsvpRefused) as refused:
-        services.invitation_for_rsvp(stakeholder.id, services.rsvp_token(stakeholder),
-                                     now=return_day.starts_at + timedelta(minutes=1))
+    with pytest.raises(rsvp.RsvpRefused) as refused:
+        rsvp.invitation_for_rsvp(stakeholder.id, rsvp.rsvp_token(stakeholder),
+                                 now=return_day.starts_at + timedelta(minutes=1))
     assert refused.value.reason == "expired"
     assert "verlopen" in refused.value.message
-    assert services.invitation_for_rsvp(stakeholder.id, services.rsvp_token(stakeholder),
-                                        now=return_day.starts_at - timedelta(minutes=1)) is stakeholder
+    assert rsvp.invitation_for_rsvp(stakeholder.id, rsvp.rsvp_token(stakeholder),
+                                    now=return_day.starts_at - timedelta(minutes=1)) is stakeholder
 
 
 def test_removed_invitee_token_is_refused(app, client):
     setting, _return_day, stakeholder = _invitation(app)
-    services.remove_invitee(stakeholder, by=setting.facilitator, now=at(date(2030, 3, 21), 9))
+    invitations.remove_invitee(stakeholder, by=setting.facilitator, now=at(date(2030, 3, 21), 9))
     db.session.commit()
-    response = client.get(services.rsvp_link(stakeholder).removeprefix("http://localhost"))
+    response = client.get(rsvp.rsvp_link(stakeholder).removeprefix("http://localhost"))
     assert response.status_code == 410
     assert "niet (meer) op de lijst" in response.get_data(as_text=True)
 
 
 def test_facilitator_sees_answers_messages_exports_csv_and_resends(app, client, auth):
     setting, return_day, stakeholder = _invitation(app)
-    services.record_response(stakeholder, response=Response.NO, remark="Andere afspraak", now=at(date(2030, 3, 22), 9))
+    rsvp.record_response(stakeholder, response=Response.NO, remark="Andere afspraak", now=at(date(2030, 3, 22), 9))
     db.session.commit()
     auth.login(setting.facilitator)
     page = client.get(f"/terugkomdagen/{return_day.id}").get_data(as_text=True)

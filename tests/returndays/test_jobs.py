@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from fieldlab.extensions import db
-from fieldlab.returndays import jobs, services
+from fieldlab.returndays import decisions, invitations, jobs, rsvp
 from fieldlab.returndays.models import JobKind, Response, ReturnDay, ReturnDayJob
 from fieldlab.timeutil import local
 from tests.returndays.helpers import arrange_team, at, details, keys, outbox
@@ -19,9 +19,9 @@ def _steps(return_day):
 def test_march_clock_change_keeps_every_step_at_local_time(app):
     """Day 50 on Monday 31 March 2025, the day after summer time starts."""
     setting = arrange_team(date(2025, 2, 10))
-    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
-                                          details=details(date(2025, 3, 31)), by=setting.facilitator,
-                                          now=at(date(2025, 1, 6), 9))
+    return_day = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                                           details=details(date(2025, 3, 31)), by=setting.facilitator,
+                                           now=at(date(2025, 1, 6), 9))
     assert local(return_day.starts_at).hour == 10 and return_day.starts_at.hour == 8  # CEST, UTC+2
     steps = _steps(return_day)
     assert {kind: (moment.date(), moment.strftime("%H:%M")) for kind, moment in steps.items()} == {
@@ -36,9 +36,9 @@ def test_march_clock_change_keeps_every_step_at_local_time(app):
 def test_october_clock_change_keeps_every_step_at_local_time(app):
     """Day 50 on Monday 27 October 2025, the day after winter time starts."""
     setting = arrange_team(date(2025, 9, 8))
-    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
-                                          details=details(date(2025, 10, 27)), by=setting.facilitator,
-                                          now=at(date(2025, 9, 1), 9))
+    return_day = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                                           details=details(date(2025, 10, 27)), by=setting.facilitator,
+                                           now=at(date(2025, 9, 1), 9))
     assert return_day.starts_at.hour == 9  # CET, UTC+1
     steps = _steps(return_day)
     assert all(moment.strftime("%H:%M") == "09:00" for kind, moment in steps.items() if kind != "evaluation")
@@ -49,8 +49,8 @@ def test_october_clock_change_keeps_every_step_at_local_time(app):
 def test_time_travel_through_a_whole_challenge_sends_the_right_messages_at_the_right_moments(app):
     setting = arrange_team(date(2025, 2, 10), members=2)
     planned_at = at(date(2025, 1, 6), 9)
-    days = {number: services.save_return_day(lab=setting.lab, team=setting.team, day_number=number,
-                                             details=details(day), by=setting.facilitator, now=planned_at)
+    days = {number: decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=number,
+                                              details=details(day), by=setting.facilitator, now=planned_at)
             for number, day in ((1, date(2025, 2, 10)), (50, date(2025, 3, 31)), (100, date(2025, 5, 20)))}
     db.session.commit()
     ids = {number: day.id for number, day in days.items()}
@@ -68,7 +68,8 @@ def test_time_travel_through_a_whole_challenge_sends_the_right_messages_at_the_r
     answers = {setting.manager.id: Response.YES, setting.members[0].id: Response.NO}
     for invitation in day1.invitations:
         if invitation.user_id in answers:
-            services.record_response(invitation, response=answers[invitation.user_id], remark="", now=at(date(2025, 1, 21), 10))
+            rsvp.record_response(invitation, response=answers[invitation.user_id], remark="",
+                                 now=at(date(2025, 1, 21), 10))
     db.session.commit()
     assert travel(at(date(2025, 2, 5), 9)) == [f"returnday:{ids[1]}:reminder"]
     reminders = [k for k in keys() if k.startswith("reminder:")]
@@ -85,8 +86,8 @@ def test_time_travel_through_a_whole_challenge_sends_the_right_messages_at_the_r
     assert travel(at(date(2025, 2, 10), 16)) == []
     day1 = db.session.get(ReturnDay, ids[1])
     assert [jobs.run_step(step.id, now=at(date(2025, 2, 10), 17)) for step in day1.jobs] == [None] * 4
-    services.send_invitations(day1, now=at(date(2025, 2, 10), 17))
-    services.send_reminders(day1, now=at(date(2025, 2, 10), 17))
+    invitations.send_invitations(day1, now=at(date(2025, 2, 10), 17))
+    invitations.send_reminders(day1, now=at(date(2025, 2, 10), 17))
     db.session.commit()
     assert len(keys()) == count_after_day1
 
@@ -108,16 +109,16 @@ def test_time_travel_through_a_whole_challenge_sends_the_right_messages_at_the_r
 
 def test_moving_day_50_retimes_its_steps_and_sends_an_updated_invitation(app):
     setting = arrange_team(date(2025, 2, 10))
-    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
-                                          details=details(date(2025, 3, 31)), by=setting.facilitator,
-                                          now=at(date(2025, 1, 6), 9))
+    return_day = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                                           details=details(date(2025, 3, 31)), by=setting.facilitator,
+                                           now=at(date(2025, 1, 6), 9))
     db.session.commit()
     jobs.run_due(at(date(2025, 3, 10), 9))
     assert len(keys()) == 5
     old_reminder = next(job.run_at for job in return_day.jobs if job.kind == "reminder")
 
-    services.save_return_day(lab=setting.lab, team=setting.team, day_number=50, details=details(date(2025, 4, 7)),
-                             by=setting.facilitator, now=at(date(2025, 3, 12), 9))
+    decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50, details=details(date(2025, 4, 7)),
+                              by=setting.facilitator, now=at(date(2025, 3, 12), 9))
     db.session.commit()
     assert return_day.sequence == 1
     new_reminder = next(job.run_at for job in return_day.jobs if job.kind == "reminder")
@@ -135,9 +136,9 @@ def test_moving_day_50_retimes_its_steps_and_sends_an_updated_invitation(app):
 
 def test_a_job_firing_before_its_moment_does_nothing(app):
     setting = arrange_team(date(2025, 2, 10))
-    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
-                                          details=details(date(2025, 3, 31)), by=setting.facilitator,
-                                          now=at(date(2025, 1, 6), 9))
+    return_day = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                                           details=details(date(2025, 3, 31)), by=setting.facilitator,
+                                           now=at(date(2025, 1, 6), 9))
     reminder = next(step for step in return_day.jobs if step.kind == JobKind.REMINDER)
     assert jobs.run_step(reminder.id, now=at(date(2025, 3, 25), 9)) is None
     assert keys() == []
@@ -146,10 +147,10 @@ def test_a_job_firing_before_its_moment_does_nothing(app):
 
 def test_cancelling_sends_cancel_to_the_invited_and_drops_the_steps(app):
     setting = arrange_team(date(2025, 2, 10))
-    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
-                                          details=details(date(2025, 3, 31)), by=setting.facilitator,
-                                          now=at(date(2025, 3, 20), 9))
-    services.cancel_return_day(return_day, by=setting.facilitator, now=at(date(2025, 3, 21), 9))
+    return_day = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                                           details=details(date(2025, 3, 31)), by=setting.facilitator,
+                                           now=at(date(2025, 3, 20), 9))
+    decisions.cancel_return_day(return_day, by=setting.facilitator, now=at(date(2025, 3, 21), 9))
     cancels = [m for m in outbox() if m.idempotency_key.startswith("cancel:")]
     assert len(cancels) == 5 and all("METHOD:CANCEL" in m.attachments[0]["content"] for m in cancels)
     assert return_day.jobs == []

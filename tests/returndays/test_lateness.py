@@ -9,7 +9,7 @@ from fieldlab.evaluations import sending
 from fieldlab.extensions import db
 from fieldlab.mail import sender
 from fieldlab.mail.models import MessageStatus
-from fieldlab.returndays import jobs, services, steps
+from fieldlab.returndays import decisions, jobs, rsvp, steps
 from fieldlab.returndays.models import JobKind, Response, ReturnDayJob
 from fieldlab.timeutil import local, utcnow
 from tests.returndays.helpers import arrange_team, at, details, keys, outbox
@@ -17,8 +17,8 @@ from tests.returndays.helpers import arrange_team, at, details, keys, outbox
 
 def _day_50(now, day=date(2025, 3, 31), members=2):
     setting = arrange_team(date(2025, 2, 10), members=members)
-    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50, details=details(day),
-                                          by=setting.facilitator, now=now)
+    return_day = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50, details=details(day),
+                                           by=setting.facilitator, now=now)
     db.session.commit()
     return setting, return_day
 
@@ -40,7 +40,7 @@ def test_a_practical_reminder_later_than_its_day_is_skipped(app):
     setting, return_day = _day_50(at(date(2025, 1, 6), 9))
     jobs.run_due(at(date(2025, 3, 10), 9))
     for invitation in return_day.invitations:
-        services.record_response(invitation, response=Response.YES, remark="", now=at(date(2025, 3, 11), 9))
+        rsvp.record_response(invitation, response=Response.YES, remark="", now=at(date(2025, 3, 11), 9))
     db.session.commit()
     jobs.run_due(at(date(2025, 3, 26), 9))
     # The scheduler was down on Sunday the 30th; it comes back at 07:00 on the day itself.
@@ -71,12 +71,12 @@ def test_queued_messages_are_withdrawn_when_the_day_began_or_was_cancelled(app, 
     meantime, is withdrawn instead of sent; the cancellation itself goes."""
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port)
     setting, began = _day_50(at(date(2025, 3, 28), 9), day=date(2025, 3, 31), members=1)
-    other = services.save_return_day(lab=setting.lab, team=setting.team, day_number=100,
-                                     details=details(date(2025, 4, 30)), by=setting.facilitator,
-                                     now=at(date(2025, 4, 20), 9))
+    other = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=100,
+                                      details=details(date(2025, 4, 30)), by=setting.facilitator,
+                                      now=at(date(2025, 4, 20), 9))
     db.session.commit()
     assert len(keys()) == 8  # both days' invitations went out at once (their moment had passed)
-    services.cancel_return_day(other, by=setting.facilitator, now=at(date(2025, 4, 20), 10))
+    decisions.cancel_return_day(other, by=setting.facilitator, now=at(date(2025, 4, 20), 10))
     db.session.commit()
 
     assert sender.deliver_due(now=at(date(2025, 4, 21), 9)) == 4  # the four cancellations of day 100
@@ -99,8 +99,8 @@ def test_the_outbox_shows_a_withdrawn_message_and_why(app, client, auth, smtp_se
 def test_planning_lists_what_each_step_would_send_without_sending(app, runner):
     today = local(utcnow()).date()
     setting = arrange_team(today - timedelta(days=20), members=2)
-    services.save_return_day(lab=setting.lab, team=setting.team, day_number=50, details=details(today + timedelta(days=30)),
-                             by=setting.facilitator, now=utcnow())
+    decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                              details=details(today + timedelta(days=30)), by=setting.facilitator, now=utcnow())
     db.session.commit()
     result = runner.invoke(args=["planning", "--tot", (today + timedelta(days=30)).isoformat()])
     assert result.exit_code == 0, result.output
@@ -117,8 +117,9 @@ def test_planning_lists_what_each_step_would_send_without_sending(app, runner):
 def test_planning_says_which_steps_would_be_skipped(app, runner):
     today = local(utcnow()).date()
     setting = arrange_team(today - timedelta(days=60), members=1)
-    services.save_return_day(lab=setting.lab, team=setting.team, day_number=50, details=details(today - timedelta(days=1)),
-                             by=setting.facilitator, now=utcnow() - timedelta(days=40))
+    decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                              details=details(today - timedelta(days=1)), by=setting.facilitator,
+                              now=utcnow() - timedelta(days=40))
     db.session.commit()
     result = runner.invoke(args=["planning", "--tot", today.isoformat()])
     assert result.output.count("overgeslagen (te laat): de terugkomdag was al begonnen") == 3

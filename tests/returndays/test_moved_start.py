@@ -12,7 +12,7 @@ from fieldlab.boards import services as boards
 from fieldlab.boards.models import BoardEvent, EventKind
 from fieldlab.extensions import db
 from fieldlab.labs import services as labs
-from fieldlab.returndays import jobs, moves, services
+from fieldlab.returndays import decisions, jobs, moves, rsvp, services
 from fieldlab.returndays.models import Response, ReturnDay
 from fieldlab.timeutil import local, utcnow
 from tests import factories
@@ -25,8 +25,8 @@ def _day(setting, number, team="own"):
 
 def _confirm_all(lab, team, challenge, by, now):
     for proposal in services.proposals_for(challenge.starts_on):
-        services.save_return_day(lab=lab, team=team, day_number=proposal.day_number,
-                                 details=details(proposal.proposed_date), by=by, now=now)
+        decisions.save_return_day(lab=lab, team=team, day_number=proposal.day_number,
+                                  details=details(proposal.proposed_date), by=by, now=now)
 
 
 def _event(message):
@@ -50,7 +50,7 @@ def test_a_start_that_moves_twice_never_leaves_a_confirmed_day_behind(app):
     first_invitations = {m.recipient: m for m in outbox() if m.idempotency_key.startswith("invite:")}
     assert len(first_invitations) == 5
     declined = next(i for i in day_1.invitations if i.user_id == setting.members[1].id)
-    services.record_response(declined, response=Response.NO, remark="", now=at(date(2026, 10, 9), 12))
+    rsvp.record_response(declined, response=Response.NO, remark="", now=at(date(2026, 10, 9), 12))
     db.session.commit()
 
     # First move (the case): day 1 becomes 9 March 2027.

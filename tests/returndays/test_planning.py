@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from fieldlab.extensions import db
-from fieldlab.returndays import services
+from fieldlab.returndays import decisions, invitations, pack, services
 from fieldlab.returndays.models import InviteeRole, ReturnDayStatus
 from tests.returndays.helpers import arrange_team, at, details, keys
 
@@ -53,9 +53,9 @@ def test_plan_return_days_writes_three_proposed_days_and_follows_a_new_start(app
 
 def test_confirming_gathers_members_managers_commissioner_facilitators(app):
     setting = arrange_team()
-    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
-                                          details=details(date(2025, 3, 31)), by=setting.facilitator,
-                                          now=at(date(2025, 1, 6), 9))
+    return_day = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                                           details=details(date(2025, 3, 31)), by=setting.facilitator,
+                                           now=at(date(2025, 1, 6), 9))
     roles = {invitation.email: invitation.role for invitation in return_day.invitations}
     assert roles == {
         setting.members[0].email: InviteeRole.MEMBER, setting.members[1].email: InviteeRole.MEMBER,
@@ -69,9 +69,9 @@ def test_confirming_gathers_members_managers_commissioner_facilitators(app):
 
 def test_confirming_after_the_invitation_moment_sends_at_once(app):
     setting = arrange_team()
-    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
-                                          details=details(date(2025, 3, 31)), by=setting.facilitator,
-                                          now=at(date(2025, 3, 20), 14))
+    return_day = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                                           details=details(date(2025, 3, 31)), by=setting.facilitator,
+                                           now=at(date(2025, 3, 20), 14))
     assert len(keys()) == 5
     assert f"invite:returnday{return_day.id}:user{setting.manager.id}:seq0" in keys()
 
@@ -79,30 +79,30 @@ def test_confirming_after_the_invitation_moment_sends_at_once(app):
 def test_end_before_start_is_refused(app):
     setting = arrange_team()
     with pytest.raises(services.ReturnDayError):
-        services.save_return_day(lab=setting.lab, team=setting.team, day_number=1,
-                                 details=details(date(2025, 2, 10), start=(15, 0), end=(10, 0)),
-                                 by=setting.facilitator, now=at(date(2025, 1, 6), 9))
+        decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=1,
+                                  details=details(date(2025, 2, 10), start=(15, 0), end=(10, 0)),
+                                  by=setting.facilitator, now=at(date(2025, 1, 6), 9))
 
 
 def test_adding_and_removing_invitees_later_messages_only_them(app):
     setting = arrange_team()
     now = at(date(2025, 3, 20), 14)
-    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
-                                          details=details(date(2025, 3, 31)), by=setting.facilitator, now=now)
+    return_day = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                                           details=details(date(2025, 3, 31)), by=setting.facilitator, now=now)
     before = set(keys())
-    stakeholder = services.add_stakeholder(return_day, email="Wethouder@Gemeente.example", name="Wim Wethouder",
-                                           by=setting.members[0], now=now)
+    stakeholder = invitations.add_stakeholder(return_day, email="Wethouder@Gemeente.example", name="Wim Wethouder",
+                                              by=setting.members[0], now=now)
     added = set(keys()) - before
     assert added == {f"invite:returnday{return_day.id}:guest{stakeholder.id}:seq0"}
 
     member = next(i for i in return_day.invitations if i.user_id == setting.members[1].id)
-    services.remove_invitee(member, by=setting.facilitator, now=now)
+    invitations.remove_invitee(member, by=setting.facilitator, now=now)
     assert set(keys()) - before - added == {f"cancel:returnday{return_day.id}:user{setting.members[1].id}:seq0"}
     # Removed people are not put back by a later sync, and a duplicate stakeholder is refused.
-    assert services.sync_invitees(return_day, now=now) == []
+    assert invitations.sync_invitees(return_day, now=now) == []
     with pytest.raises(services.ReturnDayError):
-        services.add_stakeholder(return_day, email="wethouder@gemeente.example", name="", by=setting.facilitator,
-                                 now=now)
+        invitations.add_stakeholder(return_day, email="wethouder@gemeente.example", name="", by=setting.facilitator,
+                                    now=now)
 
 
 def test_shared_lab_day_invites_every_team(app, make):
@@ -113,9 +113,9 @@ def test_shared_lab_day_invites_every_team(app, make):
                              now=at(date(2025, 1, 6), 9))
     planned = services.plan_return_days(setting.team.challenge, by=setting.facilitator, now=at(date(2025, 1, 6), 9))
     assert all(day.team_id is None for day in planned)
-    return_day = services.save_return_day(lab=setting.lab, team=None, day_number=1,
-                                          details=details(date(2025, 2, 10)), by=setting.facilitator,
-                                          now=at(date(2025, 1, 6), 9))
+    return_day = decisions.save_return_day(lab=setting.lab, team=None, day_number=1,
+                                           details=details(date(2025, 2, 10)), by=setting.facilitator,
+                                           now=at(date(2025, 1, 6), 9))
     emails = {invitation.email for invitation in return_day.invitations}
     assert other_member.email in emails and setting.members[0].email in emails
     db.session.flush()
@@ -163,11 +163,10 @@ def test_the_pack_shows_the_board_indicators_progress_and_help_asked(app):
     tracking.add_progress_update(challenge, status=Status.AT_RISK,
                                  went_well="Eerste controles gedaan", help_needed="Capaciteit van de handhavers",
                                  by=member, now=now)
-    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
-                                          details=details(date(2025, 3, 31)), by=setting.facilitator, now=now)
+    return_day = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                                           details=details(date(2025, 3, 31)), by=setting.facilitator, now=now)
 
-    pack = services.gather_pack(return_day, now=now)
-    team_pack = pack.teams[0]
+    team_pack = pack.gather_pack(return_day, now=now).teams[0]
     assert team_pack.board_status == ["Gepland: 1 kaart", "Bezig: 0 kaarten", "Geblokkeerd: 0 kaarten",
                                       "Klaar: 1 kaart"]
     assert any("Gecontroleerde panden: nu 12" in line and "doel 40" in line for line in team_pack.indicators)

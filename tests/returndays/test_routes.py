@@ -8,7 +8,7 @@ from icalendar import Calendar
 from fieldlab.auth.models import Role
 from fieldlab.auth.permissions import can
 from fieldlab.extensions import db
-from fieldlab.returndays import services
+from fieldlab.returndays import decisions, pack, services
 from fieldlab.returndays.models import ReturnDay
 from fieldlab.timeutil import local, utcnow
 from tests import factories
@@ -17,8 +17,8 @@ from tests.returndays.helpers import arrange_team, details, keys, outbox
 
 def _confirmed(setting, day=50, on=None):
     on = on or setting.team.challenge.date_of_day(day)
-    return services.save_return_day(lab=setting.lab, team=setting.team, day_number=day, details=details(on),
-                                    by=setting.facilitator, now=utcnow())
+    return decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=day, details=details(on),
+                                     by=setting.facilitator, now=utcnow())
 
 
 def test_facilitator_plans_a_day_from_the_proposal_and_moves_it(app, client, auth):
@@ -113,14 +113,14 @@ def test_pack_shows_open_agreements_of_the_previous_day(app, client, auth):
     setting = arrange_team(date(2030, 2, 11))
     day1 = _confirmed(setting, 1)
     day50 = _confirmed(setting, 50)
-    services.add_action(day1, description="Gesprek met de RIEC plannen", owner=None, owner_name="Deelnemer 1",
-                        due_on=date(2030, 3, 1), team=None, by=setting.facilitator, now=utcnow())
-    done = services.add_action(day1, description="Afgeronde taak", owner=None, owner_name="X", due_on=None,
-                               team=None, by=setting.facilitator, now=utcnow())
-    services.set_action_done(done, True, by=setting.facilitator, now=utcnow())
+    pack.add_action(day1, description="Gesprek met de RIEC plannen", owner=None, owner_name="Deelnemer 1",
+                    due_on=date(2030, 3, 1), team=None, by=setting.facilitator, now=utcnow())
+    done = pack.add_action(day1, description="Afgeronde taak", owner=None, owner_name="X", due_on=None,
+                           team=None, by=setting.facilitator, now=utcnow())
+    pack.set_action_done(done, True, by=setting.facilitator, now=utcnow())
     db.session.commit()
-    pack = services.gather_pack(day50, now=utcnow())
-    assert [a.description for a in pack.teams[0].earlier_actions] == ["Gesprek met de RIEC plannen"]
+    day_pack = pack.gather_pack(day50, now=utcnow())
+    assert [a.description for a in day_pack.teams[0].earlier_actions] == ["Gesprek met de RIEC plannen"]
     auth.login(setting.members[0])
     page = client.get(f"/terugkomdagen/{day50.id}/pakket").get_data(as_text=True)
     assert "Gesprek met de RIEC plannen" in page and "Afgeronde taak" not in page

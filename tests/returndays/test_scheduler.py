@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from fieldlab import scheduler as scheduler_module
 from fieldlab.extensions import db
-from fieldlab.returndays import jobs, services
+from fieldlab.returndays import decisions, jobs
 from fieldlab.returndays.models import ReturnDay, ReturnDayJob
 from fieldlab.timeutil import local, utcnow
 from tests.returndays.helpers import arrange_team, at, details, keys
@@ -41,8 +41,8 @@ def _steps():
 def test_a_week_of_downtime_then_restart_sends_nothing_about_the_past_and_every_future_step_once(app):
     setting = arrange_team(date(2025, 2, 10), members=2)
     for number, day in ((1, date(2025, 2, 10)), (50, date(2025, 3, 31))):
-        services.save_return_day(lab=setting.lab, team=setting.team, day_number=number, details=details(day),
-                                 by=setting.facilitator, now=at(date(2025, 1, 6), 9))
+        decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=number, details=details(day),
+                                  by=setting.facilitator, now=at(date(2025, 1, 6), 9))
     db.session.commit()
     day1, day50 = (db.session.scalar(select(ReturnDay).where(ReturnDay.day_number == n)) for n in (1, 50))
 
@@ -79,9 +79,9 @@ def test_a_week_of_downtime_then_restart_sends_nothing_about_the_past_and_every_
 def test_skipped_steps_are_shown_under_gepland_with_their_reason(app, client, auth):
     today = local(utcnow()).date()
     setting = arrange_team(today - timedelta(days=60))
-    return_day = services.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
-                                          details=details(today - timedelta(days=2)), by=setting.facilitator,
-                                          now=utcnow() - timedelta(days=30))
+    return_day = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                                           details=details(today - timedelta(days=2)), by=setting.facilitator,
+                                           now=utcnow() - timedelta(days=30))
     db.session.commit()
     jobs.run_due(utcnow())
     auth.login(setting.facilitator)
@@ -148,8 +148,8 @@ def test_shutdown_does_not_wait_on_the_job_store_lock_while_a_body_adds_a_job(ap
 def test_a_poll_stops_after_its_budget_and_the_next_one_goes_on(app):
     setting = arrange_team(date(2025, 2, 10), members=1)
     for number, day in ((1, date(2025, 2, 10)), (50, date(2025, 3, 31)), (100, date(2025, 5, 20))):
-        services.save_return_day(lab=setting.lab, team=setting.team, day_number=number, details=details(day),
-                                 by=setting.facilitator, now=at(date(2025, 1, 6), 9))
+        decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=number, details=details(day),
+                                  by=setting.facilitator, now=at(date(2025, 1, 6), 9))
     db.session.commit()
     moment = at(date(2025, 1, 20), 9)
     assert len(jobs.run_due(moment, budget=0)) == 1  # at least one step per poll

@@ -49,9 +49,11 @@ def build_world() -> World:
     from fieldlab.evaluations import services as evaluations
     from fieldlab.outcomes import services as outcomes
     from fieldlab.problems import services as problems
-    from fieldlab.returndays import services as returndays
+    from fieldlab.returndays import decisions as returnday_decisions
+    from fieldlab.returndays import invitations as returnday_invitations
+    from fieldlab.returndays import pack as returnday_pack
     from fieldlab.signals import services as signals
-    from fieldlab.speedlabs import services as speedlabs
+    from fieldlab.speedlabs import preparing as speedlab_preparing
     from fieldlab.speedlabs.models import Idea
     from fieldlab.teams import services as teams
 
@@ -69,16 +71,16 @@ def build_world() -> World:
     team = factories.make_team(lab, members=members, name="Team Geheim", problem=problem,
                                starts_on=date.today() - timedelta(days=10))
     question = problems.ask_question(problem, "Hoeveel panden precies?", by=facilitator, now=NOW)
-    return_day = returndays.save_return_day(
+    return_day = returnday_decisions.save_return_day(
         lab=lab, team=team, day_number=50,
-        details=returndays.Details(day=date.today() + timedelta(days=39), start=time(10), end=time(16),
-                                   place="Geheime locatie Zuid", agenda="Agendapunt Zilvervos"),
+        details=returnday_decisions.Details(day=date.today() + timedelta(days=39), start=time(10), end=time(16),
+                                            place="Geheime locatie Zuid", agenda="Agendapunt Zilvervos"),
         by=facilitator, now=NOW)
-    returndays.sync_invitees(return_day, now=NOW)
-    action = returndays.add_action(return_day, description="Actie Zilvervos", owner=members[0], owner_name="",
-                                   due_on=None, team=team, by=facilitator, now=NOW)
+    returnday_invitations.sync_invitees(return_day, now=NOW)
+    action = returnday_pack.add_action(return_day, description="Actie Zilvervos", owner=members[0], owner_name="",
+                                       due_on=None, team=team, by=facilitator, now=NOW)
     form = evaluations.create_form(lab=lab, by=facilitator, now=NOW, title="Evaluatie Zilvervos")
-    speedlab = speedlabs.create_session(
+    speedlab = speedlab_preparing.create_session(
         title="Speedlab Zilvervos", question="Hoe stoppen we Zilvervos?", context="", by=facilitator, now=NOW,
         starts_at=NOW + timedelta(days=3), ends_at=NOW + timedelta(days=3, hours=2), place="Utrecht",
         online_url="", seats=10, dots_per_participant=3, problem=problem)

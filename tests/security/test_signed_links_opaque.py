@@ -18,7 +18,7 @@ from fieldlab.auth import services as accounts
 from fieldlab.auth.models import Role
 from fieldlab.extensions import db
 from fieldlab.mail.models import OutboxMessage
-from fieldlab.returndays import services as returndays
+from fieldlab.returndays import rsvp as returnday_rsvp
 from fieldlab.signals import services as signals
 from tests.returndays.test_invitations import _invitation
 from tests.signals.helpers import NOW, complete_draft, to_consultation, world
@@ -50,33 +50,33 @@ def assert_opaque(token: str, *secrets_: str) -> None:
 
 def test_rsvp_link_names_nobody_and_old_links_keep_working_until_they_expire(app, client):
     _setting, return_day, stakeholder = _invitation(app)
-    token = returndays.rsvp_token(stakeholder)
+    token = returnday_rsvp.rsvp_token(stakeholder)
     assert_opaque(token, "buurt@example.net", "Bea Buurt", "buurt")
     assert client.get(f"/antwoord/{stakeholder.id}/{token}").status_code == 200
 
-    old = old_format_token(returndays.RSVP_SALT, {"i": stakeholder.id, "e": stakeholder.email})
+    old = old_format_token(returnday_rsvp.RSVP_SALT, {"i": stakeholder.id, "e": stakeholder.email})
     assert "buurt@example.net" in payload_text(old)  # what was mailed before
     assert client.get(f"/antwoord/{stakeholder.id}/{old}").status_code == 200
     client.post(f"/antwoord/{stakeholder.id}/{old}", data={"response": "yes", "remark": ""})
     assert stakeholder.response == "yes"
     # An old link for another address does not fit this invitation.
-    wrong = old_format_token(returndays.RSVP_SALT, {"i": stakeholder.id, "e": "iemand@anders.example"})
+    wrong = old_format_token(returnday_rsvp.RSVP_SALT, {"i": stakeholder.id, "e": "iemand@anders.example"})
     assert client.get(f"/antwoord/{stakeholder.id}/{wrong}").status_code == 403
     # ... and an old link past its age limit is refused like any other.
-    expired = old_format_token(returndays.RSVP_SALT, {"i": stakeholder.id, "e": stakeholder.email},
-                               signed_at=datetime.now() - returndays.RSVP_MAX_AGE - timedelta(days=1))
-    with pytest.raises(returndays.RsvpRefused) as refused:
-        returndays.invitation_for_rsvp(stakeholder.id, expired, now=return_day.starts_at - timedelta(days=1))
+    expired = old_format_token(returnday_rsvp.RSVP_SALT, {"i": stakeholder.id, "e": stakeholder.email},
+                               signed_at=datetime.now() - returnday_rsvp.RSVP_MAX_AGE - timedelta(days=1))
+    with pytest.raises(returnday_rsvp.RsvpRefused) as refused:
+        returnday_rsvp.invitation_for_rsvp(stakeholder.id, expired, now=return_day.starts_at - timedelta(days=1))
     assert refused.value.reason == "expired"
 
 
 def test_a_new_rsvp_link_stops_fitting_when_the_invitation_is_for_someone_else(app):
     _setting, return_day, stakeholder = _invitation(app)
-    token = returndays.rsvp_token(stakeholder)
+    token = returnday_rsvp.rsvp_token(stakeholder)
     stakeholder.email = "opvolger@example.net"
     db.session.flush()
-    with pytest.raises(returndays.RsvpRefused) as refused:
-        returndays.invitation_for_rsvp(stakeholder.id, token, now=return_day.starts_at - timedelta(days=1))
+    with pytest.raises(returnday_rsvp.RsvpRefused) as refused:
+        returnday_rsvp.invitation_for_rsvp(stakeholder.id, token, now=return_day.starts_at - timedelta(days=1))
     assert refused.value.reason == "other"
 
 

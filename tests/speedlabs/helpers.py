@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from fieldlab.auth.models import Role
 from fieldlab.extensions import db
-from fieldlab.speedlabs import services
+from fieldlab.speedlabs import preparing, rounds
 from fieldlab.speedlabs.models import InvitationRole, InvitationStatus, SpeedlabInvitation
 from tests import factories
 
@@ -14,7 +14,7 @@ TODAY = date(2025, 3, 3)
 
 def make_speedlab(facilitator=None, *, seats=8, dots=3, owner=None, problem=None, question="Hoe voorkomen we misbruik van vastgoed?", **fields):
     facilitator = facilitator or factories.make_user(Role.FACILITATOR)
-    return services.create_session(
+    return preparing.create_session(
         title=fields.pop("title", "Speedlab vastgoed"), question=question, context=fields.pop("context", ""),
         starts_at=NOW + timedelta(days=7), ends_at=NOW + timedelta(days=7, hours=2, minutes=30),
         place="Utrecht", online_url="", seats=seats, dots_per_participant=dots, problem=problem,
@@ -37,5 +37,5 @@ def run_to(speedlab, phase, *, now=NOW):
     """Start rounds until `phase` is the open round."""
     facilitator = speedlab.facilitator
     while speedlab.phase != phase:
-        services.start_next_round(speedlab, minutes=30, by=facilitator, now=now)
+        rounds.start_next_round(speedlab, minutes=30, by=facilitator, now=now)
     db.session.flush()

@@ -4,7 +4,7 @@ and keep the organisations mixed."""
 from datetime import date
 
 from fieldlab.auth.models import Role
-from fieldlab.speedlabs import services
+from fieldlab.speedlabs import alumni, invitations
 from tests.speedlabs.helpers import TODAY, make_speedlab
 
 
@@ -22,10 +22,10 @@ def test_only_participants_of_labs_that_ended_before_today_are_alumni(app, make)
     _alumnus(make, running, name="Bert")
     _alumnus(make, undated, name="Carla")
 
-    alumni = services.alumni_candidates(today=TODAY)
+    candidates = alumni.alumni_candidates(today=TODAY)
 
-    assert [a.user for a in alumni] == [alumna]
-    assert alumni[0].labs == [("vastgoed", "Field Lab 2024-2")]
+    assert [a.user for a in candidates] == [alumna]
+    assert candidates[0].labs == [("vastgoed", "Field Lab 2024-2")]
 
 
 def test_ranking_uses_theme_expertise_and_organisation_with_the_reason(app, make):
@@ -38,8 +38,9 @@ def test_ranking_uses_theme_expertise_and_organisation_with_the_reason(app, make
     make.add_participant(other, best)
     bank_person = _alumnus(make, other, name="Dirk", organisation=bank)
 
-    alumni = services.alumni_candidates(today=TODAY)
-    ranked = services.rank_alumni(alumni, text="Misbruik van vastgoed: financieel onderzoek door banken en bank-meldingen")
+    candidates = alumni.alumni_candidates(today=TODAY)
+    ranked = alumni.rank_alumni(candidates,
+                                text="Misbruik van vastgoed: financieel onderzoek door banken en bank-meldingen")
 
     assert [s.user for s in ranked] == [best, theme_only, bank_person, nothing]
     assert ranked[0].reason == "thema vastgoed in Field Lab 2024-2, expertise financieel onderzoek"
@@ -55,7 +56,7 @@ def test_suggestions_keep_the_organisation_mix_broad(app, make):
             for n in range(3)]
     inspector = _alumnus(make, lab, name="Inspecteur", organisation=tax)
 
-    ranked = services.rank_alumni(services.alumni_candidates(today=TODAY), text="vastgoed en financieel onderzoek")
+    ranked = alumni.rank_alumni(alumni.alumni_candidates(today=TODAY), text="vastgoed en financieel onderzoek")
 
     # A police officer fits best, but the second place goes to another organisation.
     assert ranked[0].user in cops
@@ -70,9 +71,9 @@ def test_suggestions_leave_out_who_is_invited_and_use_the_vraagstuk(app, make):
     fits = _alumnus(make, lab, name="Anna", expertise=["data-analyse"])
     invited = _alumnus(make, lab, name="Bert")
     speedlab = make_speedlab(problem=problem, question="Wat kunnen we doen?")
-    services.invite_alumni(speedlab, [invited], reasons={}, by=speedlab.facilitator, now=speedlab.created_at)
+    invitations.invite_alumni(speedlab, [invited], reasons={}, by=speedlab.facilitator, now=speedlab.created_at)
 
-    suggestions = services.suggest_alumni(speedlab, today=TODAY)
+    suggestions = alumni.suggest_alumni(speedlab, today=TODAY)
 
     assert [s.user for s in suggestions] == [fits]
     assert suggestions[0].reason == "thema ondermijning in Field Lab 2024-2, expertise data-analyse"

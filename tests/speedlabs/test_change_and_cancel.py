@@ -16,7 +16,7 @@ from fieldlab.audit.models import AuditEvent
 from fieldlab.auth.models import Role
 from fieldlab.extensions import db
 from fieldlab.mail.models import OutboxMessage
-from fieldlab.speedlabs import calendar, links, services
+from fieldlab.speedlabs import calendar, invitations, links, preparing, rounds, services
 from fieldlab.speedlabs.models import InvitationStatus, Phase, SpeedlabSession
 from fieldlab.timeutil import LOCAL_ZONE, as_utc, local, utcnow
 from tests import factories
@@ -54,10 +54,10 @@ def _planned_speedlab():
     speedlab.starts_at, speedlab.ends_at = _at(DAY, 13), _at(DAY, 15, 30)
     guests = {}
     for name in ("Anna", "Bram", "Cas", "Dirk"):
-        guests[name] = services.invite_guest(speedlab, name=name, email=f"{name.lower()}@example.org",
-                                             by=speedlab.facilitator, now=NOW)
-    services.respond(guests["Anna"], accept=True, now=NOW)
-    services.respond(guests["Bram"], accept=False, now=NOW)
+        guests[name] = invitations.invite_guest(speedlab, name=name, email=f"{name.lower()}@example.org",
+                                                by=speedlab.facilitator, now=NOW)
+    invitations.respond(guests["Anna"], accept=True, now=NOW)
+    invitations.respond(guests["Bram"], accept=False, now=NOW)
     db.session.commit()
     assert [guests[name].status for name in ("Anna", "Bram", "Cas", "Dirk")] == [
         "accepted", "declined", "invited", "waiting"]
@@ -150,12 +150,12 @@ def test_two_changes_send_two_updates_and_a_retry_none(app):
     speedlab, _owner, guests = _planned_speedlab()
     anna = guests["Anna"]
     for number, place in enumerate(("Den Haag", "Tilburg"), start=1):
-        details = services.details_of(speedlab)
-        result = services.change_session(speedlab, services.SpeedlabDetails(**{**vars(details), "place": place}),
-                                         by=speedlab.facilitator, now=NOW)
+        details = preparing.details_of(speedlab)
+        result = preparing.change_session(speedlab, preparing.SpeedlabDetails(**{**vars(details), "place": place}),
+                                          by=speedlab.facilitator, now=NOW)
         assert [change.what for change in result.changes] == ["place"] and speedlab.sequence == number
     # A retry of the last one queues nothing.
-    services._queue_calendar_notice(anna, kind="update", method="REQUEST", now=NOW, changes=result.changes)
+    invitations.queue_calendar_notice(anna, kind="update", method="REQUEST", now=NOW, changes=result.changes)
 
     updates = [m for m in _messages_to(anna.email) if m.subject.startswith("Gewijzigd")]
     assert [m.idempotency_key for m in updates] == [
@@ -229,12 +229,12 @@ def test_saying_yes_again_after_a_change_brings_the_current_invitation(app):
     speedlab, _owner, guests = _planned_speedlab()
     speedlab.seats = 3
     bram = guests["Bram"]
-    services.change_session(speedlab, services.SpeedlabDetails(**{**vars(services.details_of(speedlab)),
-                                                                  "place": "Den Haag"}),
+    preparing.change_session(speedlab, preparing.SpeedlabDetails(**{**vars(preparing.details_of(speedlab)),
+                                                                    "place": "Den Haag"}),
                             by=speedlab.facilitator, now=NOW)
     assert len(_messages_to(bram.email)) == 1  # who said no does not hear of the change
 
-    services.respond(bram, accept=True, now=NOW)
+    invitations.respond(bram, accept=True, now=NOW)
 
     invitation = _messages_to(bram.email)[-1]
     assert bram.status == InvitationStatus.ACCEPTED
@@ -296,7 +296,7 @@ def test_cancelling_asks_a_reason_then_sends_a_cancel_to_everyone_who_did_not_sa
 def test_nothing_happens_in_a_cancelled_speedlab(app, client, auth):
     speedlab, _owner, guests = _planned_speedlab()
     anna = guests["Anna"]
-    services.cancel_session(speedlab, reason="Te weinig aanmeldingen.", by=speedlab.facilitator, now=NOW)
+    preparing.cancel_session(speedlab, reason="Te weinig aanmeldingen.", by=speedlab.facilitator, now=NOW)
     db.session.commit()
     messages = _message_count()
 
@@ -328,7 +328,7 @@ def test_nothing_happens_in_a_cancelled_speedlab(app, client, auth):
     assert _message_count() == messages
 
     with pytest.raises(services.SpeedlabCancelled):
-        services.start_next_round(speedlab, minutes=10, by=speedlab.facilitator, now=NOW)
+        rounds.start_next_round(speedlab, minutes=10, by=speedlab.facilitator, now=NOW)
 
 
 def test_the_database_keeps_a_cancellation_with_its_reason(app):
@@ -346,8 +346,8 @@ def test_the_database_keeps_a_cancellation_with_its_reason(app):
 
 def test_who_lands_on_the_waiting_list_hears_their_place_in_line(app):
     speedlab = make_speedlab(seats=1)
-    first, second, third = (services.invite_guest(speedlab, name=name, email=f"{name.lower()}@example.org",
-                                                  by=speedlab.facilitator, now=NOW)
+    first, second, third = (invitations.invite_guest(speedlab, name=name, email=f"{name.lower()}@example.org",
+                                                     by=speedlab.facilitator, now=NOW)
                             for name in ("Eva", "Fien", "Gert"))
     assert [first.status, second.status, third.status] == ["invited", "waiting", "waiting"]
 
@@ -359,16 +359,16 @@ def test_who_lands_on_the_waiting_list_hears_their_place_in_line(app):
     assert "op plaats 1." in _messages_to("fien@example.org")[0].body_text
 
     # Eva says no: Fien gets the invitation with the .ics; Gert is now first in line.
-    services.respond(first, accept=False, now=NOW)
+    invitations.respond(first, accept=False, now=NOW)
     invitation = _messages_to("fien@example.org")[-1]
     assert invitation.subject == "Uitnodiging speedlab: Speedlab vastgoed"
     assert _event_of(invitation)[0]["METHOD"] == "REQUEST"
     # Eva changes her mind while the seat is taken: back in line, at place 2, told so again.
-    services.respond(first, accept=True, now=NOW + timedelta(hours=1))
+    invitations.respond(first, accept=True, now=NOW + timedelta(hours=1))
     assert first.status == InvitationStatus.WAITING
     assert "op plaats 2." in _messages_to("eva@example.org")[-1].body_text
     # Fien says no after all: Gert gets her seat and his invitation.
-    services.respond(second, accept=False, now=NOW + timedelta(hours=2))
+    invitations.respond(second, accept=False, now=NOW + timedelta(hours=2))
     assert _messages_to("gert@example.org")[-1].subject == "Uitnodiging speedlab: Speedlab vastgoed"
 
 
@@ -386,7 +386,7 @@ def test_only_facilitators_change_or_cancel(app, client, auth, who, status):
         "stranger": factories.make_user(Role.PARTICIPANT), "anonymous": None,
     }[who]
     if who == "invited":
-        services.invite_alumni(speedlab, [user], reasons={}, by=speedlab.facilitator, now=NOW)
+        invitations.invite_alumni(speedlab, [user], reasons={}, by=speedlab.facilitator, now=NOW)
     db.session.commit()
     if user is not None:
         auth.login(user)
@@ -405,10 +405,10 @@ def test_only_facilitators_change_or_cancel(app, client, auth, who, status):
 
 def test_the_html_mail_escapes_what_the_facilitator_typed(app):
     speedlab, _owner, guests = _planned_speedlab()
-    details = services.details_of(speedlab)
-    services.change_session(speedlab, services.SpeedlabDetails(**{**vars(details), "place": "Zaal <b>2</b>"}),
-                            by=speedlab.facilitator, now=NOW)
-    services.cancel_session(speedlab, reason="<script>x</script>", by=speedlab.facilitator, now=NOW)
+    details = preparing.details_of(speedlab)
+    preparing.change_session(speedlab, preparing.SpeedlabDetails(**{**vars(details), "place": "Zaal <b>2</b>"}),
+                             by=speedlab.facilitator, now=NOW)
+    preparing.cancel_session(speedlab, reason="<script>x</script>", by=speedlab.facilitator, now=NOW)
     update, cancellation = _messages_to(guests["Anna"].email)[-2:]
     assert "Zaal &lt;b&gt;2&lt;/b&gt;" in update.body_html and "<b>2</b>" not in update.body_html
     assert "Plaats: Utrecht → Zaal <b>2</b>" in update.body_text

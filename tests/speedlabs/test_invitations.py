@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from fieldlab.auth.models import Role
 from fieldlab.mail.models import OutboxMessage
-from fieldlab.speedlabs import links, services
+from fieldlab.speedlabs import invitations, links, services
 from fieldlab.speedlabs.models import InvitationStatus
 from tests import factories
 from tests.speedlabs.helpers import NOW, make_speedlab
@@ -23,45 +23,45 @@ def _messages_to(address):
 def test_seats_then_waiting_list_and_a_no_invites_the_next(app):
     speedlab = make_speedlab(seats=2)
     people = [factories.make_user(Role.PARTICIPANT, name=f"Alumnus {n}") for n in range(4)]
-    invitations = services.invite_alumni(speedlab, people, reasons={people[0].id: "thema vastgoed"},
-                                         by=speedlab.facilitator, now=NOW)
+    invited = invitations.invite_alumni(speedlab, people, reasons={people[0].id: "thema vastgoed"},
+                                        by=speedlab.facilitator, now=NOW)
 
-    assert [i.status for i in invitations] == ["invited", "invited", "waiting", "waiting"]
-    assert invitations[0].reason == "thema vastgoed"
-    assert [i.name for i in services.waiting_list(speedlab)] == ["Alumnus 2", "Alumnus 3"]
+    assert [i.status for i in invited] == ["invited", "invited", "waiting", "waiting"]
+    assert invited[0].reason == "thema vastgoed"
+    assert [i.name for i in invitations.waiting_list(speedlab)] == ["Alumnus 2", "Alumnus 3"]
     [notice] = _messages_to(people[2].email)
     assert notice.subject == "Wachtlijst speedlab: Speedlab vastgoed" and notice.attachments == []
 
-    services.respond(invitations[0], accept=True, now=NOW)
-    services.respond(invitations[1], accept=False, now=NOW + timedelta(hours=1))
+    invitations.respond(invited[0], accept=True, now=NOW)
+    invitations.respond(invited[1], accept=False, now=NOW + timedelta(hours=1))
 
-    assert invitations[1].status == InvitationStatus.DECLINED
-    assert invitations[2].status == InvitationStatus.INVITED
-    assert invitations[3].status == InvitationStatus.WAITING
+    assert invited[1].status == InvitationStatus.DECLINED
+    assert invited[2].status == InvitationStatus.INVITED
+    assert invited[3].status == InvitationStatus.WAITING
     notice, invitation = _messages_to(people[2].email)
     assert invitation.subject == "Uitnodiging speedlab: Speedlab vastgoed" and len(invitation.attachments) == 1
-    assert services.seats_taken(speedlab) == 2
+    assert invitations.seats_taken(speedlab) == 2
 
 
 def test_the_problem_owner_does_not_take_a_seat(app):
     speedlab = make_speedlab(seats=1)
     assert [i.role for i in speedlab.invitations] == ["owner"]
-    services.invite_guest(speedlab, name="Gast", email="gast@example.org", by=speedlab.facilitator, now=NOW)
+    invitations.invite_guest(speedlab, name="Gast", email="gast@example.org", by=speedlab.facilitator, now=NOW)
     assert [i.status for i in speedlab.invitations] == ["invited", "invited"]
 
 
 def test_a_person_is_invited_once(app):
     speedlab = make_speedlab()
-    services.invite_guest(speedlab, name="Gast", email="gast@example.org", by=speedlab.facilitator, now=NOW)
+    invitations.invite_guest(speedlab, name="Gast", email="gast@example.org", by=speedlab.facilitator, now=NOW)
     with pytest.raises(services.SpeedlabError):
-        services.invite_guest(speedlab, name="Gast", email="GAST@example.org", by=speedlab.facilitator, now=NOW)
+        invitations.invite_guest(speedlab, name="Gast", email="GAST@example.org", by=speedlab.facilitator, now=NOW)
 
 
 def test_invitation_mail_carries_ics_and_signed_links_once(app):
     speedlab = make_speedlab(context="Vertrouwelijke feiten over het dossier")
-    invitation = services.invite_guest(speedlab, name="Gast", email="gast@example.org",
-                                       by=speedlab.facilitator, now=NOW)
-    services._queue_invitation(invitation, now=NOW)  # a retry queues nothing new
+    invitation = invitations.invite_guest(speedlab, name="Gast", email="gast@example.org",
+                                          by=speedlab.facilitator, now=NOW)
+    invitations.queue_invitation(invitation, now=NOW)  # a retry queues nothing new
 
     [message] = _messages_to("gast@example.org")
     assert "Vertrouwelijke" not in message.body_text + message.body_html
@@ -79,15 +79,15 @@ def test_invitation_mail_carries_ics_and_signed_links_once(app):
 
 def test_links_are_single_purpose_and_expire(app):
     speedlab = make_speedlab()
-    invitation = services.invite_guest(speedlab, name="Gast", email="gast@example.org",
-                                       by=speedlab.facilitator, now=NOW)
+    invitation = invitations.invite_guest(speedlab, name="Gast", email="gast@example.org",
+                                          by=speedlab.facilitator, now=NOW)
     join = links.make_link_token(invitation, links.JOIN)
-    assert services.invitation_for_link(join, links.JOIN) == invitation
+    assert invitations.invitation_for_link(join, links.JOIN) == invitation
     with pytest.raises(links.InvalidLink):
-        services.invitation_for_link(join, links.RSVP)
+        invitations.invitation_for_link(join, links.RSVP)
     with pytest.raises(links.InvalidLink):
-        services.invitation_for_link(join[:-2] + "xx", links.JOIN)
+        invitations.invitation_for_link(join[:-2] + "xx", links.JOIN)
     app.config["SPEEDLAB_LINK_MAX_AGE"] = timedelta(seconds=-1)
     with pytest.raises(links.InvalidLink) as error:
-        services.invitation_for_link(join, links.JOIN)
+        invitations.invitation_for_link(join, links.JOIN)
     assert error.value.reason == "expired"

@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from fieldlab.extensions import db
-from fieldlab.speedlabs import services
+from fieldlab.speedlabs import rounds, services
 from fieldlab.speedlabs.models import Phase, SpeedlabSession, Vote
 from tests.speedlabs.helpers import NOW, add_participant, make_speedlab, run_to
 
@@ -18,22 +18,22 @@ def test_rounds_follow_each_other_and_end_with_results(app):
     speedlab = make_speedlab()
     phases = []
     for _round in range(4):
-        phases.append(services.start_next_round(speedlab, minutes=10, by=speedlab.facilitator, now=NOW))
+        phases.append(rounds.start_next_round(speedlab, minutes=10, by=speedlab.facilitator, now=NOW))
     assert phases == [Phase.IDEAS, Phase.CLUSTERING, Phase.VOTING, Phase.RESULTS]
     with pytest.raises(services.SpeedlabError):
-        services.start_next_round(speedlab, minutes=10, by=speedlab.facilitator, now=NOW)
+        rounds.start_next_round(speedlab, minutes=10, by=speedlab.facilitator, now=NOW)
 
 
 def test_nobody_adds_ideas_after_the_ideas_round(app):
     speedlab = make_speedlab()
     alice = add_participant(speedlab)
-    with pytest.raises(services.RoundClosed):
-        services.add_idea(speedlab, author=alice, title="Te vroeg", explanation="", now=NOW)
+    with pytest.raises(rounds.RoundClosed):
+        rounds.add_idea(speedlab, author=alice, title="Te vroeg", explanation="", now=NOW)
     run_to(speedlab, Phase.IDEAS)
-    services.add_idea(speedlab, author=alice, title="Meldpunt", explanation="Eén loket", now=NOW)
-    services.stop_round(speedlab, by=speedlab.facilitator, now=NOW + timedelta(minutes=1))
-    with pytest.raises(services.RoundClosed):
-        services.add_idea(speedlab, author=alice, title="Te laat", explanation="", now=NOW + timedelta(minutes=2))
+    rounds.add_idea(speedlab, author=alice, title="Meldpunt", explanation="Eén loket", now=NOW)
+    rounds.stop_round(speedlab, by=speedlab.facilitator, now=NOW + timedelta(minutes=1))
+    with pytest.raises(rounds.RoundClosed):
+        rounds.add_idea(speedlab, author=alice, title="Te laat", explanation="", now=NOW + timedelta(minutes=2))
     assert [idea.title for idea in speedlab.ideas] == ["Meldpunt"]
 
 
@@ -41,43 +41,43 @@ def test_the_countdown_closes_the_round_too(app):
     speedlab = make_speedlab()
     alice = add_participant(speedlab)
     run_to(speedlab, Phase.IDEAS)  # 30 minutes
-    with pytest.raises(services.RoundClosed):
-        services.add_idea(speedlab, author=alice, title="Na de tijd", explanation="", now=NOW + timedelta(minutes=31))
+    with pytest.raises(rounds.RoundClosed):
+        rounds.add_idea(speedlab, author=alice, title="Na de tijd", explanation="", now=NOW + timedelta(minutes=31))
 
 
 def test_votes_only_in_the_open_voting_round_and_secret_until_it_closes(app):
     speedlab = make_speedlab(dots=3)
     alice, bob = add_participant(speedlab), add_participant(speedlab)
     run_to(speedlab, Phase.IDEAS)
-    idea = services.add_idea(speedlab, author=alice, title="Meldpunt", explanation="", now=NOW)
-    with pytest.raises(services.RoundClosed):
-        services.set_dots(speedlab, alice, {idea.id: 1}, now=NOW)
+    idea = rounds.add_idea(speedlab, author=alice, title="Meldpunt", explanation="", now=NOW)
+    with pytest.raises(rounds.RoundClosed):
+        rounds.set_dots(speedlab, alice, {idea.id: 1}, now=NOW)
     run_to(speedlab, Phase.VOTING)
-    services.set_dots(speedlab, alice, {idea.id: 2}, now=NOW)
-    services.set_dots(speedlab, alice, {idea.id: 3}, now=NOW)  # changed her mind: still one set of dots
-    services.set_dots(speedlab, bob, {idea.id: 1}, now=NOW)
+    rounds.set_dots(speedlab, alice, {idea.id: 2}, now=NOW)
+    rounds.set_dots(speedlab, alice, {idea.id: 3}, now=NOW)  # changed her mind: still one set of dots
+    rounds.set_dots(speedlab, bob, {idea.id: 1}, now=NOW)
     assert not speedlab.votes_visible(NOW)
-    assert services.own_dots(speedlab, alice) == {idea.id: 3}
-    with pytest.raises(services.TooManyDots):
-        services.set_dots(speedlab, bob, {idea.id: 4}, now=NOW)
-    services.stop_round(speedlab, by=speedlab.facilitator, now=NOW)
+    assert rounds.own_dots(speedlab, alice) == {idea.id: 3}
+    with pytest.raises(rounds.TooManyDots):
+        rounds.set_dots(speedlab, bob, {idea.id: 4}, now=NOW)
+    rounds.stop_round(speedlab, by=speedlab.facilitator, now=NOW)
     assert speedlab.votes_visible(NOW)
-    with pytest.raises(services.RoundClosed):
-        services.set_dots(speedlab, bob, {idea.id: 2}, now=NOW)
-    assert services.tally(speedlab) == {idea.id: 4}
+    with pytest.raises(rounds.RoundClosed):
+        rounds.set_dots(speedlab, bob, {idea.id: 2}, now=NOW)
+    assert rounds.tally(speedlab) == {idea.id: 4}
 
 
 def test_ranking_shares_places_on_equal_dots(app):
     speedlab = make_speedlab(dots=3)
     alice, bob = add_participant(speedlab), add_participant(speedlab)
     run_to(speedlab, Phase.IDEAS)
-    a, b, c = (services.add_idea(speedlab, author=alice, title=t, explanation="", now=NOW) for t in "ABC")
+    a, b, c = (rounds.add_idea(speedlab, author=alice, title=t, explanation="", now=NOW) for t in "ABC")
     run_to(speedlab, Phase.VOTING)
-    services.set_dots(speedlab, alice, {b.id: 2, c.id: 1}, now=NOW)
-    services.set_dots(speedlab, bob, {c.id: 1, a.id: 2}, now=NOW)
-    assert [(r.rank, r.dots) for r in services.ranking(speedlab)] == [(1, 2), (1, 2), (1, 2)]
-    services.set_dots(speedlab, bob, {c.id: 3}, now=NOW)
-    assert [(r.rank, r.idea.title, r.dots) for r in services.ranking(speedlab)] == [
+    rounds.set_dots(speedlab, alice, {b.id: 2, c.id: 1}, now=NOW)
+    rounds.set_dots(speedlab, bob, {c.id: 1, a.id: 2}, now=NOW)
+    assert [(r.rank, r.dots) for r in rounds.ranking(speedlab)] == [(1, 2), (1, 2), (1, 2)]
+    rounds.set_dots(speedlab, bob, {c.id: 3}, now=NOW)
+    assert [(r.rank, r.idea.title, r.dots) for r in rounds.ranking(speedlab)] == [
         (1, "C", 4), (2, "B", 2), (3, "A", 0)]
 
 
@@ -93,8 +93,8 @@ def test_the_database_refuses_dots_beyond_the_rules(app, case):
     alice = add_participant(speedlab)
     run_to(speedlab, Phase.IDEAS)
     run_to(other, Phase.IDEAS)
-    idea = services.add_idea(speedlab, author=alice, title="A", explanation="", now=NOW)
-    foreign = services.add_idea(other, author=None, title="B", explanation="", now=NOW)
+    idea = rounds.add_idea(speedlab, author=alice, title="A", explanation="", now=NOW)
+    foreign = rounds.add_idea(other, author=None, title="B", explanation="", now=NOW)
     db.session.commit()
     rows = {
         "slot above N": [_vote_row(speedlab, alice, idea, 3)],
@@ -114,7 +114,7 @@ def test_many_participants_voting_at_once_give_exact_tallies(app):
     speedlab = make_speedlab(dots=3, seats=30)
     voters = [add_participant(speedlab) for _ in range(12)]
     run_to(speedlab, Phase.IDEAS)
-    ideas = [services.add_idea(speedlab, author=voters[0], title=f"Idee {n}", explanation="", now=NOW)
+    ideas = [rounds.add_idea(speedlab, author=voters[0], title=f"Idee {n}", explanation="", now=NOW)
              for n in range(4)]
     run_to(speedlab, Phase.VOTING)
     db.session.commit()
@@ -131,7 +131,7 @@ def test_many_participants_voting_at_once_give_exact_tallies(app):
             try:
                 target = db.session.get(SpeedlabSession, session_id)
                 voter = db.session.get(SpeedlabInvitation, voter_id)
-                services.set_dots(target, voter, allocation, now=NOW)
+                rounds.set_dots(target, voter, allocation, now=NOW)
                 db.session.commit()
                 outcomes.append("ok")
             except (services.SpeedlabError, IntegrityError) as error:
@@ -158,5 +158,5 @@ def test_many_participants_voting_at_once_give_exact_tallies(app):
     for allocation in plans.values():
         for idea_id, count in allocation.items():
             expected[idea_id] += count
-    assert services.tally(db.session.get(SpeedlabSession, session_id)) == expected
+    assert rounds.tally(db.session.get(SpeedlabSession, session_id)) == expected
     assert sum(expected.values()) == 3 * len(voter_ids)

@@ -9,7 +9,7 @@ from fieldlab.auth.models import Role
 from fieldlab.extensions import db
 from fieldlab.mail.models import OutboxMessage
 from fieldlab.problems.models import Problem
-from fieldlab.speedlabs import cards, links, services
+from fieldlab.speedlabs import cards, invitations, links, rounds
 from fieldlab.speedlabs.models import InvitationStatus, Phase, SpeedlabSession
 from fieldlab.timeutil import utcnow
 from tests import factories
@@ -91,8 +91,8 @@ def test_who_gets_into_a_speedlab(app, client, auth, who, board, summary, prepar
 
 
 def _guest(speedlab, status=InvitationStatus.INVITED):
-    invitation = services.invite_guest(speedlab, name="Gast", email=f"gast{speedlab.id}@example.org",
-                                       by=speedlab.facilitator, now=speedlab.created_at)
+    invitation = invitations.invite_guest(speedlab, name="Gast", email=f"gast{speedlab.id}@example.org",
+                                          by=speedlab.facilitator, now=speedlab.created_at)
     invitation.status = status
     db.session.commit()
     return invitation
@@ -129,8 +129,8 @@ def test_join_link_refusals_are_404(app, client, refusal):
 def test_rsvp_no_frees_the_seat_for_the_waiting_list(app, client):
     speedlab = make_speedlab(seats=1)
     first = _guest(speedlab)
-    second = services.invite_guest(speedlab, name="Tweede", email="tweede@example.org", by=speedlab.facilitator,
-                                   now=speedlab.created_at)
+    second = invitations.invite_guest(speedlab, name="Tweede", email="tweede@example.org", by=speedlab.facilitator,
+                                      now=speedlab.created_at)
     db.session.commit()
     assert second.status == InvitationStatus.WAITING
     token = links.make_link_token(first, links.RSVP)
@@ -159,7 +159,7 @@ def test_polling_answers_204_after_one_query_while_nothing_changed(app, client):
         event.remove(db.engine, "before_cursor_execute", listener)
     assert unchanged.status_code == 204
     assert len(statements) == 1
-    services.add_idea(speedlab, author=invitation, title="Meldpunt", explanation="Eén loket", now=utcnow())
+    rounds.add_idea(speedlab, author=invitation, title="Meldpunt", explanation="Eén loket", now=utcnow())
     db.session.commit()
     changed = client.get(f"/speedlabs/{speedlab.id}/bord/stand?rev={revision}&state={state}")
     assert changed.status_code == 200 and "Meldpunt" in changed.get_data(as_text=True)
@@ -176,7 +176,7 @@ def test_idea_form_refuses_after_the_round_with_a_dutch_message(app, client, aut
     ok = client.post(f"/speedlabs/{speedlab.id}/ideeen", headers={"HX-Request": "true"},
                      data={"title": "Meldpunt", "explanation": "Eén loket", "submission": token})
     assert ok.status_code == 200 and ok.headers["HX-Trigger"] == "speedlab-changed"
-    services.stop_round(speedlab, by=speedlab.facilitator, now=utcnow())
+    rounds.stop_round(speedlab, by=speedlab.facilitator, now=utcnow())
     db.session.commit()
     # The same form sent again (a retry after the round closed) is the idea already stored: no refusal.
     again = client.post(f"/speedlabs/{speedlab.id}/ideeen",
@@ -196,9 +196,9 @@ def test_votes_stay_secret_until_voting_closes(app, client, auth):
     speedlab = _running_speedlab(dots=3)
     alice, bob = add_participant(speedlab), add_participant(speedlab)
     run_to(speedlab, Phase.IDEAS, now=utcnow())
-    idea = services.add_idea(speedlab, author=alice, title="Meldpunt", explanation="", now=utcnow())
+    idea = rounds.add_idea(speedlab, author=alice, title="Meldpunt", explanation="", now=utcnow())
     run_to(speedlab, Phase.VOTING, now=utcnow())
-    services.set_dots(speedlab, bob, {idea.id: 3}, now=utcnow())
+    rounds.set_dots(speedlab, bob, {idea.id: 3}, now=utcnow())
     db.session.commit()
     auth.login(alice.user)
     assert client.post(f"/speedlabs/{speedlab.id}/stippen", data={f"dots-{idea.id}": "2"}).status_code == 303
@@ -206,7 +206,7 @@ def test_votes_stay_secret_until_voting_closes(app, client, auth):
     assert 'value="2"' in page and "5 stippen" not in page
     too_many = client.post(f"/speedlabs/{speedlab.id}/stippen", data={f"dots-{idea.id}": "4"})
     assert too_many.status_code == 422 and "U heeft 3 stippen" in too_many.get_data(as_text=True)
-    services.stop_round(speedlab, by=speedlab.facilitator, now=utcnow())
+    rounds.stop_round(speedlab, by=speedlab.facilitator, now=utcnow())
     db.session.commit()
     assert "5 stippen" in client.get(f"/speedlabs/{speedlab.id}/bord").get_data(as_text=True)
 
@@ -215,7 +215,7 @@ def test_summary_mail_and_idea_to_draft_vraagstuk(app, client, auth):
     owner = factories.make_user(Role.COMMISSIONER, organisation=factories.make_organisation("Gemeente Tilburg"))
     speedlab = _running_speedlab(owner=owner, context="geheime feiten")
     run_to(speedlab, Phase.IDEAS, now=utcnow())
-    idea = services.add_idea(speedlab, author=None, title="Vastgoedscan", explanation="Alle panden langs", now=utcnow())
+    idea = rounds.add_idea(speedlab, author=None, title="Vastgoedscan", explanation="Alle panden langs", now=utcnow())
     speedlab.facilitator_notes = "Goede energie."
     db.session.commit()
     auth.login(speedlab.facilitator)
@@ -240,8 +240,8 @@ def test_facilitator_puts_an_idea_on_a_teams_board(app, client, auth):
 
     speedlab = _running_speedlab()
     run_to(speedlab, Phase.IDEAS, now=utcnow())
-    idea = services.add_idea(speedlab, author=None, title="Huurders informeren", explanation="Via de wijkteams",
-                             now=utcnow())
+    idea = rounds.add_idea(speedlab, author=None, title="Huurders informeren", explanation="Via de wijkteams",
+                           now=utcnow())
     leader, member = factories.make_user(Role.PARTICIPANT), factories.make_user(Role.PARTICIPANT)
     team = factories.make_team(factories.make_lab(), members=[member, leader], name="Team Baken",
                                starts_on=date(2025, 2, 1))
@@ -285,7 +285,7 @@ def test_the_database_refuses_a_second_link_of_one_idea_to_one_board(app):
 
     speedlab = _running_speedlab()
     run_to(speedlab, Phase.IDEAS, now=utcnow())
-    idea = services.add_idea(speedlab, author=None, title="Idee", explanation="", now=utcnow())
+    idea = rounds.add_idea(speedlab, author=None, title="Idee", explanation="", now=utcnow())
     member = factories.make_user(Role.PARTICIPANT)
     team = factories.make_team(factories.make_lab(), members=[member], starts_on=date(2025, 2, 1))
     card = cards.idea_to_board_card(idea, team, by=speedlab.facilitator, now=utcnow())
@@ -298,7 +298,7 @@ def test_the_database_refuses_a_second_link_of_one_idea_to_one_board(app):
 def test_only_facilitators_put_ideas_on_boards(app, client, auth):
     speedlab = _running_speedlab()
     run_to(speedlab, Phase.IDEAS, now=utcnow())
-    idea = services.add_idea(speedlab, author=None, title="Idee", explanation="", now=utcnow())
+    idea = rounds.add_idea(speedlab, author=None, title="Idee", explanation="", now=utcnow())
     participant = add_participant(speedlab).user
     db.session.commit()
     auth.login(participant)

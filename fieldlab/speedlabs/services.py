@@ -25,7 +25,7 @@ from fieldlab.audit.services import record
 from fieldlab.auth.models import User, normalise_email
 from fieldlab.auth.permissions import is_facilitator
 from fieldlab.extensions import db
-from fieldlab.labs import services as labs_services
+from fieldlab.labs import alumni as lab_alumni
 from fieldlab.labs.models import Lab
 from fieldlab.mail.services import external_url, queue_message
 from fieldlab.paging import Page, paginate
@@ -307,13 +307,13 @@ class Suggestion:
 
 
 def alumni_candidates(*, today: date, exclude_user_ids=()) -> list[Alumnus]:
-    """The alumni (`labs.services.alumni`: everyone in a Lab whose programme ended before today),
+    """The alumni (`labs.alumni.alumni`: everyone in a Lab whose programme ended before today),
     as the ranking needs them: expertise tags and earlier Labs as (theme, name), most recent first."""
     excluded = set(exclude_user_ids)
     return [
         Alumnus(user=alumnus.user, expertise=[str(tag) for tag in alumnus.expertise],
                 labs=[(lab.theme or "", lab.name) for lab in alumnus.labs])
-        for alumnus in labs_services.alumni(today=today)
+        for alumnus in lab_alumni.alumni(today=today)
         if alumnus.user.id not in excluded
     ]
 

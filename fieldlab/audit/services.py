@@ -19,7 +19,7 @@ from sqlalchemy import String, cast, literal, null, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from fieldlab.audit.models import AuditEvent
-from fieldlab.auth.models import Role, User
+from fieldlab.auth.models import Role, User, person_matches
 from fieldlab.extensions import db
 from fieldlab.paging import Page, paginate
 from fieldlab.timeutil import LOCAL_ZONE, local, utcnow
@@ -104,8 +104,7 @@ def _filtered(audit_filter: AuditFilter):
         query = query.where(or_(AuditEvent.actor_id == audit_filter.person_id,
                                 AuditEvent.subject_user_id == audit_filter.person_id))
     if audit_filter.person_text:
-        pattern = f"%{audit_filter.person_text.lower()}%"
-        people = select(User.id).where(or_(User.name.ilike(pattern), User.email.ilike(pattern)))
+        people = select(User.id).where(person_matches(audit_filter.person_text))
         query = query.where(or_(AuditEvent.actor_id.in_(people), AuditEvent.subject_user_id.in_(people)))
     if audit_filter.date_from:
         query = query.where(AuditEvent.at >= _local_midnight_utc(audit_filter.date_from))

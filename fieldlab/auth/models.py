@@ -3,7 +3,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, select
+from sqlalchemy import Boolean, ForeignKey, String, exists, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldlab.extensions import db
@@ -119,3 +119,16 @@ class RecoveryCode(db.Model):
 
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
+
+
+def person_matches(text: str, *, organisation: bool = False):
+    """SQL on `User`: the name or e-mail address contains `text`, case ignored; with
+    `organisation`, also whoever's organisation has it in its name or short name. The one way a
+    person is searched for by text: the accounts page, both searches of the privacy page, the log."""
+    pattern = f"%{text.lower()}%"
+    found = [User.name.ilike(pattern), User.email.ilike(pattern)]
+    if organisation:
+        table = db.metadata.tables["organisation"]  # by name: the organisations feature comes after auth
+        found.append(exists().where(table.c.id == User.organisation_id,
+                                    or_(table.c.name.ilike(pattern), table.c.short_name.ilike(pattern))))
+    return or_(*found)

@@ -401,7 +401,8 @@ def _form_teams(user, lab) -> bool:
 # Whoever reads a team's board reads its result; its members write it (the leader submits, which
 # the service checks); the opdrachtgever of the team's vraagstuk adds its view. The library is
 # for facilitators, opdrachtgevers and alumni: people who design interventions themselves. Alumni
-# are derived from Labs, so that rule (`library.view`) lives in labs/services.py, next to the query.
+# are derived from Labs, so that rule (`library.view`) lives in labs/alumni.py, with the alumni; it
+# asks `alumnus_clause` below, as the login's user query does.
 
 
 @rule("result.view")
@@ -422,16 +423,24 @@ def _add_commissioner_view(user, team) -> bool:
 def alumnus_clause(user_id, today):
     """SQL: `user_id` took part in a Lab whose programme ended before `today`. On the tables by
     name, as the labs feature comes after auth; the login's user query asks it along
-    (`auth.services.load_user_from_cookie_id`), so the menu's question costs no statement."""
+    (`auth.services.load_user_from_cookie_id`), so the menu's question costs no statement; the
+    `library.view` rule (labs/alumni.py) asks it for anyone else."""
     participation, lab = db.metadata.tables["participation"], db.metadata.tables["lab"]
     return exists().where(participation.c.user_id == user_id, participation.c.lab_id == lab.c.id,
                           lab.c.programme_ends_on < today)
 
 
 def remember_alumnus(user_id: int, answer: bool) -> None:
-    """What `_is_alumnus` answers for this user for the rest of the request."""
+    """Whether this user is an alumnus, kept for the rest of the request (`remembered_alumnus`):
+    the menu asks on every page."""
     if has_request_context():
         g.fieldlab_alumnus = (user_id, bool(answer))
+
+
+def remembered_alumnus(user_id: int) -> bool | None:
+    """What `remember_alumnus` kept for this user in this request; None when nothing was."""
+    kept = g.get("fieldlab_alumnus") if has_request_context() else None
+    return kept[1] if kept is not None and kept[0] == user_id else None
 
 
 def local_today():

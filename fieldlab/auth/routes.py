@@ -1,4 +1,5 @@
 import secrets
+from collections.abc import Callable
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -18,7 +19,7 @@ from fieldlab.auth.forms import (
     UserInviteForm,
     UserRolesForm,
 )
-from fieldlab.auth.models import Role
+from fieldlab.auth.models import Role, User
 from fieldlab.auth.permissions import can
 from fieldlab.extensions import db, limiter
 from fieldlab.forms import EmptyForm
@@ -389,59 +390,56 @@ def user_detail(user_id):
         422 if form.errors else 200
 
 
-def _confirmation(person, action: str):
-    return render_template("auth/confirm_action.html", person=person, action=action, form=EmptyForm(),
-                           contact=services.hub_contact())
+def _confirmed_account_change(user_id: int, action: str, *, change: Callable[[User], object],
+                              done: Callable[[User], str], allowed: Callable[[User], bool] = lambda person: True,
+                              refusal: str | None = None):
+    """A change to someone's account that asks first: GET shows what `action` does
+    (auth/confirm_action.html, whose button posts back here); only that POST makes the `change`
+    (the service audits and mails), commits and flashes `done`. Where `allowed` says no, both go
+    back to the account, saying `refusal` when there is one."""
+    require("users.manage")
+    person = services.account_or_404(user_id)
+    if not allowed(person):
+        if refusal:
+            flash(refusal, "error")
+        return redirect_after_post("auth.user_detail", user_id=person.id)
+    if request.method == "GET":
+        return render_template("auth/confirm_action.html", person=person, action=action, form=EmptyForm(),
+                               contact=services.hub_contact())
+    if EmptyForm().validate_on_submit():
+        change(person)
+        db.session.commit()
+        flash(done(person), "success")
+    return redirect_after_post("auth.user_detail", user_id=person.id)
 
 
 @bp.route("/accounts/<int:user_id>/deactiveren", methods=["GET", "POST"])
 @login_required
 def deactivate(user_id):
-    """GET shows what deactivation does; only the POST from that page does it."""
-    require("users.manage")
-    person = services.account_or_404(user_id)
-    if person.id == current_user.id:
-        flash(_("U kunt uw eigen account niet deactiveren."), "error")
-        return redirect_after_post("auth.user_detail", user_id=person.id)
-    if request.method == "GET":
-        return _confirmation(person, "deactivate")
-    if EmptyForm().validate_on_submit():
-        services.set_active(person, False, by=current_user)
-        db.session.commit()
-        flash(_("%(name)s is gedeactiveerd, wordt bij de volgende klik uitgelogd en krijgt hierover een e-mail.",
-                name=person.name), "success")
-    return redirect_after_post("auth.user_detail", user_id=person.id)
+    return _confirmed_account_change(
+        user_id, "deactivate", change=lambda person: services.set_active(person, False, by=current_user),
+        done=lambda person: _("%(name)s is gedeactiveerd, wordt bij de volgende klik uitgelogd en krijgt hierover "
+                              "een e-mail.", name=person.name),
+        allowed=lambda person: person.id != current_user.id, refusal=_("U kunt uw eigen account niet deactiveren."))
 
 
 @bp.route("/accounts/<int:user_id>/activeren", methods=["GET", "POST"])
 @login_required
 def reactivate(user_id):
-    require("users.manage")
-    person = services.account_or_404(user_id)
-    if request.method == "GET":
-        return _confirmation(person, "reactivate")
-    if EmptyForm().validate_on_submit():
-        services.set_active(person, True, by=current_user)
-        db.session.commit()
-        flash(_("%(name)s is weer actief en krijgt hierover een e-mail.", name=person.name), "success")
-    return redirect_after_post("auth.user_detail", user_id=person.id)
+    return _confirmed_account_change(
+        user_id, "reactivate", change=lambda person: services.set_active(person, True, by=current_user),
+        done=lambda person: _("%(name)s is weer actief en krijgt hierover een e-mail.", name=person.name))
 
 
 @bp.route("/accounts/<int:user_id>/tweestapsverificatie-herstellen", methods=["GET", "POST"])
 @login_required
 def reset_two_factor(user_id):
     """For someone who lost their phone and their recovery codes: they set it up again at next login."""
-    require("users.manage")
-    person = services.account_or_404(user_id)
-    if not person.has_two_factor or person.id == current_user.id:
-        return redirect_after_post("auth.user_detail", user_id=person.id)
-    if request.method == "GET":
-        return _confirmation(person, "reset_two_factor")
-    if EmptyForm().validate_on_submit() and services.reset_two_factor(person, by=current_user):
-        db.session.commit()
-        flash(_("De tweestapsverificatie van %(name)s is uitgezet; bij de volgende keer inloggen stelt "
-                "%(name)s haar opnieuw in. %(name)s krijgt hierover een e-mail.", name=person.name), "success")
-    return redirect_after_post("auth.user_detail", user_id=person.id)
+    return _confirmed_account_change(
+        user_id, "reset_two_factor", change=lambda person: services.reset_two_factor(person, by=current_user),
+        done=lambda person: _("De tweestapsverificatie van %(name)s is uitgezet; bij de volgende keer inloggen "
+                              "stelt %(name)s haar opnieuw in. %(name)s krijgt hierover een e-mail.", name=person.name),
+        allowed=lambda person: person.has_two_factor and person.id != current_user.id)
 
 
 @bp.post("/accounts/<int:user_id>/uitnodiging-opnieuw")

@@ -13,13 +13,13 @@ from flask import current_app, g
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import STRATEGIES, RateLimiter
-from sqlalchemy import Date, Integer, bindparam, or_, select
+from sqlalchemy import Date, Integer, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from fieldlab import links
 from fieldlab.audit import services as audit
 from fieldlab.auth import permissions, twofactor
-from fieldlab.auth.models import Role, User, normalise_email
+from fieldlab.auth.models import Role, User, normalise_email, person_matches
 from fieldlab.extensions import db, login_manager
 from fieldlab.mail.services import FORGET_AFTER_SENDING, external_url, queue_message
 from fieldlab.paging import Page, paginate
@@ -440,8 +440,7 @@ def people_query(text: str | None = None):
     query = (select(User).options(joinedload(User.organisation)).where(User.erased_at.is_(None))
              .order_by(User.name, User.id))
     if text:
-        pattern = f"%{text.lower()}%"
-        query = query.where(or_(User.name.ilike(pattern), User.email.ilike(pattern)))
+        query = query.where(person_matches(text))
     return query
 
 

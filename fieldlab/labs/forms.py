@@ -20,7 +20,8 @@ from wtforms.widgets import HiddenInput
 from fieldlab.auth.forms import EMAIL_INVALID
 from fieldlab.forms import REQUIRED, CheckboxListField
 from fieldlab.labs.models import LabKind
-from fieldlab.labs.services import LabData, ProgrammeDayData, facilitator_choices, level_choices
+from fieldlab.labs.participants import level_choices
+from fieldlab.labs.services import LabData, ProgrammeDayData, facilitator_choices
 from fieldlab.organisations.forms import OrganisationPicker
 
 EXTRA_DAY_ROWS = 1

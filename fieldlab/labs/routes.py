@@ -10,6 +10,8 @@ from fieldlab.auth.models import User
 from fieldlab.auth.permissions import can
 from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
+from fieldlab.labs import alumni as lab_alumni
+from fieldlab.labs import participants as lab_participants
 from fieldlab.labs import services
 from fieldlab.labs.forms import (
     LabForm,
@@ -20,7 +22,8 @@ from fieldlab.labs.forms import (
     ProfileForm,
 )
 from fieldlab.labs.models import Lab, Participation
-from fieldlab.labs.services import LabError, ParticipantLine
+from fieldlab.labs.participants import ParticipantLine
+from fieldlab.labs.services import LabError
 from fieldlab.organisations import services as organisation_list
 from fieldlab.organisations.services import concrete_organisations, organisation_choices
 from fieldlab.paging import requested_page
@@ -119,7 +122,7 @@ def detail(lab_id):
     visible_problems = [problem for problem in lab.problems if can(current_user, "problem.view", problem)]
     return render_template("labs/detail.html", lab=lab, steps=steps, next_step=services.next_step(steps),
                            problems=visible_problems, hidden_problems=len(lab.problems) - len(visible_problems),
-                           today=_today(), participant_count=services.participant_count(lab),
+                           today=_today(), participant_count=lab_participants.participant_count(lab),
                            can_manage=can(current_user, "labs.manage"))
 
 
@@ -131,8 +134,8 @@ def _may_add_organisation() -> bool:
 
 def _participants_page(lab: Lab, status: int = 200, *, add_form=None, paste_form=None, preview=None,
                        manager_form=None, kind_form=None):
-    participations = services.participants_of(lab)
-    candidates = services.manager_candidates()
+    participations = lab_participants.participants_of(lab)
+    candidates = lab_participants.manager_candidates()
     return render_template(
         "labs/participants.html", lab=lab, participations=participations,
         add_form=add_form or ParticipantAddForm(formdata=None, may_add_organisation=_may_add_organisation()),
@@ -160,14 +163,14 @@ def add_participant(lab_id):
     lab = _managed_lab(lab_id)
     form = ParticipantAddForm(may_add_organisation=_may_add_organisation())
     if form.validate_on_submit():
-        line = services.check_participant(ParticipantLine(
+        line = lab_participants.check_participant(ParticipantLine(
             number=1, name=form.name.data, email=form.email.data, level_text=form.level.data or "",
             expertise=form.expertise.data or "",
         ), lab)
         if line.ok:
             # Only now, with the line in order: a gemeente named under "Welke gemeente?" is added.
             line.organisation = form.picked_organisation(by=current_user)
-            registration = services.register_participants(lab, [line], by=current_user)
+            registration = lab_participants.register_participants(lab, [line], by=current_user)
             db.session.commit()
             flash(_("%(name)s is aangemeld; er is een uitnodiging verstuurd.", name=line.name) if registration.created
                   else _("%(name)s had al een account en is aangemeld voor dit Lab.", name=line.name), "success")
@@ -184,7 +187,7 @@ def paste_preview(lab_id):
     form = ParticipantPasteForm()
     if not form.validate_on_submit():
         return _participants_page(lab, 422, paste_form=form)
-    lines = services.parse_participant_lines(form.lines.data, lab)
+    lines = lab_participants.parse_participant_lines(form.lines.data, lab)
     if not lines:
         form.lines.errors = [_("Er staat geen enkele deelnemer in wat u plakte.")]
         return _participants_page(lab, 422, paste_form=form)
@@ -203,17 +206,18 @@ def paste_kind(lab_id):
     kind_row = organisation_list.get(kind_form.kind_id.data) if kind_form.validate_on_submit() else None
     if kind_row is None or not kind_row.generic:
         return _participants_page(lab, 422, paste_form=paste_form,
-                                  preview=services.parse_participant_lines(paste_form.lines.data, lab))
+                                  preview=lab_participants.parse_participant_lines(paste_form.lines.data, lab))
     try:
         organisation = organisation_list.add_for_kind(kind_row, kind_form.name.data, by=current_user)
     except organisation_list.OrganisationError as error:
         db.session.rollback()
         kind_form.name.errors = [str(error.message)]
         return _participants_page(lab, 422, paste_form=paste_form, kind_form=kind_form,
-                                  preview=services.parse_participant_lines(paste_form.lines.data, lab))
+                                  preview=lab_participants.parse_participant_lines(paste_form.lines.data, lab))
     db.session.commit()
-    paste_form.lines.data = services.with_organisation(paste_form.lines.data, kind_form.line.data, organisation.name)
-    lines = services.parse_participant_lines(paste_form.lines.data, lab)
+    paste_form.lines.data = lab_participants.with_organisation(paste_form.lines.data, kind_form.line.data,
+                                                               organisation.name)
+    lines = lab_participants.parse_participant_lines(paste_form.lines.data, lab)
     flash(_("%(name)s staat nu in de lijst van organisaties en in regel %(line)s.", name=organisation.name,
             line=kind_form.line.data), "success")
     return _participants_page(lab, 200 if all(line.ok for line in lines) else 422, paste_form=paste_form,
@@ -227,9 +231,9 @@ def paste_confirm(lab_id):
     form = ParticipantPasteForm()
     if not form.validate_on_submit():
         return _participants_page(lab, 422, paste_form=form)
-    lines = services.parse_participant_lines(form.lines.data, lab)
+    lines = lab_participants.parse_participant_lines(form.lines.data, lab)
     try:
-        registration = services.register_participants(lab, lines, by=current_user)
+        registration = lab_participants.register_participants(lab, lines, by=current_user)
     except LabError:
         db.session.rollback()
         return _participants_page(lab, 422, paste_form=form, preview=lines)
@@ -246,17 +250,17 @@ def paste_confirm(lab_id):
 @login_required
 def set_manager(lab_id):
     lab = _managed_lab(lab_id)
-    participations = services.participants_of(lab)
-    form = ManagerForm(participations=participations, candidates=services.manager_candidates())
+    participations = lab_participants.participants_of(lab)
+    form = ManagerForm(participations=participations, candidates=lab_participants.manager_candidates())
     if form.validate_on_submit():
         participation = next(p for p in participations if p.id == form.participation_id.data)
         try:
             if (form.email.data or "").strip():
-                manager = services.invite_manager(participation, name=form.name.data, email=form.email.data,
-                                                  by=current_user)
+                manager = lab_participants.invite_manager(participation, name=form.name.data,
+                                                          email=form.email.data, by=current_user)
             else:
                 manager = db.session.get(User, form.manager_id.data) if form.manager_id.data else None
-                services.set_manager(participation, manager, by=current_user)
+                lab_participants.set_manager(participation, manager, by=current_user)
         except LabError as error:
             db.session.rollback()
             form.manager_id.errors = [*form.manager_id.errors, str(error.message)]
@@ -276,7 +280,7 @@ def remove_participant(lab_id, participation_id):
     participation = child_or_404(db.session.get(Participation, participation_id), lab.id, "lab_id")
     if EmptyForm().validate_on_submit():
         name = participation.user.name
-        services.remove_participant(participation, by=current_user)
+        lab_participants.remove_participant(participation, by=current_user)
         db.session.commit()
         flash(_("%(name)s is afgemeld voor dit Lab.", name=name), "success")
     return redirect_after_post("labs.participants", lab_id=lab.id)
@@ -288,7 +292,7 @@ def remove_participant(lab_id, participation_id):
 @login_required
 def profile():
     require("profile.edit")
-    profile = services.profile_for(current_user)
+    profile = lab_participants.profile_for(current_user)
     choices = organisation_choices()
     current = current_user.organisation
     if current is not None and current.generic:  # registered before kinds were marked: keep it choosable
@@ -299,9 +303,9 @@ def profile():
         form.level.data = profile.level
         form.expertise.data = ", ".join(profile.expertise or [])
     if form.validate_on_submit():
-        services.update_profile(current_user, organisation_id=form.organisation_id.data or None,
-                                level=form.level.data, expertise=problems.parse_tags(form.expertise.data),
-                                by=current_user)
+        lab_participants.update_profile(current_user, organisation_id=form.organisation_id.data or None,
+                                        level=form.level.data, expertise=problems.parse_tags(form.expertise.data),
+                                        by=current_user)
         db.session.commit()
         flash(_("Uw profiel is opgeslagen."), "success")
         return redirect_after_post("labs.profile")
@@ -318,8 +322,8 @@ def alumni():
     theme = (request.args.get("thema") or "").strip()
     organisation_id = int_arg("organisatie")
     expertise = (request.args.get("expertise") or "").strip()
-    found = services.alumni_page(today=_today(), page=requested_page(), theme=theme or None,
-                                 organisation_id=organisation_id, expertise=expertise or None)
+    found = lab_alumni.alumni_page(today=_today(), page=requested_page(), theme=theme or None,
+                                   organisation_id=organisation_id, expertise=expertise or None)
     return render_template("labs/alumni.html", alumni=found, theme=theme, organisation_id=organisation_id,
                            expertise=expertise, themes=services.lab_themes(),
                            organisations=concrete_organisations())

@@ -31,12 +31,16 @@ def _today() -> date:
     return local(utcnow()).date()
 
 
+def _search_text(param: str) -> str:
+    """What was typed into one of the page's two people searches (`wie`, `zoek`)."""
+    return (request.args.get(param) or "").strip()[:100]
+
+
 @bp.get("/")
 @login_required
 def index():
     require("privacy.manage")
-    search = (request.args.get("zoek") or "").strip()[:100]
-    who = (request.args.get("wie") or "").strip()[:100]
+    search, who = _search_text("zoek"), _search_text("wie")
     return render_template("privacy/index.html", plans=services.purge_plans_page(page=requested_page()),
                            today=_today(), search=search, who=who,
                            retention=services.retention_people_page(who, page=requested_page("wie_pagina")),

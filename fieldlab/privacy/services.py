@@ -14,17 +14,16 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import joinedload
 
 from fieldlab.audit import services as audit
 from fieldlab.auth import services as accounts
-from fieldlab.auth.models import Role, User, UserRole
+from fieldlab.auth.models import Role, User, UserRole, person_matches
 from fieldlab.boards.models import CHALLENGE_DAYS, Challenge
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, Participation
 from fieldlab.mail.models import OutboxMessage
-from fieldlab.organisations.models import Organisation
 from fieldlab.paging import Page, paginate, paginate_sequence
 from fieldlab.privacy.erasure import ANONYMOUS_DOMAIN, ErasureRefused, anonymise, erase_person, is_anonymised
 from fieldlab.privacy.models import RetentionPostponement
@@ -253,10 +252,7 @@ def _person_dates(dates: dict, text: str | None = None) -> dict[int, tuple[date 
     query = (select(Participation.user_id, Participation.lab_id).join(User, Participation.user_id == User.id)
              .where(User.erased_at.is_(None), Participation.user_id.not_in(staff)))
     if text:
-        pattern = f"%{text.lower()}%"
-        query = query.outerjoin(Organisation, Organisation.id == User.organisation_id).where(or_(
-            User.name.ilike(pattern), User.email.ilike(pattern), Organisation.name.ilike(pattern),
-            Organisation.short_name.ilike(pattern)))
+        query = query.where(person_matches(text, organisation=True))
     labs_of: dict[int, set[int]] = {}
     for user_id, lab_id in db.session.execute(query):
         labs_of.setdefault(user_id, set()).add(lab_id)

@@ -9,8 +9,8 @@ from fieldlab.auth.permissions import can
 from fieldlab.extensions import db, htmx
 from fieldlab.formats import moment_formatter
 from fieldlab.forms import EmptyForm
+from fieldlab.labs.alumni import any_alumni
 from fieldlab.labs.models import Lab
-from fieldlab.labs.services import any_alumni
 from fieldlab.organisations.services import organisation_rows
 from fieldlab.paging import requested_page
 from fieldlab.problems import services

@@ -134,7 +134,7 @@ def suitability_advice(answers: dict, *, staff_offered: int = 0, alumni_availabl
     """Teams fit a stuck, multi-partner problem with people to work on it for 100 days; individual
     participants fit a wish to train collaboration or Publieke Waarden thinking; a speedlab fits
     when quick ideas from experienced people are wanted and there are alumni to invite
-    (`alumni_available`, from `labs.services.alumni`).
+    (`alumni_available`, from `labs.alumni.alumni`).
 
     "Weet ik niet" is not "nee": only six times "nee" says a Field Lab is not the first tool; with
     no "ja" and some questions open the advice says which answers it still needs."""

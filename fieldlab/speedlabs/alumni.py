@@ -1,4 +1,4 @@
-"""Which alumni to invite to a speedlab: the former participants (`labs.services.alumni`), ranked
+"""Which alumni to invite to a speedlab: the former participants (`labs.alumni.alumni`), ranked
 by how well the themes of their earlier Labs, their expertise and their organisation fit the
 question, each with the reason the facilitator reads, and mixed so the top of the list is not one
 organisation.
@@ -16,7 +16,7 @@ from datetime import date
 from flask_babel import gettext as _
 
 from fieldlab.auth.models import User
-from fieldlab.labs import services as labs_services
+from fieldlab.labs import alumni as lab_alumni
 from fieldlab.speedlabs.models import SpeedlabSession
 
 
@@ -50,13 +50,13 @@ class Suggestion:
 
 
 def alumni_candidates(*, today: date, exclude_user_ids=()) -> list[Alumnus]:
-    """The alumni (`labs.services.alumni`: everyone in a Lab whose programme ended before today),
+    """The alumni (`labs.alumni.alumni`: everyone in a Lab whose programme ended before today),
     as the ranking needs them: expertise tags and earlier Labs as (theme, name), most recent first."""
     excluded = set(exclude_user_ids)
     return [
         Alumnus(user=alumnus.user, expertise=[str(tag) for tag in alumnus.expertise],
                 labs=[(lab.theme or "", lab.name) for lab in alumnus.labs])
-        for alumnus in labs_services.alumni(today=today)
+        for alumnus in lab_alumni.alumni(today=today)
         if alumnus.user.id not in excluded
     ]
 

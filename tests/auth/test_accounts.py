@@ -228,6 +228,27 @@ def test_facilitator_cannot_deactivate_self(client, facilitator):
     assert audit_actions("user_deactivated") == []
 
 
+def test_the_deactivation_page_of_ones_own_account_is_refused_too(client, facilitator):
+    response = client.get(f"/accounts/{facilitator.id}/deactiveren")
+
+    assert response.status_code == 303
+    assert "U kunt uw eigen account niet deactiveren." in client.get(response.location).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_no_two_factor_reset_of_ones_own_account_or_of_someone_without_it(client, facilitator, make, method):
+    without = make.make_user(Role.PARTICIPANT, name="Zonder Code")
+    db.session.commit()
+    for person in (facilitator, without):
+        response = getattr(client, method)(f"/accounts/{person.id}/tweestapsverificatie-herstellen")
+        assert response.status_code == 303 and response.location.endswith(f"/accounts/{person.id}")
+        page = client.get(response.location).get_data(as_text=True)
+        assert "alert--success" not in page and 'role="alert">' not in page  # no flash: not a word
+    assert db.session.get(User, facilitator.id).has_two_factor
+    assert [event.action for event in audit_actions()] == ["login"]
+    assert db.session.scalars(select(OutboxMessage)).all() == []
+
+
 def test_accounts_page_lists_people_with_their_status(client, facilitator, make):
     make.make_user(Role.MANAGER, name="Lotte Jansen")
     make.make_user(name="Ruben de Jong", active=False)

@@ -11,7 +11,7 @@ from fieldlab.auth.models import Role
 from fieldlab.expertise import services as tags
 from fieldlab.expertise.models import ExpertiseTag
 from fieldlab.extensions import db
-from fieldlab.labs import services as labs
+from fieldlab.labs import participants
 from fieldlab.labs.models import LabKind, ParticipantProfile
 from fieldlab.problems.models import Problem
 from fieldlab.problems.services import ProblemData, create_problem
@@ -107,9 +107,9 @@ def test_pasted_participants_get_the_known_spelling(app):
     facilitator = factories.make_user(Role.FACILITATOR)
     lab = factories.make_lab(kind=LabKind.TEAMS)
     tags.store_tags(["Financieel onderzoek"])
-    lines = labs.parse_participant_lines("Anna de Vries; anna@example.org; ; ; financieel-onderzoek, Zorg, zorg", lab)
+    lines = participants.parse_participant_lines("Anna de Vries; anna@example.org; ; ; financieel-onderzoek, Zorg, zorg", lab)
     assert lines[0].expertise == ["financieel-onderzoek", "Zorg"]
-    registration = labs.register_participants(lab, lines, by=facilitator)
+    registration = participants.register_participants(lab, lines, by=facilitator)
     user = registration.created[0]
     assert db.session.get(ParticipantProfile, user.id).expertise == ["Financieel onderzoek", "Zorg"]
 

@@ -16,6 +16,7 @@ from fieldlab.evaluations import sending
 from fieldlab.evaluations import services as evaluations
 from fieldlab.evaluations.models import EvaluationAnswer, EvaluationForm, EvaluationRequest, EvaluationResponse
 from fieldlab.extensions import db
+from fieldlab.labs import participants as lab_participants
 from fieldlab.labs import services as labs
 from fieldlab.labs.models import Lab, ParticipantProfile, Participation
 from fieldlab.mail.models import OutboxMessage
@@ -135,9 +136,9 @@ def test_erasure_leaves_no_trace_on_any_page_and_keeps_the_work_under_a_random_p
     # Out of every list of living participants, pickers and counts.
     lab = db.session.get(Lab, lab_id)
     assert client.get(f"/accounts/{user_id}").status_code == 404  # no account to reactivate or give roles
-    assert user_id not in [p.user_id for p in labs.participants_of(lab)]
+    assert user_id not in [p.user_id for p in lab_participants.participants_of(lab)]
     assert user_id not in [p.user_id for p in teams.participations_of(lab)]
-    assert labs.participant_count(lab) == 2
+    assert lab_participants.participant_count(lab) == 2
     for model, column in ((Membership, Membership.user_id), (DraftPlacement, DraftPlacement.user_id),
                           (EvaluationRequest, EvaluationRequest.user_id), (Invitation, Invitation.user_id),
                           (SpeedlabInvitation, SpeedlabInvitation.user_id), (PairRule, PairRule.first_user_id)):

@@ -9,7 +9,6 @@ from flask_babel import format_datetime, refresh
 from fieldlab.boards import services
 from fieldlab.boards.feed import feed_lines, short_moment_formatter
 from fieldlab.boards.models import Column, Status
-from tests.boards.conftest import NOW
 
 
 @pytest.mark.parametrize("locale", ["nl", "en"])
@@ -25,17 +24,17 @@ def test_the_moment_formatter_writes_what_format_datetime_writes(app, locale):
             assert moment(at) == format_datetime(at, "short"), at
 
 
-def test_every_kind_of_event_reads_as_a_sentence_in_both_languages(app, world):
+def test_every_kind_of_event_reads_as_a_sentence_in_both_languages(app, world, now):
     card = services.add_card(world.challenge, title="Bel de corporatie", owner_id=world.member.id, by=world.member,
-                             now=NOW)
+                             now=now)
     services.edit_card(card, expected_version=1, title="Bel de woningcorporatie", owner_id=world.member.id,
-                       by=world.teammate, now=NOW)
-    services.move_card(card, column=Column.DONE, by=world.member, now=NOW)
+                       by=world.teammate, now=now)
+    services.move_card(card, column=Column.DONE, by=world.member, now=now)
     indicator = services.add_indicator(world.challenge, name="Panden gecontroleerd", unit="panden", baseline=0,
-                                       target=40, by=world.member, now=NOW)
-    services.record_indicator_value(indicator, measured_on=NOW.date(), value=12, by=world.member, now=NOW)
+                                       target=40, by=world.member, now=now)
+    services.record_indicator_value(indicator, measured_on=now.date(), value=12, by=world.member, now=now)
     services.add_progress_update(world.challenge, status=Status.AT_RISK, went_well="", stuck="", help_needed="",
-                                 hours_spent=None, by=world.teammate, now=NOW)
+                                 hours_spent=None, by=world.teammate, now=now)
     events = services.load_events_of(world.challenge.id)
     with app.test_request_context("/"):
         g.locale = "nl"

@@ -11,7 +11,7 @@ from fieldlab.evaluations.models import EvaluationRequest, EvaluationResponse
 from fieldlab.extensions import db
 from fieldlab.mail.models import OutboxMessage
 from fieldlab.scheduler import create_scheduler
-from tests.evaluations.conftest import NOW, PROGRAMME_END, answers_for, link_from_outbox, path_of
+from tests.evaluations.conftest import PROGRAMME_END, answers_for, link_from_outbox, path_of
 
 
 def outbox_count(suffix: str) -> int:
@@ -19,13 +19,13 @@ def outbox_count(suffix: str) -> int:
                              .where(OutboxMessage.idempotency_key.like(f"%:{suffix}")))
 
 
-def test_scheduled_request_to_result_page(app, client, auth, programme):
+def test_scheduled_request_to_result_page(app, client, auth, programme, now):
     form_id = programme.form.id
-    assert jobs.request_evaluations(form_id, now=NOW) == 5
+    assert jobs.request_evaluations(form_id, now=now) == 5
     db.session.commit()
     assert outbox_count("request") == 5
     # Running the job again (a restart, a second scheduler) sends nothing twice.
-    jobs.request_evaluations(form_id, now=NOW + timedelta(minutes=1))
+    jobs.request_evaluations(form_id, now=now + timedelta(minutes=1))
     db.session.commit()
     assert outbox_count("request") == 5
 
@@ -38,14 +38,14 @@ def test_scheduled_request_to_result_page(app, client, auth, programme):
         assert response.status_code == 303, response.get_data(as_text=True)
         assert response.headers["Location"].endswith("/evaluatie/bedankt")
 
-    assert jobs.remind_non_responders(form_id, now=NOW + timedelta(days=4)) == 0
-    assert jobs.remind_non_responders(form_id, now=NOW + timedelta(days=5)) == 1
-    assert jobs.remind_non_responders(form_id, now=NOW + timedelta(days=6)) == 0
+    assert jobs.remind_non_responders(form_id, now=now + timedelta(days=4)) == 0
+    assert jobs.remind_non_responders(form_id, now=now + timedelta(days=5)) == 1
+    assert jobs.remind_non_responders(form_id, now=now + timedelta(days=6)) == 0
     db.session.commit()
     reminder = db.session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key.like("%:reminder"))).one()
     assert reminder.recipient == programme.participants[4].email
 
-    jobs.close_form(form_id, now=NOW + timedelta(days=14))
+    jobs.close_form(form_id, now=now + timedelta(days=14))
     db.session.commit()
     late = client.get(path_of(link_from_outbox(programme.participants[4].email)))
     assert late.status_code == 410
@@ -90,7 +90,7 @@ def test_scheduling_adds_three_jobs_with_deterministic_ids(app, programme):
     assert send_at == PROGRAMME_END  # 17:00 in Amsterdam in June is 15:00 UTC
 
 
-def test_return_day_form_asks_the_people_the_caller_passes(app, make, programme):
+def test_return_day_form_asks_the_people_the_caller_passes(app, make, programme, now):
     from fieldlab.returndays import services as returndays
     from tests.returndays.helpers import arrange_team, at, details
 
@@ -98,15 +98,15 @@ def test_return_day_form_asks_the_people_the_caller_passes(app, make, programme)
     return_day = returndays.save_return_day(lab=setting.lab, team=setting.team, day_number=1,
                                             details=details(date(2025, 2, 10)), by=setting.facilitator,
                                             now=at(date(2025, 1, 6), 9))
-    form = services.create_form(return_day_id=return_day.id, lab=setting.lab, by=setting.facilitator, now=NOW)
+    form = services.create_form(return_day_id=return_day.id, lab=setting.lab, by=setting.facilitator, now=now)
     invitees = setting.members[:1]
     assert services.recipient_ids(form) == []
-    services.create_requests(form, [person.id for person in invitees], now=NOW)
+    services.create_requests(form, [person.id for person in invitees], now=now)
     db.session.commit()
     assert {r.user_id for r in db.session.scalars(select(EvaluationRequest).where(
         EvaluationRequest.form_id == form.id))} == {person.id for person in invitees}
     # The scheduled job then keeps to the same people.
-    assert jobs.request_evaluations(form.id, now=NOW) == 1
+    assert jobs.request_evaluations(form.id, now=now) == 1
 
 
 def test_a_return_day_that_ends_asks_its_team_members_who_did_not_decline(app):
@@ -206,7 +206,7 @@ def test_grades_are_whole_or_one_decimal_between_1_and_10():
 
 
 @pytest.mark.parametrize("app_config", [{"SERVER_NAME": None, "BASE_URL": "https://fieldlab.example"}])
-def test_request_job_builds_links_without_a_request_or_server_name(app, programme):
-    jobs.request_evaluations(programme.form.id, now=NOW)
+def test_request_job_builds_links_without_a_request_or_server_name(app, programme, now):
+    jobs.request_evaluations(programme.form.id, now=now)
     link = link_from_outbox(programme.participants[0].email)
     assert link.startswith("https://fieldlab.example/evaluatie/")

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from fieldlab import create_app, import_models
 from fieldlab.auth.models import Role
 from fieldlab.extensions import db
+from fieldlab.timeutil import local, utcnow
 from tests import factories
 
 # Every model known before the first mapper configures, also in tests that build no app (the
@@ -167,6 +168,20 @@ def app(_schema, database_url, tmp_path, app_config):
         db.session.remove()
         _empty_all_tables()
         db.engine.dispose()
+
+
+@pytest.fixture
+def now():
+    """The moment this test starts (UTC, whole seconds). Read per test, never when a module is imported:
+    the routes use the real clock, and a module-level reading is an hour old in a long run and
+    yesterday's after midnight. A package's conftest may move it (to noon, a few minutes back)."""
+    return utcnow().replace(microsecond=0)
+
+
+@pytest.fixture
+def today(now):
+    """The date in Amsterdam at `now`: the day the routes take as today."""
+    return local(now).date()
 
 
 @pytest.fixture

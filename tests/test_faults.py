@@ -12,13 +12,13 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date
 from urllib.parse import urlencode
 
 from sqlalchemy import select
 
 from fieldlab.boards.models import BoardCard, BoardEvent, EventKind
 from fieldlab.extensions import db
+from fieldlab.timeutil import local, utcnow
 from tests.conftest import SECRET_KEY, free_port, make_test_app
 from tests.factories import PASSWORD
 
@@ -94,7 +94,7 @@ class Browser:
 def arrange_team(make, members: int = 1):
     lab = make.make_lab()
     people = [make.make_user() for _ in range(members)]
-    team = make.make_team(lab, members=people, starts_on=date.today())
+    team = make.make_team(lab, members=people, starts_on=local(utcnow()).date())
     db.session.commit()
     return team, people
 

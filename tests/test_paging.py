@@ -3,7 +3,7 @@ the filters kept, "Pagina 2 van 3", first and last, a page past the end shows th
 an accessible <nav>. PAGE_SIZE is 2 here, so a few Labs of `fieldlab.scale` fill several pages."""
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -13,9 +13,8 @@ from fieldlab.auth.models import Role, User
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab
 from fieldlab.paging import paginate, paginate_sequence
+from fieldlab.speedlabs import preparing
 from tests import factories
-
-NOW = datetime.now(UTC)
 
 LISTS = [
     "/borden", "/terugkomdagen", "/evaluaties/", "/labs", "/logboek/", "/uitgaande-berichten/", "/accounts",
@@ -29,15 +28,14 @@ def app_config():
 
 
 @pytest.fixture
-def facilitator(app, login_as):
-    from fieldlab.speedlabs import preparing as speedlab_preparing
+def facilitator(app, login_as, now, today):
 
     user = login_as(Role.FACILITATOR, name="Fenna Facilitator")
-    scale.add_labs(3, today=date.today(), facilitator=user)
+    scale.add_labs(3, today=today, facilitator=user)
     for number in range(3):
-        speedlab_preparing.create_session(
-            title=f"Speedlab {number}", question="Hoe dan?", context="", by=user, now=NOW,
-            starts_at=NOW + timedelta(days=3 + number), ends_at=NOW + timedelta(days=3 + number, hours=2),
+        preparing.create_session(
+            title=f"Speedlab {number}", question="Hoe dan?", context="", by=user, now=now,
+            starts_at=now + timedelta(days=3 + number), ends_at=now + timedelta(days=3 + number, hours=2),
             place="Utrecht", online_url="", seats=10, dots_per_participant=3, problem=None)
     db.session.commit()
     return user

@@ -68,7 +68,7 @@ def test_reset_mail_arrives_and_its_link_sets_a_new_password(client, make, smtp_
     assert f'href="http://localhost{path}"' in html
 
     page = client.get(path)
-    assert page.status_code == 200
+    assert page.status_code == 200 and "Kies een nieuw wachtwoord voor ingrid@example.org." in page.get_data(as_text=True)
     assert set_password(client, path).status_code == 303
 
     assert client.post("/inloggen", data={"email": user.email, "password": PASSWORD}).status_code == 422
@@ -130,7 +130,11 @@ def test_reset_link_lives_as_long_as_configured(client, make):
         {"user": user.id, "version": user.password_version}
     )
 
-    assert client.get(f"/wachtwoord-herstellen/{token}").status_code == 200
+    page = client.get(f"/wachtwoord-herstellen/{token}")
+    assert page.status_code == 200
+    assert f"Kies een nieuw wachtwoord voor {user.email}." in page.get_data(as_text=True)
+    assert set_password(client, f"/wachtwoord-herstellen/{token}").status_code == 303
+    assert client.post("/inloggen", data={"email": user.email, "password": NEW_PASSWORD}).status_code == 303
 
 
 @pytest.mark.parametrize(

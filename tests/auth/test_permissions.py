@@ -170,11 +170,11 @@ def test_result_is_read_like_the_board_written_by_members_judged_by_the_opdracht
     assert who_may(world, "result.commissioner_view", world.other_team) == set()
 
 
-def test_alumni_read_the_library_current_participants_and_managers_do_not(world):
-    from datetime import date, timedelta
+def test_alumni_read_the_library_current_participants_and_managers_do_not(world, today):
+    from datetime import timedelta
 
     assert who_may(world, "library.view", None) == {"facilitator", "olga", "otto", "petra"}
-    world.lab_b.programme_ends_on = date.today() - timedelta(days=1)
+    world.lab_b.programme_ends_on = today - timedelta(days=1)
     db.session.flush()
     assert "eva" in who_may(world, "library.view", None)
 

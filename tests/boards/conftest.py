@@ -13,13 +13,21 @@ from fieldlab.teams.models import Team
 from fieldlab.timeutil import LOCAL_ZONE, local, utcnow
 from tests import factories
 
-# Today at noon in Amsterdam: the routes use the real clock, so the world is built around it.
-TODAY = local(utcnow()).date()
-NOW = datetime.combine(TODAY, time(12), LOCAL_ZONE).astimezone(UTC)
+
+def noon_today() -> datetime:
+    """Today at noon in Amsterdam: the routes use the real clock, so the world is built around it."""
+    return datetime.combine(local(utcnow()).date(), time(12), LOCAL_ZONE).astimezone(UTC)
+
+
+@pytest.fixture
+def now():
+    """This test's noon today (see `noon_today`); `today` follows it."""
+    return noon_today()
 
 
 @dataclass
 class World:
+    now: datetime  # the moment it was built around (noon today)
     lab: Lab
     team: Team
     other_team: Team
@@ -38,7 +46,9 @@ class World:
         return self.team.challenge
 
 
-def build_world(*, starts_on: date | None = None) -> World:
+def build_world(*, now: datetime | None = None, starts_on: date | None = None) -> World:
+    now = now or noon_today()
+    today = local(now).date()
     organisation = factories.make_organisation()
     facilitator = factories.make_user(Role.FACILITATOR, name="Fien Facilitator")
     commissioner = factories.make_user(Role.COMMISSIONER, name="Olga Opdrachtgever", organisation=organisation)
@@ -55,17 +65,17 @@ def build_world(*, starts_on: date | None = None) -> World:
     factories.add_participant(lab, lab_participant, manager=other_manager)
     with db.session.no_autoflush:  # the factory touches lab.participations before adding the team
         team = factories.make_team(lab, members=[member, teammate], name="Team Kompas", problem=problem,
-                                   starts_on=starts_on or TODAY - timedelta(days=36))
+                                   starts_on=starts_on or today - timedelta(days=36))
         other_team = factories.make_team(lab, members=[lab_participant], name="Team Baken",
-                                         starts_on=TODAY - timedelta(days=36))
+                                         starts_on=today - timedelta(days=36))
     db.session.flush()
-    return World(lab, team, other_team, member, teammate, facilitator, commissioner, manager, lab_participant,
+    return World(now, lab, team, other_team, member, teammate, facilitator, commissioner, manager, lab_participant,
                  other_manager, outsider_commissioner, stranger)
 
 
 @pytest.fixture
-def world(app):
-    built = build_world()
+def world(app, now):
+    built = build_world(now=now)
     db.session.commit()
     return built
 
@@ -80,4 +90,4 @@ def member_client(client, auth, world):
 def add_cards(world: World, count: int, *, by=None):
     by = by or world.member
     return [card_changes.add_card(world.challenge, title=f"Actie {number}", owner_id=world.member.id,
-                                  due_day=(number % 100) + 1, by=by, now=NOW) for number in range(count)]
+                              due_day=(number % 100) + 1, by=by, now=world.now) for number in range(count)]

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from fieldlab.boards import card_changes
 from fieldlab.boards.models import BoardCard, Challenge, Column
 from fieldlab.extensions import db
-from tests.boards.conftest import NOW
 
 
 def run_together(app, work, count):
@@ -43,14 +42,14 @@ def positions(challenge_id):
     return {column: sorted(places) for column, places in by_column.items()}
 
 
-def test_concurrent_adds_and_moves_keep_every_card_in_its_own_place(app, world):
+def test_concurrent_adds_and_moves_keep_every_card_in_its_own_place(app, world, now):
     challenge_id, member_id = world.challenge.id, world.member.id
     db.session.commit()
 
     def add(number):
         challenge = db.session.get(Challenge, challenge_id)
         member = db.session.get(type(world.member), member_id)
-        card_changes.add_card(challenge, title=f"Kaart {number}", owner_id=member_id, by=member, now=NOW)
+        card_changes.add_card(challenge, title=f"Kaart {number}", owner_id=member_id, by=member, now=now)
 
     assert run_together(app, add, 8) == []
     db.session.expire_all()
@@ -61,7 +60,7 @@ def test_concurrent_adds_and_moves_keep_every_card_in_its_own_place(app, world):
     def move(number):
         card = db.session.get(BoardCard, card_ids[number])
         member = db.session.get(type(world.member), member_id)
-        card_changes.move_card(card, column=Column.DOING if number % 2 else Column.DONE, position=0, by=member, now=NOW)
+        card_changes.move_card(card, column=Column.DOING if number % 2 else Column.DONE, position=0, by=member, now=now)
 
     assert run_together(app, move, 8) == []
     db.session.expire_all()

@@ -20,7 +20,7 @@ from fieldlab.labs.models import Participation
 from fieldlab.teams.models import Membership, Team
 from fieldlab.teams.visibility import board_readers_clause
 from tests import factories
-from tests.boards.conftest import NOW, add_cards
+from tests.boards.conftest import add_cards
 from tests.boards.test_query_counts import QueryCounter
 from tests.conftest import Auth
 
@@ -89,11 +89,11 @@ def test_unchanged_board_answers_204_with_an_empty_body_in_one_query(app, board_
 
 
 @pytest.mark.parametrize("viewer", ["member", "manager", "commissioner", "facilitator"])
-def test_changed_board_answers_the_columns_not_204(app, board_world, viewer):
+def test_changed_board_answers_the_columns_not_204(app, board_world, viewer, now):
     client = logged_in_client(app, getattr(board_world, viewer))
     old = version_of(board_world.team)
     card_changes.add_card(board_world.challenge, title="Nieuw na het openen", owner_id=board_world.member.id,
-                          by=board_world.member, now=NOW)
+                      by=board_world.member, now=now)
     db.session.commit()
     response = client.get(refresh_url(board_world.team, old), headers=HX)
     assert response.status_code == 200
@@ -147,12 +147,12 @@ def test_a_session_from_before_a_password_change_gets_401(app, client, auth, boa
     assert client_with_cookie(app, copied).get(url, headers=HX).status_code == 401
 
 
-def test_a_session_of_an_erased_person_gets_401(client, auth, board_world):
+def test_a_session_of_an_erased_person_gets_401(client, auth, board_world, now):
     from fieldlab.privacy.services import anonymise
 
     auth.login(board_world.teammate)
     url = refresh_url(board_world.team, version_of(board_world.team))
-    anonymise(board_world.teammate, now=NOW)
+    anonymise(board_world.teammate, now=now)
     db.session.commit()
     assert client.get(url, headers=HX).status_code == 401
 
@@ -232,7 +232,7 @@ def test_the_same_cookie_from_another_address_is_logged_out(app, client, auth, b
 
 # --- The two-factor gate -------------------------------------------------------------------------
 
-def test_facilitator_without_two_factor_is_sent_to_the_setup_not_given_204(client, auth, board_world):
+def test_facilitator_without_two_factor_is_sent_to_the_setup_not_given_204(client, auth, board_world, now):
     facilitator = factories.make_user(Role.FACILITATOR, name="Nog Geen Tweestaps", two_factor=False)
     db.session.commit()
     auth.login(facilitator)
@@ -243,7 +243,7 @@ def test_facilitator_without_two_factor_is_sent_to_the_setup_not_given_204(clien
         assert response.headers["Location"].endswith(TWO_FACTOR_SETUP)
     # The same person after setting it up: the cheap path answers.
     facilitator.totp_secret = factories.TOTP_SECRET
-    facilitator.totp_enabled_at = NOW
+    facilitator.totp_enabled_at = now
     db.session.commit()
     assert client.get(url, headers=HX).status_code == 204
 
@@ -357,7 +357,7 @@ def test_board_unchanged_is_false_for_an_inactive_user_even_where_the_clause_let
     assert refreshing.board_unchanged(login, board_world.team.id, version, two_factor_roles=roles)
     assert not refreshing.board_unchanged(login, board_world.team.id, version + 1, two_factor_roles=roles)
     assert not refreshing.board_unchanged(auth_services.SessionLogin(member.id, "not-the-token"),
-                                          board_world.team.id, version, two_factor_roles=roles)
+                                        board_world.team.id, version, two_factor_roles=roles)
     member.active = False
     db.session.commit()
     still_a_reader = select(Team.id).where(Team.id == board_world.team.id, board_readers_clause(member.id))

@@ -10,7 +10,6 @@ from fieldlab.boards import card_changes, services, tracking
 from fieldlab.boards.feed import feed_lines
 from fieldlab.boards.models import Column, Status
 from fieldlab.formats import moment_formatter
-from tests.boards.conftest import NOW
 
 
 @pytest.mark.parametrize("locale", ["nl", "en"])
@@ -27,17 +26,17 @@ def test_the_feeds_moment_formatter_writes_what_format_datetime_writes(app, loca
             assert moment(at) == format_datetime(at, "short"), at
 
 
-def test_every_kind_of_event_reads_as_a_sentence_in_both_languages(app, world):
+def test_every_kind_of_event_reads_as_a_sentence_in_both_languages(app, world, now):
     card = card_changes.add_card(world.challenge, title="Bel de corporatie", owner_id=world.member.id, by=world.member,
-                                 now=NOW)
+                             now=now)
     card_changes.edit_card(card, expected_version=1, title="Bel de woningcorporatie", owner_id=world.member.id,
-                           by=world.teammate, now=NOW)
-    card_changes.move_card(card, column=Column.DONE, by=world.member, now=NOW)
+                       by=world.teammate, now=now)
+    card_changes.move_card(card, column=Column.DONE, by=world.member, now=now)
     indicator = tracking.add_indicator(world.challenge, name="Panden gecontroleerd", unit="panden", baseline=0,
-                                       target=40, by=world.member, now=NOW)
-    tracking.record_indicator_value(indicator, measured_on=NOW.date(), value=12, by=world.member, now=NOW)
+                                       target=40, by=world.member, now=now)
+    tracking.record_indicator_value(indicator, measured_on=now.date(), value=12, by=world.member, now=now)
     tracking.add_progress_update(world.challenge, status=Status.AT_RISK, went_well="", stuck="", help_needed="",
-                                 hours_spent=None, by=world.teammate, now=NOW)
+                                 hours_spent=None, by=world.teammate, now=now)
     events = services.load_events_of(world.challenge.id)
     with app.test_request_context("/"):
         g.locale = "nl"

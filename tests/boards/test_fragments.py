@@ -17,7 +17,7 @@ from fieldlab.boards.models import BoardCard, BoardEvent, Challenge, Column, Eve
 from fieldlab.extensions import db
 from fieldlab.fragments import FragmentCache
 from fieldlab.privacy.services import anonymise
-from tests.boards.conftest import NOW, add_cards
+from tests.boards.conftest import add_cards
 from tests.boards.test_query_counts import QueryCounter
 
 HX = {"HX-Request": "true"}
@@ -224,12 +224,12 @@ def test_two_members_see_the_same_columns_with_nothing_personal_in_them(app, mem
     assert world.teammate.email not in columns_of(theirs) and world.member.email not in columns_of(mine)
 
 
-def test_an_added_card_shows_on_the_next_view(member_client, world):
+def test_an_added_card_shows_on_the_next_view(member_client, world, now):
     add_cards(world, 1)
     db.session.commit()
     before = page(member_client, world)
     card_changes.add_card(world.challenge, title="Bel de wethouder", owner_id=world.teammate.id, by=world.teammate,
-                          now=NOW)
+                      now=now)
     db.session.commit()
     after = page(member_client, world)
     assert "Bel de wethouder" not in before
@@ -238,12 +238,12 @@ def test_an_added_card_shows_on_the_next_view(member_client, world):
     assert f'name="versie" value="{version_of(world)}"' in after
 
 
-def test_a_moved_card_shows_in_its_new_column_on_the_next_view(member_client, world):
+def test_a_moved_card_shows_in_its_new_column_on_the_next_view(member_client, world, now):
     card = add_cards(world, 2)[1]
     db.session.commit()
     before = page(member_client, world)
     assert f'id="board-card-{card.id}"' in column_of(before, Column.PLANNED)
-    card_changes.move_card(card, column=Column.BLOCKED, by=world.teammate, now=NOW)
+    card_changes.move_card(card, column=Column.BLOCKED, by=world.teammate, now=now)
     db.session.commit()
     after = page(member_client, world)
     assert f'id="board-card-{card.id}"' in column_of(after, Column.BLOCKED)
@@ -267,13 +267,13 @@ def test_a_move_through_the_board_and_an_edit_show_on_the_next_view(member_clien
     assert "Nieuwe titel" in columns_of(after) and "Actie 0" not in columns_of(after)
 
 
-def test_a_new_start_date_shows_new_due_dates_on_the_cards(member_client, world):
+def test_a_new_start_date_shows_new_due_dates_on_the_cards(member_client, world, now):
     card_changes.add_card(world.challenge, title="Met datum", owner_id=world.member.id, due_day=10, by=world.member,
-                          now=NOW)
+                      now=now)
     db.session.commit()
     before = columns_of(page(member_client, world))
     services.set_start_date(world.challenge, world.challenge.starts_on + timedelta(days=31), by=world.member,
-                            now=NOW)
+                            now=now)
     db.session.commit()
     after = columns_of(page(member_client, world))
     assert "klaar op dag 10" in before and "klaar op dag 10" in after
@@ -335,14 +335,14 @@ def test_a_reader_never_gets_edit_links_and_a_member_always_does(app, world, fir
         assert ("Bewerken" in fragment) is editable
 
 
-def test_the_privacy_purge_shows_the_new_name_on_the_next_view(member_client, world):
+def test_the_privacy_purge_shows_the_new_name_on_the_next_view(member_client, world, now):
     card_changes.add_card(world.challenge, title="Actie van Bram", owner_id=world.teammate.id, by=world.teammate,
-                          now=NOW)
+                      now=now)
     db.session.commit()
     before = page(member_client, world)
     old_version = version_of(world)
     assert "Bram Teamgenoot" in columns_of(before) and "Bram Teamgenoot voegde" in feed_of(before)
-    new_name = anonymise(world.teammate, now=NOW)
+    new_name = anonymise(world.teammate, now=now)
     db.session.commit()
     assert new_name.split()[-1] != str(world.teammate.id)  # random, not the id (a digit may occur by chance)
     after = page(member_client, world)
@@ -354,53 +354,53 @@ def test_the_privacy_purge_shows_the_new_name_on_the_next_view(member_client, wo
     assert refreshed.status_code == 200 and new_name in refreshed.get_data(as_text=True)
 
 
-def test_the_privacy_purge_of_someone_who_only_acted_renames_them_in_the_feed(member_client, world):
+def test_the_privacy_purge_of_someone_who_only_acted_renames_them_in_the_feed(member_client, world, now):
     card = add_cards(world, 1)[0]
-    card_changes.move_card(card, column=Column.DOING, by=world.teammate, now=NOW)  # Bram owns nothing
+    card_changes.move_card(card, column=Column.DOING, by=world.teammate, now=now)  # Bram owns nothing
     db.session.commit()
     assert "Bram Teamgenoot verplaatste" in feed_of(page(member_client, world))
-    new_name = anonymise(world.teammate, now=NOW)
+    new_name = anonymise(world.teammate, now=now)
     db.session.commit()
     after = page(member_client, world)
     assert f"{new_name} verplaatste" in feed_of(after) and "Bram Teamgenoot" not in after
 
 
 @pytest.mark.parametrize("recorded_before_leader_ids", [False, True])
-def test_the_privacy_purge_rewrites_the_leaders_name_the_feed_copied(member_client, world, recorded_before_leader_ids):
+def test_the_privacy_purge_rewrites_the_leaders_name_the_feed_copied(member_client, world, recorded_before_leader_ids, now):
     """'… legde vast dat Bram Teamgenoot teamleider is.' carries the name as text; events written
     before the leader's id was stored with it are matched by that name."""
-    services.choose_team_leader(world.team, world.teammate.id, by=world.member, now=NOW)
+    services.choose_team_leader(world.team, world.teammate.id, by=world.member, now=now)
     if recorded_before_leader_ids:
         event = db.session.scalar(select(BoardEvent).where(BoardEvent.kind == EventKind.LEADER_CHOSEN))
         event.detail = {"name": "Bram Teamgenoot"}
     db.session.commit()
     assert "Anna Teamlid legde vast dat Bram Teamgenoot teamleider is." in feed_of(page(member_client, world))
-    new_name = anonymise(world.teammate, now=NOW)
+    new_name = anonymise(world.teammate, now=now)
     db.session.commit()
     after = page(member_client, world)
     assert f"legde vast dat {new_name} teamleider is." in feed_of(after)
     assert "Bram Teamgenoot" not in after
 
 
-def test_the_purge_leaves_boards_without_the_person_at_their_version(world):
+def test_the_purge_leaves_boards_without_the_person_at_their_version(world, now):
     add_cards(world, 1, by=world.member)
     card_changes.add_card(world.other_team.challenge, title="Baken", owner_id=world.lab_participant.id,
-                          by=world.lab_participant, now=NOW)
+                      by=world.lab_participant, now=now)
     db.session.commit()
     other_version = db.session.scalar(select(Challenge.board_version)
                                       .where(Challenge.id == world.other_team.challenge.id))
-    anonymise(world.teammate, now=NOW)
+    anonymise(world.teammate, now=now)
     db.session.commit()
     assert db.session.scalar(select(Challenge.board_version)
                              .where(Challenge.id == world.other_team.challenge.id)) == other_version
 
 
 @pytest.mark.parametrize("app_config", [{"FRAGMENT_CACHE_ENTRIES": 0}])
-def test_with_the_store_turned_off_the_board_still_shows_every_change(member_client, world):
+def test_with_the_store_turned_off_the_board_still_shows_every_change(member_client, world, now):
     add_cards(world, 1)
     db.session.commit()
     page(member_client, world)
-    card_changes.add_card(world.challenge, title="Zonder opslag", owner_id=world.member.id, by=world.member, now=NOW)
+    card_changes.add_card(world.challenge, title="Zonder opslag", owner_id=world.member.id, by=world.member, now=now)
     db.session.commit()
     assert "Zonder opslag" in columns_of(page(member_client, world))
     assert len(fragments.cache()) == 0 and fragments.cache().hits == 0

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from fieldlab.boards import card_changes
 from fieldlab.boards.models import BoardCard, BoardEvent, Challenge, Column
 from fieldlab.extensions import db
-from tests.boards.conftest import NOW, add_cards
+from tests.boards.conftest import add_cards
 from tests.conftest import Auth
 
 HX = {"HX-Request": "true"}
@@ -66,18 +66,18 @@ def cards(world):
 
 
 @pytest.fixture
-def other_card(world):
+def other_card(world, now):
     """A card on the board of the other team in the same Lab."""
     card = card_changes.add_card(world.other_team.challenge, title="Kaart van Baken", owner_id=world.lab_participant.id,
-                                 by=world.lab_participant, now=NOW)
+                             by=world.lab_participant, now=now)
     db.session.commit()
     return card
 
 
 # --- The move form -----------------------------------------------------------------------------------
 
-def test_move_form_without_htmx_is_a_page_with_the_current_column_chosen(member_client, world, cards):
-    card_changes.move_card(cards[1], column=Column.DOING, by=world.member, now=NOW)
+def test_move_form_without_htmx_is_a_page_with_the_current_column_chosen(member_client, world, cards, now):
+    card_changes.move_card(cards[1], column=Column.DOING, by=world.member, now=now)
     db.session.commit()
     response = member_client.get(move_url(world, cards[1].id))
     html = response.get_data(as_text=True)

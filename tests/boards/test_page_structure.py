@@ -4,7 +4,7 @@ field by field with what differs marked."""
 
 from fieldlab.boards import card_changes
 from fieldlab.extensions import db
-from tests.boards.conftest import NOW, add_cards
+from tests.boards.conftest import add_cards
 from tests.boards.test_routes import board_url, edit
 from tests.test_html import problems_of
 
@@ -29,9 +29,9 @@ def test_the_board_and_its_activity_are_free_of_html_errors(member_client, world
     assert problems_of(html) == []
 
 
-def test_a_conflict_compares_the_versions_field_by_field(client, auth, world):
+def test_a_conflict_compares_the_versions_field_by_field(client, auth, world, now):
     card = add_cards(world, 1)[0]
-    card_changes.edit_card(card, expected_version=1, title="Eerst", owner_id=world.member.id, by=world.member, now=NOW)
+    card_changes.edit_card(card, expected_version=1, title="Eerst", owner_id=world.member.id, by=world.member, now=now)
     db.session.commit()
     auth.login(world.teammate)
 

@@ -9,7 +9,6 @@ from sqlalchemy import event, select
 
 from fieldlab.boards.models import BoardCard, BoardEvent, Challenge, Column, EventKind
 from fieldlab.extensions import db
-from tests.boards.conftest import NOW
 
 
 class QueryCounter:
@@ -38,11 +37,11 @@ def fill(world, cards: int):
     db.session.add_all([
         BoardCard(challenge_id=world.challenge.id, title=f"Actie {number}", owner_id=world.member.id,
                   column_key=columns[number % 4], position=number, due_day=number % 100 + 1,
-                  labels=["label"], done_at=NOW if number % 4 == 3 else None)
+                  labels=["label"], done_at=world.now if number % 4 == 3 else None)
         for number in range(cards)
     ])
     db.session.add_all([
-        BoardEvent(challenge_id=world.challenge.id, actor_id=world.teammate.id, at=NOW, kind=EventKind.CARD_ADDED,
+        BoardEvent(challenge_id=world.challenge.id, actor_id=world.teammate.id, at=world.now, kind=EventKind.CARD_ADDED,
                    detail={"title": f"Actie {number}"})
         for number in range(cards)
     ])

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from fieldlab.boards import card_changes
 from fieldlab.boards.models import BoardCard, Challenge, Column, Indicator, ProgressUpdate
 from fieldlab.extensions import db
-from tests.boards.conftest import NOW, add_cards
+from tests.boards.conftest import add_cards
 
 HX = {"HX-Request": "true"}
 
@@ -86,9 +86,9 @@ def test_a_due_day_that_has_passed_is_warned_about_and_saved_only_when_confirmed
     assert db.session.scalar(select(BoardCard.due_day)) == 12
 
 
-def test_editing_a_card_warns_only_when_the_due_day_moves_into_the_past(member_client, world):
+def test_editing_a_card_warns_only_when_the_due_day_moves_into_the_past(member_client, world, now):
     card = card_changes.add_card(world.challenge, title="Oud", owner_id=world.member.id, due_day=10,
-                                 by=world.member, now=NOW)
+                             by=world.member, now=now)
     db.session.commit()
     fields = {f"card-{card.id}-title": "Oud, nieuwe titel", f"card-{card.id}-owner": world.member.id,
               f"card-{card.id}-due_day": "10", f"card-{card.id}-version": card.version}
@@ -132,14 +132,14 @@ def test_moving_with_the_plain_form_and_with_htmx_uses_the_same_service(member_c
     assert doing == ["Actie 2", "Actie 0"]
 
 
-def test_refresh_answers_204_when_unchanged_and_the_columns_when_changed(member_client, world):
+def test_refresh_answers_204_when_unchanged_and_the_columns_when_changed(member_client, world, now):
     add_cards(world, 1)
     db.session.commit()
     version = version_of(world)
     unchanged = member_client.get(board_url(world, f"/ververs?versie={version}"), headers=HX)
     assert unchanged.status_code == 204 and unchanged.get_data() == b""
     card_changes.add_card(world.challenge, title="Nieuw van Bram", owner_id=world.teammate.id, by=world.teammate,
-                          now=NOW)
+                      now=now)
     db.session.commit()
     changed = member_client.get(board_url(world, f"/ververs?versie={version}"), headers=HX)
     html = changed.get_data(as_text=True)
@@ -148,9 +148,9 @@ def test_refresh_answers_204_when_unchanged_and_the_columns_when_changed(member_
     assert f'value="{version_of(world)}"' in html
 
 
-def test_activity_fragment_lists_who_did_what(member_client, world):
+def test_activity_fragment_lists_who_did_what(member_client, world, now):
     cards = add_cards(world, 1, by=world.teammate)
-    card_changes.move_card(cards[0], column=Column.BLOCKED, by=world.member, now=NOW)
+    card_changes.move_card(cards[0], column=Column.BLOCKED, by=world.member, now=now)
     db.session.commit()
     html = member_client.get(board_url(world, "/activiteit"), headers=HX).get_data(as_text=True)
     assert "<html" not in html
@@ -177,11 +177,11 @@ def edit(client, world, card, *, version, title, description="", htmx=True):
 
 
 def test_second_save_of_the_same_card_is_refused_showing_the_other_version_and_keeping_the_text(
-        client, auth, world):
+        client, auth, world, now):
     card = add_cards(world, 1)[0]
     db.session.commit()
     card_changes.edit_card(card, expected_version=1, title="Anna's titel", description="Anna's tekst",
-                           owner_id=world.member.id, by=world.member, now=NOW)
+                       owner_id=world.member.id, by=world.member, now=now)
     db.session.commit()
     auth.login(world.teammate)
 
@@ -201,10 +201,10 @@ def test_second_save_of_the_same_card_is_refused_showing_the_other_version_and_k
     assert db.session.get(BoardCard, card.id).title == "Bram's titel"
 
 
-def test_conflict_without_javascript_is_a_full_page_with_409(client, auth, world):
+def test_conflict_without_javascript_is_a_full_page_with_409(client, auth, world, now):
     card = add_cards(world, 1)[0]
     card_changes.edit_card(card, expected_version=1, title="Eerst", owner_id=world.member.id, by=world.member,
-                           now=NOW)
+                       now=now)
     db.session.commit()
     auth.login(world.teammate)
     response = edit(client, world, card, version=1, title="Tweede", htmx=False)
@@ -213,9 +213,9 @@ def test_conflict_without_javascript_is_a_full_page_with_409(client, auth, world
     assert "<html" in html and "Iemand anders heeft deze kaart intussen gewijzigd." in html
 
 
-def test_a_card_of_another_team_is_not_found_on_this_board(member_client, world):
+def test_a_card_of_another_team_is_not_found_on_this_board(member_client, world, now):
     other = card_changes.add_card(world.other_team.challenge, title="Geheim", owner_id=world.lab_participant.id,
-                                  by=world.lab_participant, now=NOW)
+                              by=world.lab_participant, now=now)
     db.session.commit()
     assert member_client.get(board_url(world, f"/kaarten/{other.id}/bewerken")).status_code == 404
     assert member_client.post(board_url(world, f"/kaarten/{other.id}/verplaatsen"),

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from fieldlab.boards import card_changes, tracking
-from tests.boards.conftest import NOW, build_world
+from tests.boards.conftest import build_world
 from tests.browser.conftest import checked
 from tests.browser.helpers import log_in, open_menu
 
@@ -44,7 +44,7 @@ def column(page, name):
 def test_two_members_see_each_others_changes_and_a_conflict_keeps_the_text(live_db, new_page):
     world = build_world()
     card = card_changes.add_card(world.challenge, title="Bel de woningcorporatie", owner_id=world.member.id,
-                                 due_day=12, labels="wonen", by=world.member, now=NOW)
+                             due_day=12, labels="wonen", by=world.member, now=world.now)
     live_db.session.commit()
 
     anna = new_page()
@@ -138,10 +138,10 @@ def test_two_members_see_each_others_changes_and_a_conflict_keeps_the_text(live_
 def test_manager_reads_the_board_and_the_progress_picture(live_db, page):
     world = build_world()
     card_changes.add_card(world.challenge, title="Quick win: folder", owner_id=world.member.id, due_day=10,
-                          quick_win=True, by=world.member, now=NOW)
+                      quick_win=True, by=world.member, now=world.now)
     tracking.add_progress_update(world.challenge, status="at_risk", stuck="Geen toegang tot data",
                                  help_needed="Toestemming om gegevens te delen", hours_spent=12,
-                                 by=world.member, now=NOW)
+                                 by=world.member, now=world.now)
     live_db.session.commit()
 
     log_in(page, world.manager)
@@ -165,7 +165,7 @@ def test_manager_reads_the_board_and_the_progress_picture(live_db, page):
 def test_a_failed_htmx_request_shows_a_dutch_message_instead_of_failing_silently(live_db, page):
     world = build_world()
     card = card_changes.add_card(world.challenge, title="Signalen bundelen", owner_id=world.member.id,
-                                 by=world.member, now=NOW)
+                             by=world.member, now=world.now)
     live_db.session.commit()
     log_in(page, world.member)
     open_board(page, world.team)

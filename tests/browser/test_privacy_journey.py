@@ -16,7 +16,7 @@ from tests.browser.helpers import log_in
 pytestmark = pytest.mark.browser
 
 
-def test_facilitator_postpones_a_purge_and_reads_an_inzage(live_db, page):
+def test_facilitator_postpones_a_purge_and_reads_an_inzage(live_db, page, today):
     facilitator = factories.make_user(Role.FACILITATOR, name="Privacy Facilitator")
     organisation = factories.make_organisation("Douane Noord")
     lab = factories.make_lab(name="Lab Bewaren", facilitators=[facilitator])
@@ -46,7 +46,7 @@ def test_facilitator_postpones_a_purge_and_reads_an_inzage(live_db, page):
     expect(page.locator(".field__error").first).to_contain_text("Vul een datum in.")
     expect(page.get_by_label("Reden van het uitstel")).to_have_value("Lopende klacht bij de Autoriteit Persoonsgegevens")
     checked(page)
-    until = date.today() + timedelta(days=60)
+    until = today + timedelta(days=60)
     page.get_by_label("Bewaren tot en met").fill(until.isoformat())
     page.get_by_role("button", name="Uitstellen").click()
     expect(page.get_by_role("status").first).to_contain_text("uitgesteld tot")
@@ -60,7 +60,7 @@ def test_facilitator_postpones_a_purge_and_reads_an_inzage(live_db, page):
     checked(page)
     with page.expect_download(timeout=60_000) as download:  # a PDF made by WeasyPrint; slow on a loaded machine
         page.get_by_role("link", name="Download als PDF").click()
-    assert download.value.suggested_filename == f"fieldlab-inzage-{date.today().isoformat()}.pdf"
+    assert download.value.suggested_filename == f"fieldlab-inzage-{today.isoformat()}.pdf"
 
 
 @pytest.mark.parametrize("viewport", [None, {"width": 375, "height": 740}])

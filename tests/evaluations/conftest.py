@@ -14,8 +14,6 @@ from fieldlab.extensions import db
 from fieldlab.mail.models import OutboxMessage
 from fieldlab.timeutil import utcnow
 
-# Links are checked against the real clock, so the cycle runs "now"; the Lab itself ran in June 2024.
-NOW = utcnow().replace(microsecond=0) - timedelta(minutes=5)
 PROGRAMME_END = datetime(2024, 6, 14, 15, 0, tzinfo=UTC)
 
 
@@ -25,10 +23,18 @@ class Programme:
     facilitator: object
     participants: list
     form: object
+    now: datetime  # when the cycle runs (the test's `now`)
 
 
 @pytest.fixture
-def programme(app, make):
+def now():
+    """Links are checked against the real clock, so the cycle runs "now" (five minutes back, read per
+    test); the Lab itself ran in June 2024."""
+    return utcnow().replace(microsecond=0) - timedelta(minutes=5)
+
+
+@pytest.fixture
+def programme(app, make, now):
     """A Lab with a facilitator, five participants and a copy of the default form (anonymous)."""
     facilitator = make.make_user(Role.FACILITATOR, name="Fien Facilitator")
     lab = make.make_lab(name="Field Lab Mensenhandel", facilitators=[facilitator],
@@ -36,9 +42,9 @@ def programme(app, make):
     participants = [make.make_user(Role.PARTICIPANT, name=f"Deelnemer {n}") for n in range(1, 6)]
     for person in participants:
         make.add_participant(lab, person)
-    form = services.create_form(lab=lab, by=facilitator, now=NOW)
+    form = services.create_form(lab=lab, by=facilitator, now=now)
     db.session.commit()
-    return Programme(lab=lab, facilitator=facilitator, participants=participants, form=form)
+    return Programme(lab=lab, facilitator=facilitator, participants=participants, form=form, now=now)
 
 
 def link_from_outbox(email: str, kind: str = "request") -> str:

@@ -4,9 +4,9 @@ removed, and an answered question is never changed in place (a new version takes
 from sqlalchemy import select
 
 from fieldlab.evaluations import answering, sending, services
-from fieldlab.evaluations.models import EvaluationAnswer, EvaluationForm, EvaluationQuestion
+from fieldlab.evaluations.models import EvaluationAnswer, EvaluationQuestion
 from fieldlab.extensions import db
-from tests.evaluations.conftest import NOW, answers_for
+from tests.evaluations.conftest import answers_for
 
 
 def texts(form):
@@ -15,9 +15,9 @@ def texts(form):
 
 
 def answer_once(programme, person_index=0, **answers):
-    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=NOW)
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=programme.now)
     request = sending.request_for_user(programme.form, programme.participants[person_index])
-    return answering.submit_response(request, answers_for(programme.form, **answers), now=NOW)
+    return answering.submit_response(request, answers_for(programme.form, **answers), now=programme.now)
 
 
 def test_default_form_has_overall_grade_four_aspects_and_two_open_questions(programme):
@@ -30,12 +30,12 @@ def test_default_form_has_overall_grade_four_aspects_and_two_open_questions(prog
     assert programme.form.anonymous and programme.form.deadline_days == 14
 
 
-def test_copying_a_form_takes_its_current_questions_not_its_answers(programme, make):
+def test_copying_a_form_takes_its_current_questions_not_its_answers(programme, make, now):
     services.add_question(programme.form, kind="choice", text="Zou u het Field Lab aanraden?",
                           choices=["Ja", "Misschien", "Nee"])
     answer_once(programme)
     other_lab = make.make_lab(name="Field Lab Preventie met Gezag")
-    copy = services.create_form(lab=other_lab, source=programme.form, anonymous=False, now=NOW)
+    copy = services.create_form(lab=other_lab, source=programme.form, anonymous=False, now=now)
     assert texts(copy) == texts(programme.form)
     assert copy.questions[-1].choices == ["Ja", "Misschien", "Nee"]
     assert not copy.anonymous and copy.responses == [] and all(q.version == 1 for q in copy.questions)
@@ -47,7 +47,7 @@ def test_editing_an_unanswered_question_changes_it_in_place(programme):
     assert changed is question and question.version == 1 and programme.form.version == 1
 
 
-def test_editing_an_answered_question_makes_a_new_version_and_keeps_the_old(programme):
+def test_editing_an_answered_question_makes_a_new_version_and_keeps_the_old(programme, now):
     answer_once(programme, aspects="6")
     content = next(q for q in programme.form.active_questions if q.key == "content")
     old_text = content.text
@@ -62,7 +62,7 @@ def test_editing_an_answered_question_makes_a_new_version_and_keeps_the_old(prog
     assert old_text not in texts(programme.form)
     # The next person answers the new version; both versions appear in the results.
     request = sending.request_for_user(programme.form, programme.participants[1])
-    response = answering.submit_response(request, answers_for(programme.form, aspects="9"), now=NOW)
+    response = answering.submit_response(request, answers_for(programme.form, aspects="9"), now=now)
     assert response.form_version == 2
     assert {a.question_id for a in response.answers} >= {new.id}
 
@@ -94,9 +94,9 @@ def test_only_one_overall_grade(programme):
     assert [q.key for q in programme.form.active_questions if q.is_overall] == ["content"]
 
 
-def test_anonymity_is_fixed_once_the_form_was_sent(programme):
+def test_anonymity_is_fixed_once_the_form_was_sent(programme, now):
     services.update_form_settings(programme.form, title="Evaluatie", intro="", anonymous=False, deadline_days=10)
-    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=NOW)
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=now)
     try:
         services.update_form_settings(programme.form, title="Evaluatie", intro="", anonymous=True, deadline_days=10)
     except services.EvaluationError as error:
@@ -144,5 +144,5 @@ def test_new_form_page_copies_the_default_for_a_lab(client, auth, programme):
     response = client.post("/evaluaties/nieuw", data={"lab_id": programme.lab.id, "source": "default",
                                                        "anonymity": "named"})
     assert response.status_code == 303
-    form = db.session.scalars(select(EvaluationForm).order_by(EvaluationForm.id.desc())).first()
+    form = db.session.scalars(select(services.EvaluationForm).order_by(services.EvaluationForm.id.desc())).first()
     assert form.lab_id == programme.lab.id and not form.anonymous and len(form.active_questions) == 7

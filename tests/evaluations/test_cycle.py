@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import func, select
 
 from fieldlab.evaluations import answering, jobs, sending, services
-from fieldlab.evaluations.models import EvaluationAnswer, EvaluationRequest, EvaluationResponse
+from fieldlab.evaluations.models import EvaluationRequest, EvaluationResponse
 from fieldlab.extensions import db
 from fieldlab.mail.models import OutboxMessage
+from fieldlab.returndays import decisions, invitations, rsvp
 from fieldlab.scheduler import create_scheduler
-from fieldlab.timeutil import utcnow
-from tests.evaluations.conftest import NOW, PROGRAMME_END, answers_for, link_from_outbox, path_of
+from tests.evaluations.conftest import PROGRAMME_END, answers_for, link_from_outbox, path_of
 
 
 def outbox_count(suffix: str) -> int:
@@ -20,13 +20,13 @@ def outbox_count(suffix: str) -> int:
                              .where(OutboxMessage.idempotency_key.like(f"%:{suffix}")))
 
 
-def test_scheduled_request_to_result_page(app, client, auth, programme):
+def test_scheduled_request_to_result_page(app, client, auth, programme, now):
     form_id = programme.form.id
-    assert jobs.request_evaluations(form_id, now=NOW) == 5
+    assert jobs.request_evaluations(form_id, now=now) == 5
     db.session.commit()
     assert outbox_count("request") == 5
     # Running the job again (a restart, a second scheduler) sends nothing twice.
-    jobs.request_evaluations(form_id, now=NOW + timedelta(minutes=1))
+    jobs.request_evaluations(form_id, now=now + timedelta(minutes=1))
     db.session.commit()
     assert outbox_count("request") == 5
 
@@ -39,14 +39,14 @@ def test_scheduled_request_to_result_page(app, client, auth, programme):
         assert response.status_code == 303, response.get_data(as_text=True)
         assert response.headers["Location"].endswith("/evaluatie/bedankt")
 
-    assert jobs.remind_non_responders(form_id, now=NOW + timedelta(days=4)) == 0
-    assert jobs.remind_non_responders(form_id, now=NOW + timedelta(days=5)) == 1
-    assert jobs.remind_non_responders(form_id, now=NOW + timedelta(days=6)) == 0
+    assert jobs.remind_non_responders(form_id, now=now + timedelta(days=4)) == 0
+    assert jobs.remind_non_responders(form_id, now=now + timedelta(days=5)) == 1
+    assert jobs.remind_non_responders(form_id, now=now + timedelta(days=6)) == 0
     db.session.commit()
     reminder = db.session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key.like("%:reminder"))).one()
     assert reminder.recipient == programme.participants[4].email
 
-    jobs.close_form(form_id, now=NOW + timedelta(days=14))
+    jobs.close_form(form_id, now=now + timedelta(days=14))
     db.session.commit()
     late = client.get(path_of(link_from_outbox(programme.participants[4].email)))
     assert late.status_code == 410
@@ -91,39 +91,35 @@ def test_scheduling_adds_three_jobs_with_deterministic_ids(app, programme):
     assert send_at == PROGRAMME_END  # 17:00 in Amsterdam in June is 15:00 UTC
 
 
-def test_return_day_form_asks_the_people_the_caller_passes(app, make, programme):
-    from fieldlab.returndays import decisions as returnday_decisions
+def test_return_day_form_asks_the_people_the_caller_passes(app, make, programme, now):
     from tests.returndays.helpers import arrange_team, at, details
 
     setting = arrange_team(date(2025, 2, 10))
-    return_day = returnday_decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=1,
-                                                     details=details(date(2025, 2, 10)), by=setting.facilitator,
-                                                     now=at(date(2025, 1, 6), 9))
-    form = services.create_form(return_day_id=return_day.id, lab=setting.lab, by=setting.facilitator, now=NOW)
+    return_day = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=1,
+                                            details=details(date(2025, 2, 10)), by=setting.facilitator,
+                                            now=at(date(2025, 1, 6), 9))
+    form = services.create_form(return_day_id=return_day.id, lab=setting.lab, by=setting.facilitator, now=now)
     invitees = setting.members[:1]
     assert sending.recipient_ids(form) == []
-    sending.create_requests(form, [person.id for person in invitees], now=NOW)
+    sending.create_requests(form, [person.id for person in invitees], now=now)
     db.session.commit()
     assert {r.user_id for r in db.session.scalars(select(EvaluationRequest).where(
         EvaluationRequest.form_id == form.id))} == {person.id for person in invitees}
     # The scheduled job then keeps to the same people.
-    assert jobs.request_evaluations(form.id, now=NOW) == 1
+    assert jobs.request_evaluations(form.id, now=now) == 1
 
 
 def test_a_return_day_that_ends_asks_its_team_members_who_did_not_decline(app):
-    from fieldlab.returndays import decisions as returnday_decisions
-    from fieldlab.returndays import invitations as returnday_invitations
-    from fieldlab.returndays import rsvp as returnday_rsvp
     from fieldlab.returndays.models import Response
     from tests.returndays.helpers import arrange_team, at, details
 
     setting = arrange_team(date(2025, 2, 10), members=3)
-    return_day = returnday_decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=1,
-                                                     details=details(date(2025, 2, 10)), by=setting.facilitator,
-                                                     now=at(date(2025, 1, 6), 9))
-    returnday_invitations.sync_invitees(return_day, now=at(date(2025, 1, 6), 9))
+    return_day = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=1,
+                                            details=details(date(2025, 2, 10)), by=setting.facilitator,
+                                            now=at(date(2025, 1, 6), 9))
+    invitations.sync_invitees(return_day, now=at(date(2025, 1, 6), 9))
     declined = next(i for i in return_day.invitations if i.user_id == setting.members[0].id)
-    returnday_rsvp.record_response(declined, response=Response.NO, remark="", now=at(date(2025, 1, 7), 9))
+    rsvp.record_response(declined, response=Response.NO, remark="", now=at(date(2025, 1, 7), 9))
 
     form = sending.request_return_day_evaluation(return_day, now=at(date(2025, 2, 10), 16))
     db.session.commit()
@@ -151,7 +147,7 @@ def test_facilitator_sends_now_with_the_button(app, client, auth, programme):
 
 
 def test_logged_in_participant_finds_open_evaluation_on_home_page(app, client, auth, programme):
-    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=utcnow())
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=services.utcnow())
     db.session.commit()
     person = programme.participants[0]
     auth.login(person)
@@ -167,7 +163,7 @@ def test_logged_in_participant_finds_open_evaluation_on_home_page(app, client, a
 
 
 def test_missing_and_invalid_answers_show_dutch_errors_and_keep_input(app, client, programme):
-    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=utcnow())
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=services.utcnow())
     db.session.commit()
     path = path_of(link_from_outbox(programme.participants[0].email))
     data = answers_for(programme.form, overall="11", takeaway="Dit wil ik bewaren")
@@ -188,14 +184,14 @@ def test_overall_grade_with_one_decimal_when_the_facilitator_allows_it(app, clie
     overall = next(q for q in programme.form.active_questions if q.is_overall)
     services.edit_question(overall, kind="grade", text=overall.text, help_text="", required=True,
                            is_overall=True, allow_decimal=True)
-    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=utcnow())
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=services.utcnow())
     db.session.commit()
     path = path_of(link_from_outbox(programme.participants[0].email))
     response = client.post(path, data=answers_for(programme.form, overall="8,55"))
     assert response.status_code == 422
     assert "hoogstens één cijfer achter de komma" in response.get_data(as_text=True)
     assert client.post(path, data=answers_for(programme.form, overall="8,5")).status_code == 303
-    stored = db.session.scalar(select(func.max(EvaluationAnswer.grade)))
+    stored = db.session.scalar(select(func.max(services.EvaluationAnswer.grade)))
     assert stored == 8.5
 
 
@@ -209,7 +205,7 @@ def test_grades_are_whole_or_one_decimal_between_1_and_10():
 
 
 @pytest.mark.parametrize("app_config", [{"SERVER_NAME": None, "BASE_URL": "https://fieldlab.example"}])
-def test_request_job_builds_links_without_a_request_or_server_name(app, programme):
-    jobs.request_evaluations(programme.form.id, now=NOW)
+def test_request_job_builds_links_without_a_request_or_server_name(app, programme, now):
+    jobs.request_evaluations(programme.form.id, now=now)
     link = link_from_outbox(programme.participants[0].email)
     assert link.startswith("https://fieldlab.example/evaluatie/")

@@ -6,7 +6,7 @@ from fieldlab.auth.models import Role
 from fieldlab.auth.permissions import can
 from fieldlab.evaluations import answering, sending
 from fieldlab.extensions import db
-from tests.evaluations.conftest import NOW, answers_for
+from tests.evaluations.conftest import answers_for
 
 PEOPLE = ("facilitator", "own_commissioner", "other_commissioner", "asked_participant", "other_participant",
           "manager")
@@ -23,12 +23,12 @@ MATRIX = {
 
 
 @pytest.fixture
-def people(programme, make):
+def people(programme, make, now):
     own = make.make_user(Role.COMMISSIONER)
     make.make_problem(own, lab=programme.lab)
     other_commissioner = make.make_user(Role.COMMISSIONER)
     make.make_problem(other_commissioner, lab=make.make_lab())
-    sending.create_requests(programme.form, [programme.participants[0].id], now=NOW)
+    sending.create_requests(programme.form, [programme.participants[0].id], now=now)
     db.session.commit()
     return {
         "facilitator": programme.facilitator, "own_commissioner": own, "other_commissioner": other_commissioner,
@@ -82,11 +82,11 @@ def test_commissioner_sees_only_own_labs_forms_in_the_list(client, auth, program
     assert programme.form.title in page and "Nieuw evaluatieformulier" not in page
 
 
-def test_commissioner_summary_has_no_comments_or_exports(client, auth, programme, people):
-    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=NOW)
+def test_commissioner_summary_has_no_comments_or_exports(client, auth, programme, people, now):
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=now)
     for person in programme.participants[:3]:
         answering.submit_response(sending.request_for_user(programme.form, person),
-                                  answers_for(programme.form, takeaway="Geheime opmerking"), now=NOW)
+                                 answers_for(programme.form, takeaway="Geheime opmerking"), now=now)
     db.session.commit()
     auth.login(people["own_commissioner"])
     page = client.get(f"/evaluaties/{programme.form.id}/resultaten").get_data(as_text=True)

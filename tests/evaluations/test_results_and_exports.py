@@ -11,26 +11,26 @@ from fieldlab.audit.models import AuditEvent
 from fieldlab.auth.models import Role
 from fieldlab.evaluations import aggregation, answering, sending, services
 from fieldlab.extensions import db
-from tests.evaluations.conftest import NOW, answers_for
+from tests.evaluations.conftest import answers_for
 
 
 def answer(programme, grades, *, aspects="7", takeaway="Netwerk"):
-    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=NOW)
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=programme.now)
     for number, (person, grade) in enumerate(zip(programme.participants, grades, strict=False)):
         request = sending.request_for_user(programme.form, person)
         answering.submit_response(request, answers_for(programme.form, overall=grade, aspects=aspects,
-                                                       takeaway=f"{takeaway} {number}"), now=NOW)
+                                                      takeaway=f"{takeaway} {number}"), now=programme.now)
     db.session.commit()
 
 
 def close(programme):
-    programme.form.closed_at = NOW
+    programme.form.closed_at = programme.now
     db.session.commit()
 
 
-def test_two_respondents_show_no_results_and_say_why(client, auth, programme):
+def test_two_respondents_show_no_results_and_say_why(client, auth, programme, now):
     answer(programme, ["9", "4"])
-    result = aggregation.form_results(programme.form, now=NOW)
+    result = aggregation.form_results(programme.form, now=now)
     assert not result.shown and result.overall is None and result.comments == []
     auth.login(programme.facilitator)
     page = client.get(f"/evaluaties/{programme.form.id}/resultaten").get_data(as_text=True)
@@ -39,10 +39,10 @@ def test_two_respondents_show_no_results_and_say_why(client, auth, programme):
     assert client.get(f"/evaluaties/{programme.form.id}/export.csv").status_code == 404
 
 
-def test_three_respondents_show_average_median_histogram_aspects(programme):
+def test_three_respondents_show_average_median_histogram_aspects(programme, now):
     answer(programme, ["9", "6", "8"], aspects="7")
     close(programme)
-    result = aggregation.form_results(programme.form, now=NOW)
+    result = aggregation.form_results(programme.form, now=now)
     assert result.shown and result.responded == 3 and result.asked == 5
     assert result.response_rate == 60
     assert result.overall.average == 7.7 and result.overall_median == 8
@@ -52,7 +52,7 @@ def test_three_respondents_show_average_median_histogram_aspects(programme):
     assert all(name is None for _text, name in result.comments[0].texts)  # anonymous: no names
 
 
-def test_anonymous_comments_wait_for_the_form_to_close_and_never_come_in_arrival_order(client, auth, programme):
+def test_anonymous_comments_wait_for_the_form_to_close_and_never_come_in_arrival_order(client, auth, programme, now):
     """Comments typed 'Netwerk 0', 'Netwerk 1', … in that order were listed in that order, so a
     reader who watched the count could match them to people. While the form is open they (and
     the export) wait; once it is closed they come in a fixed order that does not follow arrival."""
@@ -70,7 +70,7 @@ def test_anonymous_comments_wait_for_the_form_to_close_and_never_come_in_arrival
     arrival = [f"Netwerk {n}" for n in range(5)]
     assert sorted(shown) == arrival
     assert shown != arrival and shown != arrival[::-1]
-    result = aggregation.form_results(programme.form, now=NOW)
+    result = aggregation.form_results(programme.form, now=now)
     assert [text for text, _name in result.comments[0].texts] == shown
 
 
@@ -119,7 +119,7 @@ def test_export_of_a_named_form_carries_the_names(client, auth, programme):
     assert sorted(row[0] for row in rows[1:]) == ["Deelnemer 1", "Deelnemer 2", "Deelnemer 3"]
 
 
-def test_decimal_grades_export_with_a_decimal_comma(client, auth, programme):
+def test_decimal_grades_export_with_a_decimal_comma(client, auth, programme, now):
     overall = next(q for q in programme.form.active_questions if q.is_overall)
     services.edit_question(overall, kind="grade", text=overall.text, is_overall=True, allow_decimal=True)
     answer(programme, ["8,5", "7", "9,5"])
@@ -127,19 +127,19 @@ def test_decimal_grades_export_with_a_decimal_comma(client, auth, programme):
     auth.login(programme.facilitator)
     rows = parse_csv(client.get(f"/evaluaties/{programme.form.id}/export.csv").data)
     assert sorted(row[1] for row in rows[1:]) == ["7,0", "8,5", "9,5"]
-    assert aggregation.form_results(programme.form, now=NOW).overall.average == 8.3
+    assert aggregation.form_results(programme.form, now=now).overall.average == 8.3
 
 
-def test_annual_figures_per_year_with_trend(client, auth, make, programme):
+def test_annual_figures_per_year_with_trend(client, auth, make, programme, now):
     answer(programme, ["9", "8", "8", "9"])  # 2024: average 8.5
     earlier = make.make_lab(name="Field Lab 2023", programme_starts_on=date(2023, 5, 1))
     people = [make.make_user(Role.PARTICIPANT) for _ in range(3)]
     for person in people:
         make.add_participant(earlier, person)
-    form = services.create_form(lab=earlier, now=NOW)
-    sending.create_requests(form, [p.id for p in people], now=NOW)
+    form = services.create_form(lab=earlier, now=now)
+    sending.create_requests(form, [p.id for p in people], now=now)
     for person in people:
-        answering.submit_response(sending.request_for_user(form, person), answers_for(form, overall="8"), now=NOW)
+        answering.submit_response(sending.request_for_user(form, person), answers_for(form, overall="8"), now=now)
     make.make_lab(name="Speedlab", kind="speedlab", programme_starts_on=date(2024, 3, 1))
     db.session.commit()
 

@@ -8,12 +8,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from fieldlab.evaluations import answering, sending, services
 from fieldlab.evaluations.models import EvaluationAnswer, EvaluationRequest, EvaluationResponse
 from fieldlab.extensions import db
-from tests.evaluations.conftest import NOW, answers_for, link_from_outbox, path_of
+from tests.evaluations.conftest import answers_for, link_from_outbox, path_of
 
 
 @pytest.fixture
-def sent(programme):
-    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=NOW)
+def sent(programme, now):
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=now)
     db.session.commit()
     return programme
 
@@ -34,26 +34,26 @@ def test_reused_link_says_already_received_and_stores_nothing_twice(client, sent
     assert db.session.scalar(select(func.max(EvaluationAnswer.grade))) == 8
 
 
-def test_a_second_submit_racing_the_first_loses_on_the_conditional_update(sent):
+def test_a_second_submit_racing_the_first_loses_on_the_conditional_update(sent, now):
     request = sending.request_for_user(sent.form, sent.participants[0])
-    answering.submit_response(request, answers_for(sent.form), now=NOW)
+    answering.submit_response(request, answers_for(sent.form), now=now)
     # A second worker loaded the same request before the first one committed: it still sees used=False.
     set_committed_value(request, "used", False)
     with pytest.raises(services.AlreadyAnswered):
-        answering.submit_response(request, answers_for(sent.form), now=NOW)
+        answering.submit_response(request, answers_for(sent.form), now=now)
     assert response_count() == 1
 
 
-def test_named_response_is_unique_per_person_in_the_database(programme):
+def test_named_response_is_unique_per_person_in_the_database(programme, now):
     form = programme.form
     form.anonymous = False
     person = programme.participants[0]
-    db.session.add(EvaluationResponse(form_id=form.id, anonymous=False, user_id=person.id, submitted_at=NOW))
+    db.session.add(EvaluationResponse(form_id=form.id, anonymous=False, user_id=person.id, submitted_at=now))
     db.session.flush()
     with pytest.raises(IntegrityError):
         with db.session.begin_nested():
             db.session.add(EvaluationResponse(form_id=form.id, anonymous=False, user_id=person.id,
-                                              submitted_at=NOW))
+                                              submitted_at=now))
             db.session.flush()
 
 
@@ -119,9 +119,9 @@ def test_no_table_row_links_an_anonymous_answer_to_a_person(client, sent):
     assert len(response.id) == 32 and not response.id.isdigit()
 
 
-def test_named_form_keeps_the_person_with_the_answer(client, programme):
+def test_named_form_keeps_the_person_with_the_answer(client, programme, now):
     programme.form.anonymous = False
-    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=NOW)
+    sending.create_requests(programme.form, sending.recipient_ids(programme.form), now=now)
     db.session.commit()
     person = programme.participants[1]
     page = client.get(path_of(link_from_outbox(person.email))).get_data(as_text=True)

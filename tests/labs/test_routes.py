@@ -145,12 +145,12 @@ def test_participant_sees_own_labs_only_and_not_the_participants_page(login_as, 
     assert client.get(f"/labs/{mine.id}/deelnemers").status_code == 403
 
 
-def test_alumni_page_filters(login_as, client, make):
-    from datetime import date, timedelta
+def test_alumni_page_filters(login_as, client, make, today):
+    from datetime import timedelta
 
     login_as(Role.FACILITATOR)
-    lab = make.make_lab(theme="vastgoed", programme_starts_on=date.today() - timedelta(days=50),
-                        programme_ends_on=date.today() - timedelta(days=49))
+    lab = make.make_lab(theme="vastgoed", programme_starts_on=today - timedelta(days=50),
+                        programme_ends_on=today - timedelta(days=49))
     make.add_participant(lab, make.make_user(Role.PARTICIPANT, name="Oud Deelnemer", level=Level.EXPERT,
                                              expertise=["witwassen"]))
     db.session.commit()

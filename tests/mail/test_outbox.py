@@ -69,8 +69,15 @@ def test_message_is_rendered_in_the_recipients_language(app):
     assert "http://localhost/x" in english.body_text and "http://localhost/x" in english.body_html
     assert english.body_html.lstrip().lower().startswith("<!doctype html")
     assert '<html lang="en"' in english.body_html
+    assert "Someone (hopefully you) requested a new password for your Fieldlab account." in english.body_text
+    assert "The link works for 2 hours and can be used once." in english.body_text
+    assert "The link works for 2 hours and can be used once." in english.body_html
     assert dutch.subject == "Nieuw wachtwoord kiezen voor Fieldlab"
-    assert "Beste Daan Visser," in dutch.body_text
+    assert "Beste Daan Visser," in dutch.body_text and "Dear" not in dutch.body_text
+    assert "Iemand (hopelijk u) vroeg een nieuw wachtwoord aan voor uw Fieldlab-account." in dutch.body_text
+    assert "De link werkt 2 uur en één keer." in dutch.body_text and "De link werkt 2 uur" in dutch.body_html
+    assert '<html lang="nl"' in dutch.body_html and "http://localhost/x" in dutch.body_html
+    assert "hours" not in dutch.body_text + dutch.body_html and "uur" not in english.body_text
 
 
 def test_external_url_uses_the_configured_base_url(app):

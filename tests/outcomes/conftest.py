@@ -13,12 +13,21 @@ from fieldlab.teams.models import Team, TeamRole
 from fieldlab.timeutil import LOCAL_ZONE, local, utcnow
 from tests import factories
 
-TODAY = local(utcnow()).date()
-NOW = datetime.combine(TODAY, time(12), LOCAL_ZONE).astimezone(UTC)
+
+def noon_today() -> datetime:
+    """Today at noon in Amsterdam: the routes use the real clock, so the team's days count from it."""
+    return datetime.combine(local(utcnow()).date(), time(12), LOCAL_ZONE).astimezone(UTC)
+
+
+@pytest.fixture
+def now():
+    """This test's noon today (see `noon_today`); `today` follows it."""
+    return noon_today()
 
 
 @dataclass
 class ResultWorld:
+    now: datetime  # the moment it was built around (noon today)
     team: Team
     leader: User
     member: User
@@ -29,7 +38,10 @@ class ResultWorld:
     indicator: object
 
 
-def build(*, day: int = 90, theme="mensenhandel", title="Uitbuiting in de bouw") -> ResultWorld:
+def build(*, now: datetime | None = None, day: int = 90, theme="mensenhandel",
+          title="Uitbuiting in de bouw") -> ResultWorld:
+    now = now or noon_today()
+    today = local(now).date()
     organisation = factories.make_organisation(name=f"Gemeente {title}")
     facilitator = factories.make_user(Role.FACILITATOR, name="Fien Facilitator")
     commissioner = factories.make_user(Role.COMMISSIONER, name="Olga Opdrachtgever", organisation=organisation)
@@ -43,20 +55,20 @@ def build(*, day: int = 90, theme="mensenhandel", title="Uitbuiting in de bouw")
     factories.add_participant(lab, leader, manager=manager)
     with db.session.no_autoflush:
         team = factories.make_team(lab, members=[leader, member], name=f"Team {title[:20]}", problem=problem,
-                                   starts_on=TODAY - timedelta(days=day - 1))
+                                   starts_on=today - timedelta(days=day - 1))
     team.memberships[0].role = TeamRole.LEADER
     team.challenge.intervention_plan = "Gezamenlijke controles van onderaannemers met de Arbeidsinspectie."
     indicator = tracking.add_indicator(team.challenge, name="Gecontroleerde onderaannemers", baseline=Decimal(0),
-                                       target=Decimal(30), by=leader, now=NOW - timedelta(days=20))
-    tracking.record_indicator_value(indicator, measured_on=TODAY - timedelta(days=3), value=Decimal(24), by=leader,
-                                    now=NOW - timedelta(days=3))
+                                     target=Decimal(30), by=leader, now=now - timedelta(days=20))
+    tracking.record_indicator_value(indicator, measured_on=today - timedelta(days=3), value=Decimal(24), by=leader,
+                                  now=now - timedelta(days=3))
     db.session.commit()
-    return ResultWorld(team, leader, member, commissioner, facilitator, manager, stranger, indicator)
+    return ResultWorld(now, team, leader, member, commissioner, facilitator, manager, stranger, indicator)
 
 
 @pytest.fixture
-def world(app):
-    return build()
+def world(app, now):
+    return build(now=now)
 
 
 COMPLETE = {

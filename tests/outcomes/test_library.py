@@ -7,15 +7,15 @@ from fieldlab.extensions import db
 from fieldlab.outcomes import library, services, similarity
 from fieldlab.problems.models import Confidentiality
 from tests import factories
-from tests.outcomes.conftest import COMPLETE, NOW, TODAY, build
+from tests.outcomes.conftest import COMPLETE, build
 
 
 def submit(world, **changes):
-    result = services.start_result(world.team, by=world.leader, now=NOW)
+    result = services.start_result(world.team, by=world.leader, now=world.now)
     data = services.ResultInput(**{**COMPLETE, "reveals_weakness": False, "weakness_summary": "", **changes},
                                 indicators=[services.IndicatorInput(world.indicator.id, 24)])
-    services.save_result(world.team, data, expected_version=result.version, by=world.leader, now=NOW)
-    services.submit_result(world.team, by=world.leader, now=NOW)
+    services.save_result(world.team, data, expected_version=result.version, by=world.leader, now=world.now)
+    services.submit_result(world.team, by=world.leader, now=world.now)
     db.session.commit()
     return result
 
@@ -39,7 +39,7 @@ def test_entry_shows_intervention_and_result_but_never_facts_or_concerns(client,
 
 def test_drafts_are_not_in_the_library(client, auth, app):
     world = build()
-    services.start_result(world.team, by=world.leader, now=NOW)
+    services.start_result(world.team, by=world.leader, now=world.now)
     db.session.commit()
     commissioner = factories.make_user(Role.COMMISSIONER)
     db.session.commit()
@@ -47,7 +47,7 @@ def test_drafts_are_not_in_the_library(client, auth, app):
     assert "0 interventies gevonden" in client.get("/interventies").get_data(as_text=True)
 
 
-def test_filters_by_theme_goal_and_text_are_kept_in_the_page_links(client, auth, app):
+def test_filters_by_theme_goal_and_text_are_kept_in_the_page_links(client, auth, app, today):
     submit(build(title="Uitbuiting in de bouw"))
     submit(build(title="Witwassen via vastgoed", theme="vastgoed"), goal_reached="yes")
     commissioner = factories.make_user(Role.COMMISSIONER)
@@ -59,7 +59,7 @@ def test_filters_by_theme_goal_and_text_are_kept_in_the_page_links(client, auth,
     assert ">Uitbuiting in de bouw</a>" in page and ">Witwassen via vastgoed</a>" not in page
     page = client.get("/interventies?q=vastgoed").get_data(as_text=True)
     assert "1 interventie gevonden" in page
-    page = client.get(f"/interventies?year={TODAY.year}").get_data(as_text=True)
+    page = client.get(f"/interventies?year={today.year}").get_data(as_text=True)
     assert "2 interventies gevonden" in page
 
 
@@ -85,8 +85,8 @@ def test_similarity_normalises_case_accents_and_plurals():
     assert similarity.rank(similarity.bag(title="Fietsendiefstal"), documents) == []
 
 
-def test_on_the_demo_data_a_new_vraagstuk_gets_the_intervention_on_its_phenomenon_first(app):
-    seed_demo(today=TODAY)
+def test_on_the_demo_data_a_new_vraagstuk_gets_the_intervention_on_its_phenomenon_first(app, today):
+    seed_demo(today=today)
     db.session.commit()
     suggestions = library.similar(title="Witwassen met contante aankopen van panden", theme="vastgoed",
                                   tags=["witwassen"])

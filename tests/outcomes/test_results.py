@@ -10,7 +10,7 @@ from fieldlab.followups.models import FollowUpStep
 from fieldlab.mail.models import OutboxMessage
 from fieldlab.outcomes import jobs, services
 from fieldlab.outcomes.models import ResultStatus, TeamResult
-from tests.outcomes.conftest import COMPLETE, NOW, build
+from tests.outcomes.conftest import COMPLETE, build
 
 
 def result_of(team):
@@ -96,11 +96,13 @@ def test_only_the_leader_submits_and_only_a_complete_result(client, auth, world)
 def test_commissioner_adds_a_view_others_may_not(client, auth, world):
     auth.login(world.leader)
     post_result(client, world)
-    client.post(f"/teams/{world.team.id}/resultaat/indienen")
+    assert client.post(f"/teams/{world.team.id}/resultaat/indienen").status_code == 303
+    assert result_of(world.team).status == "submitted"
 
     auth.logout()
     auth.login(world.manager)
-    assert client.get(f"/teams/{world.team.id}/resultaat").status_code == 200
+    read = client.get(f"/teams/{world.team.id}/resultaat")
+    assert read.status_code == 200 and COMPLETE["goal_explanation"] in read.get_data(as_text=True)
     assert client.post(f"/teams/{world.team.id}/resultaat/opdrachtgever",
                        data={"grade": "8", "follow_up": "x"}).status_code == 403
 
@@ -112,6 +114,7 @@ def test_commissioner_adds_a_view_others_may_not(client, auth, world):
                 data={"grade": "8", "follow_up": "Budget voor een jaar meldpunt."})
     result = result_of(world.team)
     assert result.commissioner_grade == 8 and result.commissioner_follow_up == "Budget voor een jaar meldpunt."
+    assert "Budget voor een jaar meldpunt." in client.get(f"/teams/{world.team.id}/resultaat").get_data(as_text=True)
 
 
 def test_stranger_gets_404(client, auth, world):
@@ -120,11 +123,11 @@ def test_stranger_gets_404(client, auth, world):
 
 
 def submitted(world):
-    result = services.start_result(world.team, by=world.leader, now=NOW)
+    result = services.start_result(world.team, by=world.leader, now=world.now)
     data = services.ResultInput(**{**COMPLETE, "reveals_weakness": True},
                                 indicators=[services.IndicatorInput(world.indicator.id, 24)])
-    services.save_result(world.team, data, expected_version=result.version, by=world.leader, now=NOW)
-    services.submit_result(world.team, by=world.leader, now=NOW)
+    services.save_result(world.team, data, expected_version=result.version, by=world.leader, now=world.now)
+    services.submit_result(world.team, by=world.leader, now=world.now)
     db.session.commit()
     return result
 

@@ -3,7 +3,7 @@ facilitator can open shows the person's name, address or an id-derived pseudonym
 participants leave them out; their work stays under a random pseudonym; aggregates stay right."""
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +16,7 @@ from fieldlab.evaluations import sending
 from fieldlab.evaluations import services as evaluations
 from fieldlab.evaluations.models import EvaluationAnswer, EvaluationForm, EvaluationRequest, EvaluationResponse
 from fieldlab.extensions import db
-from fieldlab.labs import participants as lab_participants
+from fieldlab.labs import participants
 from fieldlab.labs import services as labs
 from fieldlab.labs.models import Lab, ParticipantProfile, Participation
 from fieldlab.mail.models import OutboxMessage
@@ -24,18 +24,17 @@ from fieldlab.privacy import services
 from fieldlab.privacy.erasure import PSEUDONYM_PREFIX
 from fieldlab.reports import hub_report
 from fieldlab.returndays.models import Invitation
-from fieldlab.speedlabs import preparing as speedlab_preparing
+from fieldlab.speedlabs import preparing
 from fieldlab.speedlabs.models import Idea, SpeedlabInvitation
 from fieldlab.teams import services as teams
 from fieldlab.teams.models import DraftPlacement, Membership, PairRule, Team
 from tests import factories
 from tests.security.test_route_walk import build_world, url_for_rule
 
-NOW = datetime.now(UTC)
 TEXT_TYPES = ("text/html", "text/csv", "application/json", "text/calendar", "text/plain")
 
 
-def touch_everything(world, person: User, facilitator: User) -> None:
+def touch_everything(world, person: User, facilitator: User, *, now: datetime) -> None:
     """`build_world` made `person` (Insider Lid 0) own a card, a return-day action, a result, a
     signal, an invitation and a pair rule. Add what it left out: a profile, a named evaluation
     answer and a request, a speedlab seat on the waiting list with an idea, a progress update, a
@@ -45,9 +44,9 @@ def touch_everything(world, person: User, facilitator: User) -> None:
     profile.level, profile.expertise, profile.note = "policy", ["vastgoed"], "Werkt bij Insider Lid 0 thuis"
     db.session.add(profile)
     lab, team = db.session.get(Lab, lab_id), db.session.get(Team, team_id)
-    form = evaluations.create_form(lab=lab, anonymous=False, by=facilitator, now=NOW, title="Evaluatie met naam")
-    db.session.add(EvaluationRequest(form_id=form.id, user_id=person.id, requested_at=NOW))
-    response = EvaluationResponse(form_id=form.id, anonymous=False, user_id=person.id, submitted_at=NOW)
+    form = evaluations.create_form(lab=lab, anonymous=False, by=facilitator, now=now, title="Evaluatie met naam")
+    db.session.add(EvaluationRequest(form_id=form.id, user_id=person.id, requested_at=now))
+    response = EvaluationResponse(form_id=form.id, anonymous=False, user_id=person.id, submitted_at=now)
     db.session.add(response)
     db.session.flush()
     question = form.active_questions[0]
@@ -56,14 +55,14 @@ def touch_everything(world, person: User, facilitator: User) -> None:
                               email=person.email, status="waiting", waiting_position=1)
     db.session.add(seat)
     db.session.flush()
-    db.session.add(Idea(session_id=world.ids["session_id"], author_id=seat.id, title="Idee van het lid", created_at=NOW))
+    db.session.add(Idea(session_id=world.ids["session_id"], author_id=seat.id, title="Idee van het lid", created_at=now))
     db.session.add(ProgressUpdate(challenge_id=team.challenge.id, author_id=person.id, status="on_track",
-                                  went_well="Alles", created_at=NOW))
+                                  went_well="Alles", created_at=now))
     db.session.add(OutboxMessage(idempotency_key="erase:1", recipient=person.email, subject="Voor Insider Lid 0",
                                  body_text="x", body_html="x"))
-    audit.record("roles_changed", actor=facilitator, subject_user=person, now=NOW, name=person.name,
+    audit.record("roles_changed", actor=facilitator, subject_user=person, now=now, name=person.name,
                  email=person.email, note=f"{person.name} <{person.email}>")
-    draft = teams.get_or_create_draft(lab, by=facilitator, now=NOW)
+    draft = teams.get_or_create_draft(lab, by=facilitator, now=now)
     if not any(placement.user_id == person.id for placement in draft.placements):
         draft.placements.append(DraftPlacement(user_id=person.id))
     db.session.flush()
@@ -97,23 +96,23 @@ def walk_for_traces(app, client, world, needles: list[str]) -> tuple[list[str], 
 
 
 @pytest.fixture
-def erased_world(app):
-    world = build_world()
+def erased_world(app, now):
+    world = build_world(now)
     facilitator = db.session.scalar(select(User).where(User.name == "Insider Facilitator"))
     person = db.session.get(User, world.ids["user_id"])
-    touch_everything(world, person, facilitator)
+    touch_everything(world, person, facilitator, now=now)
     db.session.commit()
     return world, person, facilitator
 
 
 def test_erasure_leaves_no_trace_on_any_page_and_keeps_the_work_under_a_random_pseudonym(
-        app, client, auth, erased_world):
+        app, client, auth, erased_world, today):
     world, person, facilitator = erased_world
     user_id, name, email = person.id, person.name, person.email
     lab_id = world.ids["lab_id"]
     cards_before = db.session.scalar(select(func.count()).select_from(BoardCard).where(BoardCard.owner_id == user_id))
     year = db.session.get(Lab, lab_id).programme_starts_on.year
-    hub_before = hub_report.hub_report(year, today=date.today())
+    hub_before = hub_report.hub_report(year, today=today)
     auth.login(facilitator)
     before, _pages = walk_for_traces(app, client, world, traces(name, email, user_id))
     assert len(before) > 10  # the walk finds the person where they were
@@ -136,9 +135,9 @@ def test_erasure_leaves_no_trace_on_any_page_and_keeps_the_work_under_a_random_p
     # Out of every list of living participants, pickers and counts.
     lab = db.session.get(Lab, lab_id)
     assert client.get(f"/accounts/{user_id}").status_code == 404  # no account to reactivate or give roles
-    assert user_id not in [p.user_id for p in lab_participants.participants_of(lab)]
+    assert user_id not in [p.user_id for p in participants.participants_of(lab)]
     assert user_id not in [p.user_id for p in teams.participations_of(lab)]
-    assert lab_participants.participant_count(lab) == 2
+    assert participants.participant_count(lab) == 2
     for model, column in ((Membership, Membership.user_id), (DraftPlacement, DraftPlacement.user_id),
                           (EvaluationRequest, EvaluationRequest.user_id), (Invitation, Invitation.user_id),
                           (SpeedlabInvitation, SpeedlabInvitation.user_id), (PairRule, PairRule.first_user_id)):
@@ -172,18 +171,18 @@ def test_erasure_leaves_no_trace_on_any_page_and_keeps_the_work_under_a_random_p
     # The programme's historic participant count still counts them.
     assert db.session.scalar(select(func.count()).select_from(Participation)
                              .where(Participation.lab_id == lab_id)) == 3
-    hub_after = hub_report.hub_report(year, today=date.today())
+    hub_after = hub_report.hub_report(year, today=today)
     assert hub_after.headline == hub_before.headline
     assert [t.rows for t in hub_after.tables] == [t.rows for t in hub_before.tables]
 
 
-def test_the_retention_purge_takes_the_same_path_and_leaves_no_trace(app, client, auth, erased_world):
+def test_the_retention_purge_takes_the_same_path_and_leaves_no_trace(app, client, auth, erased_world, now, today):
     world, person, facilitator = erased_world
     members = list(db.session.scalars(select(User).where(User.name.like("Insider Lid%")).order_by(User.id)))
     needles = [needle for member in members for needle in traces(member.name, member.email, member.id)]
     # Far enough ahead that the Lab's retention date (day 100 + the retention months) has passed.
-    later = date.today() + timedelta(days=365 * 4)
-    plans = services.purge_due(now=NOW, today=later)
+    later = today + timedelta(days=365 * 4)
+    plans = services.purge_due(now=now, today=later)
     db.session.commit()
     assert [len(plan.people) for plan in plans] == [3]
     auth.login(facilitator)
@@ -211,21 +210,20 @@ def test_two_erased_people_get_different_pseudonyms(app):
     assert len(names) == 20
 
 
-def test_a_seat_freed_by_erasure_goes_to_the_waiting_list(app):
+def test_a_seat_freed_by_erasure_goes_to_the_waiting_list(app, now):
     facilitator = factories.make_user(Role.FACILITATOR)
     seated, waiting = factories.make_user(Role.PARTICIPANT), factories.make_user(Role.PARTICIPANT, name="Wacht Ende")
-    speedlab = speedlab_preparing.create_session(
-        title="Speedlab Vol", question="Vraag?", context="", by=facilitator, now=NOW,
-        starts_at=NOW + timedelta(days=3), ends_at=NOW + timedelta(days=3, hours=2),
-        place="Utrecht", online_url="", seats=1, dots_per_participant=3,
-        owner_name="Eigenaar", owner_email="eigenaar@example.org")
+    speedlab = preparing.create_session(title="Speedlab Vol", question="Vraag?", context="", by=facilitator, now=now,
+                                        starts_at=now + timedelta(days=3), ends_at=now + timedelta(days=3, hours=2),
+                                        place="Utrecht", online_url="", seats=1, dots_per_participant=3,
+                                        owner_name="Eigenaar", owner_email="eigenaar@example.org")
     db.session.add_all([
         SpeedlabInvitation(session_id=speedlab.id, user_id=seated.id, name=seated.name, email=seated.email,
                            status="accepted"),
         SpeedlabInvitation(session_id=speedlab.id, user_id=waiting.id, name=waiting.name, email=waiting.email,
                            status="waiting", waiting_position=1)])
     db.session.commit()
-    services.erase_person(seated, by=facilitator, now=NOW)
+    services.erase_person(seated, by=facilitator, now=now)
     db.session.commit()
     promoted = db.session.scalar(select(SpeedlabInvitation).where(SpeedlabInvitation.user_id == waiting.id))
     assert promoted.status == "invited"
@@ -233,14 +231,14 @@ def test_a_seat_freed_by_erasure_goes_to_the_waiting_list(app):
                              .where(OutboxMessage.recipient == waiting.email)) == 1
 
 
-def test_a_name_with_accents_is_replaced_in_the_audit_log(app):
+def test_a_name_with_accents_is_replaced_in_the_audit_log(app, now):
     facilitator = factories.make_user(Role.FACILITATOR)
     person = factories.make_user(Role.PARTICIPANT, name="Zoë Çelik-Ångström", email="zoe.celik@example.org")
-    audit.record("roles_changed", actor=facilitator, subject_user=person, now=NOW, who="Zoë Çelik-Ångström",
+    audit.record("roles_changed", actor=facilitator, subject_user=person, now=now, who="Zoë Çelik-Ångström",
                  nested={"to": ["zoe.celik@example.org"]})
-    untouched = audit.record("roles_changed", actor=facilitator, now=NOW, who="Zoë Anders")
+    untouched = audit.record("roles_changed", actor=facilitator, now=now, who="Zoë Anders")
     db.session.commit()
-    pseudonym = services.erase_person(person, by=facilitator, now=NOW)
+    pseudonym = services.erase_person(person, by=facilitator, now=now)
     db.session.commit()
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.subject_user_id == person.id,
                                                        AuditEvent.action == "roles_changed"))

@@ -63,13 +63,13 @@ def test_the_inzage_is_in_english_for_a_person_who_reads_english(client, auth, p
     assert 'lang="en"' in page and "Your account" in page and "on track" in page and "27 November 2026" in page
 
 
-def test_the_pdf_is_tagged_and_named_without_ids(client, auth, person):
+def test_the_pdf_is_tagged_and_named_without_ids(client, auth, person, today):
     facilitator, petra = person
     auth.login(facilitator)
     response = client.get(f"/privacy/persoon/inzage.pdf?persoon={petra.id}")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"] == \
-        f'attachment; filename="fieldlab-inzage-{date.today().isoformat()}.pdf"'
+        f'attachment; filename="fieldlab-inzage-{today.isoformat()}.pdf"'
     reader = PdfReader(io.BytesIO(response.data))
     root = reader.trailer["/Root"]
     assert root["/Lang"] == "nl" and "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
@@ -79,14 +79,14 @@ def test_the_pdf_is_tagged_and_named_without_ids(client, auth, person):
         "format": "pdf"}
 
 
-def test_a_person_reads_and_downloads_their_own_data(client, auth, person):
+def test_a_person_reads_and_downloads_their_own_data(client, auth, person, today):
     _, petra = person
     auth.login(petra)
     assert "Mijn gegevens inzien" in client.get("/account").get_data(as_text=True)
     page = client.get("/privacy/mijn-gegevens")
     assert page.status_code == 200 and "Petra Deelnemer" in page.get_data(as_text=True)
     data = client.get("/privacy/mijn-gegevens.json")
-    assert data.headers["Content-Disposition"].endswith(f'fieldlab-inzage-{date.today().isoformat()}.json"')
+    assert data.headers["Content-Disposition"].endswith(f'fieldlab-inzage-{today.isoformat()}.json"')
     exported = json.loads(data.get_data(as_text=True))
     assert exported["account"]["name"] == "Petra Deelnemer" and "id" not in exported["account"]
     assert exported["return_day_invitations"][0]["lab"] == "Lab Inzage"
@@ -104,4 +104,6 @@ def test_only_facilitators_read_someone_elses(client, login_as, person, role):
     login_as(role)
     for url in ("/privacy/persoon/inzage", "/privacy/persoon/inzage.pdf", "/privacy/persoon/export.json"):
         assert client.get(f"{url}?persoon={petra.id}").status_code == 403
-    assert client.get("/privacy/mijn-gegevens").status_code == 200
+    own = client.get("/privacy/mijn-gegevens")
+    assert own.status_code == 200 and "<h1>Uw gegevens in Fieldlab</h1>" in own.get_data(as_text=True)
+    assert petra.name not in own.get_data(as_text=True)  # their own data, not the person asked about

@@ -95,14 +95,14 @@ def test_facilitator_sees_the_planned_purges(client, auth, finished_lab):
     assert "Lab 2024" in page and "8 jun 2026" in page
 
 
-def test_export_holds_what_the_app_knows_about_a_person(client, auth, finished_lab):
+def test_export_holds_what_the_app_knows_about_a_person(client, auth, finished_lab, today):
     lab, team, members, facilitator = finished_lab
     auth.login(facilitator)
     response = client.get(f"/privacy/persoon/export.json?persoon={members[0].id}")
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
     data = json.loads(response.get_data(as_text=True))
-    assert response.headers["Content-Disposition"].endswith(f'filename="fieldlab-inzage-{date.today().isoformat()}.json"')
+    assert response.headers["Content-Disposition"].endswith(f'filename="fieldlab-inzage-{today.isoformat()}.json"')
     assert data["account"]["email"] == members[0].email
     assert data["teams"] == [{"team": "Team Oud", "lab": "Lab 2024", "role": "member"}]
     assert data["profile"]["expertise"] == ["vastgoed"]

@@ -76,7 +76,7 @@ def test_the_page_is_paged(app, client, auth, labs):
     assert "Veel Mensen 54" in second and "Veel Mensen 00" not in second
 
 
-def test_a_postponement_needs_a_future_date_and_a_reason(client, auth, labs):
+def test_a_postponement_needs_a_future_date_and_a_reason(client, auth, labs, today):
     facilitator, anna, *_ = labs
     auth.login(facilitator)
     url = f"/privacy/persoon/uitstellen?persoon={anna.id}"
@@ -85,15 +85,15 @@ def test_a_postponement_needs_a_future_date_and_a_reason(client, auth, labs):
     response = client.post(url, data={"until": "2020-01-01", "reason": "Klacht loopt"})
     body = response.get_data(as_text=True)
     assert response.status_code == 422 and "Kies een datum na vandaag." in body and "Klacht loopt" in body
-    response = client.post(url, data={"until": (date.today() + timedelta(days=30)).isoformat(), "reason": "  "})
+    response = client.post(url, data={"until": (today + timedelta(days=30)).isoformat(), "reason": "  "})
     assert response.status_code == 422 and "Schrijf op waarom" in response.get_data(as_text=True)
     assert db.session.scalar(select(RetentionPostponement)) is None
 
 
-def test_a_postponement_is_audited_shown_and_can_be_withdrawn(client, auth, labs):
+def test_a_postponement_is_audited_shown_and_can_be_withdrawn(client, auth, labs, today):
     facilitator, anna, *_ = labs
     auth.login(facilitator)
-    until = date.today() + timedelta(days=90)
+    until = today + timedelta(days=90)
     response = client.post(f"/privacy/persoon/uitstellen?persoon={anna.id}",
                            data={"until": until.isoformat(), "reason": "Lopende klacht bij de AP"})
     assert response.status_code == 303

@@ -37,7 +37,6 @@ from tests.evaluations.conftest import answers_for
 
 SECRET = "SECRET-flitsbezorger-route-Z7"
 TODAY = date(2025, 6, 1)
-NOW = utcnow().replace(microsecond=0) - timedelta(minutes=5)
 
 
 @dataclass
@@ -60,11 +59,11 @@ def _at(day: date, hour: int = 10) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
-def _answer(form, people, grades):
-    sending.create_requests(form, [person.id for person in people], now=NOW)
+def _answer(form, people, grades, *, now: datetime):
+    sending.create_requests(form, [person.id for person in people], now=now)
     for person, grade in zip(people, grades, strict=False):
         request = sending.request_for_user(form, person)
-        answering.submit_response(request, answers_for(form, overall=grade, aspects="7"), now=NOW)
+        answering.submit_response(request, answers_for(form, overall=grade, aspects="7"), now=now)
 
 
 @pytest.fixture
@@ -151,10 +150,11 @@ def seed_lab(make, suffix: str = "") -> Seeded:
     db.session.flush()
 
     participants = list(users.values())
-    programme_form = evaluations.create_form(lab=lab, by=facilitator, now=NOW)
-    _answer(programme_form, participants, ["9", "8", "8", "7"])
-    return_day_form = sending.return_day_form(return_day, now=NOW)
-    _answer(return_day_form, participants, ["3", "4"])
+    now = utcnow().replace(microsecond=0) - timedelta(minutes=5)  # the evaluations ran just now, per seeding
+    programme_form = evaluations.create_form(lab=lab, by=facilitator, now=now)
+    _answer(programme_form, participants, ["9", "8", "8", "7"], now=now)
+    return_day_form = sending.return_day_form(return_day, now=now)
+    _answer(return_day_form, participants, ["3", "4"], now=now)
     db.session.commit()
     return Seeded(lab=lab, facilitator=facilitator, commissioner=olga, manager=marco, participant=users["Anna"],
                   outsider_commissioner=petra, baken=baken, kompas=kompas, internal=internal,

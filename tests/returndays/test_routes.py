@@ -201,7 +201,10 @@ def test_overview_pages_render(app, client, auth):
     db.session.commit()
     auth.login(setting.facilitator)
     assert "Team Lovitura" in client.get("/terugkomdagen").get_data(as_text=True)
-    assert client.get(f"/terugkomdagen/lab/{setting.lab.id}").status_code == 200
+    lab_page = client.get(f"/terugkomdagen/lab/{setting.lab.id}")
+    assert lab_page.status_code == 200
+    assert f"Terugkomdagen van {setting.lab.name}" in lab_page.get_data(as_text=True)
+    assert "Team Lovitura" in lab_page.get_data(as_text=True)
     response = client.post(f"/terugkomdagen/lab/{setting.lab.id}", data={"invitation_days_before": "3"})
     assert response.status_code == 422
     assert "Kies een aantal dagen tussen 6 en 120." in response.get_data(as_text=True)

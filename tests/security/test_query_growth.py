@@ -11,7 +11,6 @@ the leidinggevende as their manager) and the facilitator facilitates them, so th
 too, not only other people's data.
 """
 
-from datetime import date
 
 from flask import g
 from sqlalchemy import event, select
@@ -20,6 +19,7 @@ from fieldlab import scale
 from fieldlab.auth.models import Role, User
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, Participation
+from fieldlab.timeutil import local, utcnow
 from tests import factories
 from tests.security.test_route_walk import build_world, url_for_rule
 
@@ -48,7 +48,7 @@ def _get_urls(app, world) -> list[str]:
 
 def _add_labs(count: int, *, facilitator: User, participant: User, manager: User) -> None:
     first_new = (db.session.scalar(select(db.func.max(Lab.id))) or 0) + 1
-    scale.add_labs(count, today=date.today(), facilitator=facilitator, password_hash=factories.password_hash())
+    scale.add_labs(count, today=local(utcnow()).date(), facilitator=facilitator, password_hash=factories.password_hash())
     new_labs = db.session.scalars(select(Lab.id).where(Lab.id >= first_new)).all()
     db.session.add_all([Participation(lab_id=lab_id, user_id=participant.id, manager_id=manager.id)
                         for lab_id in new_labs])

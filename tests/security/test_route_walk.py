@@ -10,17 +10,19 @@ route is covered the day it is added.
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 
 from fieldlab.auth.models import Role
+from fieldlab.boards import card_changes, tracking
 from fieldlab.extensions import db
 from fieldlab.mail.models import OutboxMessage
+from fieldlab.returndays import decisions, invitations, pack
+from fieldlab.speedlabs import preparing
+from fieldlab.timeutil import local, utcnow
 from tests import factories
-
-NOW = datetime.now(UTC)
 
 # Routes that a stranger may open by design: signed links that carry their own proof, and the
 # static files. Everything else with an id in its URL must refuse a stranger.
@@ -44,19 +46,16 @@ class World:
         return values
 
 
-def build_world() -> World:
-    from fieldlab.boards import card_changes, tracking
+def build_world(now: datetime | None = None) -> World:
     from fieldlab.evaluations import services as evaluations
     from fieldlab.outcomes import services as outcomes
     from fieldlab.problems import services as problems
-    from fieldlab.returndays import decisions as returnday_decisions
-    from fieldlab.returndays import invitations as returnday_invitations
-    from fieldlab.returndays import pack as returnday_pack
     from fieldlab.signals import services as signals
-    from fieldlab.speedlabs import preparing as speedlab_preparing
     from fieldlab.speedlabs.models import Idea
     from fieldlab.teams import services as teams
 
+    now = now or utcnow()
+    today = local(now).date()  # the routes' today, in Amsterdam
     world = World()
     organisation = factories.make_organisation("Gemeente Geheimstad")
     facilitator = factories.make_user(Role.FACILITATOR, name="Insider Facilitator")
@@ -64,41 +63,40 @@ def build_world() -> World:
     members = [factories.make_user(Role.PARTICIPANT, name=f"Insider Lid {n}", organisation=organisation)
                for n in range(3)]
     lab = factories.make_lab(name="Lab Geheimhouding", facilitators=[facilitator],
-                             programme_starts_on=date.today() - timedelta(days=60),
-                             programme_ends_on=date.today() - timedelta(days=58))
+                             programme_starts_on=today - timedelta(days=60),
+                             programme_ends_on=today - timedelta(days=58))
     problem = factories.make_problem(commissioner, lab=lab, title="Vraagstuk Codenaam Zilvervos",
                                      status="submitted", confidentiality="vertrouwelijk")
     team = factories.make_team(lab, members=members, name="Team Geheim", problem=problem,
-                               starts_on=date.today() - timedelta(days=10))
-    question = problems.ask_question(problem, "Hoeveel panden precies?", by=facilitator, now=NOW)
-    return_day = returnday_decisions.save_return_day(
+                               starts_on=today - timedelta(days=10))
+    question = problems.ask_question(problem, "Hoeveel panden precies?", by=facilitator, now=now)
+    return_day = decisions.save_return_day(
         lab=lab, team=team, day_number=50,
-        details=returnday_decisions.Details(day=date.today() + timedelta(days=39), start=time(10), end=time(16),
-                                            place="Geheime locatie Zuid", agenda="Agendapunt Zilvervos"),
-        by=facilitator, now=NOW)
-    returnday_invitations.sync_invitees(return_day, now=NOW)
-    action = returnday_pack.add_action(return_day, description="Actie Zilvervos", owner=members[0], owner_name="",
-                                       due_on=None, team=team, by=facilitator, now=NOW)
-    form = evaluations.create_form(lab=lab, by=facilitator, now=NOW, title="Evaluatie Zilvervos")
-    speedlab = speedlab_preparing.create_session(
-        title="Speedlab Zilvervos", question="Hoe stoppen we Zilvervos?", context="", by=facilitator, now=NOW,
-        starts_at=NOW + timedelta(days=3), ends_at=NOW + timedelta(days=3, hours=2), place="Utrecht",
+        details=decisions.Details(day=today + timedelta(days=39), start=time(10), end=time(16),
+                                   place="Geheime locatie Zuid", agenda="Agendapunt Zilvervos"),
+        by=facilitator, now=now)
+    invitations.sync_invitees(return_day, now=now)
+    action = pack.add_action(return_day, description="Actie Zilvervos", owner=members[0], owner_name="",
+                                   due_on=None, team=team, by=facilitator, now=now)
+    form = evaluations.create_form(lab=lab, by=facilitator, now=now, title="Evaluatie Zilvervos")
+    speedlab = preparing.create_session(
+        title="Speedlab Zilvervos", question="Hoe stoppen we Zilvervos?", context="", by=facilitator, now=now,
+        starts_at=now + timedelta(days=3), ends_at=now + timedelta(days=3, hours=2), place="Utrecht",
         online_url="", seats=10, dots_per_participant=3, problem=problem)
-    card = card_changes.add_card(team.challenge, title="Kaart Zilvervos", owner_id=members[0].id, by=members[0],
-                                 now=NOW)
+    card = card_changes.add_card(team.challenge, title="Kaart Zilvervos", owner_id=members[0].id, by=members[0], now=now)
     indicator = tracking.add_indicator(team.challenge, name="Indicator Zilvervos", baseline=Decimal(0),
-                                       target=Decimal(10), by=members[0], now=NOW)
-    draft = teams.get_or_create_draft(lab, by=facilitator, now=NOW)
+                                     target=Decimal(10), by=members[0], now=now)
+    draft = teams.get_or_create_draft(lab, by=facilitator, now=now)
     teams.add_pair_rule(lab, first_user_id=members[0].id, second_user_id=members[1].id, kind="apart",
-                        expected_version=draft.version, by=facilitator, now=NOW)
+                        expected_version=draft.version, by=facilitator, now=now)
     # A draft result: not in the intervention library, which commissioners of any organisation read.
-    result = outcomes.start_result(team, by=members[0], now=NOW)
-    idea = Idea(session_id=speedlab.id, title="Idee Zilvervos", explanation="", created_at=NOW)
+    result = outcomes.start_result(team, by=members[0], now=now)
+    idea = Idea(session_id=speedlab.id, title="Idee Zilvervos", explanation="", created_at=now)
     db.session.add(idea)
     message = OutboxMessage(idempotency_key="walk:1", recipient="geheim@example.org", subject="Onderwerp Zilvervos",
                             body_text="x", body_html="x")
     db.session.add(message)
-    signal = signals.create_signal(lab=lab, team=team, by=members[0], now=NOW,
+    signal = signals.create_signal(lab=lab, team=team, by=members[0], now=now,
                                    bottleneck="Signaal Zilvervos over misbruik van vergunningen",
                                    representative_name="Insider Vertegenwoordiger",
                                    representative_email="vertegenwoordiger@example.org")
@@ -134,8 +132,8 @@ def url_for_rule(rule, world: World) -> str:
 
 
 @pytest.fixture
-def world(app):
-    world = build_world()
+def world(app, now):
+    world = build_world(now)
     db.session.commit()
     return world
 

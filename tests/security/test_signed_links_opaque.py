@@ -52,11 +52,13 @@ def test_rsvp_link_names_nobody_and_old_links_keep_working_until_they_expire(app
     _setting, return_day, stakeholder = _invitation(app)
     token = returnday_rsvp.rsvp_token(stakeholder)
     assert_opaque(token, "buurt@example.net", "Bea Buurt", "buurt")
-    assert client.get(f"/antwoord/{stakeholder.id}/{token}").status_code == 200
+    page = client.get(f"/antwoord/{stakeholder.id}/{token}")
+    assert page.status_code == 200 and "<h1>Komt u naar de terugkomdag?</h1>" in page.get_data(as_text=True)
 
     old = old_format_token(returnday_rsvp.RSVP_SALT, {"i": stakeholder.id, "e": stakeholder.email})
     assert "buurt@example.net" in payload_text(old)  # what was mailed before
-    assert client.get(f"/antwoord/{stakeholder.id}/{old}").status_code == 200
+    page = client.get(f"/antwoord/{stakeholder.id}/{old}")
+    assert page.status_code == 200 and "<h1>Komt u naar de terugkomdag?</h1>" in page.get_data(as_text=True)
     client.post(f"/antwoord/{stakeholder.id}/{old}", data={"response": "yes", "remark": ""})
     assert stakeholder.response == "yes"
     # An old link for another address does not fit this invitation.

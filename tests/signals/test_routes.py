@@ -4,7 +4,7 @@ the overview and the exports."""
 
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from docx import Document
@@ -109,13 +109,13 @@ def test_a_forged_link_shows_a_dutch_page(w, client):
     assert client.get("/signalen/effect/niet-geldig").status_code == 404
 
 
-def test_the_representative_confirms_through_their_account(w, client, auth):
+def test_the_representative_confirms_through_their_account(w, client, auth, today):
     signal = complete_draft(w, now=utcnow())
     to_consultation(w, signal, now=utcnow())
     db.session.commit()
     auth.login(w.representative)
     assert client.post(f"/signalen/{signal.id}/bevestigen").status_code == 403
-    services.record_consultation(signal, on=datetime.now(UTC).date(), outcome="confirmed", notes="",
+    services.record_consultation(signal, on=today, outcome="confirmed", notes="",
                                  by=w.facilitator, now=utcnow())
     db.session.commit()
     assert "Definitief indienen namens mijn organisatie" in page(client.get(f"/signalen/{signal.id}"))

@@ -39,23 +39,26 @@ def _event_of(message):
     return calendar_file, event, attachment
 
 
-DAY = local(utcnow()).date() + timedelta(days=30)
+@pytest.fixture
+def day():
+    """A day a month from today in Amsterdam, read per test: the routes use the real clock."""
+    return local(utcnow()).date() + timedelta(days=30)
 
 
 def _at(day, hour, minute=0):
     return as_utc(datetime.combine(day, time(hour, minute), tzinfo=LOCAL_ZONE))
 
 
-def _planned_speedlab():
+def _planned_speedlab(day):
     """A speedlab a month ahead with everyone a change can reach (the routes use the real clock):
     the owner (invited), Anna (komt), Bram (said no), Cas (got Bram's seat) and Dirk (waiting)."""
     owner = factories.make_user(Role.COMMISSIONER, name="Olga Eigenaar")
     speedlab = make_speedlab(owner=owner, seats=2)
-    speedlab.starts_at, speedlab.ends_at = _at(DAY, 13), _at(DAY, 15, 30)
+    speedlab.starts_at, speedlab.ends_at = _at(day, 13), _at(day, 15, 30)
     guests = {}
     for name in ("Anna", "Bram", "Cas", "Dirk"):
         guests[name] = invitations.invite_guest(speedlab, name=name, email=f"{name.lower()}@example.org",
-                                                by=speedlab.facilitator, now=NOW)
+                                             by=speedlab.facilitator, now=NOW)
     invitations.respond(guests["Anna"], accept=True, now=NOW)
     invitations.respond(guests["Bram"], accept=False, now=NOW)
     db.session.commit()
@@ -75,14 +78,14 @@ def _form(speedlab, **changes):
 
 # --- Changing ----------------------------------------------------------------------------------
 
-def test_a_new_date_and_place_go_to_everyone_invited_who_did_not_say_no(app, client, auth):
-    speedlab, owner, guests = _planned_speedlab()
+def test_a_new_date_and_place_go_to_everyone_invited_who_did_not_say_no(app, client, auth, day):
+    speedlab, owner, guests = _planned_speedlab(day)
     first_invitation = _messages_to("anna@example.org")[0]
     auth.login(speedlab.facilitator)
-    new_day = DAY + timedelta(days=2)
+    new_day = day + timedelta(days=2)
 
     page = client.get(f"/speedlabs/{speedlab.id}/wijzigen").get_data(as_text=True)
-    assert 'value="Utrecht"' in page and f'value="{DAY.isoformat()}"' in page
+    assert 'value="Utrecht"' in page and f'value="{day.isoformat()}"' in page
     response = client.post(f"/speedlabs/{speedlab.id}/wijzigen", data=_form(
         speedlab, day=new_day.isoformat(), starts="14:00", ends="16:00", place="Den Haag, Stadhuis"))
 
@@ -96,7 +99,7 @@ def test_a_new_date_and_place_go_to_everyone_invited_who_did_not_say_no(app, cli
     for invitation in (speedlab.invitations[0], guests["Anna"], guests["Cas"]):
         update = _messages_to(invitation.email)[-1]
         assert update.subject == "Gewijzigd: speedlab Speedlab vastgoed"
-        assert f"Datum en tijd: {DAY:%d-%m-%Y} 13:00–15:30 → {new_day:%d-%m-%Y} 14:00–16:00" in update.body_text
+        assert f"Datum en tijd: {day:%d-%m-%Y} 13:00–15:30 → {new_day:%d-%m-%Y} 14:00–16:00" in update.body_text
         assert "Plaats: Utrecht → Den Haag, Stadhuis" in update.body_text
         assert "/speedlabs/antwoord/" in update.body_text and "/speedlabs/deelnemen/" in update.body_text
         calendar_file, event, attachment = _event_of(update)
@@ -122,8 +125,8 @@ def test_a_new_date_and_place_go_to_everyone_invited_who_did_not_say_no(app, cli
     assert audit.detail["fields"] == ["starts_at", "ends_at", "place"] and audit.detail["notified"] == 4
 
 
-def test_a_new_title_or_question_mails_nobody(app, client, auth):
-    speedlab, _owner, _guests = _planned_speedlab()
+def test_a_new_title_or_question_mails_nobody(app, client, auth, day):
+    speedlab, _owner, _guests = _planned_speedlab(day)
     auth.login(speedlab.facilitator)
     before = _message_count()
 
@@ -138,21 +141,21 @@ def test_a_new_title_or_question_mails_nobody(app, client, auth):
     assert _message_count() == before
 
 
-def test_saving_without_changes_says_so_and_records_nothing(app, client, auth):
-    speedlab, _owner, _guests = _planned_speedlab()
+def test_saving_without_changes_says_so_and_records_nothing(app, client, auth, day):
+    speedlab, _owner, _guests = _planned_speedlab(day)
     auth.login(speedlab.facilitator)
     response = client.post(f"/speedlabs/{speedlab.id}/wijzigen", data=_form(speedlab), follow_redirects=True)
     assert "Er is niets gewijzigd." in response.get_data(as_text=True)
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "speedlab_changed")) is None
 
 
-def test_two_changes_send_two_updates_and_a_retry_none(app):
-    speedlab, _owner, guests = _planned_speedlab()
+def test_two_changes_send_two_updates_and_a_retry_none(app, day):
+    speedlab, _owner, guests = _planned_speedlab(day)
     anna = guests["Anna"]
     for number, place in enumerate(("Den Haag", "Tilburg"), start=1):
         details = preparing.details_of(speedlab)
         result = preparing.change_session(speedlab, preparing.SpeedlabDetails(**{**vars(details), "place": place}),
-                                          by=speedlab.facilitator, now=NOW)
+                                         by=speedlab.facilitator, now=NOW)
         assert [change.what for change in result.changes] == ["place"] and speedlab.sequence == number
     # A retry of the last one queues nothing.
     invitations.queue_calendar_notice(anna, kind="update", method="REQUEST", now=NOW, changes=result.changes)
@@ -175,8 +178,8 @@ def test_two_changes_send_two_updates_and_a_retry_none(app):
     ({"day": "2026-02-30"}, "day", "Not a valid date value."),
 ])
 def test_a_wrong_change_is_refused_in_dutch_next_to_the_field_and_saves_nothing(app, client, auth, changes, field,
-                                                                                  message):
-    speedlab, _owner, _guests = _planned_speedlab()
+                                                                                  message, day):
+    speedlab, _owner, _guests = _planned_speedlab(day)
     auth.login(speedlab.facilitator)
     before, messages = (speedlab.title, speedlab.place, speedlab.starts_at, speedlab.ends_at), _message_count()
     data = _form(speedlab, question="Een nieuwe vraag die bewaard blijft", **{"place": "Den Haag", **changes})
@@ -198,21 +201,23 @@ def test_a_wrong_change_is_refused_in_dutch_next_to_the_field_and_saves_nothing(
     assert _message_count() == messages
 
 
-def test_a_date_that_passed_may_stay_when_only_the_title_changes(app, client, auth):
-    speedlab, _owner, _guests = _planned_speedlab()
+def test_a_date_that_passed_may_stay_when_only_the_title_changes(app, client, auth, day):
+    speedlab, _owner, _guests = _planned_speedlab(day)
     two_days_ago = local(utcnow()).date() - timedelta(days=2)
     speedlab.starts_at, speedlab.ends_at = _at(two_days_ago, 13), _at(two_days_ago, 15)
     db.session.commit()
     auth.login(speedlab.facilitator)
-    assert client.post(f"/speedlabs/{speedlab.id}/wijzigen",
-                       data=_form(speedlab, title="Nieuwe titel")).status_code == 303
+    response = client.post(f"/speedlabs/{speedlab.id}/wijzigen", data=_form(speedlab, title="Nieuwe titel"))
+    assert response.status_code == 303 and response.location.endswith(f"/speedlabs/{speedlab.id}")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Het speedlab is gewijzigd." in page and "<h1>Nieuwe titel</h1>" in page
     db.session.expire_all()
     assert speedlab.title == "Nieuwe titel"
     assert local(speedlab.starts_at).date() == two_days_ago
 
 
-def test_a_started_speedlab_can_no_longer_be_changed_or_cancelled(app, client, auth):
-    speedlab, _owner, _guests = _planned_speedlab()
+def test_a_started_speedlab_can_no_longer_be_changed_or_cancelled(app, client, auth, day):
+    speedlab, _owner, _guests = _planned_speedlab(day)
     run_to(speedlab, Phase.IDEAS, now=utcnow())
     db.session.commit()
     auth.login(speedlab.facilitator)
@@ -225,12 +230,12 @@ def test_a_started_speedlab_can_no_longer_be_changed_or_cancelled(app, client, a
     assert (speedlab.place, speedlab.cancelled_at) == ("Utrecht", None)
 
 
-def test_saying_yes_again_after_a_change_brings_the_current_invitation(app):
-    speedlab, _owner, guests = _planned_speedlab()
+def test_saying_yes_again_after_a_change_brings_the_current_invitation(app, day):
+    speedlab, _owner, guests = _planned_speedlab(day)
     speedlab.seats = 3
     bram = guests["Bram"]
     preparing.change_session(speedlab, preparing.SpeedlabDetails(**{**vars(preparing.details_of(speedlab)),
-                                                                    "place": "Den Haag"}),
+                                                                  "place": "Den Haag"}),
                             by=speedlab.facilitator, now=NOW)
     assert len(_messages_to(bram.email)) == 1  # who said no does not hear of the change
 
@@ -244,8 +249,8 @@ def test_saying_yes_again_after_a_change_brings_the_current_invitation(app):
 
 # --- Cancelling --------------------------------------------------------------------------------
 
-def test_cancelling_asks_a_reason_then_sends_a_cancel_to_everyone_who_did_not_say_no(app, client, auth):
-    speedlab, owner, guests = _planned_speedlab()
+def test_cancelling_asks_a_reason_then_sends_a_cancel_to_everyone_who_did_not_say_no(app, client, auth, day):
+    speedlab, owner, guests = _planned_speedlab(day)
     auth.login(speedlab.facilitator)
     before = _message_count()
 
@@ -269,7 +274,7 @@ def test_cancelling_asks_a_reason_then_sends_a_cancel_to_everyone_who_did_not_sa
     assert speedlab.cancelled and speedlab.sequence == 1
     for invitation in (speedlab.invitations[0], guests["Anna"], guests["Cas"]):
         message = _messages_to(invitation.email)[-1]
-        assert message.subject == f"Geannuleerd: speedlab Speedlab vastgoed op {DAY:%d-%m-%Y}"
+        assert message.subject == f"Geannuleerd: speedlab Speedlab vastgoed op {day:%d-%m-%Y}"
         assert "gaat niet door" in message.body_text
         assert "Reden: De probleemeigenaar is verhinderd." in message.body_text
         calendar_file, event, attachment = _event_of(message)
@@ -277,7 +282,7 @@ def test_cancelling_asks_a_reason_then_sends_a_cancel_to_everyone_who_did_not_sa
         assert calendar_file["METHOD"] == "CANCEL"
         assert str(event["UID"]) == calendar.invitation_uid(invitation)
         assert event["SEQUENCE"] == 1 and str(event["STATUS"]) == "CANCELLED"
-        assert event.decoded("DTSTART").replace(tzinfo=None) == datetime.combine(DAY, time(13))
+        assert event.decoded("DTSTART").replace(tzinfo=None) == datetime.combine(day, time(13))
     assert owner.email == speedlab.invitations[0].email
     waiting = _messages_to("dirk@example.org")[-1]
     assert waiting.subject.startswith("Geannuleerd") and waiting.attachments == []
@@ -293,8 +298,8 @@ def test_cancelling_asks_a_reason_then_sends_a_cancel_to_everyone_who_did_not_sa
     assert client.get(f"/speedlabs/{speedlab.id}/wijzigen").status_code == 409
 
 
-def test_nothing_happens_in_a_cancelled_speedlab(app, client, auth):
-    speedlab, _owner, guests = _planned_speedlab()
+def test_nothing_happens_in_a_cancelled_speedlab(app, client, auth, day):
+    speedlab, _owner, guests = _planned_speedlab(day)
     anna = guests["Anna"]
     preparing.cancel_session(speedlab, reason="Te weinig aanmeldingen.", by=speedlab.facilitator, now=NOW)
     db.session.commit()
@@ -347,7 +352,7 @@ def test_the_database_keeps_a_cancellation_with_its_reason(app):
 def test_who_lands_on_the_waiting_list_hears_their_place_in_line(app):
     speedlab = make_speedlab(seats=1)
     first, second, third = (invitations.invite_guest(speedlab, name=name, email=f"{name.lower()}@example.org",
-                                                     by=speedlab.facilitator, now=NOW)
+                                                  by=speedlab.facilitator, now=NOW)
                             for name in ("Eva", "Fien", "Gert"))
     assert [first.status, second.status, third.status] == ["invited", "waiting", "waiting"]
 
@@ -378,8 +383,8 @@ def test_who_lands_on_the_waiting_list_hears_their_place_in_line(app):
     ("facilitator", 200), ("other facilitator", 200), ("invited", 404), ("owner", 404), ("stranger", 404),
     ("anonymous", 302),
 ])
-def test_only_facilitators_change_or_cancel(app, client, auth, who, status):
-    speedlab, owner, guests = _planned_speedlab()
+def test_only_facilitators_change_or_cancel(app, client, auth, who, status, day):
+    speedlab, owner, guests = _planned_speedlab(day)
     user = {
         "facilitator": speedlab.facilitator, "other facilitator": factories.make_user(Role.FACILITATOR),
         "invited": factories.make_user(Role.PARTICIPANT), "owner": owner,
@@ -403,11 +408,11 @@ def test_only_facilitators_change_or_cancel(app, client, auth, who, status):
     assert db.session.get(SpeedlabSession, speedlab.id) is not None
 
 
-def test_the_html_mail_escapes_what_the_facilitator_typed(app):
-    speedlab, _owner, guests = _planned_speedlab()
+def test_the_html_mail_escapes_what_the_facilitator_typed(app, day):
+    speedlab, _owner, guests = _planned_speedlab(day)
     details = preparing.details_of(speedlab)
     preparing.change_session(speedlab, preparing.SpeedlabDetails(**{**vars(details), "place": "Zaal <b>2</b>"}),
-                             by=speedlab.facilitator, now=NOW)
+                            by=speedlab.facilitator, now=NOW)
     preparing.cancel_session(speedlab, reason="<script>x</script>", by=speedlab.facilitator, now=NOW)
     update, cancellation = _messages_to(guests["Anna"].email)[-2:]
     assert "Zaal &lt;b&gt;2&lt;/b&gt;" in update.body_html and "<b>2</b>" not in update.body_html
@@ -415,10 +420,10 @@ def test_the_html_mail_escapes_what_the_facilitator_typed(app):
     assert "&lt;script&gt;" in cancellation.body_html and "<script>" not in cancellation.body_html
 
 
-def test_a_new_speedlab_needs_a_place_or_a_link(login_as, client):
+def test_a_new_speedlab_needs_a_place_or_a_link(login_as, client, day):
     login_as(Role.FACILITATOR)
     response = client.post("/speedlabs/nieuw", data={
-        "problem_id": "0", "lab_id": "0", "title": "T", "question": "V", "owner_name": "O", "day": DAY.isoformat(),
+        "problem_id": "0", "lab_id": "0", "title": "T", "question": "V", "owner_name": "O", "day": day.isoformat(),
         "starts": "13:00", "ends": "15:00", "place": "", "online_url": "", "seats": "6", "dots": "3",
     })
     assert response.status_code == 422

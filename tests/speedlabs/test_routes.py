@@ -35,7 +35,10 @@ def test_facilitator_creates_a_speedlab_for_a_standalone_question(login_as, clie
     speedlab = db.session.scalar(select(SpeedlabSession))
     assert (speedlab.starts_at.hour, speedlab.ends_at.hour) == (11, 13)  # summer time in UTC
     assert speedlab.owner_email == "olga@example.org"
-    assert client.get(response.location).status_code == 200
+    page = client.get(response.location)
+    assert page.status_code == 200
+    assert "<h1>Witwassen via vastgoed</h1>" in page.get_data(as_text=True)
+    assert "Wat kunnen we doen?" in page.get_data(as_text=True)
 
 
 def test_creating_with_end_before_start_says_so_in_dutch(login_as, client):
@@ -105,7 +108,8 @@ def test_a_guest_joins_with_the_signed_link_and_sees_only_that_board(app, client
     response = client.get(f"/speedlabs/deelnemen/{links.make_link_token(invitation, links.JOIN)}")
     assert response.status_code == 200
     assert invitation.status == InvitationStatus.ACCEPTED
-    assert client.get(f"/speedlabs/{speedlab.id}/bord").status_code == 200
+    board = client.get(f"/speedlabs/{speedlab.id}/bord")
+    assert board.status_code == 200 and f"<h1>{speedlab.title}</h1>" in board.get_data(as_text=True)
     assert client.get(f"/speedlabs/{other.id}/bord").status_code == 404
 
 

@@ -46,9 +46,13 @@ def test_non_facilitators_cannot_form_teams(client, auth, lab_with_participants,
 
 
 def test_facilitator_may_open_the_screen(client, auth, lab_with_participants):
-    lab, _, user = _arrange(lab_with_participants, "facilitator")
+    lab, people, user = _arrange(lab_with_participants, "facilitator")
     auth.login(user)
-    assert client.get(f"/labs/{lab.id}/teams/").status_code == 200
+    response = client.get(f"/labs/{lab.id}/teams/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "<h1>Teams samenstellen</h1>" in page
+    assert all(person.name in page for person in people)  # every participant, to be placed
 
 
 def test_anonymous_visitor_is_sent_to_the_login_page(client, lab_with_participants):

@@ -92,8 +92,11 @@ def restore(app: Flask, source: Path) -> None:
             backup_connection.close()
         return
     if url.get_backend_name() == "postgresql":
-        _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-              f"--dbname={_libpq_url(url)}", str(source)])
+        try:
+            _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
+                  f"--dbname={_libpq_url(url)}", str(source)])
+        except BackupError as error:  # one transaction: nothing was changed
+            raise BackupError(f"{source}: {error}") from error
         return
     raise BackupError(f"no restore method for {url.get_backend_name()}")
 

@@ -1,7 +1,6 @@
 """The `fieldlab` command: serve, scheduler, seed-demo, create-user (plus Flask's and Flask-Migrate's `db`)."""
 
 import ipaddress
-import logging
 import signal
 import socket
 import sys
@@ -107,12 +106,6 @@ def serve(host, port, threads, demo, with_scheduler):
     if not app.config.get("BASE_URL"):
         # Links in mail follow the address this server listens on (issue #15).
         app.config["BASE_URL"] = listening_url(host, port)
-    # Listen before the scheduler starts: a port in use is a message, not a traceback after mail went out.
-    logging.basicConfig()
-    try:
-        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="Fieldlab")
-    except OSError as error:
-        raise click.ClickException(f"Kan niet luisteren op {host}:{port}: {error.strerror or error}") from error
     if with_scheduler:
         app.config["SCHEDULER_ENABLED"] = True
         if scheduler.start(app, wait_for_lock=False):
@@ -121,7 +114,9 @@ def serve(host, port, threads, demo, with_scheduler):
             click.echo("Een ander proces draait de planner al; dit proces doet dat niet.")
     click.echo(f"Fieldlab draait op http://{host}:{port}/  (stoppen: Ctrl+C)")
     try:
-        server.run()
+        waitress.serve(app, host=host, port=port, threads=threads, ident="Fieldlab")
+    except OSError as error:  # the port is in use or not ours to take: a message, not a traceback
+        raise click.ClickException(f"Kan niet luisteren op {host}:{port}: {error.strerror or error}") from error
     finally:
         scheduler.shutdown(app)
 

@@ -7,6 +7,7 @@ import sys
 import threading
 
 import click
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
@@ -83,8 +84,8 @@ def prepare_command(demo):
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(min=1))
 @click.option("--demo/--no-demo", default=True, show_default=True, help="Load demo data into an empty database.")
 @click.option("--scheduler/--no-scheduler", "with_scheduler", default=True, show_default=True,
               help="Run the scheduler in this process (the embedded default).")
@@ -114,6 +115,8 @@ def serve(host, port, threads, demo, with_scheduler):
     click.echo(f"Fieldlab draait op http://{host}:{port}/  (stoppen: Ctrl+C)")
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="Fieldlab")
+    except OSError as error:  # the port is in use or not ours to take: a message, not a traceback
+        raise click.ClickException(f"Kan niet luisteren op {host}:{port}: {error.strerror or error}") from error
     finally:
         scheduler.shutdown(app)
 
@@ -179,10 +182,20 @@ def seed_demo_command():
 @click.password_option()
 @with_appcontext
 def create_user_command(email, name, roles, password):
-    """Create an account with a password (the first facilitator of a new installation)."""
+    """Create an account with a password (the first facilitator of a new installation).
+
+    The same rules as the web forms: a valid address and a password of PASSWORD_MIN_LENGTH."""
+    email = normalise_email(email)
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise click.ClickException(f"Ongeldig e-mailadres: {error}") from error
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        raise click.ClickException(f"Kies een wachtwoord van minstens {minimum} tekens.")
     if User.by_email(email):
         raise click.ClickException("Er bestaat al een account met dit e-mailadres.")
-    user = User(email=normalise_email(email), name=name, password_hash=hash_password(password))
+    user = User(email=email, name=name, password_hash=hash_password(password))
     user.set_roles(Role(role) for role in roles)
     db.session.add(user)
     db.session.commit()

@@ -1,4 +1,8 @@
-"""Exactly one scheduler: a lock a second process cannot take; job bodies commit or roll back."""
+"""Exactly one scheduler: a lock a second process cannot take; job bodies commit or roll back; start
+and shutdown in one process (the real processes: tests/operations/test_scheduler_process.py)."""
+
+import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -123,3 +127,115 @@ def test_jobs_are_stored_with_text_references_and_ids_only(app):
         assert len([j for j in jobs.get_jobs() if j.id == "returnday:42:invite"]) == 1
     finally:
         jobs.shutdown(wait=False)
+
+
+def wait_for_the_stop_flag(name: str) -> None:
+    """A long job body: works in steps until the scheduler stops, as the pollers and the sender do."""
+    while not scheduler.stopping():
+        time.sleep(0.01)
+    add_organisation(name)
+
+
+def test_run_job_refuses_without_a_started_scheduler(app, monkeypatch):
+    monkeypatch.setattr(scheduler, "_app", None)
+
+    with pytest.raises(RuntimeError, match="not started"):
+        scheduler.run_job("tests.test_scheduler:add_organisation", "Gemeente Zonder Planner")
+
+    assert organisations_named("Gemeente Zonder Planner") == 0
+
+
+def test_a_job_that_comes_due_while_the_scheduler_stops_does_not_run(job_app):
+    scheduler._stop.set()
+    try:
+        scheduler.run_job("tests.test_scheduler:add_organisation", "Gemeente Te Laat")
+    finally:
+        scheduler._stop.clear()
+
+    assert organisations_named("Gemeente Te Laat") == 0
+
+
+def test_a_waiting_standby_takes_the_lock_when_it_is_freed_and_stops_when_asked(sqlite_app):
+    first, second = scheduler.SchedulerLock(sqlite_app), scheduler.SchedulerLock(sqlite_app)
+    stop = threading.Event()
+    outcome = []
+    try:
+        assert first.acquire(wait=False)
+        waiting = threading.Thread(target=lambda: outcome.append(second.acquire(wait=True, stop=stop, poll_seconds=0.05)))
+        waiting.start()
+        time.sleep(0.3)
+        assert outcome == [], "the standby got a lock that was held"
+        first.release()
+        waiting.join(timeout=5)
+        assert outcome == [True]
+
+        third = scheduler.SchedulerLock(sqlite_app)
+        threading.Timer(0.2, stop.set).start()
+        began = time.monotonic()
+        assert third.acquire(wait=True, stop=stop, poll_seconds=0.05) is False
+        assert time.monotonic() - began < 2
+    finally:
+        first.release()
+        second.release()
+
+
+@pytest.fixture
+def running_app(tmp_path, monkeypatch):
+    """An app as `fieldlab scheduler` builds it (not under test), on its own SQLite file."""
+    monkeypatch.setattr(scheduler, "_app", None)  # start() sets it; put back afterwards
+    app = make_test_app(f"sqlite:///{tmp_path / 'running.sqlite'}", tmp_path / "instance", TESTING=False)
+    with app.app_context():
+        db.create_all()
+    yield app
+    scheduler.shutdown(app)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_start_takes_the_lock_registers_the_standing_jobs_and_removes_the_old_design(running_app):
+    old = scheduler.create_scheduler(running_app)
+    old.start(paused=True)
+    scheduler.add_job(old, "returnday:42:invite", "fieldlab.mail.jobs:drain_outbox", trigger="date",
+                      run_date="2030-01-01T09:00:00+00:00")
+    scheduler.add_job(old, "returndays:sync", "fieldlab.mail.jobs:drain_outbox", trigger="interval", seconds=60)
+    old.shutdown(wait=False)
+
+    assert scheduler.start(running_app, wait_for_lock=False) is True
+
+    assert {job.id for job in scheduler.current().get_jobs()} == {
+        "mail:drain", "privacy:purge", "returndays:poll", "followups:run"}
+    other = scheduler.SchedulerLock(running_app)
+    assert other.acquire(wait=False) is False, "a running scheduler holds the lock"
+
+    took = scheduler.shutdown(running_app)
+
+    assert took < scheduler.STOP_WAIT_SECONDS
+    assert scheduler.current() is None
+    assert other.acquire(wait=False) is True, "the lock goes with the scheduler"
+    other.release()
+
+
+def test_a_second_start_in_the_same_instance_does_not_run_a_scheduler(running_app, tmp_path):
+    assert scheduler.start(running_app, wait_for_lock=False) is True
+    second = make_test_app(running_app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "instance", TESTING=False)
+
+    assert scheduler.start(second, wait_for_lock=False) is False
+    assert "fieldlab.scheduler_lock" not in second.extensions
+    with second.app_context():
+        db.engine.dispose()
+
+
+def test_shutdown_waits_for_a_running_body_to_reach_its_stopping_point(running_app):
+    assert scheduler.start(running_app, wait_for_lock=False) is True
+    body = threading.Thread(target=scheduler.run_job,
+                            args=("tests.test_scheduler:wait_for_the_stop_flag", "Gemeente Netjes Gestopt"))
+    body.start()
+    time.sleep(0.2)
+
+    took = scheduler.shutdown(running_app)
+
+    body.join(timeout=5)
+    assert not body.is_alive() and took < scheduler.STOP_WAIT_SECONDS
+    with running_app.app_context():
+        assert organisations_named("Gemeente Netjes Gestopt") == 1, "the body finished its step and committed"
+    assert scheduler.stopping() is False, "a later start begins afresh"

@@ -1,6 +1,7 @@
 """The pool's guard against a restarted database (fieldlab/pool.py), on a real PostgreSQL: a
 connection the server ended is replaced before a request uses it, without pool_pre_ping."""
 
+import socket
 import time
 
 import pytest
@@ -69,3 +70,24 @@ def test_a_long_idle_connection_is_pinged_and_kept_when_alive(engine):
         assert backend_pid(engine) == first
     finally:
         pool.configure(ping_after_idle=DefaultConfig.DATABASE_PING_AFTER_IDLE)
+
+
+def test_an_idle_socket_the_server_has_not_spoken_on_is_not_readable():
+    ours, server = socket.socketpair()
+    with ours, server:
+        assert pool._socket_readable(ours) is False
+
+
+def test_a_socket_the_server_said_goodbye_on_or_closed_is_readable():
+    ours, server = socket.socketpair()
+    with ours:
+        server.sendall(b"E FATAL: terminating connection due to administrator command")
+        server.close()
+        assert pool._socket_readable(ours) is True
+
+
+def test_a_connection_without_a_socket_counts_as_gone():
+    ours, server = socket.socketpair()
+    server.close()
+    ours.close()  # fileno() is now -1: select() refuses it
+    assert pool._socket_readable(ours) is True

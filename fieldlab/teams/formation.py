@@ -19,7 +19,8 @@ and so does the weakest team.
 The search (search.py): a greedy start (hardest people first, each to the team that gains most),
 then local search with moves and swaps (first improvement, "don't look" bits), then a deterministic
 number of random kicks that are kept only when they lead to a better result; small Labs get a few
-independent starts. Deterministic for a seed. scoring.py holds the objective and `evaluate`, the
+independent starts, and tiny ones (at most 4 ** 7 ways to place their people) are also searched
+exhaustively. Deterministic for a seed. scoring.py holds the objective and `evaluate`, the
 reference the incremental counts of state.py must always agree with.
 """
 
@@ -78,5 +79,6 @@ def form_teams(candidates: Sequence[Candidate], teams: Sequence[TeamSpec], *, we
         if best_value is None or value > best_value + EPSILON:
             best_state, best_value = state, value
     state = best_state
+    Search(problem, seed).exhaustive(state)
     assignment = {problem.candidates[i].id: problem.specs[team].id for i, team in enumerate(state.team_of)}
     return evaluate(candidates, teams, assignment, weights=weights, level_label=level_label)

@@ -1,5 +1,6 @@
 """Team formation, the search: a greedy construction (with a depth-first fallback when pair rules
-corner it), local search with moves and swaps, and kicks that are kept only when they pay off.
+corner it), local search with moves and swaps, and kicks that are kept only when they pay off;
+small Labs also get group exchanges and exact splits of two teams, tiny ones every assignment.
 Deterministic for a seed: the budget is a count of evaluations, not a clock.
 """
 
@@ -409,6 +410,59 @@ class Search:
         gain = (new_a + new_b - state.score[a] - state.score[b]) / self.p.t + self.weakest * new_min
         return (round(gain / EPSILON), -(new_a * new_a + new_b * new_b))
 
+    # Every assignment (tiny Labs) ---------------------------------------------------------
+
+    def exhaustive(self, state: State) -> bool:
+        """Every way to place the units, in Labs so small that there are at most EXHAUSTIVE_LIMIT.
+        Some optima lie beyond a plateau that no move, swap, group exchange or split of two teams
+        crosses: in 7 people into 4 teams with two pairs that must be together, a pair trades places
+        with two single people at no gain, and only after that can one of them swap with a person in
+        a third team for the gain. Replaces `state` by the best assignment when that is strictly
+        better; returns whether it did."""
+        p = self.p
+        if p.t ** len(self.movable) > EXHAUSTIVE_LIMIT:
+            return False
+        units = p.units
+        trial = State(p)
+        for u, team in enumerate(p.unit_pin):
+            if team is not None:
+                self._place(trial, u, team)
+        order = sorted(self.movable, key=lambda u: (-len(units[u]), -len(p.unit_apart[u]), u))
+        suffix = [0] * (len(order) + 1)
+        for k in range(len(order) - 1, -1, -1):
+            suffix[k] = suffix[k + 1] + len(units[order[k]])
+        best_value = state.objective()
+        best: list[int] | None = None
+
+        def place(k: int) -> None:
+            nonlocal best, best_value
+            if k == len(order):
+                if all(low <= size for size, (low, _) in zip(trial.size, p.bounds, strict=True)):
+                    self.evaluations += 1
+                    trial.rescore(range(p.t))
+                    value = trial.objective()
+                    if value > best_value + EPSILON:
+                        best, best_value = trial.snapshot(), value
+                return
+            u = order[k]
+            deficit = sum(max(0, low - trial.size[t]) for t, (low, _) in enumerate(p.bounds))
+            for team in range(p.t):
+                if self._fits(trial, u, team, suffix[k + 1], deficit):
+                    self._place(trial, u, team)
+                    place(k + 1)
+                    for i in units[u]:
+                        trial.remove(i)
+
+        place(0)
+        if best is None:
+            return False
+        for i in range(p.n):
+            state.remove(i)
+        for i, team in enumerate(best):
+            state.add(i, team)
+        state.rescore(range(p.t))
+        return True
+
     # Kicks -------------------------------------------------------------------------------
 
     def kick(self, state: State, strength: int, targeted: bool) -> set[int]:
@@ -484,4 +538,7 @@ KICKS = 60
 REPARTITION_PEOPLE = 40
 REPARTITION_UNITS = 12
 POLISH_ROUNDS = 20
+# Labs with at most this many ways to place their units (teams ** units: 7 people into 4 teams) are
+# also searched exhaustively, a few hundredths of a second.
+EXHAUSTIVE_LIMIT = 4 ** 7
 EVALUATION_BUDGET = 100_000

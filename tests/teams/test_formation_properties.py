@@ -8,7 +8,7 @@ import itertools
 import random
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fieldlab.teams import formation
@@ -23,9 +23,9 @@ LEVELS = ("execution", "policy", "management", "expert", None)
 
 
 @st.composite
-def instances(draw, with_rules=True, with_sizes=False):
-    n = draw(st.integers(min_value=2, max_value=24))
-    t = draw(st.integers(min_value=1, max_value=min(6, n)))
+def instances(draw, with_rules=True, with_sizes=False, people=(2, 24), teams=(1, 6), together=(0, 2)):
+    n = draw(st.integers(min_value=people[0], max_value=people[1]))
+    t = draw(st.integers(min_value=teams[0], max_value=min(teams[1], n)))
     candidates = []
     for i in range(n):
         organisation, sector = draw(st.sampled_from(ORGANISATIONS))
@@ -49,7 +49,7 @@ def instances(draw, with_rules=True, with_sizes=False):
         for i in order[position:position + size]:
             hidden[candidates[i].id] = k + 1
         position += size
-    teams = [TeamSpec(id=k + 1, name=f"Team {k + 1}",
+    specs = [TeamSpec(id=k + 1, name=f"Team {k + 1}",
                       needed=tuple(draw(st.lists(st.sampled_from(TAGS), max_size=4, unique=True))),
                       size=sizes[k] if with_sizes else None)
              for k in range(t)]
@@ -59,13 +59,13 @@ def instances(draw, with_rules=True, with_sizes=False):
         pairs = [(a, b) for a in ids for b in ids if a < b]
         rng.shuffle(pairs)
         apart = frozenset([p for p in pairs if hidden[p[0]] != hidden[p[1]]][:draw(st.integers(0, 3))])
-        together = frozenset([p for p in pairs if hidden[p[0]] == hidden[p[1]]][:draw(st.integers(0, 2))])
+        together = frozenset([p for p in pairs if hidden[p[0]] == hidden[p[1]]][:draw(st.integers(*together))])
         pinned = {cid: hidden[cid] for cid in rng.sample(ids, draw(st.integers(0, min(3, n))))}
         rules = Rules(pinned=pinned, apart=apart, together=together)
     weights = Weights(coverage=draw(st.sampled_from((0.0, 1.0, 4.0))), organisations=draw(st.sampled_from((0.0, 2.0))),
                       levels=draw(st.sampled_from((1.0, 2.0))), sectors=draw(st.sampled_from((0.0, 1.0))),
                       weakest=draw(st.sampled_from((0.0, 1.0, 3.0))))
-    return candidates, teams, rules, weights, hidden
+    return candidates, specs, rules, weights, hidden
 
 
 PROPERTY_SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -161,16 +161,21 @@ def test_impossible_rules_are_refused_with_a_dutch_message():
         form_teams(candidates, [TeamSpec(id=1, name="Team 1", size=3), TeamSpec(id=2, name="Team 2", size=3)])
 
 
+def person(number, organisation, sector, level, *expertise):
+    return Candidate(id=100 + number, name=f"Deelnemer {number}", organisation=organisation, sector=sector,
+                     level=level, expertise=frozenset(expertise))
+
+
 def best_by_enumeration(candidates, teams, rules, weights):
     """The optimum of a tiny instance, by trying every assignment that keeps the rules."""
     ids = [c.id for c in candidates]
     best = None
     for combo in itertools.product([team.id for team in teams], repeat=len(ids)):
-        assignment = dict(zip(ids, combo, strict=True))
-        if violations(candidates, teams, assignment, rules):
-            continue
         sizes = [combo.count(team.id) for team in teams]
         if max(sizes) - min(sizes) > 1:
+            continue
+        assignment = dict(zip(ids, combo, strict=True))
+        if violations(candidates, teams, assignment, rules):
             continue
         score = evaluate(candidates, teams, assignment, weights=weights).score
         best = score if best is None else max(best, score)
@@ -181,10 +186,6 @@ def test_a_pair_that_must_be_together_trades_places_with_two_single_people():
     """Regression (issue 18): 7 people into 4 teams (sizes 2, 2, 2, 1) with two pairs that must be
     together. The optimum needs a pair to change places with two single people; moves of one unit
     and one-for-one swaps cannot do that without breaking the sizes, so the search stopped at 0.84."""
-    def person(number, organisation, sector, level, *expertise):
-        return Candidate(id=100 + number, name=f"Deelnemer {number}", organisation=organisation, sector=sector,
-                         level=level, expertise=frozenset(expertise))
-
     candidates = [person(0, None, None, "execution"), person(1, None, None, "policy", "financieel onderzoek"),
                   person(2, "OM", "publiek", "execution", "financieel onderzoek", "handhaving"),
                   person(3, "OM", "publiek", "management", "vastgoed", "handhaving"),
@@ -201,3 +202,42 @@ def test_a_pair_that_must_be_together_trades_places_with_two_single_people():
         result = form_teams(candidates, teams, weights=weights, rules=rules, seed=seed, kicks=10)
         assert violations(candidates, teams, result.assignment, rules) == []
         assert result.score == pytest.approx(optimum)
+
+
+# Issue 18, found with 500 fresh examples each: the smallest (Hypothesis shrank to it twice) and one
+# of a random run. In both a pair must trade places with the two single people of a second team at
+# no gain before one of those can swap with the person alone in a third team for the gain.
+POLICE = ("Politie", "publiek", "execution")
+SHRUNK = ([person(0, *POLICE), person(1, *POLICE, "strafrecht"), person(2, *POLICE),
+           person(3, *POLICE, "financieel onderzoek"), person(4, *POLICE), person(5, *POLICE, "financieel onderzoek"),
+           person(6, *POLICE)],
+          [TeamSpec(id=1, name="Team 1"), TeamSpec(id=2, name="Team 2"), TeamSpec(id=3, name="Team 3"),
+           TeamSpec(id=4, name="Team 4", needed=("financieel onderzoek", "strafrecht"))],
+          Rules(together=frozenset({(100, 102), (103, 106)})),
+          Weights(coverage=1.0, organisations=0.0, levels=1.0, sectors=0.0, weakest=0.0),
+          {100: 1, 102: 1, 103: 2, 106: 2, 105: 3, 104: 3, 101: 4})
+RANDOM_RUN = ([person(0, "Belastingdienst", "publiek", "management", "handhaving", "vastgoed"),
+               person(1, "Rabobank", "privaat", "expert", "handhaving", "witwassen"),
+               person(2, "Belastingdienst", "publiek", "management", "handhaving"),
+               person(3, "NS", "privaat", "management", "financieel onderzoek", "strafrecht", "witwassen"),
+               person(4, "NS", "privaat", "execution", "zorg"), person(5, "Politie", "publiek", "management", "toezicht"),
+               person(6, "NS", "privaat", "expert")],
+              [TeamSpec(id=1, name="Team 1", needed=("toezicht", "handhaving")), TeamSpec(id=2, name="Team 2"),
+               TeamSpec(id=3, name="Team 3", needed=("handhaving", "strafrecht", "vastgoed", "witwassen")),
+               TeamSpec(id=4, name="Team 4")],
+              Rules(together=frozenset({(101, 103), (102, 106)})),
+              Weights(coverage=4.0, organisations=0.0, levels=1.0, sectors=0.0, weakest=1.0),
+              {100: 1, 105: 1, 102: 2, 106: 2, 101: 3, 103: 3, 104: 4})
+
+
+@PROPERTY_SETTINGS
+@given(instances(people=(7, 7), teams=(4, 4), together=(2, 2)))
+@example(SHRUNK)
+@example(RANDOM_RUN)
+def test_seven_people_into_four_teams_with_two_pairs_get_the_optimum(instance):
+    """Issue 18: the size of the regression above, where the best teams can lie beyond moves and
+    exchanges that gain nothing on their own. Such small Labs are also searched exhaustively."""
+    candidates, teams, rules, weights, _ = instance
+    result = form_teams(candidates, teams, weights=weights, rules=rules, seed=6, kicks=10)
+    assert violations(candidates, teams, result.assignment, rules) == []
+    assert result.score == pytest.approx(best_by_enumeration(candidates, teams, rules, weights), abs=1e-9)

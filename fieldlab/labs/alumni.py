@@ -9,8 +9,9 @@ question the login's user query already answers for the person logged in.
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
-from sqlalchemy import exists, func, select, true
+from sqlalchemy import Date, bindparam, exists, func, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from fieldlab.auth.models import Role, User
@@ -99,10 +100,16 @@ def _alumni_of(users: list[User], labs_query) -> list[Alumnus]:
 def any_alumni(*, today: date) -> bool:
     """Whether `alumni(today=today)` would find anyone, in one EXISTS query: for the advice on a
     vraagstuk, which asks it on every answer and needs no list."""
-    ended = select(Lab.id).where(Lab.programme_ends_on.is_not(None), Lab.programme_ends_on < today)
-    return bool(db.session.scalar(select(exists().where(
-        Participation.lab_id.in_(ended), Participation.user_id == User.id, User.active.is_(True),
-        User.erased_at.is_(None)))))
+    return bool(db.session.scalar(_any_alumni_statement(), {"today": today}))
+
+
+@cache
+def _any_alumni_statement():
+    """Built once, with the day as a parameter: building it cost more than running it."""
+    ended = select(Lab.id).where(Lab.programme_ends_on.is_not(None),
+                                 Lab.programme_ends_on < bindparam("today", type_=Date))
+    return select(exists().where(Participation.lab_id.in_(ended), Participation.user_id == User.id,
+                                 User.active.is_(True), User.erased_at.is_(None)))
 
 
 def alumni(*, today: date, before: Lab | None = None, theme: str | None = None, organisation_id: int | None = None,

@@ -16,7 +16,7 @@ from fieldlab.auth.models import User
 from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
 from fieldlab.paging import requested_page
-from fieldlab.privacy import inzage, services
+from fieldlab.privacy import erasure, inzage, services
 from fieldlab.privacy.forms import PostponeForm
 from fieldlab.reports import pdf
 from fieldlab.timeutil import local, utcnow
@@ -64,7 +64,7 @@ def _person_page(person: User, *, form: PostponeForm | None = None, status: int 
             form.until.data, form.reason.data = retention.postponement.until, retention.postponement.reason
     return render_template("privacy/person.html", person=person, erase_form=EmptyForm(), form=form,
                            end_form=EmptyForm(), retention=retention, today=_today(),
-                           anonymised=services.is_anonymised(person)), status
+                           anonymised=erasure.is_anonymised(person)), status
 
 
 @bp.get("/persoon")
@@ -194,7 +194,7 @@ def erase_confirm():
     """What erasure does, and the confirmation that does it (a POST to erase_person)."""
     require("privacy.manage")
     person = _person_or_404()
-    if services.is_anonymised(person):
+    if erasure.is_anonymised(person):
         return redirect_after_post("privacy.person", persoon=person.id)
     return render_template("privacy/erase_confirm.html", person=person, form=EmptyForm())
 
@@ -210,10 +210,10 @@ def erase_person():
         return redirect_after_post("privacy.erase_confirm", persoon=person.id)
     # Their address and language, taken before erasure removes them: the last mail goes there.
     address, locale, person_id = person.email, person.locale, person.id
-    already_erased = services.is_anonymised(person)
+    already_erased = erasure.is_anonymised(person)
     try:
-        services.erase_person(person, by=current_user, reason=request.form.get("reden", "")[:500])
-    except services.ErasureRefused as refusal:
+        erasure.erase_person(person, by=current_user, reason=request.form.get("reden", "")[:500])
+    except erasure.ErasureRefused as refusal:
         flash(str(refusal), "error")
         return redirect_after_post("privacy.person", persoon=person.id)
     if not already_erased:

@@ -25,14 +25,13 @@ from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, Participation
 from fieldlab.mail.models import OutboxMessage
 from fieldlab.paging import Page, paginate, paginate_sequence
-from fieldlab.privacy.erasure import ANONYMOUS_DOMAIN, ErasureRefused, anonymise, erase_person, is_anonymised
+from fieldlab.privacy.erasure import ANONYMOUS_DOMAIN, anonymise, is_anonymised
 from fieldlab.privacy.models import RetentionPostponement
 from fieldlab.returndays.models import Invitation, ReturnDay
 from fieldlab.speedlabs.models import Idea, SpeedlabInvitation, SpeedlabSession
 from fieldlab.teams.models import Team
 from fieldlab.timeutil import local, utcnow
 
-__all__ = ["ANONYMOUS_DOMAIN", "ErasureRefused", "anonymise", "erase_person", "is_anonymised"]
 
 def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months

@@ -148,7 +148,7 @@ def test_a_session_from_before_a_password_change_gets_401(app, client, auth, boa
 
 
 def test_a_session_of_an_erased_person_gets_401(client, auth, board_world, now):
-    from fieldlab.privacy.services import anonymise
+    from fieldlab.privacy.erasure import anonymise
 
     auth.login(board_world.teammate)
     url = refresh_url(board_world.team, version_of(board_world.team))

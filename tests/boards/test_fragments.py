@@ -16,7 +16,7 @@ from fieldlab.boards import card_changes, services
 from fieldlab.boards.models import BoardCard, BoardEvent, Challenge, Column, EventKind
 from fieldlab.extensions import db
 from fieldlab.fragments import FragmentCache
-from fieldlab.privacy.services import anonymise
+from fieldlab.privacy.erasure import anonymise
 from tests.boards.conftest import add_cards
 from tests.boards.test_query_counts import QueryCounter
 

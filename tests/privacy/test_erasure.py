@@ -20,7 +20,7 @@ from fieldlab.labs import participants
 from fieldlab.labs import services as labs
 from fieldlab.labs.models import Lab, ParticipantProfile, Participation
 from fieldlab.mail.models import OutboxMessage
-from fieldlab.privacy import services
+from fieldlab.privacy import erasure, services
 from fieldlab.privacy.erasure import PSEUDONYM_PREFIX
 from fieldlab.reports import hub_report
 from fieldlab.returndays.models import Invitation
@@ -196,17 +196,17 @@ def test_the_retention_purge_takes_the_same_path_and_leaves_no_trace(app, client
 
 def test_an_erased_person_cannot_be_erased_twice_nor_oneself(app, erased_world):
     world, person, facilitator = erased_world
-    with pytest.raises(services.ErasureRefused):
-        services.erase_person(facilitator, by=facilitator)
-    services.erase_person(person, by=facilitator)
-    with pytest.raises(services.ErasureRefused):
-        services.erase_person(person, by=facilitator)
+    with pytest.raises(erasure.ErasureRefused):
+        erasure.erase_person(facilitator, by=facilitator)
+    erasure.erase_person(person, by=facilitator)
+    with pytest.raises(erasure.ErasureRefused):
+        erasure.erase_person(person, by=facilitator)
 
 
 def test_two_erased_people_get_different_pseudonyms(app):
     facilitator = factories.make_user(Role.FACILITATOR)
     people = [factories.make_user(Role.PARTICIPANT) for _ in range(20)]
-    names = {services.erase_person(person, by=facilitator) for person in people}
+    names = {erasure.erase_person(person, by=facilitator) for person in people}
     assert len(names) == 20
 
 
@@ -223,7 +223,7 @@ def test_a_seat_freed_by_erasure_goes_to_the_waiting_list(app, now):
         SpeedlabInvitation(session_id=speedlab.id, user_id=waiting.id, name=waiting.name, email=waiting.email,
                            status="waiting", waiting_position=1)])
     db.session.commit()
-    services.erase_person(seated, by=facilitator, now=now)
+    erasure.erase_person(seated, by=facilitator, now=now)
     db.session.commit()
     promoted = db.session.scalar(select(SpeedlabInvitation).where(SpeedlabInvitation.user_id == waiting.id))
     assert promoted.status == "invited"
@@ -238,7 +238,7 @@ def test_a_name_with_accents_is_replaced_in_the_audit_log(app, now):
                  nested={"to": ["zoe.celik@example.org"]})
     untouched = audit.record("roles_changed", actor=facilitator, now=now, who="Zoë Anders")
     db.session.commit()
-    pseudonym = services.erase_person(person, by=facilitator, now=now)
+    pseudonym = erasure.erase_person(person, by=facilitator, now=now)
     db.session.commit()
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.subject_user_id == person.id,
                                                        AuditEvent.action == "roles_changed"))

@@ -13,7 +13,7 @@ from flask import current_app, g
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import STRATEGIES, RateLimiter
-from sqlalchemy import Date, Integer, bindparam, select
+from sqlalchemy import Date, Integer, and_, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from fieldlab import links
@@ -387,8 +387,6 @@ def live_session_clause(user_id, session_token, two_factor_roles):
     """SQL on `User` (bind parameters or values): the token is this active user's current one, and
     the user passed the two-factor gate; what `load_user_from_cookie_id` and
     `routes.require_two_factor` decide after loading the user."""
-    from sqlalchemy import and_
-
     return and_(User.id == user_id, User.session_token == session_token, User.active.is_(True),
                 twofactor.gate_passed_clause(user_id, two_factor_roles))
 

@@ -12,7 +12,7 @@ from fieldlab.expertise.models import ExpertiseTag
 from fieldlab.extensions import db
 from fieldlab.organisations import services as organisations
 from fieldlab.organisations.models import Organisation
-from fieldlab.problems import services as problems
+from fieldlab.problems import listing
 from tests import factories
 
 
@@ -65,8 +65,8 @@ def test_lists_are_kept_while_nothing_changes_and_rebuilt_after_a_change(app):
         after_first = len(seen)
         with _fresh_context(app):
             again = [row.name for row in organisations.organisation_rows()]
-            problems.known_themes()
-            problems.known_themes()
+            listing.known_themes()
+            listing.known_themes()
         # The second context reads the number (one statement) and builds only the themes.
         assert len(seen) - after_first == 2
         assert again == first == ["Gemeente Almere"]
@@ -137,14 +137,14 @@ def test_a_new_theme_or_tag_shows_in_the_suggestions_at_once(app):
     db.session.commit()
     db.session.remove()
     with _fresh_context(app):
-        assert "Vastgoedfraude in de haven" not in problems.known_themes()
+        assert "Vastgoedfraude in de haven" not in listing.known_themes()
         assert "Havenlogistiek" not in expertise.all_labels()
     with _fresh_context(app):
         factories.make_lab(theme="Vastgoedfraude in de haven")
         db.session.add(ExpertiseTag(label="Havenlogistiek", key="havenlogistiek"))
         db.session.commit()
     with _fresh_context(app):
-        assert "Vastgoedfraude in de haven" in problems.known_themes()
+        assert "Vastgoedfraude in de haven" in listing.known_themes()
         assert "Havenlogistiek" in expertise.all_labels()
 
 

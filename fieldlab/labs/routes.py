@@ -27,6 +27,7 @@ from fieldlab.labs.services import LabError
 from fieldlab.organisations import services as organisation_list
 from fieldlab.organisations.services import concrete_organisations, organisation_choices
 from fieldlab.paging import requested_page
+from fieldlab.problems import listing
 from fieldlab.problems import services as problems
 from fieldlab.problems.models import Problem
 from fieldlab.timeutil import local, utcnow
@@ -57,7 +58,7 @@ def _problem_to_attach() -> Problem | None:
 
 def _lab_form_page(form: LabForm, lab: Lab | None, problem: Problem | None, status: int):
     return render_template("labs/form.html", form=form, lab=lab, problem=problem,
-                           themes=problems.known_themes()), status
+                           themes=listing.known_themes()), status
 
 
 def _wants_more_days(form: LabForm) -> bool:

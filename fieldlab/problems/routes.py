@@ -13,7 +13,7 @@ from fieldlab.labs.alumni import any_alumni
 from fieldlab.labs.models import Lab
 from fieldlab.organisations.services import organisation_rows
 from fieldlab.paging import requested_page
-from fieldlab.problems import services
+from fieldlab.problems import listing, services
 from fieldlab.problems.forms import (
     AcceptForm,
     AnswerForm,
@@ -49,17 +49,17 @@ def _date_arg(name: str) -> date | None:
         return None
 
 
-def _filters_from_request() -> services.ProblemFilters:
+def _filters_from_request() -> listing.ProblemFilters:
     status = request.args.get("status", "")
     sort = request.args.get("sorteer", "submitted")
-    return services.ProblemFilters(
+    return listing.ProblemFilters(
         q=(request.args.get("q") or "").strip()[:200],
         status=status if status in {s.value for s in ProblemStatus} else "",
         theme=(request.args.get("thema") or "").strip()[:120],
         organisation_id=int_arg("organisatie"),
         submitted_from=_date_arg("van"),
         submitted_to=_date_arg("tot"),
-        sort=sort if sort in services.SORT_COLUMNS else "submitted",
+        sort=sort if sort in listing.SORT_COLUMNS else "submitted",
         direction="asc" if request.args.get("richting") == "asc" else "desc",
         page=requested_page(),
     )
@@ -70,8 +70,8 @@ def _filters_from_request() -> services.ProblemFilters:
 def index():
     require("problems.list")
     filters = _filters_from_request()
-    page = services.problems_page(current_user, filters)
-    context = dict(page=page, filters=filters, statuses=list(ProblemStatus), themes=services.known_themes(),
+    page = listing.problems_page(current_user, filters)
+    context = dict(page=page, filters=filters, statuses=list(ProblemStatus), themes=listing.known_themes(),
                    organisations=organisation_rows(), moment=moment_formatter("short"))
     if htmx.target == RESULTS_TARGET:
         return render_template("problems/_results.html", **context)
@@ -95,7 +95,7 @@ def _form_page(form: ProblemForm, problem: Problem | None, status: int = 200, st
                                          if isinstance(form.staff_offered.data, int) else 0,
                                          alumni_available=_alumni_available())
     return render_template("problems/form.html", form=form, problem=problem, advice=advice,
-                           themes=services.known_themes(), stale=stale), status
+                           themes=listing.known_themes(), stale=stale), status
 
 
 @bp.route("/nieuw", methods=["GET", "POST"])

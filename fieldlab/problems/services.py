@@ -5,23 +5,21 @@ sent from here carries a vraagstuk's facts or concerns: only its title's existen
 """
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, false, func, literal, or_, select, union_all
+from sqlalchemy import or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from fieldlab import reference_cache
 from fieldlab.audit import services as audit
 from fieldlab.auth.models import Role, User, UserRole
 from fieldlab.expertise import services as expertise
 from fieldlab.extensions import db
-from fieldlab.labs.models import Lab, LabKind, Participation
+from fieldlab.labs.models import Lab, LabKind
 from fieldlab.mail.services import external_url, queue_message
 from fieldlab.organisations import services as organisations
 from fieldlab.organisations.models import Organisation
-from fieldlab.paging import Page, paginate
 from fieldlab.problems import hooks
 from fieldlab.problems.models import (
     Confidentiality,
@@ -31,10 +29,9 @@ from fieldlab.problems.models import (
     ProblemQuestion,
     ProblemStatus,
     SuitabilityAnswer,
-    problem_organisation,
 )
-from fieldlab.teams.models import Membership, Team
-from fieldlab.timeutil import LOCAL_ZONE, utcnow
+from fieldlab.teams.models import Team
+from fieldlab.timeutil import utcnow
 
 
 class ProblemError(Exception):
@@ -54,11 +51,7 @@ class StaleProblem(ProblemError):
         self.problem = problem
 
 
-# --- Theme suggestions and the "is a Field Lab the right tool" questions ----------------------
-
-THEME_SUGGESTIONS = ("mensenhandel", "vastgoed", "Preventie met Gezag", "ondermijning in het buitengebied",
-                     "witwassen", "arbeidsuitbuiting", "drugscriminaliteit")
-
+# --- The "is a Field Lab the right tool" questions ----------------------------------------------
 
 @dataclass(frozen=True)
 class SuitabilityQuestion:
@@ -456,161 +449,6 @@ def teams_for(problem: Problem) -> list[Team]:
     if problem.lab is None:
         return []
     return [team for team in problem.lab.teams if team.problem_id == problem.id]
-
-
-# --- Lists: the same rules as permissions.py, as SQL ------------------------------------------
-
-def visible_problems_condition(user: User):
-    """A WHERE clause with exactly the rule of `can(user, "problem.view", problem)`."""
-    if user is None or not user.is_authenticated or not user.active:
-        return false()
-    conditions = [Problem.commissioner_id == user.id]
-    if user.has_role(Role.COMMISSIONER) and user.organisation_id is not None:
-        conditions.append(Problem.organisation_id == user.organisation_id)
-    if user.has_role(Role.FACILITATOR):
-        conditions.append(Problem.status != ProblemStatus.DRAFT)
-    works_on = exists(
-        select(Team.id).join(Membership)
-        .where(Team.problem_id == Problem.id, Team.lab_id == Problem.lab_id, Membership.user_id == user.id)
-    )
-    in_lab = exists(
-        select(Participation.id).where(Participation.lab_id == Problem.lab_id, Participation.user_id == user.id)
-    )
-    conditions.append(works_on)
-    conditions.append(and_(Problem.lab_id.is_not(None), Problem.confidentiality != Confidentiality.CONFIDENTIAL,
-                           in_lab))
-    return or_(*conditions)
-
-
-def visible_problems(user: User):
-    """A select of the vraagstukken this user may see; add filters and order to it."""
-    return select(Problem).where(visible_problems_condition(user))
-
-
-@dataclass
-class ProblemFilters:
-    q: str = ""
-    status: str = ""
-    theme: str = ""
-    organisation_id: int | None = None
-    submitted_from: date | None = None
-    submitted_to: date | None = None
-    sort: str = "submitted"
-    direction: str = "desc"
-    page: int = 1
-
-    @property
-    def active(self) -> bool:
-        return bool(self.q or self.status or self.theme or self.organisation_id or self.submitted_from
-                    or self.submitted_to)
-
-    def args(self, **changes) -> dict:
-        """Query-string arguments for links (sorting, paging) that keep the other filters."""
-        values = {
-            "q": self.q, "status": self.status, "thema": self.theme,
-            "organisatie": self.organisation_id or "", "van": self.submitted_from or "",
-            "tot": self.submitted_to or "", "sorteer": self.sort, "richting": self.direction,
-        }
-        values.update(changes)
-        return {key: value for key, value in values.items() if value not in ("", None)}
-
-
-SORT_COLUMNS = {
-    "title": func.lower(Problem.title),
-    "status": Problem.status,
-    "organisation": func.lower(Organisation.name),
-    "theme": func.lower(Problem.theme),
-    "submitted": Problem.submitted_at,
-    "updated": Problem.updated_at,
-}
-
-
-def _local_day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=LOCAL_ZONE)
-
-
-@dataclass(frozen=True, slots=True)
-class ProblemListRow:
-    """One row of the vraagstukken list: only what the list shows. Loading whole vraagstukken
-    (with their organisation, Lab and questions as objects) took as long as the rest of the page."""
-
-    id: int
-    title: str
-    confidentiality: str
-    theme: str
-    status: str
-    submitted_at: datetime | None
-    organisation_name: str | None
-    lab_id: int | None
-    lab_name: str | None
-    has_open_question: bool
-
-    @property
-    def status_label(self) -> str:
-        return ProblemStatus(self.status).label
-
-
-def problems_page(user: User, filters: ProblemFilters, *, per_page: int | None = None) -> Page:
-    """One page of the vraagstukken this user may see, filtered, searched and sorted, in one
-    statement whatever the number of rows (two when the page is full: `paginate`): the rows with
-    their organisation (the join the search and sort use anyway), Lab and whether a question is open."""
-    open_question = exists(select(ProblemQuestion.id).where(
-        ProblemQuestion.problem_id == Problem.id, ProblemQuestion.answered_at.is_(None)))
-    query = (
-        select(Problem.id, Problem.title, Problem.confidentiality, Problem.theme, Problem.status,
-               Problem.submitted_at, Organisation.name.label("organisation_name"), Lab.id.label("lab_id"),
-               Lab.name.label("lab_name"), open_question.label("has_open_question"))
-        .where(visible_problems_condition(user))
-        .outerjoin(Organisation, Problem.organisation_id == Organisation.id)
-        .outerjoin(Lab, Problem.lab_id == Lab.id)
-    )
-    if filters.status:
-        query = query.where(Problem.status == filters.status)
-    if filters.theme:
-        query = query.where(func.lower(Problem.theme) == filters.theme.lower())
-    if filters.organisation_id:
-        involved = exists(select(problem_organisation.c.problem_id).where(
-            problem_organisation.c.problem_id == Problem.id,
-            problem_organisation.c.organisation_id == filters.organisation_id,
-        ))
-        query = query.where(or_(Problem.organisation_id == filters.organisation_id, involved))
-    if filters.submitted_from:
-        query = query.where(Problem.submitted_at >= _local_day_start(filters.submitted_from))
-    if filters.submitted_to:
-        query = query.where(Problem.submitted_at < _local_day_start(filters.submitted_to + timedelta(days=1)))
-    if filters.q:
-        pattern = "%" + filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(
-            func.lower(Problem.title).like(pattern, escape="\\"),
-            func.lower(Problem.description).like(pattern, escape="\\"),
-            func.lower(Problem.theme).like(pattern, escape="\\"),
-            func.lower(Organisation.name).like(pattern, escape="\\"),
-        ))
-    column = SORT_COLUMNS.get(filters.sort, SORT_COLUMNS["submitted"])
-    ordered = column.asc() if filters.direction == "asc" else column.desc()
-    query = query.order_by(ordered.nulls_last(), Problem.id.desc())
-    page = paginate(query, page=filters.page, per_page=per_page, rows=True)
-    return replace(page, items=[ProblemListRow(**row._mapping) for row in page.items])
-
-
-def known_themes() -> list[str]:
-    """The suggestions for the theme field: the usual ones and every theme already used (by a
-    vraagstuk, then by a Lab), in one statement; kept between requests (`reference_cache`)."""
-    return reference_cache.cached("known_themes", _known_themes)
-
-
-def _known_themes() -> list[str]:
-    used = union_all(
-        select(literal(0).label("source"), Problem.theme.label("theme")).where(Problem.theme != "").distinct(),
-        select(literal(1).label("source"), Lab.theme.label("theme")).where(Lab.theme != "").distinct(),
-    ).subquery()
-    rows = db.session.scalars(select(used.c.theme).order_by(used.c.source))
-    seen, themes = set(), []
-    for theme in (*THEME_SUGGESTIONS, *rows):
-        if theme.lower() not in seen:
-            seen.add(theme.lower())
-            themes.append(theme)
-    return themes
 
 
 def labs_to_attach(*, today: date) -> list[Lab]:

@@ -8,6 +8,6 @@ from fieldlab.problems.models import Problem
 
 def init_app(app) -> None:
     app.register_blueprint(routes.bp)
-    # `services.known_themes` is kept between requests: the themes of vraagstukken and Labs.
+    # `listing.known_themes` is kept between requests: the themes of vraagstukken and Labs.
     reference_cache.watch(Problem, "theme")
     reference_cache.watch(Lab, "theme")

@@ -6,8 +6,8 @@ from sqlalchemy import select
 from fieldlab.auth.models import Role
 from fieldlab.auth.permissions import can
 from fieldlab.extensions import db
+from fieldlab.problems.listing import visible_problems
 from fieldlab.problems.models import Confidentiality, ProblemStatus
-from fieldlab.problems.services import visible_problems
 
 PEOPLE = ("author", "colleague", "other_commissioner", "facilitator", "team_member", "lab_participant",
           "other_lab_participant", "manager")

@@ -9,9 +9,10 @@ from fieldlab.extensions import db
 from fieldlab.labs.models import LabKind
 from fieldlab.mail.models import OutboxMessage
 from fieldlab.organisations.models import Organisation
-from fieldlab.problems import hooks, services
+from fieldlab.problems import hooks, listing, services
+from fieldlab.problems.listing import ProblemFilters
 from fieldlab.problems.models import ProblemStatus
-from fieldlab.problems.services import ProblemData, ProblemError, ProblemFilters
+from fieldlab.problems.services import ProblemData, ProblemError
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SECRET_FACT = "Bestuurder X zit achter drie bv's"
@@ -183,7 +184,7 @@ def test_problems_page_filters_searches_and_sorts(people, make):
     services.create_problem(ProblemData(title="Gamma concept"), by=other, now=NOW)
 
     def titles(**filters):
-        return [problem.title for problem in services.problems_page(facilitator, ProblemFilters(**filters)).items]
+        return [problem.title for problem in listing.problems_page(facilitator, ProblemFilters(**filters)).items]
 
     assert titles() == ["Beta mensenhandel", "Alpha vastgoed"]  # the draft is not shared with the Hub
     assert titles(sort="title", direction="asc") == ["Alpha vastgoed", "Beta mensenhandel"]
@@ -194,8 +195,8 @@ def test_problems_page_filters_searches_and_sorts(people, make):
     assert titles(submitted_from=date(2026, 2, 1)) == ["Beta mensenhandel"]
     assert titles(submitted_to=date(2026, 1, 10)) == ["Alpha vastgoed"]
     assert titles(status="draft") == []
-    assert [p.id for p in services.problems_page(commissioner, ProblemFilters()).items] == [a.id]
-    assert b.id not in [p.id for p in services.problems_page(commissioner, ProblemFilters()).items]
+    assert [p.id for p in listing.problems_page(commissioner, ProblemFilters()).items] == [a.id]
+    assert b.id not in [p.id for p in listing.problems_page(commissioner, ProblemFilters()).items]
 
 
 def test_next_return_day_is_the_answer_of_a_connected_receiver(people):

@@ -8,6 +8,7 @@ SQLite restore first checks that the file is an intact Fieldlab database: the ba
 any SQLite file, an empty one too, so a truncated or wrong file would otherwise replace every row.
 """
 
+import os
 import shutil
 import sqlite3
 import subprocess  # noqa: S404 - pg_dump/pg_restore are called with argument lists, never a shell
@@ -15,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 
 class BackupError(Exception):
@@ -31,7 +32,17 @@ def _sqlite_path(url) -> Path:
 
 
 def _libpq_url(url) -> str:
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+    """The address for pg_dump and pg_restore without the password: a command line is readable by
+    every user of the machine (`ps`), so the password goes through the environment (`_libpq_env`)."""
+    return URL.create("postgresql", username=url.username, host=url.host, port=url.port, database=url.database,
+                      query=url.query).render_as_string(hide_password=False)
+
+
+def _libpq_env(url) -> dict[str, str]:
+    environment = dict(os.environ)
+    if url.password:
+        environment["PGPASSWORD"] = str(url.password)
+    return environment
 
 
 def default_backup_path(app: Flask, *, now: datetime) -> Path:
@@ -66,7 +77,7 @@ def backup(app: Flask, destination: Path) -> Path:
             raise BackupError(f"{destination}: {error}") from error
         return destination
     if url.get_backend_name() == "postgresql":
-        _run(["pg_dump", "--format=custom", "--no-owner", f"--file={destination}", _libpq_url(url)])
+        _run(["pg_dump", "--format=custom", "--no-owner", f"--file={destination}", _libpq_url(url)], _libpq_env(url))
         return destination
     raise BackupError(f"no backup method for {url.get_backend_name()}")
 
@@ -94,7 +105,7 @@ def restore(app: Flask, source: Path) -> None:
     if url.get_backend_name() == "postgresql":
         try:
             _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-                  f"--dbname={_libpq_url(url)}", str(source)])
+                  f"--dbname={_libpq_url(url)}", str(source)], _libpq_env(url))
         except BackupError as error:  # one transaction: nothing was changed
             raise BackupError(f"{source}: {error}") from error
         return
@@ -123,9 +134,9 @@ def _open_sqlite_backup(source: Path) -> sqlite3.Connection:
     return connection
 
 
-def _run(arguments: list[str]) -> None:
+def _run(arguments: list[str], environment: dict[str, str]) -> None:
     if shutil.which(arguments[0]) is None:
         raise BackupError(f"{arguments[0]} is not installed (Debian: apt-get install postgresql-client)")
-    result = subprocess.run(arguments, capture_output=True, text=True, check=False)  # noqa: S603
+    result = subprocess.run(arguments, capture_output=True, text=True, check=False, env=environment)  # noqa: S603
     if result.returncode != 0:
         raise BackupError(result.stderr.strip() or f"{arguments[0]} failed")

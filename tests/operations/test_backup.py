@@ -172,3 +172,27 @@ def test_a_postgresql_backup_without_pg_dump_says_what_to_install(unreachable_po
 
     assert_refused(result, 1, "pg_dump is not installed (Debian: apt-get install postgresql-client)")
     assert not list((tmp_path / "pg-instance" / "backups").glob("*.pgdump"))
+
+
+def test_the_database_password_goes_to_pg_dump_by_environment_not_on_its_command_line(tmp_path):
+    """A command line is readable by every user of the machine (`ps`): the password must not be on it."""
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    seen = tmp_path / "seen.txt"
+    fake = tools / "pg_dump"
+    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" "password=$PGPASSWORD" > "{seen}"\n')
+    fake.chmod(0o755)
+    app = make_test_app(f"postgresql+psycopg://fieldlab:geheim-wachtwoord@127.0.0.1:{free_port()}/fieldlab",
+                        tmp_path / "pg-instance")
+    try:
+        result = app.test_cli_runner().invoke(args=["backup", "--output", str(tmp_path / "fieldlab.pgdump")],
+                                              env={"PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"})
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+    assert result.exit_code == 0, result.output
+    arguments, password = seen.read_text().splitlines()
+    assert "geheim-wachtwoord" not in arguments
+    assert "postgresql://fieldlab@127.0.0.1:" in arguments
+    assert password == "password=geheim-wachtwoord"

@@ -214,10 +214,19 @@ def start(app: Flask, *, wait_for_lock: bool, stop: threading.Event | None = Non
         return False
     _stop.clear()
     _app = app
-    _scheduler = create_scheduler(app)
-    _scheduler.start(paused=True)
-    remove_legacy_jobs(_scheduler)
-    register_standing_jobs(_scheduler, app)
+    try:
+        _scheduler = create_scheduler(app)
+        _scheduler.start(paused=True)
+        remove_legacy_jobs(_scheduler)
+        register_standing_jobs(_scheduler, app)
+    except BaseException:
+        # Whatever failed, the lock must not stay with a process that runs no scheduler: the
+        # standby would wait for it forever (or until this process ends).
+        if _scheduler is not None and _scheduler.running:
+            _scheduler.shutdown(wait=False)
+        _scheduler = None
+        lock.release()
+        raise
     _scheduler.resume()
     app.extensions["fieldlab.scheduler"] = _scheduler
     app.extensions["fieldlab.scheduler_lock"] = lock

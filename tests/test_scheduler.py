@@ -239,3 +239,18 @@ def test_shutdown_waits_for_a_running_body_to_reach_its_stopping_point(running_a
     with running_app.app_context():
         assert organisations_named("Gemeente Netjes Gestopt") == 1, "the body finished its step and committed"
     assert scheduler.stopping() is False, "a later start begins afresh"
+
+
+def test_a_start_that_fails_after_taking_the_lock_lets_go_of_it(running_app):
+    """A job table APScheduler cannot use (here: a table of that name with other columns) makes the
+    start fail after the lock was taken; the standby must be able to take over, not wait forever."""
+    with running_app.app_context(), db.engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE TABLE {scheduler.JOB_TABLE} (something_else TEXT)")
+
+    with pytest.raises(Exception):  # noqa: B017 - whatever the job store raises
+        scheduler.start(running_app, wait_for_lock=False)
+
+    assert scheduler.current() is None
+    other = scheduler.SchedulerLock(running_app)
+    assert other.acquire(wait=False) is True, "the failed start let go of the lock"
+    other.release()

@@ -2,6 +2,7 @@
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import DateTime, TypeDecorator
 
@@ -30,7 +31,7 @@ class LabelledEnum(enum.StrEnum):
     `PLANNED = "planned", _l("Gepland")`; `label` translates when it is read, `lazy_label` when it
     is shown (for choices built at import time)."""
 
-    def __new__(cls, value: str, lazy_label):
+    def __new__(cls, value: str, lazy_label: Any = None):
         member = str.__new__(cls, value)
         member._value_ = value
         member.lazy_label = lazy_label

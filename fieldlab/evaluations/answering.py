@@ -8,9 +8,10 @@ response keeps neither the person, the request nor the time.
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 
 from fieldlab.evaluations.models import (
     GRADE_MAX,
@@ -95,10 +96,10 @@ def submit_response(request: EvaluationRequest, data, *, now: datetime | None = 
     cleaned, errors = check_answers(form, data)
     if errors:
         raise AnswersInvalid(errors)
-    consumed = db.session.execute(
+    consumed = cast(CursorResult[Any], db.session.execute(
         update(EvaluationRequest).where(EvaluationRequest.id == request.id, EvaluationRequest.used.is_(False))
         .values(used=True).execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if consumed != 1:
         raise AlreadyAnswered(_("Uw antwoorden zijn al ontvangen."))
     db.session.expire(request, ["used"])

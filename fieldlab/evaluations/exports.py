@@ -52,7 +52,7 @@ def export_table(form: EvaluationForm) -> tuple[list[str], list[list]]:
             if answer is None:
                 row.append(None)
             elif question.kind == QuestionKind.GRADE:
-                row.append(answer.grade if question.allow_decimal else int(answer.grade))
+                row.append(answer.grade if question.allow_decimal or answer.grade is None else int(answer.grade))
             elif question.kind == QuestionKind.CHOICE:
                 row.append(answer.choice)
             else:

@@ -213,7 +213,7 @@ def send_progress_nudges(return_day: ReturnDay, *, now: datetime) -> int:
 
 def messages_of(return_day: ReturnDay) -> list[OutboxMessage]:
     """What the outbox holds for this return day, newest first."""
-    return db.session.scalars(
+    return list(db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.idempotency_key.like(f"%:returnday{return_day.id}:%"))
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-    ).all()
+    ).all())

@@ -100,7 +100,7 @@ def gather_pack(return_day: ReturnDay, *, now: datetime) -> Pack:
                                           (ReturnDayAction.team_id == team.id) | ReturnDayAction.team_id.is_(None))
             .order_by(ReturnDayAction.due_on, ReturnDayAction.id)).all()
         teams.append(TeamPack(team=team, challenge=challenge, day=challenge.day_on(today) if challenge else None,
-                              earlier_actions=earlier, **_board_facts(challenge)))
+                              earlier_actions=list(earlier), **_board_facts(challenge)))
     return Pack(return_day=return_day, teams=teams, actions=list(return_day.actions))
 
 

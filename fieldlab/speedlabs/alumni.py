@@ -140,7 +140,9 @@ def suggest_alumni(speedlab: SpeedlabSession, *, today: date, limit: int = 30) -
     invited = {invitation.user_id for invitation in speedlab.invitations if invitation.user_id}
     excluded = invited | {speedlab.facilitator_id} | ({speedlab.owner_user_id} if speedlab.owner_user_id else set())
     text = " ".join([speedlab.title, speedlab.question, speedlab.context])
-    themes, expertise, organisation_ids = [], [], [speedlab.owner_organisation_id]
+    themes: list[str] = []
+    expertise: list[str] = []
+    organisation_ids = [speedlab.owner_organisation_id]
     if speedlab.problem is not None:
         text += " " + speedlab.problem.title
         themes.append(speedlab.problem.theme)

@@ -131,11 +131,11 @@ def ensure_cancellable(speedlab: SpeedlabSession) -> None:
 
 def people_to_tell(speedlab: SpeedlabSession) -> list[SpeedlabInvitation]:
     """Everyone invited who has not said no: seats (the problem owner included) and the waiting list."""
-    return db.session.scalars(
+    return list(db.session.scalars(
         select(SpeedlabInvitation).where(SpeedlabInvitation.session_id == speedlab.id,
                                          SpeedlabInvitation.status != InvitationStatus.DECLINED)
         .order_by(SpeedlabInvitation.id).execution_options(populate_existing=True)
-    ).all()
+    ).all())
 
 
 def change_session(speedlab: SpeedlabSession, details: SpeedlabDetails, *, by: User,

@@ -185,6 +185,17 @@ def today(now):
 
 
 @pytest.fixture
+def fresh_app(tmp_path):
+    """An app on an empty SQLite database in its own instance folder, as on a fresh machine."""
+    instance = tmp_path / "instance"
+    app = make_test_app(f"sqlite:///{instance / 'fieldlab.sqlite'}", instance)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -34,17 +34,6 @@ from fieldlab.timeutil import local, utcnow
 from tests.conftest import TEST_DATABASE_URL, free_port, make_test_app
 
 
-@pytest.fixture
-def fresh_app(tmp_path):
-    """An app on an empty SQLite database in its own instance folder, as on a fresh machine."""
-    instance = tmp_path / "instance"
-    app = make_test_app(f"sqlite:///{instance / 'fieldlab.sqlite'}", instance)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
 def counts() -> dict:
     return {
         model.__name__: db.session.scalar(select(func.count()).select_from(model))

@@ -45,6 +45,14 @@ def seats_taken(speedlab: SpeedlabSession) -> int:
     )
 
 
+def _put_on_waiting_list(invitation: SpeedlabInvitation, *, now: datetime) -> None:
+    """Last on the session's waiting list, and told so."""
+    invitation.status = InvitationStatus.WAITING
+    invitation.waiting_position = _next_waiting_position(invitation.session)
+    db.session.flush()
+    _queue_waiting_notice(invitation, now=now)
+
+
 def _next_waiting_position(speedlab: SpeedlabSession) -> int:
     highest = db.session.scalar(
         select(func.max(SpeedlabInvitation.waiting_position)).where(SpeedlabInvitation.session_id == speedlab.id))
@@ -67,10 +75,7 @@ def _add_invitation(speedlab, *, name, email, user=None, organisation=None, role
         db.session.flush()
         queue_invitation(invitation, now=now)
     else:
-        invitation.status = InvitationStatus.WAITING
-        invitation.waiting_position = _next_waiting_position(speedlab)
-        db.session.flush()
-        _queue_waiting_notice(invitation, now=now)
+        _put_on_waiting_list(invitation, now=now)
     return invitation
 
 
@@ -124,10 +129,7 @@ def respond(invitation: SpeedlabInvitation, *, accept: bool, now: datetime) -> S
                 db.session.flush()
                 queue_invitation(invitation, now=now)
             else:
-                invitation.status = InvitationStatus.WAITING
-                invitation.waiting_position = _next_waiting_position(speedlab)
-                db.session.flush()
-                _queue_waiting_notice(invitation, now=now)
+                _put_on_waiting_list(invitation, now=now)
         db.session.flush()
         return invitation
     invitation.status = InvitationStatus.DECLINED

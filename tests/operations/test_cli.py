@@ -16,7 +16,6 @@ from fieldlab.auth.services import password_matches
 from fieldlab.cli import main
 from fieldlab.demo import DEMO_DOMAIN
 from fieldlab.extensions import db
-from tests.conftest import make_test_app
 from tests.operations.processes import FIELDLAB, process_environment
 
 PASSWORD = "een lange zin als wachtwoord"
@@ -33,17 +32,6 @@ def assert_refused(result, exit_code: int, message: str) -> None:
 def users() -> int:
     db.session.rollback()
     return db.session.scalar(select(func.count()).select_from(User))
-
-
-@pytest.fixture
-def fresh_app(tmp_path):
-    """An empty SQLite database in its own instance folder, as on a new machine."""
-    instance = tmp_path / "instance"
-    app = make_test_app(f"sqlite:///{instance / 'fieldlab.sqlite'}", instance)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def create_user(runner, *arguments, password=PASSWORD):

@@ -91,9 +91,14 @@ def _has_table(connection: Connection) -> bool:
 
 
 @event.listens_for(Session, "before_flush")
-def _raise_version(session: Session, flush_context, instances) -> None:
-    if not _watched or not _touches_watched(session):
-        return
+def _raise_version_on_flush(session: Session, flush_context, instances) -> None:
+    if _watched and _touches_watched(session):
+        raise_version(session)
+
+
+def raise_version(session: Session) -> None:
+    """Raise the number in `session`'s transaction. Flushes of watched rows do this by themselves;
+    code that writes watched rows with a Core statement (an INSERT ... ON CONFLICT) calls it."""
     connection = session.connection()
     if not _has_table(connection):
         return

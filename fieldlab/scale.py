@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, insert, select
 
+from fieldlab import reference_cache
 from fieldlab.audit.models import AuditEvent
 from fieldlab.auth.models import Role, User, UserRole
 from fieldlab.boards.models import BoardCard, Challenge, Column, ProgressUpdate, Status
@@ -60,7 +61,9 @@ def _insert(model, rows: list[dict]) -> list[int]:
     """Insert rows in one statement and return their ids in the order of `rows`."""
     if not rows:
         return []
-    return list(db.session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), rows))
+    ids = list(db.session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), rows))
+    reference_cache.raise_version(db.session)  # Labs, vraagstukken, organisations: their lists are kept
+    return ids
 
 
 def _insert_only(model, rows: list[dict]) -> None:

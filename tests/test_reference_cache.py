@@ -155,3 +155,18 @@ def test_the_number_is_read_once_per_context(app):
     with _fresh_context(app):
         organisations.organisation_rows()
         assert g._reference_version == _version()
+
+
+def test_tags_registered_by_their_core_insert_show_in_the_suggestions_at_once(app):
+    """Profiles and vraagstukken register new tags with INSERT ... ON CONFLICT DO NOTHING, which no
+    flush sees: the version is raised by hand there."""
+    factories.make_organisation("Gemeente Almere")
+    db.session.commit()
+    db.session.remove()
+    with _fresh_context(app):
+        assert "Havenlogistiek" not in expertise.all_labels()
+    with _fresh_context(app):
+        assert expertise.store_tags(["Havenlogistiek"]) == ["Havenlogistiek"]
+        db.session.commit()
+    with _fresh_context(app):
+        assert "Havenlogistiek" in expertise.all_labels()

@@ -72,6 +72,8 @@ def _register(new: dict[str, str], now: datetime) -> None:
                                              for key, label in new.items()])
     with db.session.no_autoflush:
         db.session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+        # A Core statement: no flush sees these rows, so the kept tag list is told here.
+        reference_cache.raise_version(db.session)
 
 
 def store_tags(labels, *, now: datetime | None = None) -> list[str]:

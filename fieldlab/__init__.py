@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     cli.init_app(app)
     scheduler.init_app(app)
+    web.install_proxy_fix(app)
     return app
 
 

@@ -137,9 +137,6 @@ def init_app(app: Flask) -> None:
     )
     formats.install(babel)
     app.add_template_filter(formats.machine_datetime, "machine_datetime")
-    if app.config["PROXY_FIX_HOPS"]:
-        hops = app.config["PROXY_FIX_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.after_request(add_security_headers)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
@@ -154,6 +151,15 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def inject_globals():
         return {"can": can, "current_locale": str(get_locale() or "nl")}
+
+
+def install_proxy_fix(app: Flask) -> None:
+    """Behind a load balancer: trust PROXY_FIX_HOPS proxies' X-Forwarded-* headers. The outermost
+    middleware, installed after every other (the board refresh's shortcut must see the address and
+    scheme the app sees)."""
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 URL_CACHE_ENTRIES = 4096

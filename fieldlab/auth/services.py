@@ -3,6 +3,8 @@
 Services take the acting user and the time explicitly and flush; the route commits.
 """
 
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -20,7 +22,7 @@ from fieldlab import links
 from fieldlab.audit import services as audit
 from fieldlab.auth import permissions, twofactor
 from fieldlab.auth.models import Role, User, normalise_email, person_matches
-from fieldlab.extensions import db, login_manager
+from fieldlab.extensions import db
 from fieldlab.mail.services import FORGET_AFTER_SENDING, external_url, queue_message
 from fieldlab.paging import Page, paginate
 from fieldlab.timeutil import utcnow
@@ -370,15 +372,30 @@ class SessionLogin:
     session_token: str
 
 
-def session_login() -> SessionLogin | None:
-    """The login this request's session carries, without loading the user: for the board refresh
-    every few seconds, which answers 'nothing changed' in one query. Only when the session's
-    browser-and-address identifier matches (as Flask-Login's strong protection demands); the
-    caller must still check the token in SQL (`live_session_clause`). None: take the normal path."""
-    from flask import session
+def session_identifier(environ) -> str:
+    """The session's browser-and-address identifier that Flask-Login's strong protection stores
+    at login and compares on every request, computed from the WSGI environ. Flask-Login's own
+    (`flask_login.utils._create_identifier`) reads the same two headers and the address through
+    Flask's request; `wiring` installs this one in its place, so the app and the board refresh's
+    shortcut (which answers before Flask builds a request) compare one and the same value. Same
+    output as Flask-Login's, byte for byte (tested), so sessions from before stay valid."""
+    user_agent = environ.get("HTTP_USER_AGENT")
+    address = environ.get("HTTP_X_FORWARDED_FOR", environ.get("REMOTE_ADDR"))
+    base = "{}|{}".format(
+        None if address is None else address.encode("utf-8").split(b",")[0].strip(),
+        None if user_agent is None else user_agent.encode("utf-8"))
+    return hashlib.sha512(base.encode("utf-8")).hexdigest()
 
+
+def session_login(session: Mapping, identifier: str) -> SessionLogin | None:
+    """The login a session carries, without loading the user: for the board refresh every few
+    seconds, which answers 'nothing changed' in one query. Only when the session's identifier is
+    `identifier` (the request's, `session_identifier`), as Flask-Login's strong protection demands,
+    and no remember cookie is waiting to be set (Flask-Login's after-request hook would write it).
+    The caller must still check the token in SQL (`live_session_clause`). None: take the normal
+    path."""
     user_id, _, token = (session.get("_user_id") or "").partition(":")
-    if not user_id.isdigit() or not token or session.get("_id") != login_manager._session_identifier_generator():
+    if not user_id.isdigit() or not token or session.get("_id") != identifier or "_remember" in session:
         return None
     return SessionLogin(int(user_id), token)
 

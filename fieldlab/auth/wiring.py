@@ -1,6 +1,6 @@
 """How the auth feature is wired into the app (why a module of its own: `fieldlab.create_app`)."""
 
-from flask import Flask, abort, session
+from flask import Flask, abort, request, session
 from flask_login import user_loaded_from_cookie
 
 from fieldlab.auth import routes, services
@@ -12,6 +12,9 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"
+    # The same identifier as Flask-Login's, from the WSGI environ: the board refresh's shortcut
+    # compares it before Flask builds a request (`services.session_identifier`).
+    login_manager._session_identifier_generator = lambda: services.session_identifier(request.environ)
     login_manager.user_loader(services.load_user_from_cookie_id)
     # A 401 goes through web.handle_http_error: a redirect to the login page for a page request,
     # a 401 fragment for htmx (which cannot show a login page inside a fragment).

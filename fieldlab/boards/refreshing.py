@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache, cached_property
 
-from sqlalchemy import Integer, bindparam, select
+from sqlalchemy import Engine, Integer, bindparam, select
 
 from fieldlab.auth.models import User
 from fieldlab.auth.permissions import TeamRelation
-from fieldlab.auth.services import live_session_clause
+from fieldlab.auth.services import SessionLogin, live_session_clause
 from fieldlab.boards.models import BoardCard, Challenge, Column
 from fieldlab.boards.services import Board, load_cards_of
 from fieldlab.extensions import db
@@ -73,17 +73,17 @@ def _unchanged_statement(two_factor_roles: tuple[str, ...]):
     )
 
 
-def board_unchanged(login, team_id: int, version: int, *, two_factor_roles: tuple[str, ...]) -> bool:
+def board_unchanged(engine: Engine, login: SessionLogin, team_id: int, version: int, *,
+                    two_factor_roles: tuple[str, ...]) -> bool:
     """The refresh's cheap path, one indexed query without loading the user: the board is still
     at `version`, the session (`auth.services.SessionLogin`) is live and may read the board.
     False for any doubt, after which the caller takes the normal path that loads and checks
-    everything."""
+    everything. On a connection of `engine`'s own, not the ORM session's: nothing here is an
+    entity, and the caller (`refresh_shortcut`) answers before Flask has a request or a session."""
     parameters = {"viewer_id": login.user_id, "session_token": login.session_token, "team_id": team_id,
                   "version": version}
     statement = _unchanged_statement(tuple(two_factor_roles))
-    # A connection of its own, not the ORM session's: nothing here is an entity, and this runs
-    # for every open board every few seconds.
-    with db.engine.connect() as connection:
+    with engine.connect() as connection:
         return connection.execute(statement, parameters).first() is not None
 
 

@@ -3,11 +3,12 @@
 Every route: parse → guard (404 when the board is not the user's to see) → service → commit →
 render. htmx requests get the fragment, plain form posts a 303 back to the page, both through the
 same service. The refresh the other members' browsers make every few seconds answers 204 when
-the board's version is unchanged: one indexed query, nothing rendered.
+the board's version is unchanged: one indexed query, nothing rendered, answered before Flask by
+`refresh_shortcut`.
 """
 
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_url
@@ -15,7 +16,6 @@ from flask_login import current_user, login_required, login_url
 from fieldlab import fragments
 from fieldlab.auth.permissions import can
 from fieldlab.auth.routes import require_two_factor, skips_two_factor_gate
-from fieldlab.auth.services import session_login
 from fieldlab.boards import card_changes, refreshing, services, tracking
 from fieldlab.boards.feed import feed_lines
 from fieldlab.boards.forms import (
@@ -127,15 +127,10 @@ def _full_board(board: services.Board, *, editable: bool):
 @bp.get("/teams/<int:team_id>/bord/ververs")
 @skips_two_factor_gate
 def board_refresh(team_id):
-    """What every open board asks every few seconds. 204 when the caller's version (`versie`) is
-    still the board's: one indexed query that also checks the session and the right to read,
-    without loading the user or rendering anything. Otherwise, or when in doubt, the normal path."""
-    version = int_arg("versie")
-    login = session_login()
-    if version is not None and login is not None and refreshing.board_unchanged(
-            login, team_id, version, two_factor_roles=current_app.config["TWO_FACTOR_REQUIRED_ROLES"]):
-        return Response(status=204)
-    return _refreshed_columns(team_id, version)
+    """What every open board asks every few seconds. The unchanged case (204) is answered before
+    Flask by `refresh_shortcut`, in one indexed query; what reaches this route is the rest, or a
+    doubt: a changed board, no or another session, a version that is not a number."""
+    return _refreshed_columns(team_id, int_arg("versie"))
 
 
 def _refreshed_columns(team_id: int, version: int | None):

@@ -1,7 +1,8 @@
 """How the boards feature is wired into the app (why a module of its own: `fieldlab.create_app`)."""
 
-from fieldlab.boards import routes
+from fieldlab.boards import refresh_shortcut, routes
 
 
 def init_app(app) -> None:
     app.register_blueprint(routes.bp)
+    refresh_shortcut.install(app)

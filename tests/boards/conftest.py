@@ -91,3 +91,11 @@ def add_cards(world: World, count: int, *, by=None):
     by = by or world.member
     return [card_changes.add_card(world.challenge, title=f"Actie {number}", owner_id=world.member.id,
                               due_day=(number % 100) + 1, by=by, now=world.now) for number in range(count)]
+
+
+@pytest.fixture
+def board_world(world):
+    """The world with two cards on the team's board, committed."""
+    add_cards(world, 2)
+    db.session.commit()
+    return world

@@ -20,7 +20,6 @@ from fieldlab.labs.models import Participation
 from fieldlab.teams.models import Membership, Team
 from fieldlab.teams.visibility import board_readers_clause
 from tests import factories
-from tests.boards.conftest import add_cards
 from tests.boards.test_query_counts import QueryCounter
 from tests.conftest import Auth
 
@@ -62,13 +61,6 @@ def refresh_counted(client, url, headers=None):
     with QueryCounter(db.engine) as counter:
         response = client.get(url, headers=headers or HX)
     return response, counter.statements
-
-
-@pytest.fixture
-def board_world(world):
-    add_cards(world, 2)
-    db.session.commit()
-    return world
 
 
 @pytest.fixture
@@ -354,15 +346,15 @@ def test_board_unchanged_is_false_for_an_inactive_user_even_where_the_clause_let
     login = auth_services.SessionLogin(member.id, member.session_token)
     roles = ("facilitator",)
     version = version_of(board_world.team)
-    assert refreshing.board_unchanged(login, board_world.team.id, version, two_factor_roles=roles)
-    assert not refreshing.board_unchanged(login, board_world.team.id, version + 1, two_factor_roles=roles)
-    assert not refreshing.board_unchanged(auth_services.SessionLogin(member.id, "not-the-token"),
+    assert refreshing.board_unchanged(db.engine, login, board_world.team.id, version, two_factor_roles=roles)
+    assert not refreshing.board_unchanged(db.engine, login, board_world.team.id, version + 1, two_factor_roles=roles)
+    assert not refreshing.board_unchanged(db.engine, auth_services.SessionLogin(member.id, "not-the-token"),
                                         board_world.team.id, version, two_factor_roles=roles)
     member.active = False
     db.session.commit()
     still_a_reader = select(Team.id).where(Team.id == board_world.team.id, board_readers_clause(member.id))
     assert db.session.scalar(still_a_reader) == board_world.team.id
-    assert not refreshing.board_unchanged(login, board_world.team.id, version, two_factor_roles=roles)
+    assert not refreshing.board_unchanged(db.engine, login, board_world.team.id, version, two_factor_roles=roles)
 
 
 # --- Hostile versions ------------------------------------------------------------------------------

@@ -416,6 +416,24 @@ def test_the_catalogue_kept_for_a_request_follows_force_locale_and_refresh(app):
         assert render_template_string("{{ _('Kaart toevoegen') }}") == "Kaart toevoegen"
 
 
+@pytest.mark.parametrize(("template", "expected"), [
+    ("{{ _('Kaart toevoegen') }}", "Kaart toevoegen"),
+    ("{{ _('100%% zeker') }}", "100% zeker"),
+    ("{{ _('Hallo %(name)s', name='<b>Ans</b>') }}", "Hallo &lt;b&gt;Ans&lt;/b&gt;"),
+    ("{{ gettext('%(n)s%% van het doel', n=40) }}", "40% van het doel"),
+    ("{% trans name='<i>' %}Hallo {{ name }}{% endtrans %}", "Hallo &lt;i&gt;"),
+    ("{% autoescape false %}{{ _('Hallo %(name)s', name='<b>') }}{% endautoescape %}", "Hallo <b>"),
+    ("{{ ngettext('%(num)s kaart', '%(num)s kaarten', 3) }}", "3 kaarten"),
+])
+def test_template_translations_format_as_jinjas_newstyle_gettext(app, template, expected):
+    """The templates' `_()` skips Jinja's formatting for a text without "%", and must give what
+    Jinja's own newstyle gettext gives for every other: "%%" is "%", variables escaped."""
+    from flask import render_template_string
+
+    with app.test_request_context("/"):
+        assert render_template_string(template) == expected
+
+
 def test_language_switch_to_english_is_stored_on_the_user(client, login_as):
     user = login_as(Role.PARTICIPANT)
 

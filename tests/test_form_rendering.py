@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
-from wtforms import Form
+from wtforms import Form, widgets
 
 from fieldlab.extensions import db
 from fieldlab.forms import render_field, render_widget
@@ -128,6 +128,22 @@ def test_inputs_are_what_wtforms_writes(forms):
                 assert render_widget(field, dict(attributes)) == str(field(**attributes)), (field.name, attributes)
                 checked += 1
     assert checked > 500
+
+
+def test_hidden_fields_are_what_wtforms_writes(forms):
+    """Hidden fields and CSRF tokens are written by fieldlab.forms.HiddenInput (the token without
+    an id); WTForms' own hidden input is the reference."""
+    checked = set()
+    for _, form in forms:
+        for field in form:
+            if field.type not in ("HiddenField", "CSRFTokenField"):
+                continue
+            without_id = {"id": False} if field.type == "CSRFTokenField" else {}
+            for attributes in ({}, {"class_": "x", "data_role": '"<y>"'}, {"value": "a&b", "disabled": True}):
+                expected = widgets.HiddenInput()(field, **{**without_id, **attributes})
+                assert str(field(**attributes)) == str(expected), (field.name, attributes)
+            checked.add(field.type)
+    assert checked == {"HiddenField", "CSRFTokenField"}
 
 
 def test_fields_are_what_the_macro_wrote(app, forms):

@@ -1,6 +1,7 @@
 """Form pieces shared by the features."""
 
 import math
+from collections.abc import Callable
 
 import flask_babel
 from flask_babel import lazy_gettext as _l
@@ -11,6 +12,8 @@ from wtforms import HiddenField, SelectMultipleField, widgets
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import StopValidation
 
+from fieldlab import reference_cache
+from fieldlab.reference_cache import ReferenceList
 from fieldlab.submissions import new_token
 
 
@@ -157,19 +160,45 @@ def _textarea(field, widget, attributes: dict) -> str:
     return f"<textarea {_attributes(attributes)}>\r\n{escape(field._value())}</textarea>"
 
 
-def _select(field, widget, attributes: dict) -> str:
-    attributes.setdefault("id", field.id)
-    _validation_attributes(field, widget, attributes)
-    attributes["name"] = field.name
-    html = [f"<select {_attributes(attributes)}>"]
+def _kept_options(field, write: Callable[[], str]) -> str:
+    """A field's options (`write()`), written once per reference version when its choices are a
+    kept reference list (`reference_cache.ReferenceList`: the organisations and the kinds, some
+    sixty options on the Nieuw vraagstuk form and half its fields' time) and at most one value is
+    chosen; otherwise written now. The options depend on nothing else than what is in the key:
+    the list, the field's type, id and name, and the chosen value (WTForms compares it with `==`,
+    so values equal as keys choose the same options)."""
+    choices = field.choices
+    if type(choices) is not ReferenceList:
+        return write()
+    data = field.data
+    if isinstance(data, list | tuple | set | frozenset):
+        if data:
+            return write()
+        data = ()
+    key = ("field-options", choices.key, field.type, field.id, field.name, data)
+    try:
+        hash(key)
+    except TypeError:
+        return write()
+    return reference_cache.cached(key, write)
+
+
+def _select_options(field) -> str:
+    html = []
     for choice in field._iter_choices_normalized():
         value = str(choice.value) if isinstance(choice.value, bool) else choice.value
         option = {"value": value, **(choice.render_kw or {})}
         if choice.selected:
             option["selected"] = True
         html.append(f"<option {_attributes(option)}>{escape(choice.label or choice.value)}</option>")
-    html.append("</select>")
     return "".join(html)
+
+
+def _select(field, widget, attributes: dict) -> str:
+    attributes.setdefault("id", field.id)
+    _validation_attributes(field, widget, attributes)
+    attributes["name"] = field.name
+    return f"<select {_attributes(attributes)}>{_kept_options(field, lambda: _select_options(field))}</select>"
 
 
 _PLAIN_INPUTS = (widgets.TextInput, widgets.EmailInput, widgets.SearchInput, widgets.TelInput, widgets.URLInput,
@@ -213,6 +242,19 @@ def _messages(field, field_id: str, description: str) -> str:
     return html
 
 
+def _group_options(f, field_id: str, input_type: str, translations) -> str:
+    name = escape(f.name)
+    html = []
+    for index, choice in enumerate(f._iter_choices_normalized()):
+        option_id = f"{field_id}-{index}"
+        checked = " checked" if choice.selected else ""
+        html.append(f'<li class="choice"><input id="{option_id}" name="{name}" type="{input_type}" '
+                    f'value="{escape(choice.value)}"{checked}>\n'
+                    f'<label for="{option_id}">{escape(_text(choice.label, translations) or choice.value)}</label>'
+                    '</li>\n')
+    return "".join(html)
+
+
 def render_field(f, type=None, autocomplete=None, wide=False, attrs=None) -> Markup:  # noqa: A002
     """One field with its label, hint and error message, linked by aria-describedby; optional
     fields say so; a group of radios or checkboxes is a fieldset with a legend. (`type` is
@@ -233,19 +275,10 @@ def render_field(f, type=None, autocomplete=None, wide=False, attrs=None) -> Mar
         optional = "" if f.flags.required else f' <span class="field__optional">{escape(translations.ugettext("(optioneel)"))}</span>'
         described_by = f' aria-describedby="{escape(" ".join(described))}"' if described else ""
         input_type = "checkbox" if field_type == "CheckboxListField" else "radio"
-        name = escape(f.name)
-        html = [f'<fieldset class="field field--group{invalid}"{described_by}>\n'
-                f'<legend class="field__label">{label}{optional}</legend>{_messages(f, field_id, description)}\n'
-                f'<ul class="choice-list">\n']
-        for index, choice in enumerate(f._iter_choices_normalized()):
-            option_id = f"{field_id}-{index}"
-            checked = " checked" if choice.selected else ""
-            html.append(f'<li class="choice"><input id="{option_id}" name="{name}" type="{input_type}" '
-                        f'value="{escape(choice.value)}"{checked}>\n'
-                        f'<label for="{option_id}">{escape(_text(choice.label, translations) or choice.value)}</label>'
-                        '</li>\n')
-        html.append("</ul>\n</fieldset>")
-        return Markup("".join(html))
+        options = _kept_options(f, lambda: _group_options(f, field_id, input_type, translations))
+        return Markup(f'<fieldset class="field field--group{invalid}"{described_by}>\n'
+                      f'<legend class="field__label">{label}{optional}</legend>{_messages(f, field_id, description)}\n'
+                      f'<ul class="choice-list">\n{options}</ul>\n</fieldset>')
     if field_type == "BooleanField":
         return Markup(
             f'<div class="field field--checkbox{invalid}">\n'

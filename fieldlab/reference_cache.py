@@ -153,3 +153,21 @@ def cached(key: Hashable, build: Callable[[], Any]) -> Any:
     if version is None or version is _CHANGED_HERE:
         return build()
     return current_app.extensions[EXTENSION_KEY].get_or_build(version, key, build)
+
+
+class ReferenceList(list):
+    """A kept list that knows the key it is kept under (`cached_list`): what is built from such a
+    list alone, such as a field's options (`fieldlab.forms`), can be kept under that key and the
+    same version, and is then never older than the list."""
+
+    key: Hashable
+
+
+def cached_list(key: Hashable, build: Callable[[], list]) -> ReferenceList:
+    """`cached`, for a list, tagged with its key."""
+    def tagged() -> ReferenceList:
+        value = ReferenceList(build())
+        value.key = key
+        return value
+
+    return cached(key, tagged)

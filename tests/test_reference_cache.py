@@ -2,17 +2,22 @@
 never served once a watched row changed, in this worker or another, and never with an
 uncommitted change in them."""
 
+import re
+
 from flask import g
 from flask_babel import force_locale
 from sqlalchemy import event, select
 
 from fieldlab import create_app, reference_cache
+from fieldlab.auth.models import Role
 from fieldlab.expertise import services as expertise
 from fieldlab.expertise.models import ExpertiseTag
 from fieldlab.extensions import db
+from fieldlab.forms import render_field
 from fieldlab.organisations import services as organisations
 from fieldlab.organisations.models import Organisation
 from fieldlab.problems import listing
+from fieldlab.problems.forms import ProblemForm
 from tests import factories
 
 
@@ -170,3 +175,78 @@ def test_tags_registered_by_their_core_insert_show_in_the_suggestions_at_once(ap
         db.session.commit()
     with _fresh_context(app):
         assert "Havenlogistiek" in expertise.all_labels()
+
+
+def _page(client, url: str, **post) -> str:
+    """A page as a server serves it: in an app context of its own, so the reference version is
+    read anew (the tests' client shares the `app` fixture's context and its `g`)."""
+    g.pop("_reference_version", None)
+    response = client.post(url, data=post) if post else client.get(url)
+    assert response.status_code == (422 if post else 200)
+    return response.get_data(as_text=True)
+
+
+def _organisation_options(html: str) -> list[tuple[str, bool]]:
+    """The Nieuw vraagstuk form's organisations involved: (label, checked) in page order."""
+    return [(label, " checked" in attributes) for attributes, label in re.findall(
+        r'<input id="organisation_ids-\d+" name="organisation_ids" type="checkbox" value="\d+"([^>]*)>\s*'
+        r'<label for="organisation_ids-\d+">([^<]+)</label>', html)]
+
+
+def test_kept_field_options_follow_a_new_organisation_at_the_next_page(app, client, tmp_path, login_as):
+    """The form's organisation options are written once per reference version; a new organisation,
+    added by another worker, is on this worker's next form page."""
+    factories.make_organisation("Gemeente Almere")
+    db.session.commit()
+    login_as(Role.COMMISSIONER)
+    first = _page(client, "/vraagstukken/nieuw")
+    assert ("Gemeente Almere", False) in _organisation_options(first)
+    again = _page(client, "/vraagstukken/nieuw")
+    assert _organisation_options(again) == _organisation_options(first)
+    assert any(key[0] == "field-options" for key in app.extensions[reference_cache.EXTENSION_KEY]._entries)
+
+    other = create_app({**app.config, "INSTANCE_PATH": str(tmp_path / "other")})
+    with other.app_context():
+        factories.make_organisation("Gemeente Zwolle")
+        db.session.commit()
+        db.engine.dispose()
+    after = _page(client, "/vraagstukken/nieuw")
+    assert [label for label, _ in _organisation_options(after)] == sorted(
+        [label for label, _ in _organisation_options(first)] + ["Gemeente Zwolle"], key=str.lower)
+
+
+def test_kept_field_options_keep_what_a_person_chose(app, client, login_as):
+    """Options written once are the unchosen ones: a form sent back with an error shows this
+    person's choices checked, and the next empty form none of them."""
+    almere = factories.make_organisation("Gemeente Almere")
+    factories.make_organisation("Gemeente Zwolle")
+    db.session.commit()
+    login_as(Role.COMMISSIONER)
+    form = _page(client, "/vraagstukken/nieuw")
+    empty = _organisation_options(form)
+    assert len(empty) >= 2 and not any(checked for _, checked in empty)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    sent_back = _page(client, "/vraagstukken/nieuw", csrf_token=token, title="", organisation_ids=[str(almere.id)])
+    chosen = _organisation_options(sent_back)
+    assert [label for label, checked in chosen if checked] == ["Gemeente Almere"]
+    assert _organisation_options(_page(client, "/vraagstukken/nieuw")) == empty
+
+
+def test_kept_select_options_are_per_chosen_value_and_language(app):
+    """The kind select with one value chosen, in Dutch and in English: each its own options."""
+    factories.make_organisation("Gemeente Almere")  # a reference version to keep them under
+    db.session.commit()
+    db.session.remove()
+    with _fresh_context(app), app.test_request_context("/"):
+        with force_locale("nl"):
+            form = ProblemForm(formdata=None)
+            plain = render_field(form.new_organisation_kind)
+            form.new_organisation_kind.data = "gemeente"
+            chosen = render_field(form.new_organisation_kind)
+            form.new_organisation_kind.data = None
+            assert render_field(form.new_organisation_kind) == plain
+            assert any(key[0] == "field-options" for key in app.extensions[reference_cache.EXTENSION_KEY]._entries)
+        with force_locale("en"):
+            english = render_field(ProblemForm(formdata=None).new_organisation_kind)
+    assert '<option selected value="gemeente">' in chosen and "selected" not in plain
+    assert ">municipality<" in english and ">municipality<" not in plain and ">gemeente<" in plain

@@ -113,7 +113,7 @@ def organisation_choices() -> list[tuple[int, str]]:
 def involved_choices() -> list[tuple[int, str]]:
     """For a vraagstuk's organisations involved: the concrete ones, then the kinds, since "every
     gemeente" or "the banks" is a fair answer to who is involved in a problem."""
-    return reference_cache.cached("involved_choices", lambda: organisation_choices() + [
+    return reference_cache.cached_list("involved_choices", lambda: organisation_choices() + [
         (row.id, row.name) for row in kind_rows()])
 
 
@@ -146,13 +146,16 @@ def kinds() -> list[tuple[str, str]]:
     return [(kind, sector) for kind, sector in rows]
 
 
-def kind_choices() -> list[tuple[str, str]]:
-    """Every kind the app knows, labelled in the reader's language, in alphabetical order of the label."""
+def kind_choices(placeholder: str | None = None) -> list[tuple[str, str]]:
+    """Every kind the app knows, labelled in the reader's language, in alphabetical order of the
+    label; after an empty choice labelled `placeholder` when there is one."""
     def build() -> list[tuple[str, str]]:
         known = set(KINDS) | {kind for kind, _ in kinds()}
-        return sorted(((kind, kind_label(kind)) for kind in known), key=lambda choice: choice[1].casefold())
+        ordered = sorted(((kind, kind_label(kind)) for kind in known), key=lambda choice: choice[1].casefold())
+        return ([("", placeholder)] if placeholder else []) + ordered
 
-    return reference_cache.cached(("kind_choices", str(get_locale())), build)
+    placeholder = str(placeholder) if placeholder else None
+    return reference_cache.cached_list(("kind_choices", str(get_locale()), placeholder), build)
 
 
 def name_taken(name: str) -> bool:

@@ -72,7 +72,7 @@ class ProblemForm(VersionedForm):
         super().__init__(*args, **kwargs)
         self.submitting = submitting
         self.organisation_ids.choices = organisations.involved_choices()
-        self.new_organisation_kind.choices = [("", _l("— kies een soort —"))] + organisations.kind_choices()
+        self.new_organisation_kind.choices = organisations.kind_choices(placeholder=_l("— kies een soort —"))
 
     @property
     def suitability_fields(self):

@@ -90,18 +90,21 @@ def _clamp(page: int, total: int, per_page: int) -> int:
     return min(max(page, 1), max(1, ceil(total / per_page)))
 
 
-def paginate(query: Select, *, page: int, per_page: int | None = None, rows: bool = False) -> Page:
+def paginate(query: Select, *, page: int, per_page: int | None = None, rows: bool = False,
+             parameters: dict | None = None) -> Page:
     """One page of a SELECT in two statements (the count and the rows), whatever the table's size.
 
     `query` must have a stable ORDER BY (end it with the primary key) so pages never overlap.
     With `rows=True` the items are result rows (for a SELECT of columns) instead of objects.
     Eager loads of collections must be `selectinload` (one more statement per collection), not
-    `joinedload`, which would multiply the rows the LIMIT counts."""
+    `joinedload`, which would multiply the rows the LIMIT counts. `parameters` are the values of
+    the query's bind parameters (for a statement built once, with the viewer as a parameter)."""
     per_page = per_page or page_size()
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()), parameters) or 0
     page = _clamp(page, total, per_page)
     limited = query.limit(per_page).offset((page - 1) * per_page)
-    items = db.session.execute(limited).all() if rows else db.session.scalars(limited).all()
+    items = (db.session.execute(limited, parameters).all() if rows
+             else db.session.scalars(limited, parameters).all())
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 

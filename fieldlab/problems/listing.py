@@ -8,15 +8,16 @@ rule of `permissions.py` ("problem.view") without needing each other.
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from functools import cache
 
-from sqlalchemy import and_, exists, false, func, literal, or_, select, union_all
+from sqlalchemy import Integer, Select, and_, bindparam, exists, false, func, literal, or_, select, union_all
 
 from fieldlab import reference_cache
 from fieldlab.auth.models import Role, User
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, Participation
 from fieldlab.organisations.models import Organisation
-from fieldlab.paging import Page, paginate
+from fieldlab.paging import Page, page_size, paginate
 from fieldlab.problems.models import Confidentiality, Problem, ProblemQuestion, ProblemStatus, problem_organisation
 from fieldlab.teams.models import Membership, Team
 from fieldlab.timeutil import LOCAL_ZONE
@@ -32,17 +33,25 @@ def visible_problems_condition(user: User):
     """A WHERE clause with exactly the rule of `can(user, "problem.view", problem)`."""
     if user is None or not user.is_authenticated or not user.active:
         return false()
-    conditions = [Problem.commissioner_id == user.id]
-    if user.has_role(Role.COMMISSIONER) and user.organisation_id is not None:
-        conditions.append(Problem.organisation_id == user.organisation_id)
-    if user.has_role(Role.FACILITATOR):
+    by_organisation = user.has_role(Role.COMMISSIONER) and user.organisation_id is not None
+    return _visible_condition(user.id, user.organisation_id if by_organisation else None,
+                              facilitator=user.has_role(Role.FACILITATOR))
+
+
+def _visible_condition(viewer_id, organisation_id, *, facilitator: bool):
+    """The rule for an active user, with their id and their organisation (None: the vraagstukken
+    of their organisation are not theirs to see) as values or bind parameters."""
+    conditions = [Problem.commissioner_id == viewer_id]
+    if organisation_id is not None:
+        conditions.append(Problem.organisation_id == organisation_id)
+    if facilitator:
         conditions.append(Problem.status != ProblemStatus.DRAFT)
     works_on = exists(
         select(Team.id).join(Membership)
-        .where(Team.problem_id == Problem.id, Team.lab_id == Problem.lab_id, Membership.user_id == user.id)
+        .where(Team.problem_id == Problem.id, Team.lab_id == Problem.lab_id, Membership.user_id == viewer_id)
     )
     in_lab = exists(
-        select(Participation.id).where(Participation.lab_id == Problem.lab_id, Participation.user_id == user.id)
+        select(Participation.id).where(Participation.lab_id == Problem.lab_id, Participation.user_id == viewer_id)
     )
     conditions.append(works_on)
     conditions.append(and_(Problem.lab_id.is_not(None), Problem.confidentiality != Confidentiality.CONFIDENTIAL,
@@ -118,20 +127,37 @@ class ProblemListRow:
         return ProblemStatus(self.status).label
 
 
+@cache
+def _list_statement(by_organisation: bool, facilitator: bool, sort: str, descending: bool) -> Select:
+    """The list's rows for an active viewer (`viewer_id`, `viewer_organisation_id`) in one order,
+    built once per kind of viewer and order: building it with its EXISTS clauses and joins took
+    as long as running it. Filters are added to it per request."""
+    open_question = exists(select(ProblemQuestion.id).where(
+        ProblemQuestion.problem_id == Problem.id, ProblemQuestion.answered_at.is_(None)))
+    organisation = bindparam("viewer_organisation_id", type_=Integer) if by_organisation else None
+    column = SORT_COLUMNS[sort]
+    ordered = column.desc() if descending else column.asc()
+    return (
+        select(Problem.id, Problem.title, Problem.confidentiality, Problem.theme, Problem.status,
+               Problem.submitted_at, Organisation.name.label("organisation_name"), Lab.id.label("lab_id"),
+               Lab.name.label("lab_name"), open_question.label("has_open_question"))
+        .where(_visible_condition(bindparam("viewer_id", type_=Integer), organisation, facilitator=facilitator))
+        .outerjoin(Organisation, Problem.organisation_id == Organisation.id)
+        .outerjoin(Lab, Problem.lab_id == Lab.id)
+        .order_by(ordered.nulls_last(), Problem.id.desc())
+    )
+
+
 def problems_page(user: User, filters: ProblemFilters, *, per_page: int | None = None) -> Page:
     """One page of the vraagstukken this user may see, filtered, searched and sorted, in one
     statement whatever the number of rows (two when the page is full: `paginate`): the rows with
     their organisation (the join the search and sort use anyway), Lab and whether a question is open."""
-    open_question = exists(select(ProblemQuestion.id).where(
-        ProblemQuestion.problem_id == Problem.id, ProblemQuestion.answered_at.is_(None)))
-    query = (
-        select(Problem.id, Problem.title, Problem.confidentiality, Problem.theme, Problem.status,
-               Problem.submitted_at, Organisation.name.label("organisation_name"), Lab.id.label("lab_id"),
-               Lab.name.label("lab_name"), open_question.label("has_open_question"))
-        .where(visible_problems_condition(user))
-        .outerjoin(Organisation, Problem.organisation_id == Organisation.id)
-        .outerjoin(Lab, Problem.lab_id == Lab.id)
-    )
+    if user is None or not user.is_authenticated or not user.active:
+        return Page(items=[], page=1, per_page=per_page or page_size(), total=0)
+    by_organisation = user.has_role(Role.COMMISSIONER) and user.organisation_id is not None
+    query = _list_statement(by_organisation, user.has_role(Role.FACILITATOR),
+                            filters.sort if filters.sort in SORT_COLUMNS else "submitted",
+                            filters.direction != "asc")
     if filters.status:
         query = query.where(Problem.status == filters.status)
     if filters.theme:
@@ -154,10 +180,8 @@ def problems_page(user: User, filters: ProblemFilters, *, per_page: int | None =
             func.lower(Problem.theme).like(pattern, escape="\\"),
             func.lower(Organisation.name).like(pattern, escape="\\"),
         ))
-    column = SORT_COLUMNS.get(filters.sort, SORT_COLUMNS["submitted"])
-    ordered = column.asc() if filters.direction == "asc" else column.desc()
-    query = query.order_by(ordered.nulls_last(), Problem.id.desc())
-    page = paginate(query, page=filters.page, per_page=per_page, rows=True)
+    parameters = {"viewer_id": user.id, "viewer_organisation_id": user.organisation_id}
+    page = paginate(query, page=filters.page, per_page=per_page, rows=True, parameters=parameters)
     return replace(page, items=[ProblemListRow(**row._mapping) for row in page.items])
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from fieldlab.auth.models import Role
 from fieldlab.auth.permissions import can
 from fieldlab.extensions import db
+from fieldlab.problems import listing
 from fieldlab.problems.listing import visible_problems
 from fieldlab.problems.models import Confidentiality, ProblemStatus
 
@@ -69,6 +70,20 @@ def test_list_query_applies_the_same_rule_as_can(world, person):
     listed = set(db.session.scalars(select(visible_problems(people[person]).subquery().c.id)))
     expected = {problems[name].id for name in VISIBLE[person]}
     assert listed == expected
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_the_list_page_applies_the_same_rule_as_can(world, person):
+    """The list's statement is built once per kind of viewer and order, with the viewer as a bind
+    parameter: every person's page holds exactly what `can` allows them, in every order."""
+    people, problems = world
+    expected = {problems[name].id for name in VISIBLE[person]}
+    for sort in (*listing.SORT_COLUMNS, "unknown"):
+        for direction in ("asc", "desc"):
+            page = listing.problems_page(people[person], listing.ProblemFilters(sort=sort, direction=direction),
+                                         per_page=100)
+            assert {row.id for row in page.items} == expected, (sort, direction)
+            assert page.total == len(expected)
 
 
 @pytest.mark.parametrize(("person", "action", "problem", "allowed"), [

@@ -8,10 +8,11 @@ English uses day-month-year with the month in words and a 24-hour clock ("4 Dece
 13:00"), never a numeric date that reads differently on either side of the Atlantic.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 
-from babel.dates import get_date_format, get_datetime_format, get_time_format, parse_pattern
-from flask_babel import get_locale, get_timezone
+from babel.dates import DateTimePattern, get_date_format, get_datetime_format, get_time_format, parse_pattern
+from flask_babel import format_date, get_locale, get_timezone
 
 # None: the locale's own CLDR pattern.
 PATTERNS = {
@@ -92,3 +93,28 @@ def moment_formatter(length: str = "short"):
         return layout.replace("{0}", time_pattern.apply(at, locale)).replace("{1}", date_pattern.apply(at, locale))
 
     return format_moment
+
+
+NAMED_LENGTHS = ("short", "medium", "long", "full")
+
+
+def format_day(day, format: str | None = None) -> str:  # noqa: A002 (Flask-Babel's name)
+    """`flask_babel.format_date` (the templates' `dateformat`) for a date, with the pattern looked
+    up and parsed once per language and format: Flask-Babel finds the locale, the app's format
+    table and the locale's CLDR pattern on every call, which took as long as a board's header.
+    A moment (datetime) goes to Flask-Babel, which first moves it to the reader's time zone."""
+    if not isinstance(day, date) or isinstance(day, datetime):
+        return format_date(day, format)
+    locale = get_locale()
+    return _day_pattern(locale, format).apply(day, locale)
+
+
+@lru_cache(maxsize=64)
+def _day_pattern(locale, format: str | None) -> DateTimePattern:
+    """What Flask-Babel and Babel do before they format: the app's pattern for a named length in
+    this language (`PATTERNS`), else the locale's own; a pattern string as it is."""
+    format = format or "medium"
+    if format in NAMED_LENGTHS:
+        ours = PATTERNS.get(locale.language, {}).get(f"date.{format}")
+        format = ours if ours is not None else get_date_format(format, locale=locale)
+    return parse_pattern(format)

@@ -129,6 +129,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     install_template_gettext(app)
     formats.install(babel)
+    app.jinja_env.filters["dateformat"] = formats.format_day
     app.add_template_filter(formats.machine_datetime, "machine_datetime")
     app.after_request(add_security_headers)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -4,6 +4,7 @@ European English (4 December 2026, 13:00), never the American defaults of CLDR's
 from datetime import UTC, date, datetime
 
 import pytest
+from flask import render_template_string
 from flask_babel import force_locale, format_date, format_datetime, format_time
 
 from fieldlab.auth.models import Role
@@ -42,6 +43,23 @@ def test_english_dates_never_put_the_month_first_in_numbers(app):
     with app.test_request_context(), force_locale("en"):
         for length in ("short", "medium", "long", "full"):
             assert format_date(date(2026, 1, 12), length).startswith(("12 ", "Monday 12 "))
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_the_templates_dateformat_is_flask_babels_format_date(app, language):
+    """`dateformat` keeps its parsed patterns per language and format (fieldlab.formats.format_day);
+    it must write what Flask-Babel writes, for every format the templates use, and a moment is
+    still moved to Amsterdam before its date is taken (23:30 UTC on 31 December is 1 January)."""
+    formats = (None, "short", "medium", "long", "full", "EEE", "EEEE d MMMM y", "EEEE d MMMM", "MMMM y",
+               "d MMMM y")
+    values = (date(2026, 12, 4), date(2027, 1, 1), date(2026, 2, 28), datetime(2026, 12, 31, 23, 30, tzinfo=UTC))
+    with app.test_request_context(), force_locale(language):
+        for value in values:
+            for length in formats:
+                argument = f"'{length}'" if length else ""
+                written = render_template_string(f"{{{{ value|dateformat({argument}) }}}}", value=value)
+                assert written == format_date(value, length), (value, length)
+        assert render_template_string("{{ value|dateformat('d MMMM y') }}", value=values[-1]).startswith("1 ")
 
 
 def test_time_elements_carry_whole_seconds():

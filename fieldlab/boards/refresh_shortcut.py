@@ -15,9 +15,9 @@ and hands everything else, unchanged, to the app:
 - the same response headers as the app's 204 (built once per scheme by the app's own hooks).
 
 Any doubt (another method, no or a bad cookie, another browser, a remember cookie to be set, a
-changed board, a database error) goes to the app, which decides as it always did: 401, 404, the
-two-factor setup, or the new columns. Nothing here writes: the session is only read and is not a
-permanent one, so the app's 204 sets no cookie either.
+changed board, a database error, a session the app would write a cookie for) goes to the app,
+which decides as it always did: 401, 404, the two-factor setup, or the new columns. Nothing here
+writes: the session is only read, and only a session the app's own 204 would not write either.
 """
 
 from types import SimpleNamespace
@@ -75,7 +75,11 @@ class RefreshShortcut:
             return False
         session = app.session_interface.open_session(app, SimpleNamespace(cookies={
             app.config["SESSION_COOKIE_NAME"]: cookie}))
-        login = session_login(session or {}, session_identifier(environ))
+        if session is None or session.permanent or app.config.get("REMEMBER_COOKIE_REFRESH_EACH_REQUEST"):
+            # The app would write a cookie on this answer (a permanent session's new expiry, a
+            # refreshed remember cookie); the app's sessions are neither, but settings may change.
+            return False
+        login = session_login(session, session_identifier(environ))
         if login is None:
             return False
         try:

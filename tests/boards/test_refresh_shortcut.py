@@ -176,3 +176,26 @@ def test_a_database_error_goes_to_the_app_which_answers_it(app, board_world, mon
     assert response.status_code == 204  # answered by the app's own path
     assert len(flask_requests) == 1
     broken.dispose()
+
+
+@pytest.mark.parametrize("app_config", [{"REMEMBER_COOKIE_REFRESH_EACH_REQUEST": True}])
+def test_when_the_app_would_refresh_the_remember_cookie_every_request_it_answers_itself(app, board_world,
+                                                                                        flask_requests):
+    client = logged_in_client(app, board_world.member)
+    flask_requests.clear()
+    response = client.get(refresh_url(board_world.team, version_of(board_world.team)), headers=HX)
+    assert response.status_code == 204
+    assert len(flask_requests) == 1
+
+
+def test_a_permanent_session_goes_to_the_app_which_renews_its_cookie(app, board_world, flask_requests):
+    """The app's sessions are not permanent; should one be, the app's answer carries the renewed
+    cookie, so the shortcut must not answer in its place."""
+    client = logged_in_client(app, board_world.member)
+    with client.session_transaction() as session:
+        session.permanent = True
+    flask_requests.clear()
+    response = client.get(refresh_url(board_world.team, version_of(board_world.team)), headers=HX)
+    assert response.status_code == 204
+    assert len(flask_requests) == 1
+    assert SESSION_COOKIE in response.headers.get("Set-Cookie", "")

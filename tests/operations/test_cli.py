@@ -16,7 +16,7 @@ from fieldlab.auth.services import password_matches
 from fieldlab.cli import main
 from fieldlab.demo import DEMO_DOMAIN
 from fieldlab.extensions import db
-from tests.operations.processes import FIELDLAB, process_environment
+from tests.processes import FIELDLAB, process_environment
 
 PASSWORD = "een lange zin als wachtwoord"
 

@@ -184,12 +184,19 @@ def seed_demo_command():
 def create_user_command(email, name, roles, password):
     """Create an account with a password (the first facilitator of a new installation).
 
-    The same rules as the web forms: a valid address and a password of PASSWORD_MIN_LENGTH."""
+    The same rules as the web forms: a valid address, a name that fits its column (PostgreSQL would
+    refuse a longer one with a traceback, SQLite would store it) and a password of PASSWORD_MIN_LENGTH."""
     email = normalise_email(email)
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as error:
         raise click.ClickException(f"Ongeldig e-mailadres: {error}") from error
+    name = name.strip()
+    if not name:
+        raise click.ClickException("Vul een naam in.")
+    longest = User.__table__.c.name.type.length
+    if len(name) > longest:
+        raise click.ClickException(f"Kies een naam van hoogstens {longest} tekens (deze heeft er {len(name)}).")
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
         raise click.ClickException(f"Kies een wachtwoord van minstens {minimum} tekens.")

@@ -14,7 +14,9 @@ database's single writer orders them the same way.
 """
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import String, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,6 +26,8 @@ from fieldlab.extensions import db
 from fieldlab.models import UTCDateTime
 
 TOKEN_LENGTH = 43  # secrets.token_urlsafe(32)
+
+Stored = TypeVar("Stored")
 
 
 def new_token() -> str:
@@ -67,6 +71,21 @@ def claim(token: str | None, kind: str, *, now: datetime) -> FormSubmission | No
         # The same token for another kind of form: not a repeat of this one.
         return None
     return earlier
+
+
+def earlier_result(token: str | None, kind: str, model: type[Stored], *, now: datetime,
+                   belongs: Callable[[Stored], bool]) -> Stored | None:
+    """Claim `token` for a new `kind` and return what the first submit of this form render stored
+    (a `model` row), or None when the caller should store the thing. A row that no longer exists,
+    or that `belongs` rejects (the token came back with another board's or session's form), is no
+    repeat: the caller stores a new one, as for a fresh token."""
+    earlier = claim(token, kind, now=now)
+    if earlier is None or not earlier.result_id:
+        return None
+    stored = db.session.get(model, earlier.result_id)
+    if stored is None or not belongs(stored):
+        return None
+    return stored
 
 
 def record_result(token: str | None, kind: str, result_id: int) -> None:

@@ -8,7 +8,7 @@ from flask import g
 from flask_babel import force_locale
 from sqlalchemy import event, select
 
-from fieldlab import create_app, reference_cache
+from fieldlab import create_app, reference_cache, scale
 from fieldlab.auth.models import Role
 from fieldlab.expertise import services as expertise
 from fieldlab.expertise.models import ExpertiseTag
@@ -18,6 +18,7 @@ from fieldlab.organisations import services as organisations
 from fieldlab.organisations.models import Organisation
 from fieldlab.problems import listing
 from fieldlab.problems.forms import ProblemForm
+from fieldlab.timeutil import local, utcnow
 from tests import factories
 
 
@@ -250,3 +251,20 @@ def test_kept_select_options_are_per_chosen_value_and_language(app):
             english = render_field(ProblemForm(formdata=None).new_organisation_kind)
     assert '<option selected value="gemeente">' in chosen and "selected" not in plain
     assert ">municipality<" in english and ">municipality<" not in plain and ">gemeente<" in plain
+
+
+def test_labs_written_in_bulk_show_in_the_suggestions_and_raise_the_version_once(app):
+    """fieldlab.scale writes with Core INSERTs no flush sees: the build raises the number itself,
+    once for all its tables."""
+    factories.make_organisation("Gemeente Almere")
+    db.session.commit()
+    db.session.remove()
+    with _fresh_context(app):
+        assert "Zorgfraude" not in listing.known_themes()
+        before = _version()
+    with _fresh_context(app):
+        scale.add_labs(4, today=local(utcnow()).date())
+        db.session.commit()
+        assert _version() == before + 1
+    with _fresh_context(app):
+        assert "Zorgfraude" in listing.known_themes()

@@ -11,6 +11,7 @@ from fieldlab import scheduler
 from fieldlab.extensions import db
 from fieldlab.organisations.models import Organisation
 from tests.conftest import TEST_DATABASE_URL, make_test_app
+from tests.processes import assert_a_waiting_standby_stops_when_told, assert_one_lock_holder_at_a_time
 
 
 def add_organisation(name: str) -> None:
@@ -38,15 +39,7 @@ def sqlite_app(tmp_path):
 
 
 def test_second_file_lock_on_the_same_instance_waits(sqlite_app):
-    first, second = scheduler.SchedulerLock(sqlite_app), scheduler.SchedulerLock(sqlite_app)
-    try:
-        assert first.acquire(wait=False) is True
-        assert second.acquire(wait=False) is False
-        first.release()
-        assert second.acquire(wait=False) is True, "the standby takes over once the first lets go"
-    finally:
-        first.release()
-        second.release()
+    assert_one_lock_holder_at_a_time(sqlite_app)
 
 
 def test_file_lock_records_the_process(sqlite_app):
@@ -62,15 +55,7 @@ def test_file_lock_records_the_process(sqlite_app):
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="FIELDLAB_TEST_DATABASE_URL is not set")
 def test_second_advisory_lock_on_postgresql_waits(app):
     assert db.engine.dialect.name == "postgresql"
-    first, second = scheduler.SchedulerLock(app), scheduler.SchedulerLock(app)
-    try:
-        assert first.acquire(wait=False) is True
-        assert second.acquire(wait=False) is False
-        first.release()
-        assert second.acquire(wait=False) is True
-    finally:
-        first.release()
-        second.release()
+    assert_one_lock_holder_at_a_time(app)
 
 
 def test_scheduler_never_starts_under_tests(app):
@@ -169,11 +154,7 @@ def test_a_waiting_standby_takes_the_lock_when_it_is_freed_and_stops_when_asked(
         waiting.join(timeout=5)
         assert outcome == [True]
 
-        third = scheduler.SchedulerLock(sqlite_app)
-        threading.Timer(0.2, stop.set).start()
-        began = time.monotonic()
-        assert third.acquire(wait=True, stop=stop, poll_seconds=0.05) is False
-        assert time.monotonic() - began < 2
+        assert_a_waiting_standby_stops_when_told(scheduler.SchedulerLock(sqlite_app))
     finally:
         first.release()
         second.release()

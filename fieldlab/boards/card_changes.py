@@ -51,11 +51,10 @@ def add_card(challenge: Challenge, *, title: str, owner_id: int, description: st
     see fieldlab.submissions) returns the card the first submit added."""
     _check_card(team=challenge.team, owner_id=owner_id, due_day=due_day, quick_win=quick_win)
     lock_board(challenge.id)
-    earlier = submissions.claim(submission, "board_card", now=now)
-    if earlier is not None and earlier.result_id:
-        stored = db.session.get(BoardCard, earlier.result_id)
-        if stored is not None and stored.challenge_id == challenge.id:
-            return stored
+    earlier = submissions.earlier_result(submission, "board_card", BoardCard, now=now,
+                                         belongs=lambda card: card.challenge_id == challenge.id)
+    if earlier is not None:
+        return earlier
     last = db.session.scalar(
         select(func.max(BoardCard.position))
         .where(BoardCard.challenge_id == challenge.id, BoardCard.column_key == column)

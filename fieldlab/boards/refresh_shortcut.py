@@ -20,14 +20,13 @@ which decides as it always did: 401, 404, the two-factor setup, or the new colum
 writes: the session is only read, and only a session the app's own 204 would not write either.
 """
 
-from types import SimpleNamespace
 from urllib.parse import parse_qsl
 
 from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import parse_cookie
+from werkzeug.routing import MapAdapter
 
 from fieldlab.auth.services import session_identifier, session_login
 from fieldlab.boards.refreshing import board_unchanged
@@ -48,9 +47,9 @@ class RefreshShortcut:
         self.inner = inner
         # Built at the first request, in the worker: the URL map is complete then, and the engine
         # is the worker's own (not one created before gunicorn forked).
-        self._adapter = None
-        self._path_suffix: str | None = None
-        self._engine = None
+        self._adapter: MapAdapter | None = None
+        self._path_suffix = ""
+        self._engine: Engine | None = None
         self._headers: dict[str, list[tuple[str, str]]] = {}
 
     def __call__(self, environ, start_response):
@@ -71,11 +70,10 @@ class RefreshShortcut:
         if version is None:
             return False
         app = self.app
-        cookie = parse_cookie(environ).get(app.config["SESSION_COOKIE_NAME"])
-        if not cookie:
+        request = app.request_class(environ)  # reads nothing until asked; here only its cookies
+        if not request.cookies.get(app.config["SESSION_COOKIE_NAME"]):
             return False
-        session = app.session_interface.open_session(app, SimpleNamespace(cookies={
-            app.config["SESSION_COOKIE_NAME"]: cookie}))
+        session = app.session_interface.open_session(app, request)
         if session is None or session.permanent or app.config.get("REMEMBER_COOKIE_REFRESH_EACH_REQUEST"):
             # The app would write a cookie on this answer (a permanent session's new expiry, a
             # refreshed remember cookie); the app's sessions are neither, but settings may change.
@@ -91,21 +89,23 @@ class RefreshShortcut:
             return False
 
     def _team_id(self, path: str) -> int | None:
-        if self._adapter is None:
-            self._adapter = self.app.url_map.bind("localhost")
+        adapter = self._adapter
+        if adapter is None:
+            adapter = self._adapter = self.app.url_map.bind("localhost")
             rule = self.app.url_map._rules_by_endpoint[ENDPOINT][0]
             self._path_suffix = rule.rule.rsplit(">", 1)[-1]
         # Most requests are not refreshes: a string test before the URL map's matcher.
         if not path.endswith(self._path_suffix):
             return None
         try:
-            endpoint, values = self._adapter.match(path, method="GET")
+            endpoint, values = adapter.match(path, method="GET")
         except HTTPException:
             return None
         return values["team_id"] if endpoint == ENDPOINT else None
 
     def _database(self) -> Engine:
-        if self._engine is None:
+        engine = self._engine
+        if engine is None:
             with self.app.app_context():
                 engine = db.engine
             if engine.dialect.name == "postgresql":
@@ -116,7 +116,7 @@ class RefreshShortcut:
                 # transaction for a SELECT anyway, and switching its mode per checkout cost more.
                 engine = engine.execution_options(isolation_level="AUTOCOMMIT")
             self._engine = engine
-        return self._engine
+        return engine
 
     def headers(self, environ) -> list[tuple[str, str]]:
         """The app's own 204 headers for a refresh (security headers, Vary), built once per scheme:
@@ -137,5 +137,7 @@ class RefreshShortcut:
 def install(app: Flask) -> None:
     """Wrap the app's `wsgi_app`; call before any proxy middleware wraps it (`fieldlab.create_app`
     installs ProxyFix last)."""
-    app.wsgi_app = RefreshShortcut(app, app.wsgi_app)
-    app.extensions["fieldlab.refresh_shortcut"] = app.wsgi_app
+    shortcut = RefreshShortcut(app, app.wsgi_app)
+    # Flask's documented way to add a middleware (mypy sees wsgi_app as a method).
+    app.wsgi_app = shortcut  # type: ignore[method-assign]
+    app.extensions["fieldlab.refresh_shortcut"] = shortcut

@@ -61,11 +61,10 @@ def add_progress_update(challenge: Challenge, *, status: Status, went_well: str 
     """A weekly update; a repeat of the same form render (`submission`) returns the first one.
     The board's lock orders two submits of one team, so the repeat sees the first one's claim."""
     lock_board(challenge.id)
-    earlier = submissions.claim(submission, "progress_update", now=now)
-    if earlier is not None and earlier.result_id:
-        stored = db.session.get(ProgressUpdate, earlier.result_id)
-        if stored is not None and stored.challenge_id == challenge.id:
-            return stored
+    earlier = submissions.earlier_result(submission, "progress_update", ProgressUpdate, now=now,
+                                         belongs=lambda update: update.challenge_id == challenge.id)
+    if earlier is not None:
+        return earlier
     progress = ProgressUpdate(challenge_id=challenge.id, author_id=by.id, created_at=now, status=Status(status),
                               went_well=(went_well or "").strip(), stuck=(stuck or "").strip(),
                               help_needed=(help_needed or "").strip(), hours_spent=hours_spent)

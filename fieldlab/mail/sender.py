@@ -69,21 +69,27 @@ def message_id(message: OutboxMessage) -> str:
 
 def deliver_due(*, now: datetime | None = None, limit: int = 50, should_stop=lambda: False) -> int:
     """Send what is due; commit after each message so a crash never re-sends a delivered one.
-    Stops between messages when `should_stop()` says so. Returns the number sent."""
+    Stops between messages when `should_stop()` says so. Returns the number sent.
+
+    Each message is tried at most once per call: a failure with no retry delay
+    (MAIL_FIRST_RETRY = 0) is due again at once, and would otherwise be retried in this same
+    drain until its attempts were gone; its next attempt is the next drain's."""
     if not smtp_configured():
         return 0
     now = now or utcnow()
     sent = 0
+    tried: set[int] = set()
     while sent < limit and not should_stop():
+        due = select(OutboxMessage).where(OutboxMessage.status == MessageStatus.QUEUED,
+                                          OutboxMessage.next_attempt_at <= now)
+        if tried:
+            due = due.where(OutboxMessage.id.not_in(tried))
         message = db.session.scalar(
-            select(OutboxMessage)
-            .where(OutboxMessage.status == MessageStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
+            due.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1).with_for_update(skip_locked=True)
         )
         if message is None:
             break
+        tried.add(message.id)
         reason = withdrawal_reason(message, now)
         if reason:
             message.status = MessageStatus.WITHDRAWN

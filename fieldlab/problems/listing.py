@@ -18,7 +18,14 @@ from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, Participation
 from fieldlab.organisations.models import Organisation
 from fieldlab.paging import Page, page_size, paginate
-from fieldlab.problems.models import Confidentiality, Problem, ProblemQuestion, ProblemStatus, problem_organisation
+from fieldlab.problems.models import (
+    Confidentiality,
+    Problem,
+    ProblemQuestion,
+    ProblemStatus,
+    ProblemStatusLabelled,
+    problem_organisation,
+)
 from fieldlab.teams.models import Membership, Team
 from fieldlab.timeutil import LOCAL_ZONE
 
@@ -107,7 +114,7 @@ def _local_day_start(day: date) -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
-class ProblemListRow:
+class ProblemListRow(ProblemStatusLabelled):
     """One row of the vraagstukken list: only what the list shows. Loading whole vraagstukken
     (with their organisation, Lab and questions as objects) took as long as the rest of the page."""
 
@@ -121,10 +128,6 @@ class ProblemListRow:
     lab_id: int | None
     lab_name: str | None
     has_open_question: bool
-
-    @property
-    def status_label(self) -> str:
-        return ProblemStatus(self.status).label
 
 
 @cache

@@ -63,7 +63,19 @@ problem_organisation = db.Table(
 )
 
 
-class Problem(db.Model):
+class ProblemStatusLabelled:
+    """The words for a vraagstuk's status, for anything that has one: the model and the list's
+    rows (problems.listing.ProblemListRow), which carry the status without being a Problem."""
+
+    __slots__ = ()
+    status: str
+
+    @property
+    def status_label(self) -> str:
+        return ProblemStatus(self.status).label
+
+
+class Problem(ProblemStatusLabelled, db.Model):
     """A vraagstuk: a stuck safety problem an opdrachtgever brings to the Field Lab Hub.
     Its facts and concerns never leave the app in an e-mail; messages carry a link only."""
 
@@ -112,10 +124,6 @@ class Problem(db.Model):
     )
 
     __mapper_args__ = {"version_id_col": version}
-
-    @property
-    def status_label(self) -> str:
-        return ProblemStatus(self.status).label
 
     @property
     def confidentiality_label(self) -> str:

@@ -171,26 +171,28 @@ def send_cancellation(invitation: Invitation, *, now: datetime) -> OutboxMessage
     return message
 
 
-def send_reminders(return_day: ReturnDay, *, now: datetime) -> int:
-    """To the invited who have not answered yet."""
+def _send_to_answered(return_day: ReturnDay, *, answered: Response | None, kind: str, template: str,
+                      now: datetime) -> int:
+    """One message (`kind` in its key, `template`) to everyone invited whose answer is `answered`
+    (None: not answered yet). The key makes a second run of the same day's job send nothing new."""
     sent = 0
     for invitation in return_day.active_invitations:
-        if invitation.sent_sequence is not None and invitation.response is None:
-            queue_message(key=_key("reminder", invitation), to=invitation.email, template="returnday_reminder",
+        if invitation.sent_sequence is not None and invitation.response == answered:
+            queue_message(key=_key(kind, invitation), to=invitation.email, template=template,
                           locale=_locale_of(invitation), now=now, **_mail_context(invitation))
             sent += 1
     return sent
+
+
+def send_reminders(return_day: ReturnDay, *, now: datetime) -> int:
+    """To the invited who have not answered yet."""
+    return _send_to_answered(return_day, answered=None, kind="reminder", template="returnday_reminder", now=now)
 
 
 def send_practical_reminders(return_day: ReturnDay, *, now: datetime) -> int:
     """The day before: to those who said yes."""
-    sent = 0
-    for invitation in return_day.active_invitations:
-        if invitation.sent_sequence is not None and invitation.response == Response.YES:
-            queue_message(key=_key("practical", invitation), to=invitation.email, template="returnday_practical",
-                          locale=_locale_of(invitation), now=now, **_mail_context(invitation))
-            sent += 1
-    return sent
+    return _send_to_answered(return_day, answered=Response.YES, kind="practical", template="returnday_practical",
+                             now=now)
 
 
 def send_progress_nudges(return_day: ReturnDay, *, now: datetime) -> int:

@@ -72,11 +72,10 @@ def add_idea(speedlab: SpeedlabSession, *, author: SpeedlabInvitation | None, ti
     submit returns the idea the first one stored, even when the round closed in between."""
     lock_session(speedlab)
     ensure_not_cancelled(speedlab)
-    earlier = submissions.claim(submission, "speedlab_idea", now=now)
+    earlier = submissions.earlier_result(submission, "speedlab_idea", Idea, now=now,
+                                         belongs=lambda idea: idea.session_id == speedlab.id)
     if earlier is not None:
-        stored = db.session.get(Idea, earlier.result_id) if earlier.result_id else None
-        if stored is not None and stored.session_id == speedlab.id:
-            return stored
+        return earlier
     if speedlab.phase_enum != Phase.IDEAS or not speedlab.accepting(now):
         raise RoundClosed(_("De ideeënronde is gesloten: er kunnen geen ideeën meer bij."))
     idea = Idea(session_id=speedlab.id, author_id=author.id if author else None, title=title.strip(),

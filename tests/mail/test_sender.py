@@ -1,10 +1,12 @@
 """The sender delivers committed outbox messages over SMTP (a real server on loopback), with retries
 and backoff, and records every failure."""
 
+from collections import Counter
 from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from fieldlab.auth.models import Role
@@ -13,7 +15,7 @@ from fieldlab.mail import sender
 from fieldlab.mail.models import MessageStatus, OutboxMessage
 from fieldlab.mail.services import queue_message
 from fieldlab.timeutil import utcnow
-from tests.conftest import free_port
+from tests.conftest import SmtpSink, free_port
 
 CALENDAR = (
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:returnday-1@fieldlab\r\n"
@@ -169,6 +171,49 @@ def test_message_goes_out_once_when_the_server_is_back(app, smtp_server):
     sent = refreshed(message)
     assert (sent.status, sent.attempts, sent.last_error) == (MessageStatus.SENT, 2, "")
     assert len(smtp_server.messages) == 1
+
+
+class CountingSink(SmtpSink):
+    """The loopback server, counting every recipient it was offered (also the ones it refuses)."""
+
+    def __init__(self):
+        super().__init__()
+        self.offered: Counter[str] = Counter()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.offered[address] += 1
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def test_without_a_retry_delay_a_drain_tries_each_failing_message_once(app):
+    """MAIL_FIRST_RETRY = 0: a refused message is due again at once, but its next attempt is the
+    next drain's, not a run through all its attempts in this one."""
+    sink = CountingSink()
+    sink.port = free_port()
+    server = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    server.start()
+    try:
+        app.config.update(SMTP_PORT=sink.port, MAIL_FIRST_RETRY=timedelta(0))
+        first = queue("test:refused-1", to="een@refused.example")
+        second = queue("test:refused-2", to="twee@refused.example")
+        delivered = queue("test:ok", to="daan@example.org")
+        now = utcnow()
+
+        assert sender.deliver_due(now=now) == 1
+
+        assert sink.offered == {"een@refused.example": 1, "twee@refused.example": 1, "daan@example.org": 1}
+        for message in (first, second):
+            current = refreshed(message)
+            assert (current.status, current.attempts) == (MessageStatus.QUEUED, 1)
+            assert "SMTPRecipientsRefused" in current.last_error
+            assert current.next_attempt_at == now, "due again at once: at the next drain"
+        assert refreshed(delivered).status == MessageStatus.SENT
+
+        assert sender.deliver_due(now=now + timedelta(seconds=1)) == 0
+        assert sink.offered == {"een@refused.example": 2, "twee@refused.example": 2, "daan@example.org": 1}
+        assert [refreshed(message).attempts for message in (first, second)] == [2, 2]
+    finally:
+        server.stop()
 
 
 def test_retry_now_requeues_a_failed_message(app):

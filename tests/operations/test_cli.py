@@ -16,7 +16,7 @@ from fieldlab.auth.services import password_matches
 from fieldlab.cli import main
 from fieldlab.demo import DEMO_DOMAIN
 from fieldlab.extensions import db
-from tests.operations.processes import FIELDLAB, process_environment
+from tests.processes import FIELDLAB, process_environment
 
 PASSWORD = "een lange zin als wachtwoord"
 
@@ -85,6 +85,29 @@ def test_create_user_refuses_a_password_shorter_than_the_forms_allow(runner, app
     result = create_user(runner, "--email", "kort@example.org", "--name", "Kort", password="k" * (minimum - 1))
 
     assert_refused(result, 1, f"Kies een wachtwoord van minstens {minimum} tekens.")
+    assert users() == 0
+
+
+def test_create_user_takes_a_name_as_long_as_the_column_and_refuses_a_longer_one(runner):
+    result = create_user(runner, "--email", "lang@example.org", "--name", "L" * 121)
+
+    assert_refused(result, 1, "Kies een naam van hoogstens 120 tekens (deze heeft er 121).")
+    assert "hoogstens 120 tekens" in result.stderr
+    assert users() == 0
+
+    result = create_user(runner, "--email", "lang@example.org", "--name", " " + "L" * 120 + " ")
+
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    assert User.by_email("lang@example.org").name == "L" * 120
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_create_user_refuses_an_empty_name(runner, name):
+    result = create_user(runner, "--email", "leeg@example.org", "--name", name)
+
+    assert_refused(result, 1, "Vul een naam in.")
+    assert "Vul een naam in." in result.stderr
     assert users() == 0
 
 

@@ -13,7 +13,7 @@ from fieldlab.extensions import db
 from fieldlab.mail.models import MessageStatus, OutboxMessage
 from fieldlab.mail.services import queue_message
 from tests.conftest import free_port, make_test_app
-from tests.operations.processes import SchedulerProcess, smtp_server_on, wait_until, write_instance_config
+from tests.processes import SchedulerProcess, smtp_server_on, wait_until, write_instance_config
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -3,14 +3,7 @@ one while it works through the due steps; it must exit within 10 s (releasing th
 the standby must take over within its poll interval, and every due step must run, and every message
 reach the SMTP server, exactly once."""
 
-import os
-import queue
-import signal
-import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -19,7 +12,8 @@ from fieldlab.extensions import db
 from fieldlab.mail.models import MessageStatus, OutboxMessage
 from fieldlab.returndays.models import ReturnDayJob
 from fieldlab.timeutil import utcnow
-from tests.conftest import SECRET_KEY, TEST_DATABASE_URL
+from tests.conftest import TEST_DATABASE_URL
+from tests.processes import SchedulerProcess, write_instance_config
 from tests.returndays.many_steps import make_many_steps
 
 pytestmark = pytest.mark.skipif(not (TEST_DATABASE_URL or "").startswith("postgresql"),
@@ -30,49 +24,6 @@ DUE_DAYS = 500  # invitation and reminder due: 1,000 due steps, 1,000 messages
 STANDBY_POLL = 0.5
 
 
-class Scheduler:
-    """A `fieldlab scheduler` process whose stderr lines are collected as they come."""
-
-    def __init__(self, instance: Path, name: str):
-        env = {**os.environ, "FIELDLAB_INSTANCE_PATH": str(instance), "DATABASE_URL": TEST_DATABASE_URL}
-        self.name = name
-        self.lines: queue.Queue = queue.Queue()
-        self.log: list[str] = []
-        self.process = subprocess.Popen([str(Path(sys.executable).parent / "fieldlab"), "scheduler"], env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.process.stderr:
-            self.lines.put(line.rstrip())
-
-    def wait_for(self, text: str, timeout: float) -> float:
-        """Seconds until a line containing `text` appeared."""
-        began = time.monotonic()
-        while True:
-            left = timeout - (time.monotonic() - began)
-            if left <= 0:
-                raise AssertionError(f"{self.name}: no '{text}' within {timeout} s; log: {self.log[-20:]}")
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                continue
-            self.log.append(line)
-            if text in line:
-                return time.monotonic() - began
-
-    def stop(self) -> float:
-        began = time.monotonic()
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
-        return time.monotonic() - began
-
-    def kill(self):
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-
 def _count(query) -> int:
     db.session.commit()
     return db.session.scalar(query)
@@ -80,23 +31,15 @@ def _count(query) -> int:
 
 def test_sigterm_mid_run_exits_fast_and_the_standby_runs_each_due_step_once(app, smtp_server, tmp_path):
     instance = tmp_path / "scheduler-instance"
-    instance.mkdir()
-    (instance / "config.py").write_text(
-        "from datetime import timedelta\n"
-        f"SECRET_KEY = {SECRET_KEY!r}\n"
-        "RETURNDAY_POLL_INTERVAL = timedelta(seconds=1)\n"
-        f"SCHEDULER_STANDBY_POLL = timedelta(seconds={STANDBY_POLL})\n"
-        "MAIL_DRAIN_INTERVAL = timedelta(seconds=1)\n"
-        f"SMTP_HOST = '127.0.0.1'\nSMTP_PORT = {smtp_server.port}\n"
-        "BASE_URL = 'http://fieldlab.test'\n")
+    write_instance_config(instance, smtp_port=smtp_server.port, standby_poll=STANDBY_POLL)
     due = make_many_steps(days=STEPS_DAYS, due_days=DUE_DAYS, now=utcnow())
     assert _count(select(func.count()).select_from(ReturnDayJob)) == 5 * STEPS_DAYS
 
-    first = Scheduler(instance, "first")
+    first = SchedulerProcess(instance, "first", DATABASE_URL=TEST_DATABASE_URL)
     second = None
     try:
         first.wait_for("Planner gestart", timeout=60)
-        second = Scheduler(instance, "second")
+        second = SchedulerProcess(instance, "second", DATABASE_URL=TEST_DATABASE_URL)
         second.wait_for("Wachten op het planner-slot", timeout=60)
         # Let the first one get well into the due steps, then stop it in the middle.
         ran = select(func.count()).select_from(ReturnDayJob).where(ReturnDayJob.run_count > 0)

@@ -3,7 +3,6 @@ restarts that send nothing about the past and every future step once, the lock, 
 does not wait on APScheduler's job-store lock."""
 
 import threading
-import time
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from fieldlab.extensions import db
 from fieldlab.returndays import decisions, jobs
 from fieldlab.returndays.models import ReturnDay, ReturnDayJob
 from fieldlab.timeutil import local, utcnow
+from tests.processes import assert_a_waiting_standby_stops_when_told, assert_one_lock_holder_at_a_time
 from tests.returndays.helpers import arrange_team, at, details, keys
 
 
@@ -92,32 +92,17 @@ def test_skipped_steps_are_shown_under_gepland_with_their_reason(app, client, au
     assert "evaluatieverzoek" in section  # the evaluation step is listed too
 
 
-def test_scheduler_lock_lets_only_one_scheduler_start(app, tmp_path):
-    first = scheduler_module.SchedulerLock(app)
-    second = scheduler_module.SchedulerLock(app)
-    try:
-        assert first.acquire(wait=False) is True
-        assert second.acquire(wait=False) is False
-        first.release()
-        assert second.acquire(wait=False) is True
-    finally:
-        first.release()
-        second.release()
+def test_scheduler_lock_lets_only_one_scheduler_start(app):
+    assert_one_lock_holder_at_a_time(app)
 
 
 def test_a_waiting_standby_gives_up_when_told_to_stop(app):
     first = scheduler_module.SchedulerLock(app)
-    second = scheduler_module.SchedulerLock(app)
-    stop = threading.Event()
     try:
         assert first.acquire(wait=False)
-        threading.Timer(0.3, stop.set).start()
-        began = time.monotonic()
-        assert second.acquire(wait=True, stop=stop, poll_seconds=0.05) is False
-        assert time.monotonic() - began < 2
+        assert_a_waiting_standby_stops_when_told(scheduler_module.SchedulerLock(app), after=0.3)
     finally:
         first.release()
-        second.release()
 
 
 def test_shutdown_does_not_wait_on_the_job_store_lock_while_a_body_adds_a_job(app, monkeypatch):

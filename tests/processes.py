@@ -1,5 +1,6 @@
-"""Real `fieldlab` processes for the operations tests: a deployment's instance folder on its own
-SQLite file, and a `fieldlab scheduler` process whose stderr lines are collected as they come."""
+"""Real `fieldlab` processes for the tests (operations, the return days' failover): a deployment's
+instance folder, a `fieldlab scheduler` process whose stderr lines are collected as they come, and
+the scheduler's lock as a second process, the standby, meets it."""
 
 import os
 import queue
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
+from fieldlab.scheduler import SchedulerLock
 from tests.conftest import SECRET_KEY, SmtpSink
 
 FIELDLAB = str(Path(sys.executable).parent / "fieldlab")
@@ -113,3 +115,27 @@ def wait_until(condition, *, timeout: float, interval: float = 0.2, what: str = 
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} did not hold within {timeout} s")
         time.sleep(interval)
+
+
+def assert_one_lock_holder_at_a_time(app) -> None:
+    """Two schedulers of one deployment: the second cannot take the lock the first holds, and takes
+    it once the first lets go."""
+    first, second = SchedulerLock(app), SchedulerLock(app)
+    try:
+        assert first.acquire(wait=False) is True
+        assert second.acquire(wait=False) is False
+        first.release()
+        assert second.acquire(wait=False) is True, "the standby takes over once the first lets go"
+    finally:
+        first.release()
+        second.release()
+
+
+def assert_a_waiting_standby_stops_when_told(standby: SchedulerLock, *, after: float = 0.2) -> None:
+    """`standby` waits for a lock another holds; a stop `after` seconds ends its wait, without the
+    lock, well within the 2 s a SIGTERM gets."""
+    stop = threading.Event()
+    threading.Timer(after, stop.set).start()
+    began = time.monotonic()
+    assert standby.acquire(wait=True, stop=stop, poll_seconds=0.05) is False
+    assert time.monotonic() - began < 2

@@ -38,11 +38,22 @@ THEME_SUGGESTIONS = ("mensenhandel", "vastgoed", "Preventie met Gezag", "ondermi
 
 def visible_problems_condition(user: User):
     """A WHERE clause with exactly the rule of `can(user, "problem.view", problem)`."""
-    if user is None or not user.is_authenticated or not user.active:
+    viewer = _viewer_kind(user)
+    if viewer is None:
         return false()
-    by_organisation = user.has_role(Role.COMMISSIONER) and user.organisation_id is not None
+    by_organisation, facilitator = viewer
     return _visible_condition(user.id, user.organisation_id if by_organisation else None,
-                              facilitator=user.has_role(Role.FACILITATOR))
+                              facilitator=facilitator)
+
+
+def _viewer_kind(user: User) -> tuple[bool, bool] | None:
+    """What of the rule depends on who looks: whether they see their organisation's vraagstukken
+    and whether they are a facilitator; None for nobody (logged out or deactivated), who sees none.
+    One place for the list's prebuilt statement and for `visible_problems_condition`."""
+    if user is None or not user.is_authenticated or not user.active:
+        return None
+    return (user.has_role(Role.COMMISSIONER) and user.organisation_id is not None,
+            user.has_role(Role.FACILITATOR))
 
 
 def _visible_condition(viewer_id, organisation_id, *, facilitator: bool):
@@ -155,11 +166,10 @@ def problems_page(user: User, filters: ProblemFilters, *, per_page: int | None =
     """One page of the vraagstukken this user may see, filtered, searched and sorted, in one
     statement whatever the number of rows (two when the page is full: `paginate`): the rows with
     their organisation (the join the search and sort use anyway), Lab and whether a question is open."""
-    if user is None or not user.is_authenticated or not user.active:
+    viewer = _viewer_kind(user)
+    if viewer is None:
         return Page(items=[], page=1, per_page=per_page or page_size(), total=0)
-    by_organisation = user.has_role(Role.COMMISSIONER) and user.organisation_id is not None
-    query = _list_statement(by_organisation, user.has_role(Role.FACILITATOR),
-                            filters.sort if filters.sort in SORT_COLUMNS else "submitted",
+    query = _list_statement(*viewer, filters.sort if filters.sort in SORT_COLUMNS else "submitted",
                             filters.direction != "asc")
     if filters.status:
         query = query.where(Problem.status == filters.status)

@@ -52,10 +52,11 @@ def install(babel) -> None:
     babel.date_formats = LocaleDateFormats(babel.date_formats or babel.default_date_formats)
 
 
-def pattern_for(kind: str, length: str) -> str | None:
-    """Our pattern for `kind` ('date', 'time', 'datetime') at `length` in the current language, or
-    None when the locale's own is used (for code that formats many values with one parsed pattern)."""
-    return PATTERNS.get(getattr(get_locale(), "language", "nl"), {}).get(f"{kind}.{length}")
+def pattern_for(kind: str, length: str, locale=None) -> str | None:
+    """Our pattern for `kind` ('date', 'time', 'datetime') at `length` in `locale`'s language (the
+    current one when not given), or None when the locale's own is used (for code that formats many
+    values with one parsed pattern)."""
+    return PATTERNS.get(getattr(locale or get_locale(), "language", "nl"), {}).get(f"{kind}.{length}")
 
 
 def machine_datetime(moment: datetime) -> str:
@@ -115,6 +116,6 @@ def _day_pattern(locale, format: str | None) -> DateTimePattern:
     this language (`PATTERNS`), else the locale's own; a pattern string as it is."""
     format = format or "medium"
     if format in NAMED_LENGTHS:
-        ours = PATTERNS.get(locale.language, {}).get(f"date.{format}")
+        ours = pattern_for("date", format, locale)
         format = ours if ours is not None else get_date_format(format, locale=locale)
     return parse_pattern(format)

@@ -13,7 +13,7 @@ from datetime import datetime
 import pyotp
 import segno
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import exists, false, or_, select
 
 from fieldlab.audit import services as audit
 from fieldlab.auth.models import RecoveryCode, Role, User, UserRole
@@ -37,12 +37,15 @@ def required_for(user: User) -> bool:
 def gate_passed_clause(user_id, required_roles):
     """`required_for` in SQL on `User`: the user has two-factor sign-in or none of
     `required_roles` (the TWO_FACTOR_REQUIRED_ROLES setting, passed in so a statement built from
-    this clause can be cached per setting)."""
-    from sqlalchemy import exists, or_
+    this clause can be cached per setting).
 
+    The roles are equalities, not an IN list: SQLAlchemy expands an IN list again at every
+    execution, and the board refresh runs this clause every few seconds for every open board
+    (the expansion was a tenth of the refresh's own work)."""
     required = [Role(role).value for role in required_roles]
+    holds_required_role = or_(false(), *(UserRole.role == role for role in required))
     return or_(User.totp_enabled_at.is_not(None),
-               ~exists().where(UserRole.user_id == user_id, UserRole.role.in_(required)))
+               ~exists().where(UserRole.user_id == user_id, holds_required_role))
 
 
 def provisioning_uri(user: User, secret: str) -> str:

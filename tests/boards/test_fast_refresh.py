@@ -11,6 +11,7 @@ from flask import g
 from sqlalchemy import and_, select
 
 from fieldlab.auth import services as auth_services
+from fieldlab.auth import twofactor
 from fieldlab.auth.models import Role, User
 from fieldlab.auth.permissions import can
 from fieldlab.boards import card_changes, refreshing
@@ -255,6 +256,27 @@ def test_the_two_factor_roles_setting_is_honoured_by_the_cheap_path(client, auth
     auth.login(board_world.manager)  # a manager without two-factor sign-in
     response = client.get(refresh_url(board_world.team, version_of(board_world.team)), headers=HX)
     assert response.status_code == 303 and response.headers["Location"].endswith(TWO_FACTOR_SETUP)
+
+
+ROLE_SETTINGS = [(), ("facilitator",), ("facilitator", "manager"), tuple(role.value for role in Role)]
+
+
+@pytest.mark.parametrize("required_roles", ROLE_SETTINGS)
+def test_the_gate_clause_agrees_with_required_for_under_every_roles_setting(app, world, now, required_roles):
+    """The clause the cheap path runs against the Python rule, for every person of the world with
+    and without two-factor sign-in, under no, one, two and every required role."""
+    app.config["TWO_FACTOR_REQUIRED_ROLES"] = required_roles
+    people = [world.member, world.manager, world.commissioner, world.facilitator, world.stranger]
+    for with_two_factor in (False, True):
+        for person in people:
+            person.totp_enabled_at = now if with_two_factor else None
+        db.session.commit()
+        for person in people:
+            in_sql = db.session.scalar(select(User.id).where(
+                User.id == person.id, twofactor.gate_passed_clause(person.id, required_roles)))
+            by_rule = person.has_two_factor or not twofactor.required_for(person)
+            assert (in_sql is not None) == by_rule, (person.email, required_roles, with_two_factor)
+    assert twofactor.required_for(world.facilitator) == ("facilitator" in required_roles)
 
 
 # --- board_readers_clause agrees with can(user, "board.view", team) ------------------------------

@@ -11,6 +11,12 @@ the demo deelnemer and the demo opdrachtgever through the login form, and drives
 machine. The ratio is the page's requests/s over hello's in the same round, averaged over the
 rounds; p50 and p99 are the page's worst round. Nothing leaves loopback.
 
+The second yardstick, the floor (bench/floor_app.py), is the least a logged-in page costs on
+Fieldlab's fixed choices: session cookie, Flask-Login loading one user through the ORM, a CSRF
+token and a board-sized static template. Its ratio to hello is the ceiling of every page's ratio on
+the machine; "× floor" is a page's ratio over the floor's, so what the page itself adds shows apart
+from what the stack costs (1.0 would be a page that costs no more than the floor).
+
 Pages: the deelnemer's team board (unchanged since it was last opened), its unchanged refresh
 (204), a card move (POST, htmx), the deelnemer's home page, the Nieuw vraagstuk form and the
 opdrachtgever's vraagstukken list.
@@ -32,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import floor_app  # noqa: E402
 from board_load import Scenario, free_port, request, run_threads, run_wrk, stop  # noqa: E402
 
 SECRET_KEY = "bench-secret-key-not-for-production"
@@ -39,6 +46,7 @@ CONNECTIONS = 8
 # Goals as ratios of hello's requests/s on SQLite; on PostgreSQL half of each.
 GOALS = {"board": 0.20, "refresh": 0.60, "move": 0.15, "home": 0.12, "problem-form": 0.12, "problems": 0.12}
 LABELS = {
+    "floor": "floor: the fixed stack (no goal)",
     "board": "a team's board (unchanged)",
     "refresh": "unchanged refresh (204)",
     "move": "card move (POST)",
@@ -162,7 +170,10 @@ def in_process(database_url: str, instance: Path, demo: dict, *, rounds: int, co
         html = participant.get(board).data
         return re.search(rb'id="board-version" name="versie" value="(\d+)"', html).group(1).decode()
 
+    floor = floor_app.create_app(database_url).test_client()
+    floor.get("/login")
     pages = {
+        "floor": lambda: floor.get("/"),
         "board": lambda: participant.get(board),
         "refresh": lambda: participant.get(f"{board}/ververs?versie={current['version']}", headers=hx),
         "move": lambda: participant.post(move, data={"column": next(columns), "position": "1"},
@@ -206,6 +217,7 @@ def main() -> None:
     instance.mkdir()
     database_url = options.database_url or f"sqlite:///{directory / 'bench.sqlite'}"
     demo = build_database(database_url, instance)
+    floor_app.prepare(database_url)
     if options.in_process_only:
         try:
             in_process(database_url, instance, demo, rounds=options.rounds)
@@ -214,10 +226,12 @@ def main() -> None:
         return
     environment = {**__import__("os").environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY,
                    "FIELDLAB_INSTANCE_PATH": str(instance), "SESSION_COOKIE_SECURE": "0"}
-    hello_port, app_port = free_port(), free_port()
+    hello_port, app_port, floor_port = free_port(), free_port(), free_port()
     servers = [start_gunicorn("bench.hello_app:app", hello_port, environment)]
     try:
         servers.append(start_gunicorn("fieldlab:create_app()", app_port, environment))
+        servers.append(start_gunicorn("bench.floor_app:create_app()", floor_port, environment))
+        floor_login = request(floor_port, "GET", "/login")[1]["Set-Cookie"].split(";")[0]
         participant = log_in(app_port, demo["deelnemer"], demo["password"])
         commissioner = log_in(app_port, demo["opdrachtgever"], demo["password"])
         board = f"/teams/{demo['team_id']}/bord"
@@ -235,6 +249,7 @@ def main() -> None:
                             204)
 
         scenarios = {
+            "floor": lambda: Scenario("floor", [("GET", "/", {"Cookie": floor_login}, None)], 200),
             "board": lambda: Scenario("board", [("GET", board, participant, None)], 200),
             "refresh": refresh,
             "move": lambda: Scenario("move", [
@@ -246,10 +261,13 @@ def main() -> None:
             "problems": lambda: Scenario("problems", [("GET", "/vraagstukken/", commissioner, None)], 200),
         }
 
+        def port_of(name: str) -> int:
+            return floor_port if name == "floor" else app_port
+
         def answers_as_expected(name: str, scenario: Scenario) -> None:
             """wrk counts only non-2xx answers as errors; a 200 where a 204 is meant would pass."""
             method, path, headers, body = scenario.requests[0]
-            status = request(app_port, method, path, headers=headers, body=body)[0]
+            status = request(port_of(name), method, path, headers=headers, body=body)[0]
             assert status == scenario.expect, f"{name}: {status} instead of {scenario.expect}"
 
         for name, make in scenarios.items():  # every page answers as expected before it is timed
@@ -263,14 +281,15 @@ def main() -> None:
             print(f"load average before: {loadavg.read().split()[:3]}")
         factor = 1.0 if kind == "SQLite" else 0.5
         print(f"\n{'page':<34} {'hello/s':>8} {'page/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'p99/p50':>7} "
-              f"{'× hello':>8} {'goal':>6}")
+              f"{'× hello':>8} {'goal':>6} {'× floor':>7}")
+        floor_ratio = None
         for name in options.only or list(LABELS):
             ratios, cpu_ratios, hellos, rates, worst = [], [], [], [], None
             for _ in range(options.rounds):
                 scenario = scenarios[name]()
                 a = timed_run(runner, servers[0], hello_port, hello, duration=options.duration,
                               connections=CONNECTIONS, directory=directory)
-                b = timed_run(runner, servers[1], app_port, scenario, duration=options.duration,
+                b = timed_run(runner, servers[2 if name == "floor" else 1], port_of(name), scenario, duration=options.duration,
                               connections=CONNECTIONS, directory=directory)
                 assert b["errors"] == 0, f"{name}: {b['errors']} unexpected answers"
                 answers_as_expected(name, scenario)  # and still, after the run (no move in between)
@@ -281,12 +300,17 @@ def main() -> None:
                 if worst is None or b["p99"] / b["p50"] > worst["p99"] / worst["p50"]:
                     worst = b
             ratio = sum(ratios) / len(ratios)
-            goal = GOALS[name] * factor
             spread = worst["p99"] / worst["p50"]
-            verdict = "ok" if ratio >= goal and spread <= 3 else "MISS"
+            if name == "floor":
+                floor_ratio, goal_text, verdict = ratio, "", ""
+            else:
+                goal = GOALS[name] * factor
+                goal_text = "≥" + format(goal, ".2f")
+                verdict = "ok" if ratio >= goal and spread <= 3 else "MISS"
+            over_floor = f"{ratio / floor_ratio:.2f}" if floor_ratio and name != "floor" else ""
             print(f"{LABELS[name]:<34} {sum(hellos) / len(hellos):>8.0f} {sum(rates) / len(rates):>8.0f} "
                   f"{worst['p50']:>7.2f} {worst['p99']:>7.2f} {spread:>7.1f} {ratio:>8.3f} "
-                  f"{'≥' + format(goal, '.2f'):>6} {verdict}  (rounds: {', '.join(f'{r:.3f}' for r in ratios)}; "
+                  f"{goal_text:>6} {over_floor:>7} {verdict}  (rounds: {', '.join(f'{r:.3f}' for r in ratios)}; "
                   f"CPU per request: hello/page {sum(cpu_ratios) / len(cpu_ratios):.3f}, "
                   f"page {b['cpu_ms']:.2f} ms)", flush=True)
         with open("/proc/loadavg") as loadavg:

@@ -24,6 +24,7 @@ from fieldlab.auth.permissions import TeamRelation
 from fieldlab.boards import hooks
 from fieldlab.boards.models import BoardCard, BoardEvent, Challenge, EventKind, ProgressUpdate, Status
 from fieldlab.extensions import db
+from fieldlab.labs.models import Lab
 from fieldlab.paging import Page, paginate
 from fieldlab.teams.models import Membership, Team, TeamRole
 from fieldlab.teams.visibility import team_relation_columns, visible_boards_clause
@@ -51,6 +52,7 @@ class Board:
 
     relation: TeamRelation
     latest_status: str | None
+    lab_name: str = ""
     members: list[Membership] = field(default_factory=list)
     cards: list[BoardCard] = field(default_factory=list)
 
@@ -82,26 +84,30 @@ def _latest_status_column():
 
 @cache
 def _board_statement():
-    """Built once: the statement's shape never changes, only its parameters."""
+    """Built once: the statement's shape never changes, only its parameters. The Lab is only a
+    name in the header and the access facts are columns, so the team and its challenge are the
+    only objects: loading the Lab and the vraagstuk as objects too made this query a third dearer
+    (a route that does need them gets them when it asks, in a query of their own)."""
     viewer = bindparam("viewer_id", type_=Integer)
     return (
-        select(Team, *team_relation_columns(viewer), _latest_status_column())
+        select(Team, Lab.name.label("lab_name"), *team_relation_columns(viewer), _latest_status_column())
+        .join(Lab, Lab.id == Team.lab_id)
         .outerjoin(Team.challenge)
-        .options(contains_eager(Team.challenge), joinedload(Team.lab), joinedload(Team.problem))
+        .options(contains_eager(Team.challenge))
         .where(Team.id == bindparam("team_id", type_=Integer))
     )
 
 
 def load_board(user, team_id: int) -> Board | None:
-    """One query: the team, its Lab, vraagstuk, challenge, latest traffic light and how `user`
+    """One query: the team, its challenge, its Lab's name, the latest traffic light and how `user`
     relates to it. None when the team does not exist (the caller still checks `board.view`)."""
     row = db.session.execute(_board_statement(), {"viewer_id": user.id, "team_id": team_id}).first()
     if row is None:
         return None
-    team, member, manager, commissioner, lab_participant, boards_open, status = row
+    team, lab_name, member, manager, commissioner, lab_participant, boards_open, status = row
     relation = TeamRelation(team, bool(member), bool(manager), bool(commissioner), bool(lab_participant),
                             bool(boards_open))
-    return Board(relation=relation, latest_status=status)
+    return Board(relation=relation, latest_status=status, lab_name=lab_name)
 
 
 def load_members(board: Board) -> list[Membership]:

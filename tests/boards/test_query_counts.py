@@ -84,3 +84,20 @@ def test_page_and_fragments_use_the_same_few_queries_for_5_and_500_cards(client,
     # Unchanged: one indexed query that checks the session, the right to read and the version;
     # the user is not even loaded.
     assert counts[5]["refresh_unchanged"] == 1, counts
+
+
+STATEMENTS_WITH_THE_COLUMNS_KEPT = {"bord": 2, "challenge": 5, "voortgang": 5}
+
+
+@pytest.mark.parametrize("path", sorted(STATEMENTS_WITH_THE_COLUMNS_KEPT))
+def test_the_header_names_the_lab_from_the_boards_one_query(client, auth, world, path):
+    """The Lab is a name in the header, read as a column of the board's query: no Lab object is
+    loaded, and none is asked for afterwards (which would be a statement more)."""
+    auth.login(world.member)
+    url = f"/teams/{world.team.id}/{path}"
+    client.get(url)  # the columns and the feed are now kept: the second look loads neither
+    count, statements = counted(client, url)
+    html = client.get(url).get_data(as_text=True)
+    assert '<p class="board-header__lab muted">Field Lab Mensenhandel</p>' in html
+    assert not [statement for statement in statements if statement.lstrip().startswith("SELECT lab.")], statements
+    assert count == STATEMENTS_WITH_THE_COLUMNS_KEPT[path], statements

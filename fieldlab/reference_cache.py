@@ -11,7 +11,9 @@ watched row (`watch`) raises it in the same transaction, so a change and its new
 together. A request reads the number once (one primary-key statement) before it reads any list;
 a list is kept under (name, number, and whatever else its caller adds, such as the language) and
 an old entry is never served once the number moved. Reading the number first matters: a list
-read after it is at least as new as the number says.
+read after it is at least as new as the number says. A signed-in request reads it along with its
+user, in the login's query (`version_column`, `remember_version`): on PostgreSQL a statement of
+its own was one more round trip on every page that shows a kept list.
 
 Within an app context whose own session raised the number (the change is not committed yet and
 may still roll back), lists are built fresh and not kept, so an uncommitted change is never
@@ -108,6 +110,25 @@ def raise_version(session: Session) -> None:
         index_elements=[reference_version.c.id], set_={"version": reference_version.c.version + 1}))
     if has_app_context():
         g._reference_version = _CHANGED_HERE
+
+
+def has_table(connection: Connection) -> bool:
+    """Whether `connection`'s database has the number's table (a database on an older schema
+    has none): ask before selecting `version_column()` along."""
+    return _has_table(connection)
+
+
+def version_column():
+    """The number as a column, for the first statement of a request to read along (the login's
+    query, `auth.services.load_user_from_cookie_id`); give what it read to `remember_version`."""
+    return _VERSION_QUERY.scalar_subquery().label("reference_version")
+
+
+def remember_version(value: Any) -> None:
+    """The number that a request's first statement read along: `current_version` asks no more
+    in this app context. Only a first read counts (after a change here the marker stays)."""
+    if "_reference_version" not in g:
+        g._reference_version = value
 
 
 def current_version() -> Any:

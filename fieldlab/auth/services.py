@@ -18,7 +18,7 @@ from limits.strategies import STRATEGIES, RateLimiter
 from sqlalchemy import Date, Integer, and_, bindparam, select
 from sqlalchemy.orm import joinedload
 
-from fieldlab import links
+from fieldlab import links, reference_cache
 from fieldlab.audit import services as audit
 from fieldlab.auth import permissions, twofactor
 from fieldlab.auth.models import Role, User, normalise_email, person_matches
@@ -409,11 +409,14 @@ def live_session_clause(user_id, session_token, two_factor_roles):
 
 
 @cache
-def _user_statement():
-    """Built once (building it cost as much as running it): the user with the roles joined in and
-    whether they are an alumnus (the menu's library link asks that on every page)."""
+def _user_statement(with_reference_version: bool):
+    """Built once (building it cost as much as running it): the user with the roles joined in,
+    whether they are an alumnus (the menu's library link asks that on every page) and, where
+    the database has it, the reference lists' version (`reference_cache`: every form and list
+    page reads it, and on PostgreSQL a statement of its own was a round trip more)."""
     alumnus = permissions.alumnus_clause(User.id, bindparam("today", type_=Date)).label("alumnus")
-    return (select(User, alumnus).options(joinedload(User.role_rows))
+    along = (reference_cache.version_column(),) if with_reference_version else ()
+    return (select(User, alumnus, *along).options(joinedload(User.role_rows))
             .where(User.id == bindparam("user_id", type_=Integer)))
 
 
@@ -423,13 +426,14 @@ def load_user_from_cookie_id(cookie_id: str) -> User | None:
     user_id, _, token = (cookie_id or "").partition(":")
     if not user_id.isdigit() or not token:
         return None
-    # One query per request, roles joined in and whether they are an alumnus (the menu's library
-    # link); the statement is built once (building it cost as much as running it).
-    row = db.session.execute(_user_statement(), {"user_id": int(user_id), "today": permissions.local_today()}
-                             ).unique().first()
+    with_version = reference_cache.has_table(db.session.connection())
+    row = db.session.execute(_user_statement(with_version),
+                             {"user_id": int(user_id), "today": permissions.local_today()}).unique().first()
     if row is None:
         return None
-    user, alumnus = row
+    user, alumnus, *along = row
+    if with_version:
+        reference_cache.remember_version(along[0])
     if user.session_token != token:
         return None
     if not user.active:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Integer, bindparam, func, insert, select, update
+from sqlalchemy import Integer, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldlab import submissions
@@ -101,6 +101,7 @@ class _MoveStatements:
 
     where_and_room: object
     shift: object
+    shift_across: object
     place: object
     event: object
 
@@ -110,6 +111,7 @@ def _move_statements() -> _MoveStatements:
     cards = BoardCard.__table__
     # Bind names differ from column names: in an UPDATE, a bind named like a column means its new value.
     card_id, challenge_id = bindparam("the_card", type_=Integer), bindparam("the_board", type_=Integer)
+    from_column, to_column = bindparam("from_column"), bindparam("to_column")
     others_in_target = (
         select(func.count()).select_from(cards)
         .where(cards.c.challenge_id == challenge_id, cards.c.column_key == bindparam("target"),
@@ -125,6 +127,13 @@ def _move_statements() -> _MoveStatements:
             cards.c.column_key == bindparam("shift_column"),
             cards.c.position.between(bindparam("low", type_=Integer), bindparam("high", type_=Integer)),
         ).values(position=cards.c.position + bindparam("delta", type_=Integer)),
+        # A move to another column in one statement (the most frequent drag): the cards after the
+        # card in its old column move up one place, those from its new place in the target down one.
+        shift_across=update(cards).where(
+            cards.c.challenge_id == challenge_id, cards.c.id != card_id,
+            or_(and_(cards.c.column_key == from_column, cards.c.position >= bindparam("from_low", type_=Integer)),
+                and_(cards.c.column_key == to_column, cards.c.position >= bindparam("to_low", type_=Integer))),
+        ).values(position=cards.c.position + case((cards.c.column_key == from_column, -1), else_=1)),
         place=update(cards).where(cards.c.id == card_id).values(
             **{name: bindparam(name, type_=cards.c[name].type)
                for name in ("column_key", "position", "done_at", "updated_at", "updated_by_id")}),
@@ -152,12 +161,12 @@ def move_card(card: BoardCard, *, column: Column, position: int | None = None, b
 def move_card_on(challenge_id: int | None, card_id: int, *, column: Column, position: int | None = None, by,
                  now: datetime) -> Move | None:
     """Put card `card_id` of this board at `position` (0-based; None = last) in `column`, shifting
-    the cards after it with two range UPDATEs (no per-card writes), so a move costs the same on
-    any board size. None when the card is not on this board. A move does not raise the card's
+    the cards after it with range UPDATEs (one, or one per column; no per-card writes), so a move
+    costs the same on any board size. None when the card is not on this board. A move does not raise the card's
     version: someone editing its text can still save.
 
     Dragging cards is the board's most frequent write, so this is Core SQL on the session's
-    connection (no unit of work, no card loaded first), five or six short statements; the cards
+    connection (no unit of work, no card loaded first), five short statements; the cards
     of this board that the session holds are brought up to date afterwards, as an ORM update would."""
     if challenge_id is None:
         return None
@@ -179,8 +188,8 @@ def move_card_on(challenge_id: int | None, card_id: int, *, column: Column, posi
                                               "delta": delta})
 
     if source != column:
-        shift(-1, source, old + 1)
-        shift(+1, column, index)
+        connection.execute(statements.shift_across, {**keys, "from_column": source.value, "from_low": old + 1,
+                                                     "to_column": column.value, "to_low": index})
     elif index < old:
         shift(+1, column, index, old - 1)
     elif index > old:

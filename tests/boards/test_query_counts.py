@@ -101,3 +101,33 @@ def test_the_header_names_the_lab_from_the_boards_one_query(client, auth, world,
     assert '<p class="board-header__lab muted">Field Lab Mensenhandel</p>' in html
     assert not [statement for statement in statements if statement.lstrip().startswith("SELECT lab.")], statements
     assert count == STATEMENTS_WITH_THE_COLUMNS_KEPT[path], statements
+
+
+def counted_move(client, world, card_id: int, column: str, position: int) -> list[str]:
+    url = f"/teams/{world.team.id}/bord/kaarten/{card_id}/verplaatsen"
+    db.session.expire_all()
+    g.pop("_login_user", None)
+    with QueryCounter(db.engine) as counter:
+        response = client.post(url, data={"column": column, "position": str(position)}, headers={"HX-Request": "true"})
+    assert response.status_code == 200, response.status_code
+    return counter.statements
+
+
+def test_a_card_move_runs_the_same_seven_statements_on_5_and_500_cards(client, auth, world):
+    """Login, access and version, lock, where the card is, one range shift (to another column too:
+    both columns in one UPDATE), the card itself, the feed's event. Nothing per card."""
+    auth.login(world.member)
+    counts = {}
+    for size in (5, 500):
+        fill(world, size - len(counts) * 5)
+        card = db.session.scalars(select(BoardCard).where(BoardCard.challenge_id == world.challenge.id,
+                                                          BoardCard.column_key == Column.PLANNED)
+                                  .order_by(BoardCard.position)).first()
+        # Positions as the form has them: 1 is the top.
+        across = counted_move(client, world, card.id, Column.DOING.value, 1)
+        within = counted_move(client, world, card.id, Column.DOING.value, 2)
+        back = counted_move(client, world, card.id, Column.PLANNED.value, 1)
+        counts[size] = (len(across), len(within), len(back))
+        shifts = [statement for statement in across if "CASE WHEN" in statement]
+        assert len(shifts) == 1 and shifts[0].lstrip().startswith("UPDATE board_card"), across
+    assert counts[5] == counts[500] == (7, 7, 7), counts

@@ -29,8 +29,12 @@ def backend_pid(engine) -> int:
 
 
 def end_session(pid: int) -> None:
-    """What a restart does to every open connection: the server ends the session."""
-    other = create_engine(TEST_DATABASE_URL)
+    """What a restart does to every open connection: the server ends the session.
+
+    The wait asks in autocommit: inside one transaction PostgreSQL answers pg_stat_activity from
+    a snapshot taken at the first read, so a read that came before the backend exited kept
+    showing it for the whole wait (a failure seen once in CI)."""
+    other = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
     with other.connect() as connection:
         assert connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         # pg_terminate_backend only signals; wait (bounded) until the session has really gone.

@@ -83,7 +83,9 @@ def _touches_watched(session: Session) -> bool:
 _engines_with_table: "weakref.WeakSet[Engine]" = weakref.WeakSet()
 
 
-def _has_table(connection: Connection) -> bool:
+def has_table(connection: Connection) -> bool:
+    """Whether `connection`'s database has the number's table (a database on an older schema
+    has none); ask before selecting `version_column()` along."""
     if connection.engine in _engines_with_table:
         return True
     if inspect(connection).has_table(reference_version.name):
@@ -102,7 +104,7 @@ def raise_version(session: Session) -> None:
     """Raise the number in `session`'s transaction. Flushes of watched rows do this by themselves;
     code that writes watched rows with a Core statement (an INSERT ... ON CONFLICT) calls it."""
     connection = session.connection()
-    if not _has_table(connection):
+    if not has_table(connection):
         return
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(reference_version).values(id=ROW_ID, version=1)
@@ -110,12 +112,6 @@ def raise_version(session: Session) -> None:
         index_elements=[reference_version.c.id], set_={"version": reference_version.c.version + 1}))
     if has_app_context():
         g._reference_version = _CHANGED_HERE
-
-
-def has_table(connection: Connection) -> bool:
-    """Whether `connection`'s database has the number's table (a database on an older schema
-    has none): ask before selecting `version_column()` along."""
-    return _has_table(connection)
 
 
 def version_column():
@@ -136,7 +132,7 @@ def current_version() -> Any:
     then) and `_CHANGED_HERE` after a change in this context."""
     if "_reference_version" not in g:
         connection = db.session.connection()
-        g._reference_version = connection.execute(_VERSION_QUERY).scalar() if _has_table(connection) else None
+        g._reference_version = connection.execute(_VERSION_QUERY).scalar() if has_table(connection) else None
     return g._reference_version
 
 

@@ -161,8 +161,8 @@ def move_card(card: BoardCard, *, column: Column, position: int | None = None, b
 def move_card_on(challenge_id: int | None, card_id: int, *, column: Column, position: int | None = None, by,
                  now: datetime) -> Move | None:
     """Put card `card_id` of this board at `position` (0-based; None = last) in `column`, shifting
-    the cards after it with range UPDATEs (one, or one per column; no per-card writes), so a move
-    costs the same on any board size. None when the card is not on this board. A move does not raise the card's
+    the cards after it with one range UPDATE (no per-card writes), so a move costs the same on any
+    board size. None when the card is not on this board. A move does not raise the card's
     version: someone editing its text can still save.
 
     Dragging cards is the board's most frequent write, so this is Core SQL on the session's

@@ -4,7 +4,6 @@ import ipaddress
 import signal
 import socket
 import sys
-import threading
 
 import click
 from email_validator import EmailNotValidError, validate_email
@@ -149,7 +148,7 @@ def scheduler_command():
 
     A second one started on this or another host waits as a hot standby until the first stops."""
     app = current_app._get_current_object()
-    stop = threading.Event()
+    stop = scheduler.SignalStop()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     click.echo("Wachten op het planner-slot (een andere planner kan het hebben)...", err=True)
@@ -157,8 +156,7 @@ def scheduler_command():
         click.echo("Gestopt voordat deze planner het slot kreeg.", err=True)
         return
     click.echo("Planner gestart.", err=True)
-    while not stop.wait(1):  # a timed wait, so signal handlers run promptly in the main thread
-        pass
+    stop.wait(None)
     took = scheduler.shutdown(app)
     click.echo(f"Planner gestopt in {took:.1f} s.", err=True)
 

@@ -21,6 +21,7 @@ import fcntl
 import importlib
 import logging
 import os
+import select
 import threading
 import time
 from datetime import UTC
@@ -114,6 +115,42 @@ def current() -> BackgroundScheduler | None:
     return _scheduler
 
 
+class SignalStop:
+    """A stop flag that a signal handler may raise: `fieldlab scheduler`'s SIGTERM and Ctrl+C.
+
+    Not a threading.Event: its set() takes the lock that the main thread holds for a moment each
+    time it enters or leaves wait(), and a handler runs on the main thread, so a SIGTERM landing in
+    that moment waits for itself forever (a waiting standby once ignored SIGTERM in CI; a loop of
+    wait(0) hangs in about half of 300 tries). Here set() takes no lock: it writes a byte to a pipe,
+    and wait() is a select() on that pipe, so a signal that comes just before the select still
+    wakes it."""
+
+    def __init__(self):
+        self._flag = False
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._write, False)
+
+    def set(self) -> None:
+        self._flag = True
+        try:
+            os.write(self._write, b"x")
+        except BlockingIOError:  # the pipe is full of earlier wake-ups: the waiter wakes anyway
+            pass
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    def wait(self, timeout: float | None) -> bool:
+        """Until set, or `timeout` seconds (None: no limit); whether it is set."""
+        if not self._flag:
+            select.select([self._read], [], [], timeout)
+        return self._flag
+
+    def close(self) -> None:
+        os.close(self._read)
+        os.close(self._write)
+
+
 class SchedulerLock:
     """Held for as long as this process runs the scheduler."""
 
@@ -122,7 +159,7 @@ class SchedulerLock:
         self._file = None
         self._connection = None
 
-    def acquire(self, *, wait: bool, stop: threading.Event | None = None, poll_seconds: float | None = None) -> bool:
+    def acquire(self, *, wait: bool, stop: threading.Event | SignalStop | None = None, poll_seconds: float | None = None) -> bool:
         """Take the lock. With `wait`, a hot standby: try again every `poll_seconds`
         (SCHEDULER_STANDBY_POLL) until it is free or `stop` is set. Polling rather than a blocking
         call, so SIGTERM ends a waiting standby at once too."""
@@ -202,7 +239,7 @@ def register_standing_jobs(scheduler, app: Flask) -> None:
             seconds=int(app.config["FOLLOWUP_POLL_INTERVAL"].total_seconds()), next_run_time=utcnow())
 
 
-def start(app: Flask, *, wait_for_lock: bool, stop: threading.Event | None = None) -> bool:
+def start(app: Flask, *, wait_for_lock: bool, stop: threading.Event | SignalStop | None = None) -> bool:
     """Start the scheduler if this process gets the lock. Returns whether it started (a waiting
     standby returns False when `stop` is set before it got the lock)."""
     global _app, _scheduler

@@ -1,6 +1,10 @@
 """Exactly one scheduler: a lock a second process cannot take; job bodies commit or roll back; start
 and shutdown in one process (the real processes: tests/operations/test_scheduler_process.py)."""
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -235,3 +239,44 @@ def test_a_start_that_fails_after_taking_the_lock_lets_go_of_it(running_app):
     other = scheduler.SchedulerLock(running_app)
     assert other.acquire(wait=False) is True, "the failed start let go of the lock"
     other.release()
+
+
+# A signal lands at a random moment of the main thread's wait, again and again; half the waits have
+# no timeout, so a wake-up lost between the flag's check and the wait would hang the loop too.
+SIGNAL_STORM = """
+import os, random, signal, threading
+from fieldlab.scheduler import SignalStop
+for round in range(400):
+    stop = SignalStop()
+    signal.signal(signal.SIGUSR1, lambda *_: stop.set())
+    threading.Timer(random.random() * 0.002, os.kill, (os.getpid(), signal.SIGUSR1)).start()
+    while not stop.wait((0, None)[round % 2]):
+        pass
+    stop.close()
+print("stopped 400 times")
+"""
+
+
+def test_the_stop_flag_is_safe_to_raise_from_a_signal_handler_at_any_moment():
+    """threading.Event fails this: its set() in the handler waits for the lock that the interrupted
+    wait() holds, and the process hangs (it did, for a waiting `fieldlab scheduler` in CI)."""
+    done = subprocess.run([sys.executable, "-c", SIGNAL_STORM], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "stopped 400 times"
+
+
+def test_a_signal_ends_a_waiting_standby(sqlite_app):
+    holder, standby = scheduler.SchedulerLock(sqlite_app), scheduler.SchedulerLock(sqlite_app)
+    stop = scheduler.SignalStop()
+    previous = signal.signal(signal.SIGUSR1, lambda *_: stop.set())
+    try:
+        assert holder.acquire(wait=False)
+        threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGUSR1)).start()
+        began = time.monotonic()
+        assert standby.acquire(wait=True, stop=stop, poll_seconds=30) is False
+        assert time.monotonic() - began < 5, "the signal did not cut the wait between two tries short"
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+        stop.close()
+        holder.release()
+        standby.release()

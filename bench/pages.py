@@ -261,13 +261,14 @@ def main() -> None:
             "problems": lambda: Scenario("problems", [("GET", "/vraagstukken/", commissioner, None)], 200),
         }
 
-        def port_of(name: str) -> int:
-            return floor_port if name == "floor" else app_port
+        def served_by(name: str) -> tuple:
+            """The server and port of a page: the floor has its own, every other page is Fieldlab's."""
+            return (servers[2], floor_port) if name == "floor" else (servers[1], app_port)
 
         def answers_as_expected(name: str, scenario: Scenario) -> None:
             """wrk counts only non-2xx answers as errors; a 200 where a 204 is meant would pass."""
             method, path, headers, body = scenario.requests[0]
-            status = request(port_of(name), method, path, headers=headers, body=body)[0]
+            status = request(served_by(name)[1], method, path, headers=headers, body=body)[0]
             assert status == scenario.expect, f"{name}: {status} instead of {scenario.expect}"
 
         for name, make in scenarios.items():  # every page answers as expected before it is timed
@@ -289,7 +290,7 @@ def main() -> None:
                 scenario = scenarios[name]()
                 a = timed_run(runner, servers[0], hello_port, hello, duration=options.duration,
                               connections=CONNECTIONS, directory=directory)
-                b = timed_run(runner, servers[2 if name == "floor" else 1], port_of(name), scenario, duration=options.duration,
+                b = timed_run(runner, *served_by(name), scenario, duration=options.duration,
                               connections=CONNECTIONS, directory=directory)
                 assert b["errors"] == 0, f"{name}: {b['errors']} unexpected answers"
                 answers_as_expected(name, scenario)  # and still, after the run (no move in between)

@@ -49,13 +49,17 @@ def fill(world, cards: int):
     db.session.commit()
 
 
-def counted(client, url, headers=None):
+def counted(client, url, headers=None, data=None):
     """Queries of one request as in production: the tests share one app context (and `g`) across
-    requests, so forget the user Flask-Login cached there and let its loader run as it would."""
+    requests, so forget the user Flask-Login cached there and let its loader run as it would.
+    A POST when `data` is given."""
     db.session.expire_all()
     g.pop("_login_user", None)
     with QueryCounter(db.engine) as counter:
-        response = client.get(url, headers=headers or {})
+        if data is None:
+            response = client.get(url, headers=headers or {})
+        else:
+            response = client.post(url, data=data, headers=headers or {})
     assert response.status_code in (200, 204), response.status_code
     return counter.count, counter.statements
 
@@ -105,12 +109,7 @@ def test_the_header_names_the_lab_from_the_boards_one_query(client, auth, world,
 
 def counted_move(client, world, card_id: int, column: str, position: int) -> list[str]:
     url = f"/teams/{world.team.id}/bord/kaarten/{card_id}/verplaatsen"
-    db.session.expire_all()
-    g.pop("_login_user", None)
-    with QueryCounter(db.engine) as counter:
-        response = client.post(url, data={"column": column, "position": str(position)}, headers={"HX-Request": "true"})
-    assert response.status_code == 200, response.status_code
-    return counter.statements
+    return counted(client, url, {"HX-Request": "true"}, data={"column": column, "position": str(position)})[1]
 
 
 def test_a_card_move_runs_the_same_seven_statements_on_5_and_500_cards(client, auth, world):

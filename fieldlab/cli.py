@@ -4,8 +4,10 @@ import ipaddress
 import signal
 import socket
 import sys
+from contextlib import contextmanager
 
 import click
+import waitress
 from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -91,8 +93,6 @@ def prepare_command(demo):
 @with_appcontext
 def serve(host, port, threads, demo, with_scheduler):
     """Start Fieldlab (waitress), with the scheduler in-process: the embedded default."""
-    import waitress
-
     app = current_app._get_current_object()
     logins = prepare_database(demo=demo)
     _print_logins(logins)
@@ -112,12 +112,34 @@ def serve(host, port, threads, demo, with_scheduler):
         else:
             click.echo("Een ander proces draait de planner al; dit proces doet dat niet.")
     click.echo(f"Fieldlab draait op http://{host}:{port}/  (stoppen: Ctrl+C)")
+    with _sigterm_as_ctrl_c():
+        try:
+            waitress.serve(app, host=host, port=port, threads=threads, ident="Fieldlab")
+        except OSError as error:  # the port is in use or not ours to take: a message, not a traceback
+            raise click.ClickException(f"Kan niet luisteren op {host}:{port}: {error.strerror or error}") from error
+        finally:
+            scheduler.shutdown(app)
+    click.echo("Fieldlab gestopt.")
+
+
+@contextmanager
+def _sigterm_as_ctrl_c():
+    """SIGTERM (a service manager stopping `serve`, `docker stop`) stops it as Ctrl+C does:
+    waitress finishes the requests it is answering, then the scheduler lets its running job
+    bodies reach a stopping point and gives up its lock. Python's own default for SIGTERM ends the
+    process at once, in the middle of a request or a job body. A second SIGTERM while stopping is
+    ignored, so it cannot cut that short. Afterwards the handler before it is back (tests invoke
+    `serve` in their own process)."""
+
+    def stop(*_):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="Fieldlab")
-    except OSError as error:  # the port is in use or not ours to take: a message, not a traceback
-        raise click.ClickException(f"Kan niet luisteren op {host}:{port}: {error.strerror or error}") from error
+        yield
     finally:
-        scheduler.shutdown(app)
+        signal.signal(signal.SIGTERM, previous)
 
 
 def listening_url(host: str, port: int) -> str:

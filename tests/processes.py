@@ -44,18 +44,19 @@ def process_environment(instance: Path, **overrides: str) -> dict:
 
 
 class SchedulerProcess:
-    """`fieldlab scheduler` as an operator starts it."""
+    """`fieldlab scheduler` as an operator starts it (or `arguments`, such as `serve`, which runs
+    the scheduler in its own process), its output and errors read as one stream of lines."""
 
-    def __init__(self, instance: Path, name: str, **environment: str):
+    def __init__(self, instance: Path, name: str, arguments: tuple[str, ...] = ("scheduler",), **environment: str):
         self.name = name
         self.lines: queue.Queue = queue.Queue()
         self.log: list[str] = []
-        self.process = subprocess.Popen([FIELDLAB, "scheduler"], env=process_environment(instance, **environment),
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen([FIELDLAB, *arguments], env=process_environment(instance, **environment),
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
-        for line in self.process.stderr:
+        for line in self.process.stdout:
             self.lines.put(line.rstrip())
 
     def _take(self, timeout: float) -> str | None:

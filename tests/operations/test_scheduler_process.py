@@ -5,6 +5,7 @@ go out while SMTP was down goes out once when it is back, also after a restart."
 
 import signal
 from types import SimpleNamespace
+from urllib.request import urlopen
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from fieldlab.extensions import db
 from fieldlab.mail.models import MessageStatus, OutboxMessage
 from fieldlab.mail.services import queue_message
+from fieldlab.scheduler import SchedulerLock
 from tests.conftest import free_port, make_test_app
 from tests.processes import SchedulerProcess, smtp_server_on, wait_until, write_instance_config
 
@@ -173,3 +175,37 @@ def test_mail_queued_while_smtp_is_down_is_retried_and_sent_once_when_it_is_back
         "ops:down": MessageStatus.SENT, "ops:while-stopped": MessageStatus.SENT}
     assert final["ops:while-stopped"].attempts == 1
     assert set(stored_jobs()) == STANDING_JOBS
+
+
+def test_serve_stops_on_sigterm_as_on_ctrl_c_its_scheduler_stopped_and_its_lock_free(instance, dead_port, processes):
+    """A service manager stops `fieldlab serve` with SIGTERM. Python's default would end it at
+    once, in the middle of a request or a job body; it stops as with Ctrl+C instead: waitress
+    finishes, the scheduler stops at a safe point, gives up its lock and keeps its jobs."""
+    write_instance_config(instance, smtp_port=dead_port)
+    port = free_port()
+    serve = SchedulerProcess(instance, "serve", ("serve", "--port", str(port), "--no-demo"))
+    processes.append(serve)
+    serve.wait_for("Fieldlab draait op", timeout=90)
+    assert serve.said("Planner gestart in dit proces")
+    app = make_test_app(f"sqlite:///{instance / 'fieldlab.sqlite'}", instance)
+    with app.app_context():
+        queue_mail("ops:serve")
+        wait_until(lambda: outbox()["ops:serve"].attempts >= 2, timeout=30, what="tries by serve's scheduler")
+        with urlopen(f"http://127.0.0.1:{port}/inloggen", timeout=10) as page:
+            assert page.status == 200
+
+        took = serve.stop(signal.SIGTERM)
+
+        assert serve.process.returncode == 0, serve.log
+        assert took < 10
+        assert serve.said("Fieldlab gestopt."), serve.log
+        assert not any("Traceback" in line for line in serve.log), serve.log
+        lock = SchedulerLock(app)
+        assert lock.acquire(wait=False), "serve kept the scheduler's lock after it stopped"
+        lock.release()
+        message = outbox()["ops:serve"]
+        assert message.status == MessageStatus.QUEUED and message.sending_since is None
+        jobs = stored_jobs()
+        assert set(jobs) == STANDING_JOBS and all(next_run is not None for next_run in jobs.values())
+        db.session.remove()
+        db.engine.dispose()

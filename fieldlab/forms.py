@@ -183,6 +183,29 @@ def _kept_options(field, write: Callable[[], str]) -> str:
     return reference_cache.cached(key, write)
 
 
+def filter_options(rows: list, selected) -> Markup:
+    """The <option>s of a list page's filter select: rows with `id` and `name` (the organisations;
+    `selected` an id or None) or plain strings (the themes; chosen whatever their case). Written
+    once per reference version and chosen value when `rows` is a kept list: some fifty options
+    through Jinja were a sixth of the vraagstukken list's time."""
+    if isinstance(selected, str):
+        selected = selected.lower()
+    if type(rows) is not ReferenceList:
+        return _filter_options(rows, selected)
+    return reference_cache.cached(("filter-options", rows.key, selected), lambda: _filter_options(rows, selected))
+
+
+def _filter_options(rows: list, selected) -> Markup:
+    html = []
+    for row in rows:
+        if isinstance(row, str):
+            value, label, chosen = row, row, row.lower() == selected
+        else:
+            value, label, chosen = row.id, row.name, row.id == selected
+        html.append(f'<option value="{escape(value)}"{" selected" if chosen else ""}>{escape(label)}</option>')
+    return Markup("".join(html))
+
+
 def _select_options(field) -> str:
     html = []
     for choice in field._iter_choices_normalized():

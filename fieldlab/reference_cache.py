@@ -136,9 +136,15 @@ def current_version() -> Any:
     return g._reference_version
 
 
+# Entries kept per version at most. Some keys hold a value a request chose (a field's chosen
+# option, a filter's value): a stream of made-up values must not grow the store without end.
+MAX_ENTRIES = 1000
+
+
 class ReferenceStore:
     """The kept lists of one app, newest version only: entries of an older version are dropped
-    when a newer one is stored. Thread-safe (waitress serves with threads)."""
+    when a newer one is stored, and all of them when MAX_ENTRIES is reached (they are built again
+    at the next use). Thread-safe (waitress serves with threads)."""
 
     def __init__(self) -> None:
         self._version: Any = None
@@ -154,6 +160,8 @@ class ReferenceStore:
             if self._version is None or version > self._version:
                 self._version, self._entries = version, {}
             if version == self._version:
+                if len(self._entries) >= MAX_ENTRIES:
+                    self._entries = {}
                 self._entries[key] = value
         return value
 

@@ -5,6 +5,7 @@ Checked for every field of every form in the app, empty and filled in, with and 
 
 import re
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from markupsafe import Markup
@@ -12,7 +13,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form, widgets
 
 from fieldlab.extensions import db
-from fieldlab.forms import render_field, render_widget
+from fieldlab.forms import filter_options, render_field, render_widget
+from fieldlab.reference_cache import ReferenceList
 
 # The macro as it was (commit 562d7a5), the reference for the HTML.
 REFERENCE_MACRO = """
@@ -176,3 +178,34 @@ def test_date_limits_are_written_like_wtforms(app):
     form.day.flags.min = date(2027, 1, 1)
     attributes = {"max": date(2027, 12, 31)}
     assert render_widget(form.day, dict(attributes)) == str(form.day(**attributes))
+
+
+# The filter loops of the list pages as they were (problems/index.html, labs/alumni.html).
+REFERENCE_ORGANISATION_LOOP = ('{% for organisation in organisations %}<option value="{{ organisation.id }}"'
+                               '{% if organisation.id == selected %} selected{% endif %}>{{ organisation.name }}'
+                               '</option>{% endfor %}')
+REFERENCE_THEME_LOOP = ('{% for theme in themes %}<option value="{{ theme }}"{% if theme|lower == selected|lower %}'
+                        ' selected{% endif %}>{{ theme }}</option>{% endfor %}')
+
+
+def test_filter_options_are_what_the_template_loops_wrote(app):
+    organisations = [SimpleNamespace(id=3, name='Gemeente "Den" <Bosch> & co'), SimpleNamespace(id=7, name="ING")]
+    themes = ["mensenhandel", "Vastgoed & <witwassen>", 'drugs "in" haven']
+    environment = app.jinja_env.overlay(autoescape=True)
+    with app.test_request_context("/"):
+        for rows in (organisations, _kept(organisations, "organisations")):
+            for selected in (None, 3, 7, 99):
+                expected = environment.from_string(REFERENCE_ORGANISATION_LOOP).render(organisations=rows,
+                                                                                       selected=selected)
+                assert filter_options(rows, selected) == expected, selected
+        for rows in (themes, _kept(themes, "themes")):
+            for selected in ("", "vastgoed & <witwassen>", "MENSENHANDEL", 'drugs "in" haven', "anders"):
+                expected = environment.from_string(REFERENCE_THEME_LOOP).render(themes=rows, selected=selected)
+                assert filter_options(rows, selected) == expected, selected
+        assert "selected" in filter_options(themes, "MENSENHANDEL")
+
+
+def _kept(rows: list, key: str) -> ReferenceList:
+    kept = ReferenceList(rows)
+    kept.key = key
+    return kept

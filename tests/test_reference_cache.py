@@ -293,3 +293,48 @@ def test_a_signed_in_page_reads_the_version_along_with_its_user(app, client, log
         assert len(reading) == 1 and reading[0].lstrip().replace('"', "").startswith("SELECT user.id"), statements
         # What the page kept, it kept under the number the login's query read: the current one.
         assert app.extensions[reference_cache.EXTENSION_KEY]._version == _version() is not None
+
+
+def _filter_organisations(html: str) -> list[tuple[str, bool]]:
+    """The vraagstukken list's organisation filter: (name, selected) in page order."""
+    select_html = html.split('id="problems-organisation"', 1)[1].split("</select>", 1)[0]
+    return [(name, bool(chosen)) for chosen, name in re.findall(r'<option value="\d+"( selected)?>([^<]+)</option>',
+                                                                 select_html)]
+
+
+def test_kept_filter_options_follow_a_new_organisation_and_keep_the_chosen_one(app, client, tmp_path, login_as):
+    almere = factories.make_organisation("Gemeente Almere")
+    db.session.commit()
+    login_as(Role.COMMISSIONER)
+    first = _filter_organisations(_page(client, "/vraagstukken/"))
+    assert ("Gemeente Almere", False) in first and not any(chosen for _, chosen in first)
+    assert any(key[0] == "filter-options" for key in app.extensions[reference_cache.EXTENSION_KEY]._entries)
+    chosen = _filter_organisations(_page(client, f"/vraagstukken/?organisatie={almere.id}"))
+    assert [name for name, selected in chosen if selected] == ["Gemeente Almere"]
+    assert _filter_organisations(_page(client, "/vraagstukken/")) == first
+
+    other = create_app({**app.config, "INSTANCE_PATH": str(tmp_path / "other")})
+    with other.app_context():
+        factories.make_organisation("Gemeente Zwolle")
+        db.session.commit()
+        db.engine.dispose()
+    after = _filter_organisations(_page(client, "/vraagstukken/"))
+    assert [name for name, _ in after] == sorted([name for name, _ in first] + ["Gemeente Zwolle"], key=str.lower)
+
+
+def test_made_up_chosen_values_do_not_grow_the_store_without_end(app):
+    """A chosen value is part of a kept entry's key (a field's option, a filter's value); a stream
+    of made-up ones, sent back on purpose, keeps the store at its bound, and what it answers is
+    still right."""
+    factories.make_organisation("Gemeente Almere")
+    db.session.commit()
+    db.session.remove()
+    store = app.extensions[reference_cache.EXTENSION_KEY]
+    with _fresh_context(app), app.test_request_context("/"):
+        form = ProblemForm(formdata=None)
+        for number in range(reference_cache.MAX_ENTRIES * 2 + 1):
+            form.new_organisation_kind.data = f"verzonnen-{number}"
+            render_field(form.new_organisation_kind)
+            assert len(store._entries) <= reference_cache.MAX_ENTRIES
+        form.new_organisation_kind.data = "gemeente"
+        assert '<option selected value="gemeente">' in render_field(form.new_organisation_kind)

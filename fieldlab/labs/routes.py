@@ -25,7 +25,7 @@ from fieldlab.labs.models import Lab, Participation
 from fieldlab.labs.participants import ParticipantLine
 from fieldlab.labs.services import LabError
 from fieldlab.organisations import services as organisation_list
-from fieldlab.organisations.services import concrete_organisations, organisation_choices
+from fieldlab.organisations.services import organisation_choices, organisation_rows
 from fieldlab.paging import requested_page
 from fieldlab.problems import listing
 from fieldlab.problems import services as problems
@@ -327,5 +327,5 @@ def alumni():
                                    organisation_id=organisation_id, expertise=expertise or None)
     return render_template("labs/alumni.html", alumni=found, theme=theme, organisation_id=organisation_id,
                            expertise=expertise, themes=services.lab_themes(),
-                           organisations=concrete_organisations())
+                           organisations=organisation_rows())
 

@@ -100,7 +100,7 @@ def organisation_rows() -> list:
     """Id and name of every concrete organisation, for a select list or a filter. Only the two
     columns: loading the whole reference list as ORM objects on every form and list page cost
     more than the page's other queries together."""
-    return reference_cache.cached("organisation_rows", lambda: db.session.execute(
+    return reference_cache.cached_list("organisation_rows", lambda: db.session.execute(
         select(Organisation.id, Organisation.name).where(Organisation.generic.is_(False))
         .order_by(func.lower(Organisation.name))
     ).all())

@@ -201,7 +201,7 @@ def problems_page(user: User, filters: ProblemFilters, *, per_page: int | None =
 def known_themes() -> list[str]:
     """The suggestions for the theme field: the usual ones and every theme already used (by a
     vraagstuk, then by a Lab), in one statement; kept between requests (`reference_cache`)."""
-    return reference_cache.cached("known_themes", _known_themes)
+    return reference_cache.cached_list("known_themes", _known_themes)
 
 
 def _known_themes() -> list[str]:

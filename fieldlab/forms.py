@@ -163,19 +163,21 @@ def _textarea(field, widget, attributes: dict) -> str:
 def _kept_options(field, write: Callable[[], str]) -> str:
     """A field's options (`write()`), written once per reference version when its choices are a
     kept reference list (`reference_cache.ReferenceList`: the organisations and the kinds, some
-    sixty options on the Nieuw vraagstuk form and half its fields' time) and at most one value is
-    chosen; otherwise written now. The options depend on nothing else than what is in the key:
+    sixty options on the Nieuw vraagstuk form and half its fields' time) or fixed in the code
+    (`_fixed_choices_key`: the vraagstuk's eight groups of radio buttons), and at most one value
+    is chosen; otherwise written now. The options depend on nothing else than what is in the key:
     the list, the field's type, id and name, and the chosen value (WTForms compares it with `==`,
     so values equal as keys choose the same options)."""
     choices = field.choices
-    if type(choices) is not ReferenceList:
+    list_key = choices.key if type(choices) is ReferenceList else _fixed_choices_key(choices)
+    if list_key is None:
         return write()
     data = field.data
     if isinstance(data, list | tuple | set | frozenset):
         if data:
             return write()
         data = ()
-    key = ("field-options", choices.key, field.type, field.id, field.name, data)
+    key = ("field-options", list_key, field.type, field.id, field.name, data)
     try:
         hash(key)
     except TypeError:
@@ -204,6 +206,24 @@ def _filter_options(rows: list, selected) -> Markup:
             value, label, chosen = row.id, row.name, row.id == selected
         html.append(f'<option value="{escape(value)}"{" selected" if chosen else ""}>{escape(label)}</option>')
     return Markup("".join(html))
+
+
+def _fixed_choices_key(choices) -> tuple | None:
+    """A key for choices written in the code: (value, label) pairs whose labels are messages to
+    translate (`lazy_gettext` of one message, as the enums' `lazy_label`); the key holds the
+    language, the values and the messages. None for any other choices: they are written each time."""
+    if type(choices) is not list:
+        return None
+    key: list = [str(flask_babel.get_locale())]
+    for choice in choices:
+        if type(choice) is not tuple or len(choice) != 2:
+            return None
+        value, label = choice
+        if type(label) is not LazyString or label._func is not flask_babel.gettext or len(label._args) != 1 \
+                or label._kwargs:
+            return None
+        key.append((value, label._args[0]))
+    return tuple(key)
 
 
 def _select_options(field) -> str:

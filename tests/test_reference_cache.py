@@ -338,3 +338,31 @@ def test_made_up_chosen_values_do_not_grow_the_store_without_end(app):
             assert len(store._entries) <= reference_cache.MAX_ENTRIES
         form.new_organisation_kind.data = "gemeente"
         assert '<option selected value="gemeente">' in render_field(form.new_organisation_kind)
+
+
+def test_radio_buttons_fixed_in_the_code_are_kept_per_chosen_value_and_language(app):
+    """The vraagstuk's confidentiality and suitability questions: options written once per
+    language and chosen value, each the same as written anew."""
+    factories.make_organisation("Gemeente Almere")  # a reference version to keep them under
+    db.session.commit()
+    db.session.remove()
+    store = app.extensions[reference_cache.EXTENSION_KEY]
+    with _fresh_context(app), app.test_request_context("/"):
+        written = {}
+        for locale in ("nl", "en"):
+            with force_locale(locale):
+                for chosen in (None, "intern", "vertrouwelijk", None):
+                    form = ProblemForm(formdata=None)
+                    form.confidentiality.data = chosen
+                    written[locale, chosen] = render_field(form.confidentiality)
+        kept = [key for key in store._entries if key[0] == "field-options" and key[3] == "confidentiality"]
+        assert len(kept) == 6, kept
+        with force_locale("en"):
+            form = ProblemForm(formdata=None)
+            form.confidentiality.data = "vertrouwelijk"
+            store._entries.clear()
+            assert render_field(form.confidentiality) == written["en", "vertrouwelijk"]
+    assert re.findall(r'value="(\w+)" checked', written["nl", "vertrouwelijk"]) == ["vertrouwelijk"]
+    assert re.findall(r'value="(\w+)" checked', written["en", "intern"]) == ["intern"]
+    assert " checked" not in written["nl", None]
+    assert ">vertrouwelijk<" in written["nl", None] and ">confidential<" in written["en", None]

@@ -2,13 +2,14 @@
 the filters kept, "Pagina 2 van 3", first and last, a page past the end shows the last page, and
 an accessible <nav>. PAGE_SIZE is 2 here, so a few Labs of `fieldlab.scale` fill several pages."""
 
+import gc
 import re
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from fieldlab import scale
+from fieldlab import paging, scale
 from fieldlab.auth.models import Role, User
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab
@@ -111,3 +112,24 @@ def test_paginate_counts_clamps_and_orders(app):
     empty = paginate(select(Lab).where(Lab.id < 0), page=2, per_page=2)
     assert (empty.page, empty.pages, empty.total, empty.first, bool(empty)) == (1, 1, 0, 0, False)
     assert paginate_sequence(list(range(7)), page=2, per_page=3).items == [3, 4, 5]
+
+
+def test_a_statement_built_once_is_counted_and_paged_by_the_same_statements_every_time(app):
+    """The count and the page of a statement are built once per statement object, with the page
+    as parameters: every page of it is still its own, and a statement built per request (with
+    filters) leaves nothing behind once it is gone."""
+    for number in range(5):
+        factories.make_lab(name=f"Lab {number}")
+    built_once = select(Lab).order_by(Lab.name, Lab.id)
+    pages = [[lab.name for lab in paginate(built_once, page=number, per_page=2)] for number in (1, 2, 3, 2)]
+    assert pages == [["Lab 0", "Lab 1"], ["Lab 2", "Lab 3"], ["Lab 4"], ["Lab 2", "Lab 3"]]
+    assert paging._count_and_rows(built_once) is paging._count_and_rows(built_once)
+    assert paginate(built_once, page=1, per_page=10).total == 5
+
+    before = len(paging._PAGED)
+    filtered = built_once.where(Lab.name != "Lab 0")
+    assert [lab.name for lab in paginate(filtered, page=2, per_page=3)] == ["Lab 4"]
+    assert len(paging._PAGED) == before + 1
+    del filtered
+    gc.collect()
+    assert len(paging._PAGED) == before

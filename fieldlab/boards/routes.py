@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_url
+from markupsafe import Markup
 
 from fieldlab import fragments
 from fieldlab.auth.permissions import can
@@ -96,6 +97,20 @@ def _activity_html(team_id: int, challenge_id: int | None, version: int, changed
     key = ("board-activity", team_id, challenge_id, version, changed_at, str(get_locale()))
     return fragments.cached(key, lambda: render_template(
         "boards/_activity.html", lines=feed_lines(services.load_events_of(challenge_id))))
+
+
+def header_html(board: services.Board, heading: str, today) -> Markup:
+    """The challenge header of the board, challenge and progress pages (`boards/_header.html`),
+    kept under everything it shows: the Lab's and team's names, the challenge's start, today (the
+    day number), the latest status, the page's heading and tab, and the language. A change of any
+    of them is a new key, so nothing has to be invalidated. Nothing personal: the same for every
+    viewer of the team. Written anew it was a tenth of the board's time."""
+    challenge = board.challenge
+    key = ("board-header", board.team.id, board.team.name, board.lab_name, challenge is not None,
+           challenge.starts_on if challenge is not None else None, today, board.latest_status, heading,
+           request.endpoint, str(get_locale()))
+    return fragments.cached(key, lambda: render_template("boards/_header.html", board=board, heading=heading,
+                                                         today=today))
 
 
 def _changed(response_body, status: int = 200, *, event: str = BOARD_CHANGED) -> Response:

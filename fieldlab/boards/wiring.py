@@ -5,4 +5,5 @@ from fieldlab.boards import refresh_shortcut, routes
 
 def init_app(app) -> None:
     app.register_blueprint(routes.bp)
+    app.jinja_env.globals["board_header"] = routes.header_html
     refresh_shortcut.install(app)

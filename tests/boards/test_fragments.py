@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from fieldlab import fragments
-from fieldlab.boards import card_changes, services
+from fieldlab.boards import card_changes, routes, services
 from fieldlab.boards.models import BoardCard, BoardEvent, Challenge, Column, EventKind
 from fieldlab.extensions import db
 from fieldlab.fragments import FragmentCache
@@ -181,6 +181,12 @@ def feed_of(html: str) -> str:
     return match.group(0)
 
 
+def header_of(html: str) -> str:
+    match = re.search(r'<div class="board-header">.*?</nav>\s*</div>', html, re.S)
+    assert match, html[:500]
+    return match.group(0)
+
+
 def page(client, world) -> str:
     response = client.get(board_url(world))
     assert response.status_code == 200
@@ -202,7 +208,7 @@ def test_second_view_of_an_unchanged_board_loads_no_cards_and_no_events(member_c
     store = fragments.cache()
     hits = store.hits
     second, second_statements = page_counted(member_client, world)
-    assert store.hits == hits + 2  # the columns and the feed
+    assert store.hits == hits + 3  # the columns, the feed and the header
     assert any(BoardCard.__tablename__ in statement for statement in first_statements)
     assert not any(re.search(r"\bboard_card\b|\bboard_event\b", statement) for statement in second_statements), \
         second_statements
@@ -288,11 +294,12 @@ def test_dutch_and_english_get_their_own_columns_and_feed(member_client, world):
     switched = member_client.post("/taal", data={"locale": "en", "next": board_url(world)})
     assert switched.status_code == 303
     english = page(member_client, world)
-    assert len(fragments.cache()) == size + 2  # a columns and a feed entry of its own
+    assert len(fragments.cache()) == size + 3  # a columns, a feed and a header entry of its own
     assert "Gepland" in columns_of(dutch) and ">Bewerken<" in columns_of(dutch)
     assert "Planned" in columns_of(english) and ">Edit<" in columns_of(english)
     assert "Gepland" not in columns_of(english) and "Bewerken" not in columns_of(english)
     assert "voegde" in feed_of(dutch) and "voegde" not in feed_of(english)
+    assert ">Bord <" in header_of(dutch) and ">Board <" in header_of(english)
     assert member_client.post("/taal", data={"locale": "nl", "next": board_url(world)}).status_code == 303
     assert columns_of(page(member_client, world)) == columns_of(dutch)
 
@@ -404,3 +411,27 @@ def test_with_the_store_turned_off_the_board_still_shows_every_change(member_cli
     db.session.commit()
     assert "Zonder opslag" in columns_of(page(member_client, world))
     assert len(fragments.cache()) == 0 and fragments.cache().hits == 0
+
+
+def test_the_header_is_kept_and_shows_each_change_of_what_it_shows(app, member_client, world):
+    """The header is kept under all it shows: a renamed team, a new start date, another language
+    or the next day (the day number) each write it anew; the same board the same day does not."""
+    first = header_of(page(member_client, world))
+    store = fragments.cache()
+    hits = store.hits
+    assert header_of(page(member_client, world)) == first and store.hits == hits + 3
+    day = re.search(r"dag (\d+) van 100", first)
+    assert day, first
+
+    world.team.name = "Team Hernoemd"
+    world.challenge.starts_on -= timedelta(days=3)
+    db.session.commit()
+    renamed = header_of(page(member_client, world))
+    assert "Team Hernoemd" in renamed and f"dag {int(day.group(1)) + 3} van 100" in renamed
+
+    with app.test_request_context(board_url(world)):
+        app.preprocess_request()
+        board = services.load_board(world.member, world.team.id)
+        today = world.challenge.date_of_day(int(day.group(1)) + 3)
+        tomorrow = routes.header_html(board, "Bord", today + timedelta(days=1))
+    assert f"dag {int(day.group(1)) + 4} van 100" in tomorrow

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from fieldlab import extensions, fragments, pool, reference_cache, scheduler, web
+from fieldlab import extensions, fragments, pool, reads_only, reference_cache, scheduler, web
 from fieldlab.config import DefaultConfig, environment_settings, normalise_database_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     # and only this factory imports the wiring, once every package exists.
     for feature in FEATURES:
         importlib.import_module(f"{feature}.wiring").init_app(app)
+    reads_only.init_app(app)  # its hook goes first, ahead of the login's query
 
     # Cycle: cli imports create_app from this module (its FlaskGroup builds the app).
     from fieldlab import cli

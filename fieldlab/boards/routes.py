@@ -32,6 +32,7 @@ from fieldlab.boards.forms import (
 from fieldlab.boards.models import Column, Indicator
 from fieldlab.extensions import db, htmx
 from fieldlab.paging import requested_page
+from fieldlab.reads_only import reads_only
 from fieldlab.timeutil import local, utcnow
 from fieldlab.web import int_arg
 
@@ -124,6 +125,7 @@ def _changed(response_body, status: int = 200, *, event: str = BOARD_CHANGED) ->
 # --- The board ----------------------------------------------------------------------------------
 
 @bp.get("/teams/<int:team_id>/bord")
+@reads_only
 @login_required
 def board(team_id):
     board = _board_or_404(team_id)

@@ -3,12 +3,14 @@ from flask_login import current_user, login_required
 
 from fieldlab.auth.permissions import can
 from fieldlab.home import services
+from fieldlab.reads_only import reads_only
 from fieldlab.timeutil import local, utcnow
 
 bp = Blueprint("home", __name__)
 
 
 @bp.get("/")
+@reads_only
 @login_required
 def index():
     dashboard = services.dashboard_for(current_user, today=local(utcnow()).date())

@@ -25,6 +25,7 @@ from fieldlab.problems.forms import (
 )
 from fieldlab.problems.models import Problem, ProblemQuestion, ProblemStatus
 from fieldlab.problems.services import SUITABILITY_KEYS, ProblemError, StaleProblem
+from fieldlab.reads_only import reads_only
 from fieldlab.timeutil import local, utcnow
 from fieldlab.web import int_arg, redirect_after_post
 
@@ -66,6 +67,7 @@ def _filters_from_request() -> listing.ProblemFilters:
 
 
 @bp.get("/")
+@reads_only
 @login_required
 def index():
     require("problems.list")
@@ -99,6 +101,7 @@ def _form_page(form: ProblemForm, problem: Problem | None, status: int = 200, st
 
 
 @bp.route("/nieuw", methods=["GET", "POST"])
+@reads_only
 @login_required
 def new():
     require("problem.submit")

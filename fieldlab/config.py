@@ -125,6 +125,10 @@ class DefaultConfig:
     PAGE_SIZE = 50
     # Rendered board columns and activity feeds kept per process (fieldlab/fragments.py); 0 turns it off.
     FRAGMENT_CACHE_ENTRIES = 512
+    # Check that views marked `reads_only` send no statement that writes or locks
+    # (fieldlab/reads_only.py). On in the tests, which walk every GET route as each role; off in
+    # production, where a listener on every statement cost SQLite 7-9% of a page.
+    READS_ONLY_CHECK = False
 
 
 # Environment variables that override settings, with their converters.

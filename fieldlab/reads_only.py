@@ -8,19 +8,21 @@ snapshot of its own anyway, so a page that only reads answers the same in autoco
 
 A view says so with `@reads_only`. For a GET or HEAD of such a view the request's connection is
 taken in autocommit (PostgreSQL) before anything reads: the first before-request hook, ahead of
-the login's query. That the view only reads is checked, not trusted: during such a request a
-statement that writes or locks raises `WriteInReadOnlyRequest`, on SQLite too (which keeps its
-transactions as they are: it sends no BEGIN for a read), so a view that starts writing fails
-loudly in the tests instead of writing outside a transaction. A POST to the same view is not
-affected. (The tests' client shares one session across requests, whose connection is already
-taken: there the check still holds, and tests/test_reads_only.py serves requests as a server does.)
+the login's query. A POST to the same view is not affected.
+
+That the view only reads is checked, not trusted, in the tests (READS_ONLY_CHECK, on there): during
+such a request a statement that writes or locks raises `WriteInReadOnlyRequest`, on SQLite too
+(which keeps its transactions as they are: it sends no BEGIN for a read), and the tests walk every
+GET route as each role on both databases. So a view that starts writing fails loudly in CI instead
+of writing outside a transaction. Not in production: a listener on every statement cost SQLite 7-9%
+of a page. (The tests' client shares one session across requests, whose connection is already
+taken: the check still holds there, and tests/test_reads_only.py serves requests as a server does.)
 """
 
 import re
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from fieldlab.extensions import db
 
@@ -40,19 +42,27 @@ def reads_only(view):
 
 
 def init_app(app: Flask) -> None:
+    with app.app_context():
+        engine = db.engine
+    check = app.config["READS_ONLY_CHECK"]
+    autocommit = engine.dialect.name == "postgresql"
+    if check:
+        event.listen(engine, "before_cursor_execute", _refuse_writes)
+    if not (check or autocommit):
+        return  # SQLite in production: nothing to do
+
     def take_connection() -> None:
         if request.method not in ("GET", "HEAD"):
             return
         if not getattr(app.view_functions.get(request.endpoint or ""), "reads_only", False):
             return
         request.reads_only = True  # type: ignore[attr-defined]
-        if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
+        if autocommit and not db.session().in_transaction():
             db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
     app.before_request_funcs.setdefault(None, []).insert(0, take_connection)
 
 
-@event.listens_for(Engine, "before_cursor_execute")
 def _refuse_writes(connection, cursor, statement, parameters, context, executemany):
     if has_request_context() and getattr(request, "reads_only", False) and (
             context.isinsert or context.isupdate or context.isdelete or context.isddl or _WRITES.search(statement)):

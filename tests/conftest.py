@@ -123,6 +123,7 @@ def make_test_app(database_url, instance_path, **overrides):
         "BASE_URL": "http://localhost",
         "RATELIMIT_STORAGE_URI": "memory://",
         "SMTP_HOST": "",
+        "READS_ONLY_CHECK": True,
     }
     config.update(overrides)
     app = create_app(config)

@@ -188,8 +188,8 @@ def _kept_options(field, write: Callable[[], str]) -> str:
 def filter_options(rows: list, selected) -> Markup:
     """The <option>s of a list page's filter select: rows with `id` and `name` (the organisations;
     `selected` an id or None) or plain strings (the themes; chosen whatever their case). Written
-    once per reference version and chosen value when `rows` is a kept list: some fifty options
-    through Jinja were a sixth of the vraagstukken list's time."""
+    once per reference version and chosen value when `rows` is a kept list, instead of a Jinja
+    loop over some fifty rows on every list page."""
     if isinstance(selected, str):
         selected = selected.lower()
     if type(rows) is not ReferenceList:

@@ -8,13 +8,21 @@ signer for every request and derives the signing key with an HMAC each time (~25
 the session was only read it still asks seven cookie settings and parses the Vary header into a
 set and back (~15 µs). Here the serializer is built once per key set, the derived keys are kept,
 the HMAC is computed in one OpenSSL call, and a session that was only read costs one Vary check.
+
+The board refresh, which only reads the session, reads it with `read_only`: a cookie's signature is
+checked and its content decoded once, and only its age at every refresh (22 of the 110 µs the
+unchanged refresh cost in process).
 """
 
 import hmac
+from collections.abc import Mapping
+from functools import lru_cache
+from types import MappingProxyType
+from typing import cast
 
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, base64_encode, want_bytes
 
 
@@ -70,6 +78,22 @@ class SessionInterface(SecureCookieSessionInterface):
             self._serializers = {**self._serializers, keys: serializer}
         return serializer
 
+    def read_only(self, app: Flask, value: str) -> Mapping | None:
+        """The session a cookie value carries, for a caller that only reads it (the board
+        refresh's shortcut). Accepted or refused as `open_session` accepts or refuses it: a
+        signature under the current keys, and an age within the session's lifetime, checked at
+        every call with itsdangerous' own clock. None where `open_session` would give an empty
+        session."""
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        try:
+            signer, signed_at, data = _verified(serializer, value)
+        except BadData:
+            return None
+        age = signer.get_timestamp() - signed_at
+        return data if 0 <= age <= int(app.permanent_session_lifetime.total_seconds()) else None
+
     def save_session(self, app: Flask, session, response) -> None:
         if session and not self.should_set_cookie(app, session):
             # Only read (or not even that): nothing to write, as in Flask, which would still
@@ -78,6 +102,17 @@ class SessionInterface(SecureCookieSessionInterface):
                 add_vary(response.headers, "Cookie")
             return
         super().save_session(app, session, response)
+
+
+@lru_cache(maxsize=1024)
+def _verified(serializer: URLSafeTimedSerializer, value: str) -> tuple[TimestampSigner, int, Mapping]:
+    """A cookie's signer, signing time and content, once its signature holds (its age is the
+    caller's to check). Only good cookies are kept (an exception is not), keyed by the serializer
+    of the key set they were checked under; 1,024 of at most 4 KB each bounds what made-up or old
+    cookies can take."""
+    data, signed = serializer.loads(value, return_timestamp=True)
+    signer = cast(TimestampSigner, serializer.make_signer(serializer.salt))
+    return signer, int(signed.timestamp()), MappingProxyType(data)
 
 
 def add_vary(headers, token: str) -> None:

@@ -2,9 +2,12 @@
 cookie flags, CSRF on every POST, and the language switch."""
 
 import re
+import time
 
+import itsdangerous
 import pytest
 from flask import Blueprint, abort
+from flask import request as flask_request
 from sqlalchemy import func, select
 from werkzeug.routing import IntegerConverter
 
@@ -304,6 +307,44 @@ def test_session_cookie_is_flasks_own_format_both_ways(app):
             app.session_interface.get_signing_serializer(app).loads(signed_with_old_key)
     finally:
         app.config.update(SECRET_KEY=old_key, SECRET_KEY_FALLBACKS=[])
+
+
+def test_read_only_accepts_and_refuses_a_cookie_as_open_session_does(app, monkeypatch):
+    """`read_only` (the board refresh's way to read the session) gives what `open_session` gives
+    for a good cookie and nothing where `open_session` gives an empty session: tampered, signed
+    with a key that was dropped, older than the session's lifetime or signed in the future. Each
+    is asked after the same cookie was read once, so a kept reading decides nothing."""
+    interface = app.session_interface
+    value = {"_user_id": "7:token", "_id": "abc", "csrf_token": "abc"}
+    cookie = interface.get_signing_serializer(app).dumps(value)
+
+    def opened(cookie_value):
+        with app.test_request_context(headers={"Cookie": f"fieldlab_session={cookie_value}"}):
+            return dict(interface.open_session(app, flask_request._get_current_object()))
+
+    assert dict(interface.read_only(app, cookie)) == opened(cookie) == value
+    with pytest.raises(TypeError):
+        interface.read_only(app, cookie)["_user_id"] = "8:other"  # a reader cannot change it for the next
+    tampered = cookie[:-3] + ("AAA" if not cookie.endswith("AAA") else "BBB")
+    assert interface.read_only(app, tampered) is None and opened(tampered) == {}
+
+    lifetime = int(app.permanent_session_lifetime.total_seconds())
+    signed_at = int(time.time())
+    for now, accepted in [(signed_at + lifetime, True), (signed_at + lifetime + 61, False), (signed_at - 60, False)]:
+        monkeypatch.setattr(itsdangerous.TimestampSigner, "get_timestamp", lambda self, now=now: now)
+        assert (interface.read_only(app, cookie) is not None) is accepted, now - signed_at
+        assert (opened(cookie) == value) is accepted, now - signed_at
+    monkeypatch.undo()
+
+    old_key = app.secret_key
+    app.config.update(SECRET_KEY="a new key " * 4, SECRET_KEY_FALLBACKS=[old_key])
+    try:
+        assert dict(interface.read_only(app, cookie)) == value
+        app.config["SECRET_KEY_FALLBACKS"] = []
+        assert interface.read_only(app, cookie) is None and opened(cookie) == {}
+    finally:
+        app.config.update(SECRET_KEY=old_key, SECRET_KEY_FALLBACKS=[])
+    assert dict(interface.read_only(app, cookie)) == value
 
 
 def test_a_request_that_only_reads_the_session_sets_no_cookie(client, login_as):

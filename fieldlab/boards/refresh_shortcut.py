@@ -26,11 +26,13 @@ from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_cookie
 from werkzeug.routing import MapAdapter
 
 from fieldlab.auth.services import session_identifier, session_login
 from fieldlab.boards.refreshing import board_unchanged
 from fieldlab.extensions import db
+from fieldlab.session_cookie import SessionInterface as CookieSessions
 from fieldlab.session_cookie import add_vary
 from fieldlab.web import add_security_headers, to_int
 
@@ -70,11 +72,16 @@ class RefreshShortcut:
         if version is None:
             return False
         app = self.app
-        request = app.request_class(environ)  # reads nothing until asked; here only its cookies
-        if not request.cookies.get(app.config["SESSION_COOKIE_NAME"]):
+        cookie = parse_cookie(environ).get(app.config["SESSION_COOKIE_NAME"])
+        if not cookie:
             return False
-        session = app.session_interface.open_session(app, request)
-        if session is None or session.permanent or app.config.get("REMEMBER_COOKIE_REFRESH_EACH_REQUEST"):
+        interface = app.session_interface
+        if not isinstance(interface, CookieSessions):
+            return False
+        # Read as the app's session interface reads it for a request, its signature checked once
+        # per cookie (`session_cookie.SessionInterface.read_only`).
+        session = interface.read_only(app, cookie)
+        if session is None or session.get("_permanent") or app.config.get("REMEMBER_COOKIE_REFRESH_EACH_REQUEST"):
             # The app would write a cookie on this answer (a permanent session's new expiry, a
             # refreshed remember cookie); the app's sessions are neither, but settings may change.
             return False

@@ -11,6 +11,7 @@ from hashlib import sha512
 import itsdangerous
 import pytest
 from flask import request, request_started
+from flask.sessions import SecureCookieSessionInterface
 from flask_login.utils import _create_identifier
 from sqlalchemy import text
 from werkzeug.test import Client
@@ -163,6 +164,33 @@ def test_a_session_cookie_older_than_the_session_lifetime_is_refused_by_both(app
     assert fresh_enough.get(refresh_url(board_world.team, version_of(board_world.team)),
                             headers=HX).status_code == 204
     assert flask_requests == []
+
+
+def test_a_cookie_the_shortcut_has_read_stops_working_when_it_outlives_the_session(app, board_world, monkeypatch,
+                                                                                  flask_requests):
+    """The shortcut checks a cookie's signature once and keeps it; its age still counts: twelve
+    hours and a minute after the login, the same open board's refresh goes to the app (401)."""
+    client = logged_in_client(app, board_world.member)
+    url = refresh_url(board_world.team, version_of(board_world.team))
+    flask_requests.clear()
+    for _ in range(3):
+        assert client.get(url, headers=HX).status_code == 204
+    assert flask_requests == []
+
+    later = int(time.time()) + 12 * 3600 + 60
+    monkeypatch.setattr(itsdangerous.TimestampSigner, "get_timestamp", lambda self: later)
+    assert client.get(url, headers=HX).status_code == 401
+    assert len(flask_requests) == 1
+
+
+def test_with_another_session_interface_the_app_answers(app, board_world, monkeypatch, flask_requests):
+    """The shortcut reads only the session it knows how to read (Fieldlab's cookie); should the
+    app be given another interface, every refresh is the app's."""
+    client = logged_in_client(app, board_world.member)
+    monkeypatch.setattr(app, "session_interface", SecureCookieSessionInterface())
+    flask_requests.clear()
+    assert client.get(refresh_url(board_world.team, version_of(board_world.team)), headers=HX).status_code == 204
+    assert len(flask_requests) == 1
 
 
 def test_a_database_error_goes_to_the_app_which_answers_it(app, board_world, monkeypatch, flask_requests):

@@ -90,6 +90,16 @@ def test_move_form_without_htmx_is_a_page_with_the_current_column_chosen(member_
     assert 'name="csrf_token"' in html
 
 
+@pytest.mark.parametrize("language, labels", [("nl", ["Gepland", "Bezig", "Geblokkeerd", "Klaar"]),
+                                              ("en", ["Planned", "In progress", "Blocked", "Done"])])
+def test_move_forms_columns_are_named_in_the_viewers_language(member_client, world, cards, language, labels):
+    """The columns' names are translated when the form is shown (a move only checks the value)."""
+    assert member_client.post("/taal", data={"locale": language, "next": "/"}).status_code in (302, 303)
+    html = member_client.get(move_url(world, cards[0].id)).get_data(as_text=True)
+    select = re.search(rf'<select[^>]*id="board-move-{cards[0].id}-column".*?</select>', html, re.S).group(0)
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", select) == labels
+
+
 def test_move_form_for_the_cards_own_target_is_the_inline_fragment(member_client, world, cards):
     response = member_client.get(move_url(world, cards[0].id), headers=inline(cards[0].id))
     html = response.get_data(as_text=True)

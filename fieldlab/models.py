@@ -31,6 +31,8 @@ class LabelledEnum(enum.StrEnum):
     `PLANNED = "planned", _l("Gepland")`; `label` translates when it is read, `lazy_label` when it
     is shown (for choices built at import time)."""
 
+    lazy_label: Any  # set per member in __new__; an annotation alone makes no member
+
     def __new__(cls, value: str, lazy_label: Any = None):
         member = str.__new__(cls, value)
         member._value_ = value

@@ -26,6 +26,7 @@ from fieldlab.boards.models import BoardCard, BoardEvent, Challenge, EventKind, 
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab
 from fieldlab.paging import Page, paginate
+from fieldlab.sqlite_turns import take_turn
 from fieldlab.teams.models import Membership, Team, TeamRole
 from fieldlab.teams.visibility import team_relation_columns, visible_boards_clause
 
@@ -214,7 +215,10 @@ def lock_board(challenge_id: int, *, now: datetime | None = None) -> None:
     row first takes its row lock (PostgreSQL) or the write lock (SQLite) until commit: concurrent
     writers of one board wait in line instead of deadlocking or colliding. Without `now` it is a
     no-change UPDATE (the version rises with the ORM event); with `now` it raises the version
-    itself, for changes written in Core."""
+    itself, for changes written in Core. On SQLite the writers of all boards first wait their turn
+    on a file lock (`fieldlab.sqlite_turns`), which hands over at once where SQLite's own waiting
+    sleeps."""
+    take_turn(db.session)  # before the flush: a transaction that has written must not wait for a turn
     db.session.flush()  # what the ORM holds goes first, as an ORM statement would autoflush it
     lock, lock_and_raise = _lock_statements()
     if now is None:

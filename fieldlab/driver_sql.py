@@ -3,7 +3,7 @@ execution costs more than the query.
 
 The board refresh asks every few seconds, for every open board, whether anything changed: one
 indexed SELECT (`boards.refreshing.board_unchanged`). Measured in process on SQLite, that check
-took 42 µs through `Connection.execute` and 13 µs this way. SQLAlchemy builds the statement's cache
+took 42 µs through `Connection.execute` and 14 µs this way. SQLAlchemy builds the statement's cache
 key anew on each execution and hashes it (the refresh's key is about 49,000 characters: the access
 rule and the two-factor gate in SQL), then an execution context and a result object, all for a
 yes or no.

@@ -4,8 +4,8 @@ SQLite lets one transaction write at a time. A second writer waits in SQLite's b
 sleeps 1, 2, 5, 10 … ms between its tries, however soon the first one commits. Card moves are the
 board's most frequent write and take a few tenths of a millisecond under the lock, so the waiting
 writer mostly slept: with two gunicorn workers dragging cards on one board, the workers were idle
-about 15% of the time (bench/pages.py, card move: 0.145 of a bare Flask app with the sleeps, 0.177
-with this queue).
+about 15% of the time (bench/pages.py, card move: 0.144–0.151 of a bare Flask app with the sleeps,
+0.166–0.177 with this queue).
 
 `take_turn` makes a board writer take an exclusive `flock` on a file next to the database before
 it writes; the kernel hands it to the next waiter the moment the transaction ends (`_let_go`,

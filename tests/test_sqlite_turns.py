@@ -5,6 +5,9 @@ moves that keep every card in its place: tests/boards/test_concurrency.py."""
 
 import fcntl
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -102,6 +105,46 @@ def test_a_transaction_that_has_begun_to_write_goes_on_without_waiting_for_a_tur
     thread.join(10)
     assert not thread.is_alive()
     assert {"Gemeente Eerste", "Gemeente Tweede"} <= set(db.session.scalars(db.select(Organisation.name)))
+
+
+WRITER_KILLED_MID_TURN = """
+import sys, time
+from sqlalchemy import insert
+from fieldlab import create_app
+from fieldlab.extensions import db
+from fieldlab.organisations.models import Organisation
+from fieldlab.sqlite_turns import take_turn
+app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[1], "INSTANCE_PATH": sys.argv[2], "SECRET_KEY": "k" * 40})
+with app.app_context():
+    take_turn(db.session)
+    db.session.execute(insert(Organisation).values(name="Nooit bewaard", short_name="Nooit", kind="gemeente",
+                                                   sector="publiek"))
+    print("writing", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_writer_killed_in_the_middle_of_its_turn_leaves_the_turn_and_nothing_half_written(app, sqlite_only,
+                                                                                            database_url, tmp_path):
+    """A worker that dies (a server stopped hard, gunicorn's timeout) while it has the turn and has
+    written: the kernel lets go of its lock, SQLite of its write; the next writer goes on at once."""
+    writer = subprocess.Popen([sys.executable, "-c", WRITER_KILLED_MID_TURN, database_url, str(tmp_path / "instance")],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "writing"
+        assert not turn_is_free()
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(10)
+        writer.stdout.close()
+    started = time.monotonic()
+    take_turn(db.session)
+    db.session.execute(insert(Organisation).values(name="Gemeente Daarna", short_name="Daarna", kind="gemeente",
+                                                   sector="publiek"))
+    db.session.commit()
+    assert time.monotonic() - started < 1
+    assert set(db.session.scalars(db.select(Organisation.name))) >= {"Gemeente Daarna"}
+    assert "Nooit bewaard" not in set(db.session.scalars(db.select(Organisation.name)))
 
 
 def test_a_database_that_is_no_plain_file_has_no_turns():

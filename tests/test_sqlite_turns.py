@@ -99,7 +99,7 @@ def test_a_transaction_that_has_begun_to_write_goes_on_without_waiting_for_a_tur
     db.session.execute(insert(Organisation).values(name="Gemeente Tweede", short_name="Tweede", kind="gemeente", sector="publiek"))
     started = time.monotonic()
     take_turn(db.session)
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 5  # without the rule: 20 s here, until SQLite's busy timeout
     db.session.commit()
     second_done.set()
     thread.join(10)
@@ -142,7 +142,7 @@ def test_a_writer_killed_in_the_middle_of_its_turn_leaves_the_turn_and_nothing_h
     db.session.execute(insert(Organisation).values(name="Gemeente Daarna", short_name="Daarna", kind="gemeente",
                                                    sector="publiek"))
     db.session.commit()
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 5  # a turn that outlived its process would wait for ever
     assert set(db.session.scalars(db.select(Organisation.name))) >= {"Gemeente Daarna"}
     assert "Nooit bewaard" not in set(db.session.scalars(db.select(Organisation.name)))
 

@@ -64,6 +64,9 @@ def init_app(app: Flask) -> None:
 
 
 def _refuse_writes(connection, cursor, statement, parameters, context, executemany):
+    # SQLAlchemy runs some SQL without an execution context (`Connection._cursor_execute`: the
+    # board refresh's DriverStatement, sequences, defaults): those are judged by their text alone.
     if has_request_context() and getattr(request, "reads_only", False) and (
-            context.isinsert or context.isupdate or context.isdelete or context.isddl or _WRITES.search(statement)):
+            (context is not None and (context.isinsert or context.isupdate or context.isdelete or context.isddl))
+            or _WRITES.search(statement)):
         raise WriteInReadOnlyRequest(f"a reads_only view sent: {statement[:200]}")

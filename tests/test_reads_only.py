@@ -4,9 +4,11 @@ writes or locks fails loudly on both databases, and its POST writes as before.""
 
 import pytest
 from flask import request
-from sqlalchemy import event, func, select
+from sqlalchemy import bindparam, event, func, select, text
+from sqlalchemy.exc import StatementError
 
 from fieldlab.auth.models import Role
+from fieldlab.driver_sql import DriverStatement
 from fieldlab.extensions import db
 from fieldlab.organisations.models import Organisation
 from fieldlab.reads_only import WriteInReadOnlyRequest, reads_only
@@ -91,3 +93,21 @@ def refused(client, url: str, caplog) -> str:
     errors = [record.exc_info[1] for record in caplog.records if record.exc_info]
     assert errors and isinstance(errors[0], WriteInReadOnlyRequest), caplog.text
     return "FOR UPDATE" if "FOR UPDATE" in str(errors[0]) else "INSERT" if "INSERT" in str(errors[0]) else str(errors[0])
+
+
+def test_the_check_takes_statements_run_without_an_execution_context(app):
+    """SQLAlchemy runs some SQL without an execution context (`Connection._cursor_execute`: the
+    board refresh's `DriverStatement`, sequences, defaults); the check judges those by their text."""
+    read = DriverStatement(select(Organisation.id).where(Organisation.id == bindparam("id")))
+    write = text("UPDATE organisation SET name = name WHERE id = 0")
+    with app.test_request_context("/"):
+        request.reads_only = True
+        with db.engine.connect() as connection:
+            assert read.exists(connection, {"id": 0}) is False
+            cursor = connection.connection.cursor()
+            try:
+                with pytest.raises(StatementError) as refused:  # SQLAlchemy wraps what a listener raises
+                    connection._cursor_execute(cursor, str(write), ())
+                assert isinstance(refused.value.orig, WriteInReadOnlyRequest)
+            finally:
+                cursor.close()

@@ -1,5 +1,6 @@
 """The board's rules, tested on the services directly."""
 
+import random
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -55,6 +56,34 @@ def test_reordering_within_a_column(world, now):
     cards = add_cards(world, 3)
     card_changes.move_card(cards[2], column=Column.PLANNED, position=0, by=world.member, now=now)
     assert positions(world, Column.PLANNED) == ["Actie 2", "Actie 0", "Actie 1"]
+
+
+def test_any_sequence_of_moves_keeps_every_column_in_the_order_a_list_would(world, now):
+    """Across columns, up and down within one, to the same place, past the end and to the end
+    (None): after each move every column holds what a plain list model holds, at positions
+    0, 1, 2, … without gaps; only the moved card is stamped."""
+    cards = add_cards(world, 9)
+    model = {column: [] for column in Column}
+    model[Column.PLANNED] = [card.id for card in cards]
+    rng = random.Random(16)
+    for step in range(60):
+        card = rng.choice(cards)
+        target = rng.choice(list(Column))
+        source = next(column for column, ids in model.items() if card.id in ids)
+        model[source].remove(card.id)
+        position = rng.choice([None, 0, 1, 2, 5, 40])
+        index = len(model[target]) if position is None else min(position, len(model[target]))
+        model[target].insert(index, card.id)
+        moment = now + timedelta(minutes=step + 1)
+        card_changes.move_card(card, column=target, position=position, by=world.teammate, now=moment)
+        rows = db.session.execute(select(BoardCard.id, BoardCard.column_key, BoardCard.position,
+                                         BoardCard.updated_at, BoardCard.updated_by_id)
+                                  .where(BoardCard.challenge_id == world.challenge.id)).all()
+        for column in Column:
+            in_column = sorted((row.position, row.id) for row in rows if row.column_key == column)
+            assert in_column == list(enumerate(model[column])), (step, column)
+        stamped = {row.id for row in rows if row.updated_at == moment}
+        assert stamped == {card.id} and card.updated_by_id == world.teammate.id, step
 
 
 def test_moving_to_klaar_stamps_done_and_moving_back_clears_it(world, now):

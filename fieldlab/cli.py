@@ -5,12 +5,15 @@ import signal
 import socket
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
+import pyotp
 import waitress
 from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from fieldlab import backup, create_app, scheduler
@@ -41,8 +44,6 @@ def init_app(app: Flask) -> None:
 def prepare_database(*, demo: bool) -> list:
     """Bring the schema up to date (migrations), load the reference organisations, and fill an
     empty database with demo data. Returns the demo logins when it seeded them."""
-    from flask_migrate import upgrade
-
     upgrade()
     load_reference_list()
     logins = []
@@ -234,8 +235,6 @@ def create_user_command(email, name, roles, password):
 @with_appcontext
 def backup_command(output):
     """Write a consistent copy of the database (SQLite backup API, or pg_dump)."""
-    from pathlib import Path
-
     app = current_app._get_current_object()
     destination = Path(output) if output else backup.default_backup_path(app, now=utcnow())
     try:
@@ -251,8 +250,6 @@ def backup_command(output):
 @with_appcontext
 def restore_command(source, yes):
     """Replace the database with a backup. Stop the web workers and the scheduler first."""
-    from pathlib import Path
-
     if not yes:
         click.confirm("Dit vervangt alle gegevens in de database door die uit de back-up. Doorgaan?", abort=True)
     app = current_app._get_current_object()
@@ -270,8 +267,6 @@ def restore_command(source, yes):
 @with_appcontext
 def demo_code_command(email):
     """Print the current two-factor code of a demo account (demo accounts only)."""
-    import pyotp
-
     user = User.by_email(email)
     if user is None or not is_demo_account(user.email) or not user.has_two_factor:
         raise click.ClickException("Alleen voor demo-accounts met tweestapsverificatie.")

@@ -232,8 +232,6 @@ def is_demo_account(email: str) -> bool:
 
 def _fill_board(team: Team, *, today: date) -> None:
     """Team Kompas on day 37: cards in every column, an indicator, two weekly updates."""
-    from decimal import Decimal
-
     challenge = team.challenge
     members = [membership.user for membership in team.memberships]
     moment = utcnow() - timedelta(days=30)
@@ -271,8 +269,6 @@ def _plan_return_days(lab: Lab, *, facilitator) -> None:
     """Day 1 took place; day 50 is confirmed and its invitations are out; day 100 is proposed.
     The steps that were due by now ran at their moments, as the scheduler would have run them (the
     outbox shows them, recorded as sent then)."""
-    from datetime import time
-
     for team in lab.teams:
         returndays.plan_return_days(team.challenge, by=facilitator, now=utcnow())
         for day_number in (1, 50):

@@ -3,6 +3,7 @@
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from babel import support
 from flask import (
     Flask,
     Response,
@@ -21,12 +22,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from jinja2 import pass_context
+from jinja2 import StrictUndefined, pass_context
 from markupsafe import Markup
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
+from wtforms.i18n import messages_path
 
 from fieldlab import formats
 from fieldlab.auth.permissions import can
@@ -103,9 +105,6 @@ class WTFormsMessages:
         self._catalogues = {}
 
     def _catalogue(self):
-        from babel import support
-        from wtforms.i18n import messages_path
-
         locale = get_locale()
         catalogue = self._catalogues.get(str(locale))
         if catalogue is None:
@@ -138,8 +137,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(is_safe_next=is_safe_next, url_for=template_url_for(app))
     if app.testing:
-        from jinja2 import StrictUndefined
-
         app.jinja_env.undefined = StrictUndefined
 
     @app.context_processor
@@ -290,8 +287,6 @@ def render_error(status: int, message: str | None = None):
     try:
         return render_template(template, status=status, title=title, text=message or text), status
     except Exception:  # the page shell itself is broken: still no stack trace for the user
-        from flask import current_app
-
         current_app.logger.exception("error page could not be rendered")
         return FALLBACK_ERROR_PAGE, status
 
@@ -322,8 +317,6 @@ def handle_unexpected_error(error: Exception):
         # Input the database cannot hold (a number too large, a value out of range): the request is
         # wrong, not the app. Forms check their fields; this is the net under hand-parsed values.
         return render_error(400)
-    from flask import current_app
-
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
     if current_app.config.get("PROPAGATE_EXCEPTIONS") and current_app.testing:
         raise error

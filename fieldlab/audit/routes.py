@@ -1,3 +1,4 @@
+from datetime import date
 from itertools import chain
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
@@ -16,8 +17,6 @@ bp = Blueprint("audit", __name__, url_prefix="/logboek")
 
 
 def _parse_date(value):
-    from datetime import date
-
     try:
         return date.fromisoformat(value) if value else None
     except ValueError:

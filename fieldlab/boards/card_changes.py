@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
+from flask_babel import gettext as _
 from sqlalchemy import Integer, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -34,8 +35,6 @@ def _clean_labels(labels) -> list[str]:
 
 
 def _check_card(*, team: Team, owner_id: int, due_day: int | None, quick_win: bool) -> None:
-    from flask_babel import gettext as _
-
     if owner_id not in team.member_ids:
         raise BoardError(_("De eigenaar moet lid zijn van het team."))
     if due_day is not None and not 1 <= due_day <= CHALLENGE_DAYS:

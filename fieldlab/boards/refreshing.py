@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache, cached_property
 
+from babel.dates import parse_pattern
+from flask import url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import Engine, Integer, bindparam, select
 
 from fieldlab.auth.models import User
@@ -134,8 +138,6 @@ class ColumnsView:
 
     @cached_property
     def text(self) -> dict[str, str]:
-        from flask_babel import gettext as _
-
         return {"due": _("klaar op dag %(day)s"), "labels": _("Labels"), "quick_win": _("quick win"),
                 "edit": _("Bewerken"), "edit_named": _("Bewerken: %(title)s"), "move": _("Verplaatsen"),
                 "move_named": _("Verplaatsen: %(title)s"), "move_to": _("Verplaats naar"),
@@ -147,8 +149,6 @@ class ColumnsView:
 
     @cached_property
     def _url_templates(self) -> dict[str, str]:
-        from flask import url_for
-
         return {kind: url_for(endpoint, team_id=self.team_id, card_id=_CARD_ID_SLOT)
                 for kind, endpoint in (("edit", "boards.edit_card"), ("move", "boards.move_card"),
                                        ("move_form", "boards.move_card_form"))}
@@ -159,9 +159,6 @@ class ColumnsView:
     @cached_property
     def _due_date_format(self):
         """babel's format_date(…, "d MMM") with the pattern parsed once per fragment, not per card."""
-        from babel.dates import parse_pattern
-        from flask_babel import get_locale
-
         pattern, locale = parse_pattern("d MMM"), get_locale()
         return lambda day: pattern.apply(day, locale)
 

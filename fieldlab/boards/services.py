@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 
+from flask_babel import gettext as _
 from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -287,8 +288,6 @@ def return_days_review_asked(challenge: Challenge, *, now: datetime) -> str | No
 
 def choose_team_leader(team: Team, user_id: int, *, by, now: datetime) -> Membership:
     """The team chooses one leader among its members; the others become members again."""
-    from flask_babel import gettext as _
-
     chosen = next((membership for membership in team.memberships if membership.user_id == user_id), None)
     if chosen is None:
         raise BoardError(_("De teamleider moet lid zijn van het team."))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -104,8 +105,6 @@ class Hours:
 def hours_summary(challenge: Challenge | None, updates: list[ProgressUpdate]) -> Hours:
     """Hours committed for the challenge against the hours the updates report, per organisation,
     so managers see the time their organisation committed against the time used."""
-    from flask_babel import gettext as _
-
     per_organisation: dict[str, int] = defaultdict(int)
     for progress in updates:
         if progress.hours_spent:
@@ -142,8 +141,6 @@ class Series:
 
 def cards_done_series(challenge: Challenge, cards: list[BoardCard], *, today: date) -> Series:
     """Cards done by the end of each day since day 1, up to today (or day 100)."""
-    from flask_babel import gettext as _
-
     series = Series(name=_("Kaarten klaar"), points=[], target=float(len(cards)) if cards else None,
                     only_changes=True)
     if challenge.starts_on is None:

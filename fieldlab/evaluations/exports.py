@@ -6,10 +6,14 @@ may be made at all (the results shown, the comments no longer held) the route de
 `aggregation.form_results`.
 """
 
+import csv
+import io
 import re
 from datetime import datetime
 
 from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -63,9 +67,6 @@ def export_table(form: EvaluationForm) -> tuple[list[str], list[list]]:
 
 def export_csv(form: EvaluationForm, *, by: User, now: datetime | None = None) -> str:
     """Semicolon-separated with decimal commas and a byte-order mark: opens as-is in Dutch Excel."""
-    import csv
-    import io
-
     header, rows = export_table(form)
     buffer = io.StringIO()
     buffer.write("\ufeff")
@@ -89,11 +90,6 @@ def _csv_value(value):
 
 
 def export_xlsx(form: EvaluationForm, *, by: User, now: datetime | None = None) -> bytes:
-    import io
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     header, rows = export_table(form)
     workbook = Workbook()
     sheet = workbook.active

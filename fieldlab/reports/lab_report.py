@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -199,8 +200,6 @@ def _attendance(lab: Lab) -> list[AttendanceRow]:
 
 def _evaluations(lab: Lab, reader: User, return_days: list[ReturnDay], *,
                  now: datetime) -> tuple[list[EvaluationEntry], int]:
-    from flask_babel import gettext as _
-
     day_ids = [return_day.id for return_day in return_days]
     forms = db.session.scalars(
         select(EvaluationForm).where(or_(EvaluationForm.lab_id == lab.id, EvaluationForm.return_day_id.in_(day_ids)))
@@ -231,8 +230,6 @@ def lab_report(lab: Lab, *, reader: User, now: datetime) -> LabReport:
     """The report of one Lab as `reader` may read it at `now` (its day is the day the course is
     counted to; the moment decides which evaluation forms are closed)."""
     today = now.astimezone(LOCAL_ZONE).date()
-    from flask_babel import gettext as _
-
     teams = _lab_teams(lab)
     challenge_ids = [team.challenge.id for team in teams if team.challenge is not None]
     cards_of: dict[int, list[BoardCard]] = {}

@@ -206,8 +206,14 @@ def confirm(signal_id):
     except TransitionError as error:
         return _step_failed(signal, error, {})
     db.session.commit()
-    flash(_("Het signaal is definitief ingediend."), "success")
-    return redirect_after_post("signals.detail", signal_id=signal.id)
+    if can(current_user, "signal.view", signal):
+        flash(_("Het signaal is definitief ingediend."), "success")
+        return redirect_after_post("signals.detail", signal_id=signal.id)
+    # A submitted signal is the facilitators' to follow: the representative who submitted it
+    # may not open it any more, so they are told here, on their home page, not by a 404.
+    flash(_("Het signaal is definitief ingediend. Het Loket biedt het aan de bewindspersonen aan; "
+            "de facilitatoren van het Lab volgen het verder."), "success")
+    return redirect_after_post("home.index")
 
 
 @bp.route("/bevestigen/<token>", methods=["GET", "POST"])

@@ -119,9 +119,15 @@ def test_the_representative_confirms_through_their_account(w, client, auth, toda
                                  by=w.facilitator, now=utcnow())
     db.session.commit()
     assert "Definitief indienen namens mijn organisatie" in page(client.get(f"/signalen/{signal.id}"))
-    assert client.post(f"/signalen/{signal.id}/bevestigen").status_code == 303
+    response = client.post(f"/signalen/{signal.id}/bevestigen")
+    assert response.status_code == 303
     db.session.expire_all()
     assert signal.status == "submitted" and signal.events[-1].by_id == w.representative.id
+    # Submitted, the signal is the facilitators' only: the representative lands on their home
+    # page, told what happened, not on a 404.
+    assert response.location == "/"
+    home = client.get("/")
+    assert home.status_code == 200 and "Het signaal is definitief ingediend." in page(home)
     assert client.get(f"/signalen/{signal.id}").status_code == 404, "submitted: facilitators only"
 
 

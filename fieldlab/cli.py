@@ -95,6 +95,10 @@ def prepare_command(demo):
 def serve(host, port, threads, demo, with_scheduler):
     """Start Fieldlab (waitress), with the scheduler in-process: the embedded default."""
     app = current_app._get_current_object()
+    if not app.config.get("BASE_URL"):
+        # Links in mail follow the address this server listens on (issue #15); set before the
+        # demo data is loaded, whose invitations and evaluation requests are queued with links.
+        app.config["BASE_URL"] = listening_url(host, port)
     logins = prepare_database(demo=demo)
     _print_logins(logins)
     if not logins:
@@ -103,9 +107,6 @@ def serve(host, port, threads, demo, with_scheduler):
         # Plain http on this machine only: browsers would drop Secure cookies (Safari does).
         app.config["SESSION_COOKIE_SECURE"] = False
         app.config["REMEMBER_COOKIE_SECURE"] = False
-    if not app.config.get("BASE_URL"):
-        # Links in mail follow the address this server listens on (issue #15).
-        app.config["BASE_URL"] = listening_url(host, port)
     if with_scheduler:
         app.config["SCHEDULER_ENABLED"] = True
         if scheduler.start(app, wait_for_lock=False):

@@ -6,14 +6,19 @@ from fieldlab import cli
 from fieldlab.mail.services import external_url
 
 
-def _serve(app, runner, monkeypatch, *args):
-    seen = {}
+def _serve(app, runner, monkeypatch, *args, seen=None):
+    seen = {} if seen is None else seen
 
     def fake_serve(wsgi_app, **kwargs):
         with wsgi_app.app_context():
             seen["link"] = external_url("auth.login")
 
-    monkeypatch.setattr(cli, "prepare_database", lambda demo: [])
+    def fake_prepare(demo):
+        # Loading the demo data queues mail (invitations, evaluation requests) with links in it.
+        seen["link while preparing"] = external_url("auth.login")
+        return []
+
+    monkeypatch.setattr(cli, "prepare_database", fake_prepare)
     monkeypatch.setattr(waitress, "serve", fake_serve)
     result = runner.invoke(args=["serve", "--no-scheduler", "--no-demo", *args])
     assert result.exit_code == 0, result.output
@@ -23,6 +28,13 @@ def _serve(app, runner, monkeypatch, *args):
 def test_without_base_url_mail_links_use_the_port_serve_listens_on(app, runner, monkeypatch):
     app.config["BASE_URL"] = ""
     assert _serve(app, runner, monkeypatch, "--port", "5102").startswith("http://127.0.0.1:5102/")
+
+
+def test_mail_queued_while_the_demo_data_loads_links_to_the_port_too(app, runner, monkeypatch):
+    app.config["BASE_URL"] = ""
+    seen = {}
+    _serve(app, runner, monkeypatch, "--port", "5103", seen=seen)
+    assert seen["link while preparing"].startswith("http://127.0.0.1:5103/")
 
 
 def test_a_configured_base_url_wins(app, runner, monkeypatch):

@@ -9,17 +9,21 @@ import re
 from pathlib import Path
 
 from docx import Document
+from docx.oxml.ns import qn
 from docx.shared import Pt
 from flask import Response, render_template
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import lazy_gettext as _l
 from weasyprint import CSS, HTML
 
 from fieldlab.signals.criteria import check_criteria
 from fieldlab.signals.models import Signal
+from fieldlab.timeutil import utcnow
 
 PRINT_CSS = Path(__file__).resolve().parent.parent / "static" / "css" / "signal-print.css"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# Word's language tags for the UI languages (English readers are European, see fieldlab.formats).
+DOCX_LANGUAGES = {"nl": "nl-NL", "en": "en-GB"}
 
 
 def sections(signal: Signal) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -60,9 +64,33 @@ def docx_bytes(signal: Signal) -> bytes:
                 document.add_heading(subheading, level=2)
             for paragraph in (text or "—").split("\n\n"):
                 document.add_paragraph(paragraph)
+    _describe(document, signal)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _describe(document, signal: Signal) -> None:
+    """The file's own properties, which Word shows under Info and a screen reader and the spelling
+    check go by: python-docx's template says "python-docx", 2013 and American English, so Word
+    would check Dutch text as English and read it aloud with an English voice."""
+    language = DOCX_LANGUAGES.get(getattr(get_locale(), "language", "nl"), "nl-NL")
+    properties = document.core_properties
+    properties.title = f"{_l('Bestuurlijk signaal')}: {signal.bottleneck}"[:255]
+    properties.subject = str(_l("Aan het Landelijk Loket Bestuurlijke Signalen"))
+    properties.author = properties.last_modified_by = "Fieldlab"
+    properties.comments = properties.keywords = properties.category = ""
+    properties.language = language
+    properties.created = properties.modified = utcnow().replace(microsecond=0, tzinfo=None)
+    properties.revision = 1
+    # The language every run inherits (docDefaults), which is what spelling and speech go by.
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    run_defaults = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    tag = run_defaults.find(qn("w:lang"))
+    if tag is None:
+        tag = run_defaults.makeelement(qn("w:lang"), {})
+        run_defaults.append(tag)
+    tag.set(qn("w:val"), language)
 
 
 def document_html(signal: Signal) -> str:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from docx import Document
+from docx.oxml.ns import qn
 from sqlalchemy import select
 
 from fieldlab import followups
@@ -153,6 +154,14 @@ def test_word_export_has_the_loket_headings_and_pdf_is_a_pdf(w, client, auth):
     assert headings[:5] == ["Het structurele knelpunt", "Indieners", "Ingediend namens", "Gericht aan",
                             "Feiten uit het werk"]
     assert "Toetsing aan de criteria" in headings and "Voorgestelde maatregelen" in headings
+    # Word's own properties name the signal and its language, not python-docx's template.
+    properties = document.core_properties
+    assert properties.title == f"Bestuurlijk signaal: {COMPLETE['bottleneck']}"
+    assert (properties.author, properties.language, properties.comments) == ("Fieldlab", "nl-NL", "")
+    assert properties.created.year == utcnow().year
+    lang = document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")) \
+        .find(qn("w:lang"))
+    assert lang.get(qn("w:val")) == "nl-NL"
     pdf = client.get(f"/signalen/{signal.id}/export.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 

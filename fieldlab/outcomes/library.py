@@ -155,7 +155,8 @@ def similar(*, title: str = "", theme: str = "", tags=(), text: str = "", exclud
     results = db.session.scalars(_entries()).unique().all()
     documents = {result.id: _document(result) for result in results if result.team_id != exclude_team_id}
     by_id = {result.id: result for result in results}
-    return [Suggestion(by_id[match.key], match.score, match.shared)
+    forms = similarity.shown_as(title, theme, " ".join(tags), text)
+    return [Suggestion(by_id[match.key], match.score, tuple(forms.get(word, word) for word in match.shared))
             for match in similarity.rank(query, documents, limit=limit)]
 
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 STOPWORDS = frozenset("""
 aan al alle als bij binnen dan dat de deze die dit door een en er geen het hoe in is je kan maar meer met
 na naar niet nog of om onder ook op over per te tegen tot uit van veel voor wat wie wij wordt worden zijn zo
-zij ze the and for with from
+zij ze via zonder tussen rond rondom waar waarbij welke wanneer andere ander elk elke hun haar
+the and for with from via
 """.split())
 
 # How much a word counts, by where it was written: the theme names the phenomenon, tags the
@@ -37,9 +38,29 @@ def normalise(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    plain = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
-    return [normalise(word) for word in re.findall(r"[a-z0-9]+", plain)
-            if len(word) > 2 and word not in STOPWORDS]
+    return [stem for stem, _ in written_words(text)]
+
+
+def written_words(text: str) -> list[tuple[str, str]]:
+    """(normalised word, the word as written, in lower case) for each word that counts: the
+    normalised one is compared, the written one shown ("witwass" is no word to show a reader)."""
+    pairs = []
+    for written in re.findall(r"\w+", text.lower()):
+        plain = unicodedata.normalize("NFKD", written).encode("ascii", "ignore").decode()
+        for part in re.findall(r"[a-z0-9]+", plain):
+            if len(part) > 2 and part not in STOPWORDS:
+                pairs.append((normalise(part), written if part == plain else part))
+    return pairs
+
+
+def shown_as(*texts: str) -> dict[str, str]:
+    """For the words of `texts` (what someone is writing), how they wrote each normalised word the
+    first time: the shared words of a suggestion are shown in the reader's own spelling."""
+    forms: dict[str, str] = {}
+    for text in texts:
+        for stem, written in written_words(text):
+            forms.setdefault(stem, written)
+    return forms
 
 
 def bag(*, title: str = "", theme: str = "", tags=(), text: str = "") -> Counter:

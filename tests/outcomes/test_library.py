@@ -96,6 +96,16 @@ def test_on_the_demo_data_a_new_vraagstuk_gets_the_intervention_on_its_phenomeno
     assert len(library.similar(title="vastgoed", theme="vastgoed")) <= 3
 
 
+def test_the_shared_words_are_shown_as_the_writer_wrote_them_without_filler_words(app, today):
+    seed_demo(today=today)
+    db.session.commit()
+    [first, *_] = library.similar(title="Witwassen via vastgoed en Financiële constructies", theme="witwassen",
+                                  tags=["witwassen", "financieel onderzoek"])
+    assert "witwassen" in first.shared, first.shared
+    assert not {"witwass", "via", "financiele"} & set(first.shared), first.shared
+    assert similarity.shown_as("Woningen en woning") == {"woning": "woningen"}
+
+
 def test_similar_fragment_for_the_vraagstuk_form(client, auth, app):
     submit(build(title="Witwassen via vastgoed", theme="vastgoed"))
     commissioner = factories.make_user(Role.COMMISSIONER)

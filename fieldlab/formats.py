@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 
 from babel.dates import DateTimePattern, get_date_format, get_datetime_format, get_time_format, parse_pattern
+from babel.lists import format_list
 from flask_babel import format_date, get_locale, get_timezone
 
 # None: the locale's own CLDR pattern.
@@ -94,6 +95,15 @@ def moment_formatter(length: str = "short"):
         return layout.replace("{0}", time_pattern.apply(at, locale)).replace("{1}", date_pattern.apply(at, locale))
 
     return format_moment
+
+
+def spoken_list(items) -> str:
+    """Items as a sentence lists them in the reader's language: "1 en 50", "1, 50 en 100" ("1 and
+    50" in English), never "1, 50". Accepts the "1, 50" that board events store as their detail."""
+    if isinstance(items, str):
+        items = [item.strip() for item in items.split(",") if item.strip()]
+    items = [str(item) for item in items]
+    return format_list(items, locale=get_locale() or "nl") if items else ""
 
 
 NAMED_LENGTHS = ("short", "medium", "long", "full")

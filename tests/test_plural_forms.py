@@ -84,8 +84,10 @@ def test_no_english_translation_has_a_bracketed_plural():
 
 @pytest.mark.parametrize("days, dutch, english", [
     ("50", "de vastgelegde terugkomdag van dag 50 opnieuw", "re-plan the confirmed return day of day 50."),
-    ("1, 50", "de vastgelegde terugkomdagen van dag 1, 50 opnieuw",
-     "re-plan the confirmed return days of days 1, 50."),
+    ("1, 50", "de vastgelegde terugkomdagen van dag 1 en 50 opnieuw",
+     "re-plan the confirmed return days of days 1 and 50."),
+    ("1, 50, 100", "de vastgelegde terugkomdagen van dag 1, 50 en 100 opnieuw",
+     "re-plan the confirmed return days of days 1, 50, and 100."),
 ])
 def test_a_moved_start_names_one_or_more_return_days_in_both_languages(app, days, dutch, english):
     from datetime import UTC, datetime

@@ -12,7 +12,7 @@ from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
 from fieldlab.boards.models import BoardEvent, Column, EventKind, Status
-from fieldlab.formats import moment_formatter
+from fieldlab.formats import moment_formatter, spoken_list
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,6 @@ def feed_lines(events: list[BoardEvent]) -> list[FeedLine]:
                             "terugkomdag van dag %(name)s opnieuw te plannen.",
                             "De startdatum is verschoven: de facilitator is gevraagd de vastgelegde "
                             "terugkomdagen van dag %(name)s opnieuw te plannen.",
-                            len(values["name"].split(",")), name=values["name"])
+                            len(values["name"].split(",")), name=spoken_list(values["name"]))
         lines.append(FeedLine(text=text, at=event.at, moment=moment(event.at)))
     return lines

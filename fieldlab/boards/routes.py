@@ -31,6 +31,7 @@ from fieldlab.boards.forms import (
 )
 from fieldlab.boards.models import Column, Indicator
 from fieldlab.extensions import db, htmx
+from fieldlab.formats import format_day, spoken_list
 from fieldlab.paging import requested_page
 from fieldlab.reads_only import reads_only
 from fieldlab.timeutil import local, utcnow
@@ -392,12 +393,12 @@ def set_start_date(team_id):
     services.set_start_date(challenge, form.starts_on.data, by=current_user, now=now)
     review = services.return_days_review_asked(challenge, now=now)
     db.session.commit()
-    flash(_("De startdatum is %(date)s.", date=form.starts_on.data.strftime("%d-%m-%Y")), "success")
+    flash(_("De startdatum is %(date)s.", date=format_day(form.starts_on.data, "long")), "success")
     if review:
         flash(ngettext("De terugkomdag van dag %(days)s was al vastgelegd; de facilitator is gevraagd hem opnieuw "
                        "te plannen. Tot dan blijft hij op zijn datum.",
                        "De terugkomdagen van dag %(days)s waren al vastgelegd; de facilitator is gevraagd ze opnieuw "
-                       "te plannen. Tot dan blijven ze op hun datum.", len(review.split(",")), days=review), "warning")
+                       "te plannen. Tot dan blijven ze op hun datum.", len(review.split(",")), days=spoken_list(review)), "warning")
     return redirect(url_for("boards.challenge", team_id=team_id), code=303)
 
 

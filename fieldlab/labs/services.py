@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from fieldlab.audit import services as audit
 from fieldlab.auth.models import Role, User, UserRole
 from fieldlab.extensions import db
+from fieldlab.formats import spoken_list
 from fieldlab.labs import hooks
 from fieldlab.labs.models import Lab, LabFacilitator, LabKind, Participation, ProgrammeDay
 from fieldlab.paging import Page, paginate
@@ -231,12 +232,12 @@ def _describe_return_days(step: TimelineStep, day_number: int, return_days: list
     if confirmed:
         dates = sorted({local(day.starts_at).date() for day in confirmed})
         step.return_days = str(_l("terugkomdag vastgelegd op %(dates)s",
-                                  dates=", ".join(format_date(day, "d MMMM y") for day in dates)))
+                                  dates=spoken_list(format_date(day, "d MMMM y") for day in dates)))
     elif return_days:
         step.return_days = str(_l("terugkomdag voorgesteld, nog niet vastgelegd"))
     moved = [day for day in confirmed if day.start_moved_at is not None]
     if moved:
-        dates = ", ".join(format_date(local(day.starts_at).date(), "d MMMM y") for day in moved)
+        dates = spoken_list(format_date(local(day.starts_at).date(), "d MMMM y") for day in moved)
         step.attention = str(_l("De startdatum is verschoven: de terugkomdag van dag %(number)s staat nog op "
                                 "%(dates)s en moet opnieuw gepland worden (of bewust zo blijven).",
                                 number=day_number, dates=dates))

@@ -13,6 +13,7 @@ from fieldlab.audit import services as audit
 from fieldlab.auth.permissions import can
 from fieldlab.boards.models import RETURN_DAY_NUMBERS
 from fieldlab.extensions import db
+from fieldlab.formats import spoken_list
 from fieldlab.forms import EmptyForm
 from fieldlab.labs.models import Lab
 from fieldlab.mail.services import external_url
@@ -106,10 +107,10 @@ def _retime(lab: Lab, team: Team | None):
     jobs.sync_soon()
     if moved:
         flash(_("Verplaatst: dag %(days)s. Wie niet had afgezegd, krijgt een gewijzigde uitnodiging.",
-                days=", ".join(str(day.day_number) for day in moved)), "success")
+                days=spoken_list(day.day_number for day in moved)), "success")
     if kept:
         flash(_("Bewust op de vastgelegde datum gehouden: dag %(days)s.",
-                days=", ".join(str(day.day_number) for day in kept)), "success")
+                days=spoken_list(day.day_number for day in kept)), "success")
     if team is None:
         return redirect_after_post("returndays.lab_planning", lab_id=lab.id)
     return redirect_after_post("returndays.team_planning", team_id=team.id)

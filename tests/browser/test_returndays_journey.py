@@ -95,7 +95,7 @@ def test_facilitator_replans_after_a_moved_start_and_cancels_a_day_with_a_reason
     checked(page)
     block.get_by_role("checkbox", name="Dag 100", exact=False).uncheck()
     block.get_by_role("button", name="Terugkomdagen opnieuw plannen").click()
-    expect(page.get_by_role("status").first).to_contain_text("Verplaatst: dag 1, 50.")
+    expect(page.get_by_role("status").first).to_contain_text("Verplaatst: dag 1 en 50.")
     expect(page.get_by_role("region", name="Startdatum verschoven: terugkomdagen opnieuw plannen")).to_have_count(0)
     checked(page)
 

@@ -148,7 +148,7 @@ def test_planning_page_shows_confirmed_beside_proposal_and_retimes_in_one_action
     response = client.post(f"/terugkomdagen/team/{setting.team.id}/verplaatsen", data={"move": ["1", "50"]})
     assert response.status_code == 303
     page = client.get(response.location).get_data(as_text=True)
-    assert "Verplaatst: dag 1, 50." in page and "Bewust op de vastgelegde datum gehouden: dag 100." in page
+    assert "Verplaatst: dag 1 en 50." in page and "Bewust op de vastgelegde datum gehouden: dag 100." in page
     assert "Startdatum verschoven: terugkomdagen opnieuw plannen" not in page
     db.session.expire_all()
     assert local(_day(setting, 1).starts_at).date() == services.next_working_day(start + timedelta(days=14))[0]
@@ -164,7 +164,10 @@ def test_the_team_is_told_the_facilitator_was_asked(app, client, auth):
     response = client.post(f"/teams/{setting.team.id}/challenge/startdatum",
                            data={"starts_on": later.isoformat()}, follow_redirects=True)
     page = response.get_data(as_text=True)
-    assert "de facilitator is gevraagd ze opnieuw te plannen" in page
+    assert "De terugkomdagen van dag 1, 50 en 100 waren al vastgelegd; de facilitator is gevraagd ze opnieuw te plannen" \
+        in page
+    # The new start in words, as the page itself writes dates ("12 november 2026"), not 12-11-2026.
+    assert f"De startdatum is {later.day} " in page and later.strftime("%d-%m-%Y") not in page
 
 
 def test_shared_lab_days_follow_the_earliest_team_and_are_flagged_when_teams_move(app):

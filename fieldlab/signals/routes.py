@@ -157,6 +157,7 @@ def record_advice(signal_id):
     except (services.SignalError, TransitionError) as error:
         return _step_failed(signal, error, {"advice": form})
     db.session.commit()
+    flash(_("Het advies van het Loket is vastgelegd."), "success")
     return redirect_after_post("signals.detail", signal_id=signal.id)
 
 
@@ -248,6 +249,7 @@ def record_offer(signal_id):
     except (services.SignalError, TransitionError) as error:
         return _step_failed(signal, error, {"offer": form})
     db.session.commit()
+    flash(_("Vastgelegd: het signaal is aangeboden aan de bewindspersonen."), "success")
     return redirect_after_post("signals.detail", signal_id=signal.id)
 
 
@@ -264,6 +266,7 @@ def record_reaction(signal_id):
     except (services.SignalError, TransitionError) as error:
         return _step_failed(signal, error, {"reaction": form})
     db.session.commit()
+    flash(_("De reactie van de bewindspersonen is vastgelegd."), "success")
     return redirect_after_post("signals.detail", signal_id=signal.id)
 
 
@@ -279,6 +282,7 @@ def record_closed(signal_id):
     except (services.SignalError, TransitionError) as error:
         return _step_failed(signal, error, {"closed": form})
     db.session.commit()
+    flash(_("Het signaal is afgerond."), "success")
     return redirect_after_post("signals.detail", signal_id=signal.id)
 
 

@@ -203,3 +203,26 @@ def test_the_signal_pages_in_english(w, client, auth):
     body = page(client.get(f"/signalen/{signal.id}"))
     assert "3. Meant for national level: a minister can change the rules" in body
     assert "Explain why this is a matter for national level" in body
+
+
+def test_each_step_the_hub_records_is_confirmed_on_the_page(w, client, auth, today):
+    """Advice, offer, reaction and closing each say what was recorded, as saving a draft does."""
+    signal = complete_draft(w, now=utcnow())
+    services.ask_loket_advice(signal, by=w.anna, now=utcnow())
+    db.session.commit()
+    auth.login(w.facilitator)
+
+    def step(path, data, message):
+        response = client.post(f"/signalen/{signal.id}/{path}", data=data, follow_redirects=True)
+        assert response.status_code == 200 and message in page(response), path
+
+    step("advies", {"advice": "Past.", "fits": "yes"}, "Het advies van het Loket is vastgelegd.")
+    services.record_consultation(signal, on=today, outcome="confirmed", notes="", by=w.facilitator, now=utcnow())
+    services.confirm_submission(signal, by=None, now=utcnow())
+    db.session.commit()
+    step("aangeboden", {"offer-on": today.isoformat()}, "Vastgelegd: het signaal is aangeboden aan de bewindspersonen.")
+    step("reactie", {"on": today.isoformat(), "text": "Wij passen de regeling aan."},
+         "De reactie van de bewindspersonen is vastgelegd.")
+    step("afgerond", {"closed-on": today.isoformat()}, "Het signaal is afgerond.")
+    db.session.refresh(signal)
+    assert signal.status == "closed"

@@ -73,7 +73,8 @@ def new():
             flash(_("Het concept is opgeslagen."), "success")
             return redirect_after_post("signals.detail", signal_id=signal.id)
     status = 422 if form.errors or request.method == "POST" else 200
-    return render_template("signals/form.html", form=form, signal=None, team=team), status
+    earlier = services.team_signals(team) if team is not None else []
+    return render_template("signals/form.html", form=form, signal=None, team=team, earlier=earlier), status
 
 
 @bp.route("/<int:signal_id>/bewerken", methods=["GET", "POST"])

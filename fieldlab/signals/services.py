@@ -86,6 +86,12 @@ def prefill_from_team(team: Team) -> dict:
     return data
 
 
+def team_signals(team: Team) -> list[Signal]:
+    """The signals a team has already started, oldest first: the new-signal page names them, so a
+    team that comes back from its result page does not start the same signal twice."""
+    return list(db.session.scalars(select(Signal).where(Signal.team_id == team.id).order_by(Signal.id)))
+
+
 def _apply_draft(signal: Signal, fields: dict) -> None:
     for name in DRAFT_FIELDS:
         if name in fields:

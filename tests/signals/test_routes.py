@@ -17,7 +17,7 @@ from fieldlab.mail.models import OutboxMessage
 from fieldlab.signals import services
 from fieldlab.signals.models import Signal
 from fieldlab.timeutil import utcnow
-from tests.signals.helpers import COMPLETE, complete_draft, to_consultation, world
+from tests.signals.helpers import COMPLETE, complete_draft, to_consultation, to_submitted, world
 
 
 def page(response) -> str:
@@ -226,3 +226,18 @@ def test_each_step_the_hub_records_is_confirmed_on_the_page(w, client, auth, tod
     step("afgerond", {"closed-on": today.isoformat()}, "Het signaal is afgerond.")
     db.session.refresh(signal)
     assert signal.status == "closed"
+
+
+def test_a_team_that_already_has_a_signal_is_shown_it_before_starting_another(w, client, auth):
+    auth.login(w.anna)
+    assert "heeft al een bestuurlijk signaal" not in page(client.get(f"/signalen/nieuw?team={w.team.id}"))
+    signal = complete_draft(w)
+    db.session.commit()
+    body = page(client.get(f"/signalen/nieuw?team={w.team.id}"))
+    assert "Dit team heeft al een bestuurlijk signaal:" in body
+    assert f'href="/signalen/{signal.id}"' in body and "Begin alleen een nieuw signaal over een ander knelpunt." in body
+    to_submitted(w, signal, now=utcnow())
+    db.session.commit()
+    body = page(client.get(f"/signalen/nieuw?team={w.team.id}"))
+    # Submitted, it is the facilitators' to open: named with its status, not linked.
+    assert COMPLETE["bottleneck"] in body and f'href="/signalen/{signal.id}"' not in body

@@ -14,6 +14,8 @@ from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, ParticipantProfile, Participation
 from fieldlab.mail.models import MessageStatus, OutboxMessage
 from fieldlab.problems.models import Problem, ProblemStatus
+from fieldlab.signals.models import Signal
+from fieldlab.signals.services import awaiting_confirmation_by
 from fieldlab.teams.models import Membership, Team
 from fieldlab.timeutil import utcnow
 
@@ -58,6 +60,7 @@ class Dashboard:
     outbox_queued: int = 0
     outbox_failed: int = 0
     open_evaluations: list = field(default_factory=list)
+    signals_to_confirm: list[Signal] = field(default_factory=list)
 
 
 def _teams_query():
@@ -95,6 +98,11 @@ def dashboard_for(user: User, *, today: date, now: datetime | None = None) -> Da
             .distinct().order_by(Team.name)
         ).all()
         dashboard.managed_teams = [team_progress(team, today) for team in teams]
+
+    if user.has_role(Role.COMMISSIONER) or user.has_role(Role.MANAGER):
+        # A signal's strategic representative speaks for an organisation: an opdrachtgever or a
+        # leidinggevende, whom the signal's drafters name by their account.
+        dashboard.signals_to_confirm = awaiting_confirmation_by(user)
 
     if user.has_role(Role.COMMISSIONER):
         dashboard.my_problems = db.session.scalars(

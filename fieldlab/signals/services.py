@@ -86,6 +86,14 @@ def prefill_from_team(team: Team) -> dict:
     return data
 
 
+def awaiting_confirmation_by(user: User) -> list[Signal]:
+    """The signals `user` is asked to submit definitively as strategic representative (the same
+    rule as `signal.confirm`): their home page says so, not only the mail that asked them."""
+    return list(db.session.scalars(select(Signal).where(
+        Signal.representative_user_id == user.id, Signal.status == SignalStatus.CONSULTATION,
+        Signal.confirmation_requested_at.is_not(None)).order_by(Signal.id)))
+
+
 def team_signals(team: Team) -> list[Signal]:
     """The signals a team has already started, oldest first: the new-signal page names them, so a
     team that comes back from its result page does not start the same signal twice."""

@@ -116,10 +116,14 @@ def test_the_representative_confirms_through_their_account(w, client, auth, toda
     db.session.commit()
     auth.login(w.representative)
     assert client.post(f"/signalen/{signal.id}/bevestigen").status_code == 403
+    assert "Bestuurlijke signalen die op u wachten" not in page(client.get("/")), "not asked yet"
     services.record_consultation(signal, on=today, outcome="confirmed", notes="",
                                  by=w.facilitator, now=utcnow())
     db.session.commit()
     assert "Definitief indienen namens mijn organisatie" in page(client.get(f"/signalen/{signal.id}"))
+    # Their home page says so too, linking to the signal, not only the mail that asked them.
+    home = page(client.get("/"))
+    assert "Bestuurlijke signalen die op u wachten" in home and f'href="/signalen/{signal.id}"' in home
     response = client.post(f"/signalen/{signal.id}/bevestigen")
     assert response.status_code == 303
     db.session.expire_all()
@@ -129,6 +133,7 @@ def test_the_representative_confirms_through_their_account(w, client, auth, toda
     assert response.location == "/"
     home = client.get("/")
     assert home.status_code == 200 and "Het signaal is definitief ingediend." in page(home)
+    assert "Bestuurlijke signalen die op u wachten" not in page(home), "nothing waits on them any more"
     assert client.get(f"/signalen/{signal.id}").status_code == 404, "submitted: facilitators only"
 
 

@@ -64,6 +64,23 @@ class CheckboxListField(SelectMultipleField):
 REQUIRED = _l("Dit veld is verplicht.")
 
 
+class OptionalMarker:
+    """What a field that may stay empty says after its label, where "(optioneel)" would mislead:
+    a draft may be saved without it, but submitting needs it (`TO_SUBMIT`), or one of two fields
+    will do. It checks nothing; the feature's submit step does, and names what is missing."""
+
+    def __init__(self, text):
+        self.field_flags = {"optional_marker": text}
+
+    def __call__(self, form, field) -> None:
+        pass
+
+
+def to_submit() -> OptionalMarker:
+    """A field a draft may leave empty, but which is needed to submit."""
+    return OptionalMarker(_l("(nodig om in te dienen)"))
+
+
 class FiniteNumber:
     """A real number, not 'NaN' or 'Infinity' (which Python's float and Decimal accept, and a
     database cannot store), and at most `largest` from zero (what the column holds). Stops the
@@ -298,6 +315,12 @@ def _group_options(f, field_id: str, input_type: str, translations) -> str:
     return "".join(html)
 
 
+def _optional_marker(f, translations) -> str:
+    marker = getattr(f.flags, "optional_marker", None)
+    text = _text(marker, translations) if marker else translations.ugettext("(optioneel)")
+    return f' <span class="field__optional">{escape(text)}</span>'
+
+
 def render_field(f, type=None, autocomplete=None, wide=False, attrs=None) -> Markup:  # noqa: A002
     """One field with its label, hint and error message, linked by aria-describedby; optional
     fields say so; a group of radios or checkboxes is a fieldset with a legend. (`type` is
@@ -315,7 +338,7 @@ def render_field(f, type=None, autocomplete=None, wide=False, attrs=None) -> Mar
     label = escape(_text(f.label.text, translations))
     field_type = f.type
     if field_type in _GROUP_TYPES:
-        optional = "" if f.flags.required else f' <span class="field__optional">{escape(translations.ugettext("(optioneel)"))}</span>'
+        optional = "" if f.flags.required else _optional_marker(f, translations)
         described_by = f' aria-describedby="{escape(" ".join(described))}"' if described else ""
         input_type = "checkbox" if field_type == "CheckboxListField" else "radio"
         options = _kept_options(f, lambda: _group_options(f, field_id, input_type, translations))
@@ -328,8 +351,7 @@ def render_field(f, type=None, autocomplete=None, wide=False, attrs=None) -> Mar
             f'{f(**({"aria-describedby": " ".join(described)} if described else {}))}\n'
             f'{f.label(class_="field__label")}{_messages(f, field_id, description)}\n</div>')
     required = f.flags.required
-    optional = ("" if required or field_type == "SelectField"
-                else f' <span class="field__optional">{escape(translations.ugettext("(optioneel)"))}</span>')
+    optional = "" if required or field_type == "SelectField" else _optional_marker(f, translations)
     input_attributes = {"class": "input", **(attrs or {})}
     if described:
         input_attributes["aria-describedby"] = " ".join(described)

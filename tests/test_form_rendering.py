@@ -16,7 +16,8 @@ from fieldlab.extensions import db
 from fieldlab.forms import filter_options, render_field, render_widget
 from fieldlab.reference_cache import ReferenceList
 
-# The macro as it was (commit 562d7a5), the reference for the HTML.
+# The macro as it was (commit 562d7a5), the reference for the HTML; since then a field may say
+# what it is needed for instead of "(optioneel)" (`fieldlab.forms.OptionalMarker`).
 REFERENCE_MACRO = """
 {% macro field(f, type=None, autocomplete=None, wide=False, attrs=None) %}
   {% set described = [] %}
@@ -24,7 +25,7 @@ REFERENCE_MACRO = """
   {% if f.errors %}{% do described.append(f.id ~ '-error') %}{% endif %}
   {% if f.type in ('CheckboxListField', 'RadioField') %}
     <fieldset class="field field--group{{ ' field--invalid' if f.errors }}"{% if described %} aria-describedby="{{ described|join(' ') }}"{% endif %}>
-      <legend class="field__label">{{ f.label.text }}{% if not f.flags.required %} <span class="field__optional">{{ _('(optioneel)') }}</span>{% endif %}</legend>
+      <legend class="field__label">{{ f.label.text }}{% if not f.flags.required %} <span class="field__optional">{{ f.flags.optional_marker or _('(optioneel)') }}</span>{% endif %}</legend>
       {% if f.description %}<p class="field__hint" id="{{ f.id }}-hint">{{ f.description }}</p>{% endif %}
       {% if f.errors %}<p class="field__error" id="{{ f.id }}-error">{% for e in f.errors %}{{ e }} {% endfor %}</p>{% endif %}
       <ul class="choice-list">
@@ -43,7 +44,7 @@ REFERENCE_MACRO = """
     </div>
   {% else %}
     <div class="field{{ ' field--invalid' if f.errors }}{{ ' field--wide' if wide }}">
-      <label class="field__label" for="{{ f.id }}">{{ f.label.text }}{% if not f.flags.required and f.type not in ('SelectField',) %} <span class="field__optional">{{ _('(optioneel)') }}</span>{% endif %}</label>
+      <label class="field__label" for="{{ f.id }}">{{ f.label.text }}{% if not f.flags.required and f.type not in ('SelectField',) %} <span class="field__optional">{{ f.flags.optional_marker or _('(optioneel)') }}</span>{% endif %}</label>
       {% if f.description %}<p class="field__hint" id="{{ f.id }}-hint">{{ f.description }}</p>{% endif %}
       {% if f.errors %}<p class="field__error" id="{{ f.id }}-error">{% for e in f.errors %}{{ e }} {% endfor %}</p>{% endif %}
       {% set input_attrs = dict({'class': 'input'}, **(attrs or {})) %}

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from fieldlab.forms import REQUIRED, FiniteNumber
+from fieldlab.forms import REQUIRED, FiniteNumber, OptionalMarker, to_submit
 from fieldlab.outcomes.models import GoalReached, StillInUse
 
 LARGEST_VALUE = 9_999_999_999.99  # Numeric(12, 2)
@@ -20,27 +20,28 @@ def _enum_choices(enum):
 
 class ResultForm(FlaskForm):
     goal_reached = RadioField(_l("Is het doel bereikt?"), choices=_enum_choices(GoalReached),
-                              validators=[Optional()])
-    goal_explanation = TextAreaField(_l("Toelichting"), validators=[Optional(), Length(max=5000)],
+                              validators=[to_submit(), Optional()])
+    goal_explanation = TextAreaField(_l("Toelichting"), validators=[to_submit(), Optional(), Length(max=5000)],
                                      description=_l("Wat is er wel en niet gelukt, en waarom?"))
     changes = TextAreaField(_l("Wat heeft de interventie veranderd, en voor wie?"),
-                            validators=[Optional(), Length(max=5000)])
-    lessons = TextAreaField(_l("Lessen"), validators=[Optional(), Length(max=5000)],
+                            validators=[to_submit(), Optional(), Length(max=5000)])
+    lessons = TextAreaField(_l("Lessen"), validators=[to_submit(), Optional(), Length(max=5000)],
                             description=_l("Wat zou u een volgend team aanraden, of juist afraden?"))
-    continuation = TextAreaField(_l("Wat gebeurt er na dag 100?"), validators=[Optional(), Length(max=5000)],
+    continuation = TextAreaField(_l("Wat gebeurt er na dag 100?"), validators=[to_submit(), Optional(), Length(max=5000)],
                                  description=_l("Hoe de aanpak geborgd wordt: wie gaat ermee door, met welke middelen."))
-    owner_name = StringField(_l("Naam van de eigenaar na dag 100"), validators=[Optional(), Length(max=120)],
+    owner_name = StringField(_l("Naam van de eigenaar na dag 100"), validators=[to_submit(), Optional(), Length(max=120)],
                              description=_l("Deze persoon krijgt over zes maanden een korte vraag of de aanpak "
                                             "nog werkt."))
-    owner_organisation = StringField(_l("Organisatie van de eigenaar"), validators=[Optional(), Length(max=200)])
+    owner_organisation = StringField(_l("Organisatie van de eigenaar"), validators=[to_submit(), Optional(), Length(max=200)])
     owner_email = StringField(_l("E-mailadres van de eigenaar"),
-                              validators=[Optional(), Length(max=254), Email(_l("Vul een geldig e-mailadres in."))])
+                              validators=[to_submit(), Optional(), Length(max=254), Email(_l("Vul een geldig e-mailadres in."))])
     reveals_weakness = RadioField(
         _l("Laat het werk een structurele zwakte zien in wettelijke processen (wetten, subsidies, vergunningen) "
-           "die criminelen misbruiken?"), choices=YES_NO, validators=[Optional()],
+           "die criminelen misbruiken?"), choices=YES_NO, validators=[to_submit(), Optional()],
         description=_l("Bij ja kunt u daarna een bestuurlijk signaal opstellen voor het Landelijk Loket "
                        "Bestuurlijke Signalen."))
-    weakness_summary = TextAreaField(_l("De zwakte in één zin"), validators=[Optional(), Length(max=1000)])
+    weakness_summary = TextAreaField(_l("De zwakte in één zin"),
+                                     validators=[OptionalMarker(_l("(nodig bij ja)")), Optional(), Length(max=1000)])
     version = HiddenField()
 
 
@@ -54,7 +55,7 @@ def result_form(indicators, **kwargs) -> ResultForm:
         unit = f" ({row.indicator.unit})" if row.indicator.unit else ""
         setattr(TeamResultForm, f"indicator_{row.indicator_id}", DecimalField(
             _l("Eindwaarde: %(name)s%(unit)s", name=row.indicator.name, unit=unit),
-            validators=[Optional(), FiniteNumber(LARGEST_VALUE)], places=None,
+            validators=[to_submit(), Optional(), FiniteNumber(LARGEST_VALUE)], places=None,
             description=_l("Beginwaarde %(baseline)s, doel %(target)s.", baseline=row.indicator.baseline,
                            target=row.indicator.target)))
     return TeamResultForm(**kwargs)

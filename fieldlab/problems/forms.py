@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from fieldlab.forms import REQUIRED, CheckboxListField
+from fieldlab.forms import REQUIRED, CheckboxListField, to_submit
 from fieldlab.organisations import services as organisations
 from fieldlab.problems.models import Confidentiality, SuitabilityAnswer
 from fieldlab.problems.services import SUITABILITY_QUESTIONS, ProblemData, parse_tags
@@ -31,11 +31,11 @@ class VersionedForm(FlaskForm):
 class ProblemForm(VersionedForm):
     title = StringField(_l("Titel"), validators=[InputRequired(REQUIRED), Length(max=200)],
                         description=_l("Kort en herkenbaar, bijvoorbeeld: Uitbuiting in de schoonmaakbranche."))
-    description = TextAreaField(_l("Omschrijving"), validators=[Length(max=5000)],
+    description = TextAreaField(_l("Omschrijving"), validators=[to_submit(), Length(max=5000)],
                                 description=_l("Wat is het probleem en waarom lukt het niet het aan te pakken?"))
-    facts = TextAreaField(_l("Feiten"), validators=[Length(max=10000)],
+    facts = TextAreaField(_l("Feiten"), validators=[to_submit(), Length(max=10000)],
                           description=_l("Wat weet u zeker? Cijfers, signalen, betrokken partijen."))
-    concerns = TextAreaField(_l("Zorgen"), validators=[Length(max=10000)],
+    concerns = TextAreaField(_l("Zorgen"), validators=[to_submit(), Length(max=10000)],
                              description=_l("Waar maakt u zich zorgen over? Wat gebeurt er als niemand iets doet?"))
     theme = StringField(_l("Thema"), validators=[Length(max=120)],
                         description=_l("Kies een suggestie of typ een eigen thema."))

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
-from fieldlab.forms import REQUIRED, CheckboxListField
+from fieldlab.forms import REQUIRED, CheckboxListField, OptionalMarker
 from fieldlab.signals.models import ConsultationOutcome, LegalProcessKind, MisuseEvidence
 
 
@@ -96,8 +96,10 @@ class DateStepForm(FlaskForm):
 
 class ReactionForm(FlaskForm):
     on = DateField(_l("Datum van de reactie"), validators=[Optional()])
-    text = TextAreaField(_l("Reactie van de bewindspersonen"), validators=[Length(max=20000)])
-    reference = StringField(_l("Of: verwijzing naar het document"), validators=[Length(max=300)],
+    text = TextAreaField(_l("Reactie van de bewindspersonen"),
+                         validators=[OptionalMarker(_l("(of een verwijzing hieronder)")), Length(max=20000)])
+    reference = StringField(_l("Of: verwijzing naar het document"),
+                            validators=[OptionalMarker(_l("(als de reactie zelf niet is ingevuld)")), Length(max=300)],
                             description=_l("Bijvoorbeeld een kenmerk of de plek in het dossier."))
 
 

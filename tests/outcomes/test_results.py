@@ -38,6 +38,11 @@ def test_form_opens_on_day_85_and_is_prefilled_from_the_board(app, client, auth)
     page = client.get(f"/teams/{world.team.id}/resultaat").get_data(as_text=True)
     assert "Resultaat opslaan" in page
     assert 'value="24' in page  # the last value on the board proposed as the final value
+    # A draft may be saved half-filled, so no field is required; but none says "(optioneel)" either:
+    # each is needed to submit (the summary of the weakness only after a yes).
+    assert "(optioneel)" not in page
+    assert 'Lessen <span class="field__optional">(nodig om in te dienen)</span>' in page
+    assert 'De zwakte in één zin <span class="field__optional">(nodig bij ja)</span>' in page
 
 
 def test_member_saves_half_a_draft_and_nothing_is_lost(client, auth, world):

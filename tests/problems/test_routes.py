@@ -47,6 +47,14 @@ def test_submitting_with_missing_fields_shows_dutch_errors_and_keeps_input(login
     assert db.session.scalar(select(Problem)) is None
 
 
+def test_fields_a_draft_may_leave_empty_but_submitting_needs_say_so_not_optional(login_as, client, make):
+    login_as(Role.COMMISSIONER, organisation=make.make_organisation())
+    page = client.get("/vraagstukken/nieuw").get_data(as_text=True)
+    for label in ("Omschrijving", "Feiten", "Zorgen"):
+        assert f'{label} <span class="field__optional">(nodig om in te dienen)</span>' in page, label
+    assert 'Thema <span class="field__optional">(optioneel)</span>' in page
+
+
 def test_adding_an_existing_organisation_inline_is_refused_next_to_the_field(login_as, client, make):
     login_as(Role.COMMISSIONER, organisation=make.make_organisation("Gemeente Tilburg"))
     response = client.post("/vraagstukken/nieuw", data={

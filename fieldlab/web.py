@@ -95,11 +95,26 @@ def int_arg(name: str, default: int | None = None) -> int | None:
     return to_int(request.values.get(name), default)
 
 
+# WTForms' own Dutch for a text's length says "karakters" and starts without a subject ("Veld mag
+# niet langer zijn dan 5000 karakters."); Dutch forms say "tekens".
+DUTCH_LENGTH_MESSAGES = {
+    "Field must be at least %(min)d character long.":
+        ("Dit veld moet minstens %(min)d teken lang zijn.", "Dit veld moet minstens %(min)d tekens lang zijn."),
+    "Field cannot be longer than %(max)d character.":
+        ("Dit veld mag niet langer zijn dan %(max)d teken.", "Dit veld mag niet langer zijn dan %(max)d tekens."),
+    "Field must be exactly %(max)d character long.":
+        ("Dit veld moet precies %(max)d teken lang zijn.", "Dit veld moet precies %(max)d tekens lang zijn."),
+    "Field must be between %(min)d and %(max)d characters long.":
+        ("Dit veld moet tussen %(min)d en %(max)d tekens lang zijn.",) * 2,
+}
+
+
 class WTFormsMessages:
     """WTForms' own messages ('Not a valid choice.') in the request's language. Flask-WTF reads
     WTForms' catalogue from disk again for every request that builds a form (it caches it on the
     request only); the catalogue never changes while the app runs, so this reads it once per
-    language and hands it to Flask-WTF through the request attribute it looks for first."""
+    language and hands it to Flask-WTF through the request attribute it looks for first. The
+    length messages read as Dutch forms say it (`DUTCH_LENGTH_MESSAGES`)."""
 
     def __init__(self):
         self._catalogues = {}
@@ -113,9 +128,13 @@ class WTFormsMessages:
         return catalogue
 
     def ugettext(self, string):
-        return self._catalogue().ugettext(string)
+        ours = DUTCH_LENGTH_MESSAGES.get(string) if getattr(get_locale(), "language", None) == "nl" else None
+        return ours[1] if ours else self._catalogue().ugettext(string)
 
     def ungettext(self, singular, plural, n):
+        ours = DUTCH_LENGTH_MESSAGES.get(singular) if getattr(get_locale(), "language", None) == "nl" else None
+        if ours:
+            return ours[0] if n == 1 else ours[1]
         return self._catalogue().ungettext(singular, plural, n)
 
 

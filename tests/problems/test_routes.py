@@ -47,6 +47,16 @@ def test_submitting_with_missing_fields_shows_dutch_errors_and_keeps_input(login
     assert db.session.scalar(select(Problem)) is None
 
 
+def test_a_too_long_title_is_refused_in_plain_dutch_and_the_text_is_kept(login_as, client, make):
+    login_as(Role.COMMISSIONER, organisation=make.make_organisation())
+    title = "Huisjesmelkers " * 14  # 210 characters
+    response = client.post("/vraagstukken/nieuw", data={**FORM, "title": title, "action": "draft"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Dit veld mag niet langer zijn dan 200 tekens." in page and "karakters" not in page
+    assert title.strip() in page and db.session.scalar(select(Problem)) is None
+
+
 def test_fields_a_draft_may_leave_empty_but_submitting_needs_say_so_not_optional(login_as, client, make):
     login_as(Role.COMMISSIONER, organisation=make.make_organisation())
     page = client.get("/vraagstukken/nieuw").get_data(as_text=True)

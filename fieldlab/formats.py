@@ -5,7 +5,8 @@ this module decides what that length looks like. Dutch keeps the CLDR patterns o
 the full date-time, which CLDR spells with seconds and the time zone's name. English would get
 CLDR's `en`, which is American ("12/1/26, 11:00 AM"): Fieldlab's English readers are European, so
 English uses day-month-year with the month in words and a 24-hour clock ("4 December 2026,
-13:00"), never a numeric date that reads differently on either side of the Atlantic.
+13:00"), never a numeric date that reads differently on either side of the Atlantic. A moment (date
+and time) reads the same way in Dutch ("4 dec 2026, 13:00"), without seconds or a zone's name.
 """
 
 from datetime import UTC, date, datetime
@@ -18,6 +19,11 @@ from flask_babel import format_date, get_locale, get_timezone
 # None: the locale's own CLDR pattern.
 PATTERNS = {
     "nl": {
+        # A moment reads like the dates beside it ("6 dec 2026, 17:05"): CLDR's own Dutch writes a
+        # short one in numbers (06-12-2026), a medium one with seconds and a long one with "CET".
+        "datetime.short": "d MMM y, HH:mm",
+        "datetime.medium": "d MMM y, HH:mm",
+        "datetime.long": "d MMMM y, HH:mm",
         "datetime.full": "EEEE d MMMM y, HH:mm",
     },
     "en": {

@@ -200,15 +200,20 @@ def _save(lab: Lab, team: Team | None, day_number: int):
 
 # --- One return day -------------------------------------------------------------------------
 
-def _detail_page(return_day: ReturnDay, *, form=None, stakeholder_form=None, action_form=None, status=200):
+def _detail_page(return_day: ReturnDay, *, form=None, stakeholder_form=None, action_form=None, rsvp_form=None,
+                 status=200):
     manage = can(current_user, "returnday.manage", return_day)
+    own_invitation = rsvp_links.open_invitation_of(return_day, current_user, now=utcnow())
+    if own_invitation is not None and rsvp_form is None:
+        rsvp_form = RsvpForm(formdata=None, data={"response": own_invitation.response,
+                                                  "remark": own_invitation.remark})
     return render_template(
         "returndays/detail.html", return_day=return_day, manage=manage,
         form=form or ReturnDayForm(data=vars(decisions.details_of(return_day)), formdata=None),
         stakeholder_form=stakeholder_form or StakeholderForm(formdata=None),
         action_form=action_form or ActionForm(formdata=None),
         messages=invitations.messages_of(return_day) if manage else [],
-        button_form=EmptyForm(), local=local,
+        button_form=EmptyForm(), local=local, own_invitation=own_invitation, rsvp_form=rsvp_form,
     ), status
 
 
@@ -216,6 +221,28 @@ def _detail_page(return_day: ReturnDay, *, form=None, stakeholder_form=None, act
 @login_required
 def detail(return_day_id):
     return _detail_page(get_or_404_for(ReturnDay, return_day_id, "returnday.view"))
+
+
+@bp.post("/terugkomdagen/<int:return_day_id>/mijn-antwoord")
+@login_required
+def answer(return_day_id):
+    """A signed-in invitee's own answer, on the return day's page (the mailed link does the same
+    without an account)."""
+    return_day = get_or_404_for(ReturnDay, return_day_id, "returnday.view")
+    now = utcnow()
+    invitation = rsvp_links.open_invitation_of(return_day, current_user, now=now)
+    if invitation is None:
+        flash(_("U kunt voor deze terugkomdag niet (meer) antwoorden: hij is begonnen, afgelast of u staat niet "
+                "op de lijst van genodigden."), "error")
+        return redirect_after_post("returndays.detail", return_day_id=return_day.id)
+    form = RsvpForm()
+    if not form.validate_on_submit():
+        return _detail_page(return_day, rsvp_form=form, status=422)
+    rsvp_links.record_response(invitation, response=form.response.data, remark=form.remark.data or "", now=now)
+    db.session.commit()
+    flash(_("Uw antwoord is opgeslagen (%(answer)s). U kunt het tot de terugkomdag hier wijzigen.",
+            answer=invitation.response_label), "success")
+    return redirect_after_post("returndays.detail", return_day_id=return_day.id)
 
 
 @bp.post("/terugkomdagen/<int:return_day_id>/wijzigen")

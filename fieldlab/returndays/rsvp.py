@@ -12,6 +12,7 @@ import hmac
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from fieldlab import links
 from fieldlab.extensions import db
@@ -73,6 +74,17 @@ def invitation_for_rsvp(invitation_id: int, token: str, *, now: datetime) -> Inv
     if now >= invitation.return_day.starts_at:
         raise RsvpRefused("expired")
     return invitation
+
+
+def open_invitation_of(return_day, user, *, now: datetime) -> Invitation | None:
+    """`user`'s own invitation to `return_day` while it can still be answered in the app: the same
+    rules as the link (still on the list, the day confirmed and not begun), so a signed-in
+    invitee answers on the return day's page without looking for the mail."""
+    if user is None or return_day.status != ReturnDayStatus.CONFIRMED or now >= return_day.starts_at:
+        return None
+    return db.session.scalar(select(Invitation).where(
+        Invitation.return_day_id == return_day.id, Invitation.user_id == user.id, Invitation.removed_at.is_(None))
+        .order_by(Invitation.id).limit(1))
 
 
 def record_response(invitation: Invitation, *, response: Response, remark: str, now: datetime) -> None:

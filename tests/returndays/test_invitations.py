@@ -11,7 +11,7 @@ from icalendar import Calendar
 
 from fieldlab.extensions import db
 from fieldlab.mail import sender
-from fieldlab.returndays import decisions, invitations, rsvp
+from fieldlab.returndays import decisions, invitations, routes, rsvp
 from fieldlab.returndays.models import Response
 from tests.returndays.helpers import arrange_team, at, details, outbox
 
@@ -178,3 +178,45 @@ def test_facilitator_sees_answers_messages_exports_csv_and_resends(app, client, 
     assert response.status_code == 303
     assert len(outbox()) == before + 1
     assert ":resend" in outbox()[-1].idempotency_key
+
+
+def test_a_signed_in_invitee_answers_on_the_return_days_page_until_it_begins(app, client, auth, monkeypatch):
+    setting, return_day, stakeholder = _invitation(app)
+    member = setting.members[0]
+    own = next(i for i in return_day.invitations if i.user_id == member.id)
+    auth.login(member)
+    path = f"/terugkomdagen/{return_day.id}"
+    assert "Uw antwoord tot nu toe: nog geen antwoord." in client.get(path).get_data(as_text=True)
+
+    refused = client.post(f"{path}/mijn-antwoord", data={"remark": "Ik kom na de lunch"})
+    assert refused.status_code == 422
+    assert "Kies Ja, Nee of Misschien." in refused.get_data(as_text=True)
+    assert "Ik kom na de lunch" in refused.get_data(as_text=True) and own.response is None
+
+    saved = client.post(f"{path}/mijn-antwoord", data={"response": "yes", "remark": "Ik kom na de lunch"},
+                        follow_redirects=True)
+    assert "Uw antwoord is opgeslagen (Ja)." in saved.get_data(as_text=True)
+    db.session.refresh(own)
+    assert (own.response, own.remark) == (Response.YES, "Ik kom na de lunch")
+    assert stakeholder.response is None, "only one's own invitation"
+
+    # Once the day has begun the answer stands, as with the mailed link.
+    monkeypatch.setattr(routes, "utcnow", lambda: return_day.starts_at + timedelta(minutes=1))
+    assert "mijn-antwoord" not in client.get(path).get_data(as_text=True)
+    late = client.post(f"{path}/mijn-antwoord", data={"response": "no"}, follow_redirects=True)
+    assert "U kunt voor deze terugkomdag niet (meer) antwoorden" in late.get_data(as_text=True)
+    db.session.refresh(own)
+    assert own.response == Response.YES
+
+
+def test_an_invitee_taken_off_the_list_sees_no_answer_form(app, client, auth):
+    setting, return_day, _stakeholder = _invitation(app)
+    member = setting.members[0]
+    own = next(i for i in return_day.invitations if i.user_id == member.id)
+    invitations.remove_invitee(own, by=setting.facilitator, now=at(date(2030, 3, 21), 9))
+    db.session.commit()
+    auth.login(member)
+    assert "mijn-antwoord" not in client.get(f"/terugkomdagen/{return_day.id}").get_data(as_text=True)
+    assert client.post(f"/terugkomdagen/{return_day.id}/mijn-antwoord", data={"response": "yes"}).status_code == 303
+    db.session.refresh(own)
+    assert own.response is None

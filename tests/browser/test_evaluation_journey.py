@@ -55,6 +55,8 @@ def test_participant_answers_through_the_mailed_link_on_a_phone(live_db, new_pag
     phone.get_by_label("Wat neemt u mee uit dit Field Lab?").fill("Korte lijnen met de gemeente.")
     phone.get_by_role("button", name="Antwoorden versturen").click()
     expect(phone.get_by_role("alert")).to_contain_text("Er is iets niet goed ingevuld")
+    # Keyboard and screen-reader users start at the summary, whose links lead to each question.
+    expect(phone.locator(".error-summary")).to_be_focused()
     checked(phone)
     expect(phone.locator("#q{}-error".format(
         next(q.id for q in form.active_questions if q.key == "content")))).to_have_text(

@@ -45,6 +45,17 @@
     });
   }
 
+  // A form sent back with errors: keyboard and screen-reader users start at the summary, whose
+  // links lead to each field (without JavaScript, role="alert" still reads it out).
+  function focusErrorSummary(root) {
+    var summary = (root || document).querySelector(".error-summary");
+    if (summary && !summary.contains(document.activeElement)) {
+      summary.focus();
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { focusErrorSummary(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { focusErrorSummary(event.detail.elt); });
   document.addEventListener("DOMContentLoaded", markScrollingTables);
   window.addEventListener("resize", markScrollingTables);
   document.addEventListener("htmx:afterSettle", markScrollingTables);

@@ -166,6 +166,7 @@ def test_facilitator_sees_answers_messages_exports_csv_and_resends(app, client, 
     page = client.get(f"/terugkomdagen/{return_day.id}").get_data(as_text=True)
     assert "Bea Buurt" in page and "Andere afspraak" in page
     assert "Uitnodiging: terugkomdag dag 50 op 1 april 2030" in page  # from the outbox
+    assert "Versie van de uitnodiging</dt><dd>1 " in page and "SEQUENCE" not in page  # words, not iCalendar's
 
     csv = client.get(f"/terugkomdagen/{return_day.id}/aanwezigheid.csv")
     assert csv.status_code == 200 and csv.mimetype == "text/csv"

@@ -78,7 +78,7 @@ def new_form():
     return render_template("evaluations/new.html", form=form), 422 if form.errors else 200
 
 
-def _builder(evaluation: EvaluationForm, *, settings_form=None, question_form=None, status=200):
+def _builder(evaluation: EvaluationForm, *, settings_form=None, question_form=None, send_error=None, status=200):
     settings_form = settings_form or EvaluationSettingsForm(
         title=evaluation.title, intro=evaluation.intro, deadline_days=evaluation.deadline_days,
         anonymity="anonymous" if evaluation.anonymous else "named")
@@ -87,7 +87,8 @@ def _builder(evaluation: EvaluationForm, *, settings_form=None, question_form=No
     return render_template("evaluations/edit.html", evaluation=evaluation, settings_form=settings_form,
                            question_form=question_form, answered=answered, button=EmptyForm(),
                            counts=services.counts_by_form([evaluation.id])[evaluation.id],
-                           recipients=len(sending.recipient_ids(evaluation)), now=utcnow()), status
+                           recipients=len(sending.recipient_ids(evaluation)), now=utcnow(),
+                           send_error=send_error), status
 
 
 @bp.get("/evaluaties/<int:form_id>")
@@ -190,6 +191,9 @@ def send_now(form_id):
     evaluation = get_or_404_for(EvaluationForm, form_id, "evaluation_form.edit")
     if not EmptyForm().validate_on_submit():
         abort(400)
+    if request.form.get("bevestigd") != "ja":
+        # The requests go out by mail at once and cannot be called back: not on one stray click.
+        return _builder(evaluation, send_error=_("Vink aan dat de evaluatie nu verstuurd mag worden."), status=422)
     try:
         requests = sending.create_requests(evaluation, sending.recipient_ids(evaluation), by=current_user,
                                            now=utcnow())

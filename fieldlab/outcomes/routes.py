@@ -64,7 +64,7 @@ def _form_for(team, result, *, formdata=None):
     return form
 
 
-def _render(team, *, form=None, commissioner_form=None, conflict=None, status=200):
+def _render(team, *, form=None, commissioner_form=None, conflict=None, submit_error=None, status=200):
     result = team.result
     today = _today()
     editable = can(current_user, "result.edit", team) and services.is_open(team, today=today)
@@ -80,6 +80,7 @@ def _render(team, *, form=None, commissioner_form=None, conflict=None, status=20
         missing=services.missing_answers(result) if result is not None and not result.is_submitted else [],
         may_give_view=can(current_user, "result.commissioner_view", team),
         commissioner_form=commissioner_form, submit_form=EmptyForm(), today=today, signal_url=signal_url(team.id),
+        submit_error=submit_error,
     ), status
 
 
@@ -141,6 +142,9 @@ def submit_result(team_id):
     team = visible_or_404(services.load_team(team_id), "result.view", "result.edit")
     if not EmptyForm().validate_on_submit():
         abort(400)
+    if request.form.get("bevestigd") != "ja":
+        # Submitting cannot be undone: one click on the wrong button is not enough.
+        return _render(team, submit_error=_("Vink aan dat het resultaat klaar is om in te dienen."), status=422)
     try:
         services.submit_result(team, by=current_user, now=utcnow())
     except services.ResultError as error:

@@ -56,6 +56,7 @@ def test_from_day_85_to_the_library(live_db, new_page):
     leader.get_by_label("Organisatie van de eigenaar").fill("Gemeente Eindhoven")
     leader.get_by_role("group", name="Laat het werk een structurele zwakte zien").get_by_label("Nee").check()
     leader.get_by_role("button", name="Resultaat opslaan").click()
+    leader.get_by_label("Het resultaat is klaar om in te dienen.").check()
     leader.get_by_role("button", name="Resultaat indienen").click()
     expect(leader.get_by_text("Het resultaat is ingediend.")).to_be_visible()
     expect(leader.get_by_role("heading", name="Ingediend resultaat")).to_be_visible()

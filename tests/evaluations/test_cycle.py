@@ -140,8 +140,14 @@ def test_a_return_day_that_ends_asks_its_team_members_who_did_not_decline(app):
 def test_facilitator_sends_now_with_the_button(app, client, auth, programme):
     auth.login(programme.facilitator)
     page = client.get(f"/evaluaties/{programme.form.id}").get_data(as_text=True)
-    assert "Evaluatie nu versturen" in page
-    response = client.post(f"/evaluaties/{programme.form.id}/versturen", follow_redirects=True)
+    assert "Evaluatie nu versturen" in page and "Verstuur nu een e-mail aan 5 personen" in page
+    # Mail cannot be called back: the button alone does not send.
+    unticked = client.post(f"/evaluaties/{programme.form.id}/versturen")
+    assert unticked.status_code == 422
+    assert "Vink aan dat de evaluatie nu verstuurd mag worden." in unticked.get_data(as_text=True)
+    assert outbox_count("request") == 0
+    response = client.post(f"/evaluaties/{programme.form.id}/versturen", data={"bevestigd": "ja"},
+                           follow_redirects=True)
     assert "De evaluatie is verstuurd naar 5 personen." in response.get_data(as_text=True)
     assert outbox_count("request") == 5
 

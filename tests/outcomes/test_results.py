@@ -13,6 +13,9 @@ from fieldlab.outcomes.models import ResultStatus, TeamResult
 from tests.outcomes.conftest import COMPLETE, build
 
 
+CONFIRMED = {"bevestigd": "ja"}
+
+
 def result_of(team):
     return db.session.scalar(select(TeamResult).where(TeamResult.team_id == team.id)
                              .execution_options(populate_existing=True))
@@ -79,17 +82,23 @@ def test_second_edit_based_on_an_older_version_is_refused_with_both_texts(client
 def test_only_the_leader_submits_and_only_a_complete_result(client, auth, world):
     auth.login(world.member)
     post_result(client, world, lessons="")
-    client.post(f"/teams/{world.team.id}/resultaat/indienen")
+    client.post(f"/teams/{world.team.id}/resultaat/indienen", data=CONFIRMED)
     assert result_of(world.team).status == ResultStatus.DRAFT
 
     auth.logout()
     auth.login(world.leader)
-    page = client.post(f"/teams/{world.team.id}/resultaat/indienen", follow_redirects=True).get_data(as_text=True)
+    page = client.post(f"/teams/{world.team.id}/resultaat/indienen", data=CONFIRMED,
+                       follow_redirects=True).get_data(as_text=True)
     assert "Nog niet compleet: Lessen." in page
     assert result_of(world.team).status == ResultStatus.DRAFT
 
     post_result(client, world)
-    client.post(f"/teams/{world.team.id}/resultaat/indienen")
+    # Submitting cannot be undone, so the button alone does not do it: the leader ticks first.
+    unticked = client.post(f"/teams/{world.team.id}/resultaat/indienen")
+    assert unticked.status_code == 422
+    assert "Vink aan dat het resultaat klaar is om in te dienen." in unticked.get_data(as_text=True)
+    assert result_of(world.team).status == ResultStatus.DRAFT
+    client.post(f"/teams/{world.team.id}/resultaat/indienen", data=CONFIRMED)
     result = result_of(world.team)
     assert result.status == ResultStatus.SUBMITTED and result.submitted_by_id == world.leader.id
     # A submitted result no longer changes.
@@ -101,7 +110,7 @@ def test_only_the_leader_submits_and_only_a_complete_result(client, auth, world)
 def test_commissioner_adds_a_view_others_may_not(client, auth, world):
     auth.login(world.leader)
     post_result(client, world)
-    assert client.post(f"/teams/{world.team.id}/resultaat/indienen").status_code == 303
+    assert client.post(f"/teams/{world.team.id}/resultaat/indienen", data=CONFIRMED).status_code == 303
     assert result_of(world.team).status == "submitted"
 
     auth.logout()

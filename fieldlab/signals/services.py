@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from flask import current_app
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import extract, func, or_, select
 
@@ -175,6 +176,9 @@ def record_consultation(signal: Signal, *, on: date | None, outcome: str, notes:
         raise TransitionError([_l("Het toetsingsoverleg hoort bij de status “Toetsingsoverleg”.")])
     if on is None:
         raise SignalError("on", _l("Vul de datum van het toetsingsoverleg in."))
+    if on > now.astimezone(LOCAL_ZONE).date():
+        # Its outcome is recorded, so the meeting has taken place.
+        raise SignalError("on", _l("Deze datum ligt in de toekomst: leg het overleg vast als het is gehouden."))
     if outcome not in set(ConsultationOutcome):
         raise SignalError("outcome", _l("Kies de uitkomst van het overleg."))
     signal.consultation_on, signal.consultation_outcome = on, outcome
@@ -241,6 +245,10 @@ def record_offer(signal: Signal, *, on: date | None, by: User, now: datetime) ->
         raise SignalError("on", _l("Vul de datum in waarop het signaal is aangeboden."))
     if on > now.astimezone(LOCAL_ZONE).date():
         raise SignalError("on", _l("Deze datum ligt in de toekomst."))
+    submitted = signal.representative_confirmed_at
+    if submitted is not None and on < submitted.astimezone(LOCAL_ZONE).date():
+        raise SignalError("on", _l("Het signaal kan niet zijn aangeboden vóór het definitief indienen, op %(date)s.",
+                                   date=format_date(submitted.astimezone(LOCAL_ZONE).date(), "long")))
     signal.offered_on = on
     move(signal, S.OFFERED, by=by, now=now)
     followups.schedule(REMINDER, signal.id, local_morning(add_months(on, REMINDER_AFTER_MONTHS)),
@@ -267,6 +275,8 @@ def record_closed(signal: Signal, *, on: date | None, by: User, now: datetime) -
         raise SignalError("on", _l("Vul de datum in waarop de reactie aan de indieners is doorgegeven."))
     if on > now.astimezone(LOCAL_ZONE).date():
         raise SignalError("on", _l("Deze datum ligt in de toekomst."))
+    if signal.reaction_on and on < signal.reaction_on:
+        raise SignalError("on", _l("De reactie kan niet zijn doorgegeven vóór ze binnenkwam."))
     signal.closed_on = on
     move(signal, S.CLOSED, by=by, now=now)
     followups.schedule(EFFECT, signal.id, local_morning(add_months(on, EFFECT_AFTER_MONTHS)),

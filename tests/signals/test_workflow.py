@@ -250,3 +250,30 @@ def test_the_database_refuses_a_status_outside_the_state_machine(app):
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
+
+
+def test_dates_that_cannot_be_are_refused_next_to_their_field(app):
+    """A review meeting whose outcome is recorded has taken place; a signal is offered after it was
+    submitted; the reaction is passed on after it came in."""
+    w = world()
+    signal = complete_draft(w, now=NOW)
+    to_consultation(w, signal, now=NOW)
+    tomorrow = NOW.date() + timedelta(days=1)
+    with pytest.raises(services.SignalError) as refused:
+        services.record_consultation(signal, on=tomorrow, outcome="confirmed", notes="", by=w.facilitator, now=NOW)
+    assert refused.value.field == "on" and "in de toekomst" in str(refused.value.message)
+    services.record_consultation(signal, on=NOW.date(), outcome="confirmed", notes="", by=w.facilitator, now=NOW)
+    later = NOW + timedelta(days=10)
+    services.confirm_submission(signal, by=None, now=later)
+    with pytest.raises(services.SignalError) as refused:
+        services.record_offer(signal, on=NOW.date(), by=w.facilitator, now=later + timedelta(days=5))
+    assert "vóór het definitief indienen" in str(refused.value.message)
+    services.record_offer(signal, on=later.date(), by=w.facilitator, now=later + timedelta(days=5))
+    services.record_reaction(signal, on=later.date() + timedelta(days=3), text="Wij passen het aan.", reference="",
+                             by=w.facilitator, now=later + timedelta(days=5))
+    with pytest.raises(services.SignalError) as refused:
+        services.record_closed(signal, on=later.date() + timedelta(days=2), by=w.facilitator,
+                               now=later + timedelta(days=5))
+    assert "vóór ze binnenkwam" in str(refused.value.message)
+    services.record_closed(signal, on=later.date() + timedelta(days=4), by=w.facilitator, now=later + timedelta(days=5))
+    assert signal.status == "closed"

@@ -7,6 +7,7 @@ from fieldlab.forms import REQUIRED, CheckboxListField, to_submit
 from fieldlab.organisations import services as organisations
 from fieldlab.problems.models import Confidentiality, SuitabilityAnswer
 from fieldlab.problems.services import SUITABILITY_QUESTIONS, ProblemData, parse_tags
+from fieldlab.timeutil import local, utcnow
 
 DATE_INVALID = _l("Vul een datum in als dd-mm-jjjj, bijvoorbeeld 1-3-2027.")
 
@@ -71,12 +72,19 @@ class ProblemForm(VersionedForm):
     def __init__(self, *args, submitting: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.submitting = submitting
+        self.stored_desired_start = getattr(kwargs.get("obj"), "desired_start", None)
         self.organisation_ids.choices = organisations.involved_choices()
         self.new_organisation_kind.choices = organisations.kind_choices(placeholder=_l("— kies een soort —"))
 
     @property
     def suitability_fields(self):
         return [(question, self[suitability_field_name(question.key)]) for question in SUITABILITY_QUESTIONS]
+
+    def validate_desired_start(self, field):
+        """A wish to start in the past makes no sense. A start that was ahead when it was saved and
+        has passed since (dates move) stays as it is, so the rest can still be changed."""
+        if field.data and field.data < local(utcnow()).date() and field.data != self.stored_desired_start:
+            raise ValidationError(_l("Deze datum ligt in het verleden. Kies een datum vanaf vandaag."))
 
     def validate_new_organisation_name(self, field):
         name = (field.data or "").strip()

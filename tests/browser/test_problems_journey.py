@@ -2,6 +2,7 @@
 and registers three participants by pasting a list. Every page passes axe."""
 
 import re
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -59,7 +60,7 @@ def test_opdrachtgever_submits_and_facilitator_accepts_into_a_new_lab_with_parti
     page.get_by_label("Soort organisatie").select_option("bedrijf")
     page.get_by_label("Aantal medewerkers dat uw organisatie beschikbaar stelt").fill("4")
     page.get_by_label("Benodigde expertise").fill("arbeidsuitbuiting, financieel onderzoek")
-    page.get_by_label("Gewenste start").fill("2027-03-01")
+    page.get_by_label("Gewenste start").fill((date.today() + timedelta(days=90)).isoformat())
     page.get_by_label("vertrouwelijk", exact=True).check()
     for question, answer in QUESTIONS.items():
         page.get_by_role("group", name=question).get_by_label(answer, exact=True).check()

@@ -12,7 +12,6 @@ from fieldlab.outcomes import jobs, services
 from fieldlab.outcomes.models import ResultStatus, TeamResult
 from tests.outcomes.conftest import COMPLETE, build
 
-
 CONFIRMED = {"bevestigd": "ja"}
 
 

@@ -1,6 +1,6 @@
 """Vraagstukken through HTTP: the form, the list with search, review actions, and refusals."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -8,12 +8,16 @@ from fieldlab.auth.models import Role
 from fieldlab.extensions import db
 from fieldlab.mail.models import OutboxMessage
 from fieldlab.problems.models import Confidentiality, Problem, ProblemStatus
+from fieldlab.timeutil import local, utcnow
+
+# Ahead of whatever day the suite runs on: a fixed date would pass, and a start in the past is refused.
+SOON = (local(utcnow()).date() + timedelta(days=90)).isoformat()
 
 FORM = {
     "title": "Huisjesmelkers in de binnenstad", "description": "Overbewoning en hoge huren.",
     "facts": "Veertig adressen.", "concerns": "Bewoners zijn afhankelijk.", "theme": "vastgoed",
     "staff_offered": "3", "staff_names": "", "expertise_needed": "vastgoed, handhaving",
-    "desired_start": "2026-09-01", "confidentiality": "intern", "suitability_stuck": "ja",
+    "desired_start": SOON, "confidentiality": "intern", "suitability_stuck": "ja",
     "suitability_many_partners": "ja", "new_organisation_name": "", "new_organisation_kind": "",
 }
 
@@ -233,3 +237,25 @@ def test_the_waiting_sentence_fits_the_reader(login_as, client, auth, make):
     auth.login(commissioner)
     page = client.get(f"/vraagstukken/{problem.id}").get_data(as_text=True)
     assert "Tot er een besluit is, kunt u het nog wijzigen of intrekken." in page
+
+
+def test_a_desired_start_in_the_past_is_refused_but_one_that_has_since_passed_stays(login_as, client, make):
+    login_as(Role.COMMISSIONER, organisation=make.make_organisation())
+    yesterday = (local(utcnow()).date() - timedelta(days=1)).isoformat()
+    response = client.post("/vraagstukken/nieuw", data={**FORM, "desired_start": yesterday, "action": "draft"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Deze datum ligt in het verleden. Kies een datum vanaf vandaag." in page
+    assert "Overbewoning en hoge huren." in page and db.session.scalar(select(Problem)) is None
+
+    assert client.post("/vraagstukken/nieuw", data={**FORM, "action": "draft"}).status_code == 303
+    problem = db.session.scalar(select(Problem))
+    # Months later the start it was saved with has passed: the rest can still be changed.
+    problem.desired_start = local(utcnow()).date() - timedelta(days=30)
+    db.session.commit()
+    response = client.post(f"/vraagstukken/{problem.id}/bewerken", data={
+        **FORM, "desired_start": problem.desired_start.isoformat(), "facts": "Nu vijftig adressen.",
+        "version": str(problem.version), "action": "draft"})
+    assert response.status_code == 303
+    db.session.refresh(problem)
+    assert problem.facts == "Nu vijftig adressen."

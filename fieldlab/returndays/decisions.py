@@ -74,7 +74,7 @@ def save_return_day(*, lab: Lab, team: Team | None, day_number: int, details: De
             proposal = next(p for p in proposals_for(challenge.starts_on) if p.day_number == day_number)
         return_day = ReturnDay(lab=lab, team=team, day_number=day_number, status=ReturnDayStatus.PROPOSED,
                                proposed_on=proposal.proposed_date if proposal else None,
-                               proposal_reason=proposal.reason if proposal else "")
+                               natural_on=proposal.natural_date if proposal else None)
         db.session.add(return_day)
     was_confirmed = return_day.status == ReturnDayStatus.CONFIRMED
     before = (return_day.starts_at, return_day.ends_at, return_day.place, return_day.online_link, return_day.agenda)

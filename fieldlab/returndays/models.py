@@ -97,8 +97,11 @@ class ReturnDay(db.Model):
     status: Mapped[str] = mapped_column(String(12), default=ReturnDayStatus.PROPOSED)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # The date the rule gave (day n, moved past weekends and holidays) and why, for the planner.
+    # The date the rule gave (day n, moved past weekends and holidays), and day n itself: why it
+    # moved is said from the two when shown, in the reader's language (services.proposal_reason).
     proposed_on: Mapped[date | None] = mapped_column(Date)
+    natural_on: Mapped[date | None] = mapped_column(Date)
+    # The reason as Dutch text, as rows written before `natural_on` carry it; new rows leave it empty.
     proposal_reason: Mapped[str] = mapped_column(String(200), default="")
     place: Mapped[str] = mapped_column(String(200), default="")
     online_link: Mapped[str] = mapped_column(String(500), default="")

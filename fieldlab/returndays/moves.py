@@ -70,7 +70,7 @@ def replan_after_start_change(challenge: Challenge, *, by, now: datetime) -> lis
             continue
         proposal = proposals[number]
         return_day.proposed_on = proposal.proposed_date
-        return_day.proposal_reason = proposal.reason
+        return_day.natural_on, return_day.proposal_reason = proposal.natural_date, ""
         if local(return_day.starts_at).date() == proposal.proposed_date:
             return_day.start_moved_at = None
             continue
@@ -94,8 +94,8 @@ def _ask_facilitators(lab: Lab, team: Team | None, challenge: Challenge, flagged
     link = (external_url("returndays.team_planning", team_id=team.id) if team is not None
             else external_url("returndays.lab_planning", lab_id=lab.id))
     days = [MovedDay(return_day, local(return_day.starts_at).date(),
-                     services.Proposal(return_day.day_number, return_day.proposed_on, return_day.proposed_on,
-                                       return_day.proposal_reason)) for return_day in flagged]
+                     services.Proposal(return_day.day_number, return_day.natural_on or return_day.proposed_on,
+                                       return_day.proposed_on)) for return_day in flagged]
     for row in lab.facilitator_rows:
         facilitator = row.user
         if not facilitator.active:
@@ -118,8 +118,8 @@ def moved_days(lab: Lab, team: Team | None) -> list[MovedDay]:
     for return_day in db.session.scalars(query.order_by(ReturnDay.day_number)):
         proposal = None
         if return_day.proposed_on is not None:
-            proposal = services.Proposal(return_day.day_number, return_day.proposed_on, return_day.proposed_on,
-                                         return_day.proposal_reason)
+            proposal = services.Proposal(return_day.day_number, return_day.natural_on or return_day.proposed_on,
+                                         return_day.proposed_on)
         rows.append(MovedDay(return_day, local(return_day.starts_at).date(), proposal))
     return rows
 

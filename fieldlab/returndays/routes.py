@@ -214,6 +214,7 @@ def _detail_page(return_day: ReturnDay, *, form=None, stakeholder_form=None, act
         action_form=action_form or ActionForm(formdata=None),
         messages=invitations.messages_of(return_day) if manage else [],
         button_form=EmptyForm(), local=local, own_invitation=own_invitation, rsvp_form=rsvp_form,
+        proposal_reason=services.proposal_reason(return_day),
     ), status
 
 

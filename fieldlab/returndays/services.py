@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 
 import holidays
 from flask import url_for
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 
@@ -58,32 +58,60 @@ class Proposal:
     day_number: int
     natural_date: date
     proposed_date: date
-    reason: str = ""
+
+    @property
+    def reason(self) -> str:
+        """Why the proposal is not day n itself, said when it is read: a page in the reader's
+        language, a mail in its recipient's."""
+        return moved_because(self.natural_date, self.proposed_date)
 
 
-def _holidays_for(year: int):
-    return holidays.NL(years=[year, year + 1], language="nl")
+# The holiday names in the UI's languages (the `holidays` package's own translations).
+HOLIDAY_LANGUAGES = {"nl": "nl", "en": "en_US"}
 
 
-def next_working_day(day: date) -> tuple[date, str]:
-    """The day itself when it is a working day, else the next one, with the Dutch reason."""
+def _holidays_for(year: int, language: str = "nl"):
+    return holidays.NL(years=[year, year + 1], language=language)
+
+
+def working_day_from(day: date) -> date:
+    """The day itself when it is a working day, else the next one (weekends, Dutch public holidays)."""
     public = _holidays_for(day.year)
     candidate = day
     while candidate.weekday() >= 5 or candidate in public:
         candidate += timedelta(days=1)
-    if candidate == day:
-        return day, ""
-    cause = public.get(day) or format_date(day, "EEEE")
-    return candidate, _("valt op %(cause)s, voorgesteld: %(day)s", cause=cause,
-                        day=format_date(candidate, "EEEE d MMMM y"))
+    return candidate
+
+
+def next_working_day(day: date) -> tuple[date, str]:
+    """`working_day_from(day)`, with the reason in the current language."""
+    candidate = working_day_from(day)
+    return candidate, moved_because(day, candidate)
+
+
+def moved_because(natural: date | None, proposed: date | None) -> str:
+    """"valt op Koningsdag, voorgesteld: woensdag 28 april 2027" in the current language; empty
+    when the day was not moved."""
+    if natural is None or proposed is None or natural == proposed:
+        return ""
+    language = HOLIDAY_LANGUAGES.get(getattr(get_locale(), "language", "nl"), "nl")
+    cause = _holidays_for(natural.year, language).get(natural) or format_date(natural, "EEEE")
+    return _("valt op %(cause)s, voorgesteld: %(day)s", cause=cause, day=format_date(proposed, "EEEE d MMMM y"))
+
+
+def proposal_reason(return_day: ReturnDay) -> str:
+    """Why a return day's proposal moved, for its page: from day n and the proposal, in the reader's
+    language; a row written before day n was kept has its reason as Dutch text."""
+    if return_day.natural_on is not None:
+        return moved_because(return_day.natural_on, return_day.proposed_on)
+    return return_day.proposal_reason
 
 
 def proposals_for(starts_on: date) -> list[Proposal]:
     proposals = []
     for number in RETURN_DAY_NUMBERS:
         natural = starts_on + timedelta(days=number - 1)
-        proposed, reason = next_working_day(natural)
-        proposals.append(Proposal(number, natural, proposed, reason))
+        proposals.append(Proposal(number, natural, working_day_from(natural)))
     return proposals
 
 
@@ -150,8 +178,8 @@ def plan_return_days(challenge: Challenge, *, by=None, now: datetime) -> list[Re
             return_day = ReturnDay(lab=lab, team=None if shared else team, day_number=proposal.day_number,
                                    status=ReturnDayStatus.PROPOSED, place=lab.place or "", agenda="")
             db.session.add(return_day)
-        return_day.proposed_on = proposal.proposed_date
-        return_day.proposal_reason = proposal.reason
+        return_day.proposed_on, return_day.natural_on = proposal.proposed_date, proposal.natural_date
+        return_day.proposal_reason = ""
         return_day.starts_at = local_moment(proposal.proposed_date, DEFAULT_START)
         return_day.ends_at = local_moment(proposal.proposed_date, DEFAULT_END)
         planned.append(return_day)

@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 
 from fieldlab.extensions import db
 from fieldlab.returndays import decisions, invitations, pack, services
@@ -48,7 +49,11 @@ def test_plan_return_days_writes_three_proposed_days_and_follows_a_new_start(app
     again = services.plan_return_days(challenge, by=setting.facilitator, now=at(date(2025, 1, 6), 9))
     assert [day.id for day in again] == [day.id for day in planned]
     assert again[1].proposed_on == date(2025, 4, 22)
-    assert "Tweede paasdag" in again[1].proposal_reason
+    assert "Tweede paasdag" in services.proposal_reason(again[1])
+    # Said in the reader's language, from day n kept beside the proposal.
+    with force_locale("en"):
+        assert services.proposal_reason(again[1]) == "falls on Easter Monday, proposed: Tuesday 22 April 2025"
+    assert again[1].natural_on == date(2025, 4, 21) and again[1].proposal_reason == ""
 
 
 def test_confirming_gathers_members_managers_commissioner_facilitators(app):
@@ -141,7 +146,7 @@ def test_setting_the_start_date_on_the_board_proposes_the_three_return_days(app)
     boards.set_start_date(challenge, date(2025, 4, 18), by=setting.members[0], now=at(date(2025, 4, 2), 9))
     moved = {day.day_number: day for day in services.return_days_of_lab(setting.lab)}
     assert moved[1].proposed_on == date(2025, 4, 22)
-    assert "Goede vrijdag" in moved[1].proposal_reason
+    assert "Goede vrijdag" in services.proposal_reason(moved[1])
 
 
 def test_the_pack_shows_the_board_indicators_progress_and_help_asked(app):
@@ -172,3 +177,12 @@ def test_the_pack_shows_the_board_indicators_progress_and_help_asked(app):
     assert any("Gecontroleerde panden: nu 12" in line and "doel 40" in line for line in team_pack.indicators)
     assert any("Eerste controles gedaan" in line for line in team_pack.progress_updates)
     assert any("Capaciteit van de handhavers" in line for line in team_pack.help_asked)
+
+
+def test_a_row_from_before_day_n_was_kept_shows_its_reason_as_written(app):
+    setting = arrange_team(date(2025, 3, 3))
+    [_day_1, day_50, _day_100] = services.plan_return_days(setting.team.challenge, by=setting.facilitator,
+                                                           now=at(date(2025, 1, 6), 9))
+    day_50.natural_on, day_50.proposal_reason = None, "valt op Tweede paasdag, voorgesteld: dinsdag 22 april 2025"
+    with force_locale("en"):
+        assert services.proposal_reason(day_50) == "valt op Tweede paasdag, voorgesteld: dinsdag 22 april 2025"

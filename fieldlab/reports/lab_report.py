@@ -24,11 +24,14 @@ from fieldlab.evaluations.aggregation import FormResults, form_results
 from fieldlab.evaluations.charts import BarChart, bar_chart
 from fieldlab.evaluations.models import EvaluationForm
 from fieldlab.extensions import db
-from fieldlab.labs.models import Lab, Participation
+from fieldlab.labs.models import Lab, LabKind, Participation
 from fieldlab.organisations.models import Sector
 from fieldlab.outcomes.models import ResultIndicator, TeamResult
 from fieldlab.problems.models import Problem
 from fieldlab.returndays.models import ReturnDay, ReturnDayStatus
+from fieldlab.speedlabs.models import SpeedlabSession
+from fieldlab.speedlabs.rounds import RankedIdea, ranking
+from fieldlab.speedlabs.services import participants as speedlab_participants
 from fieldlab.teams.models import Membership, Team, TeamRole
 from fieldlab.timeutil import LOCAL_ZONE
 
@@ -114,6 +117,28 @@ class EvaluationEntry:
 
 
 @dataclass
+class SpeedlabEntry:
+    """One speedlab of the Lab: its counts for every reader, its ideas by dots for those who may
+    read its summary (the facilitators and the problem owner)."""
+
+    session: SpeedlabSession
+    participants: int
+    ideas: int
+    ranked: list[RankedIdea] | None  # None: not the reader's to see
+
+    TOP = 10
+
+
+def _speedlabs(lab: Lab, reader: User) -> list[SpeedlabEntry]:
+    sessions = db.session.scalars(select(SpeedlabSession).where(SpeedlabSession.lab_id == lab.id)
+                                  .order_by(SpeedlabSession.starts_at, SpeedlabSession.id)).all()
+    return [SpeedlabEntry(session=session, participants=len(speedlab_participants(session)), ideas=len(session.ideas),
+                          ranked=ranking(session)[:SpeedlabEntry.TOP] if can(reader, "speedlab.summary", session)
+                          else None)
+            for session in sessions]
+
+
+@dataclass
 class LabReport:
     lab: Lab
     today: date
@@ -127,6 +152,17 @@ class LabReport:
     attendance: list[AttendanceRow]
     evaluations: list[EvaluationEntry]
     hidden_evaluations: int
+    speedlabs: list[SpeedlabEntry] = field(default_factory=list)
+
+    @property
+    def has_teams(self) -> bool:
+        """Only a Lab for teams forms teams and runs 100-day challenges; a Lab for individual
+        participants and a speedlab leave those sections out rather than print them empty."""
+        return self.lab.kind == LabKind.TEAMS
+
+    @property
+    def has_return_days(self) -> bool:
+        return self.lab.kind != LabKind.SPEEDLAB
 
     @property
     def results(self) -> list[TeamCourse]:
@@ -276,5 +312,6 @@ def lab_report(lab: Lab, *, reader: User, now: datetime) -> LabReport:
                   else _("onbekend"), count) for key, count in sorted(sectors.items())],
         levels=sorted(levels.items(), key=lambda item: (-item[1], item[0])),
         attendance=attendance, evaluations=evaluations, hidden_evaluations=hidden,
+        speedlabs=_speedlabs(lab, reader) if lab.kind == LabKind.SPEEDLAB else [],
     )
 

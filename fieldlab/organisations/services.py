@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from fieldlab import reference_cache
 from fieldlab.audit import services as audit
 from fieldlab.extensions import db
-from fieldlab.organisations.models import KINDS, Organisation, kind_label
+from fieldlab.organisations.models import KINDS, Organisation, Sector, kind_label
 
 KIND_CHOICE_PREFIX = "soort-"
 
@@ -108,6 +108,15 @@ def organisation_rows() -> list:
 
 def organisation_choices() -> list[tuple[int, str]]:
     return [(row.id, row.name) for row in organisation_rows()]
+
+
+def public_organisation_choices() -> list[tuple[int, str]]:
+    """The concrete public organisations: who may submit a bestuurlijk signaal (the Loket's rule)."""
+    return reference_cache.cached_list("public_organisation_choices", lambda: [
+        (row.id, row.name) for row in db.session.execute(
+            select(Organisation.id, Organisation.name)
+            .where(Organisation.generic.is_(False), Organisation.sector == Sector.PUBLIC)
+            .order_by(func.lower(Organisation.name)))])
 
 
 def involved_choices() -> list[tuple[int, str]]:

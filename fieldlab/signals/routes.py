@@ -14,7 +14,7 @@ from fieldlab.auth.permissions import can
 from fieldlab.extensions import db
 from fieldlab.forms import EmptyForm
 from fieldlab.labs.models import Lab, LabFacilitator
-from fieldlab.organisations.services import organisation_choices
+from fieldlab.organisations.services import public_organisation_choices
 from fieldlab.signals import export, services
 from fieldlab.signals.criteria import check_criteria, draft_gaps
 from fieldlab.signals.forms import (
@@ -62,7 +62,7 @@ def new():
         require("signals.create")
     labs = None if team is not None else _lab_choices(current_user)
     prefill = services.prefill_from_team(team) if team is not None and request.method == "GET" else {}
-    form = SignalDraftForm(organisations=organisation_choices(), labs=labs, data=prefill)
+    form = SignalDraftForm(organisations=public_organisation_choices(), labs=labs, data=prefill)
     if form.validate_on_submit():
         lab = team.lab if team is not None else db.session.get(Lab, form.lab_id.data)
         if lab is None:
@@ -86,7 +86,12 @@ def edit(signal_id):
         data = {name: getattr(signal, name) for name in services.DRAFT_FIELDS}
         data["ministries"] = "\n".join(signal.ministries or [])
         data["submitter_ids"] = [organisation.id for organisation in signal.submitters]
-    form = SignalDraftForm(organisations=organisation_choices(), data=data)
+    # A draft written before only public organisations were offered keeps its other indieners.
+    choices = public_organisation_choices()
+    offered = {organisation_id for organisation_id, _name in choices}
+    choices = choices + [(organisation.id, organisation.name) for organisation in signal.submitters
+                         if organisation.id not in offered]
+    form = SignalDraftForm(organisations=choices, data=data)
     if form.validate_on_submit():
         services.update_draft(signal, by=current_user, now=utcnow(), **form.values())
         db.session.commit()

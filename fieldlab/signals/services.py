@@ -73,8 +73,11 @@ def prefill_from_team(team: Team) -> dict:
     if problem is not None:
         data["bottleneck"] = problem.title[:300]
         data["facts"] = "\n\n".join(part for part in (problem.description, problem.facts) if part)
+        # Only public organisations submit a signal (the Loket's rule): a bank involved in the
+        # vraagstuk is not ticked for it.
         submitters = [problem.organisation, *problem.organisations_involved]
-        data["submitter_ids"] = list(dict.fromkeys(org.id for org in submitters if org is not None))
+        data["submitter_ids"] = list(dict.fromkeys(org.id for org in submitters
+                                                   if org is not None and org.is_public and not org.generic))
     challenge = team.challenge
     if challenge is not None and challenge.goal:
         data["facts"] = "\n\n".join(part for part in (data.get("facts", ""), challenge.goal) if part)

@@ -246,3 +246,15 @@ def test_a_team_that_already_has_a_signal_is_shown_it_before_starting_another(w,
     body = page(client.get(f"/signalen/nieuw?team={w.team.id}"))
     # Submitted, it is the facilitators' to open: named with its status, not linked.
     assert COMPLETE["bottleneck"] in body and f'href="/signalen/{signal.id}"' not in body
+
+
+def test_only_public_organisations_are_offered_as_indieners(w, client, auth, make):
+    bank = make.make_organisation("Rabobank", sector="privaat", kind="bank")
+    w.team.problem.organisations_involved.append(bank)
+    db.session.commit()
+    auth.login(w.anna)
+    body = page(client.get(f"/signalen/nieuw?team={w.team.id}"))
+    assert f'value="{w.riec.id}" checked' in body, "the vraagstuk's public organisation is ticked"
+    assert "Rabobank" not in body, "a private organisation is no indiener"
+    refused = client.post(f"/signalen/nieuw?team={w.team.id}", data=form_data(w, submitter_ids=[str(bank.id)]))
+    assert refused.status_code == 422 and db.session.scalar(select(Signal)) is None

@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 
 from fieldlab.evaluations.charts import format_number
 
-WIDTH = 480
+# Labels get room for some 38 characters ("Alumni in totaal (eind 2026)", "Nederlandse
+# Arbeidsinspectie"); a longer one is shortened with "…", and stands whole in the table beside it.
+WIDTH = 560
 ROW = 22
-LABEL_WIDTH = 190
+LABEL_WIDTH = 270
 VALUE_WIDTH = 44
-LABEL_CHARACTERS = 26
+LABEL_CHARACTERS = 38
 
 
 @dataclass

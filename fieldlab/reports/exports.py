@@ -5,6 +5,8 @@ import csv
 import io
 import re
 
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -45,10 +47,13 @@ def _sheet_title(title: str, used: set[str]) -> str:
 
 def hub_xlsx(report: HubReport) -> bytes:
     workbook = Workbook()
+    workbook.properties.title = _("Field Labs in %(year)s", year=report.year)
+    workbook.properties.creator = "Fieldlab"
+    workbook.properties.language = "en-GB" if getattr(get_locale(), "language", "nl") == "en" else "nl-NL"
     workbook.remove(workbook.active)
     used: set[str] = set()
     for table in report.tables:
-        sheet = workbook.create_sheet(_sheet_title(table.title, used))
+        sheet = workbook.create_sheet(_sheet_title(table.sheet or table.title, used))
         sheet.append(table.header)
         for cell in sheet[1]:
             cell.font = Font(bold=True)

@@ -39,6 +39,7 @@ class Table:
     chart: str = "bars"
     decimals: int = 0
     note: str = ""
+    sheet: str = ""  # the spreadsheet tab's name where the title is longer than Excel's 31 characters
 
     @property
     def chart_items(self) -> list[tuple[str, float | None]]:
@@ -161,7 +162,9 @@ def hub_report(year: int, *, today: date) -> HubReport:
 
     years = annual_figures()
     this_year = next((figures for figures in years if figures.year == year), None)
-    grade_rows = [[str(figures.year), figures.average, figures.trend, figures.responses] for figures in years]
+    # Up to the report's year: the 2026 report does not show 2027's first evaluations.
+    grade_rows = [[str(figures.year), figures.average, figures.trend, figures.responses]
+                  for figures in years if figures.year <= year]
 
     report = HubReport(
         year=year, years=sorted(set(report_years()) | {year}, reverse=True), today=today,
@@ -181,7 +184,8 @@ def hub_report(year: int, *, today: date) -> HubReport:
               chart="columns", decimals=1,
               note=_("Het gemiddelde van het totaalcijfer van de programma-evaluaties; bij minder dan %(count)s "
                      "reacties tonen we het niet.", count=3)),
-        Table("challenges", _("100-dagenchallenges en hun resultaat"), [_("Omschrijving"), _("Aantal")], _challenges(lab_ids, today)),
+        Table("challenges", _("100-dagenchallenges en hun resultaat"), [_("Omschrijving"), _("Aantal")],
+              _challenges(lab_ids, today), sheet=_("100-dagenchallenges")),
     ]
     signals = signal_counts(year)
     report.tables.append(Table(

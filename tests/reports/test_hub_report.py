@@ -51,6 +51,13 @@ def test_figures_of_the_year(year):
     assert challenges["Na zes maanden nog (deels) in gebruik"] == 1
 
 
+def test_the_grades_per_year_stop_at_the_reports_year(year):
+    """An evaluation of a later year's programme (answered already) is not in an earlier report."""
+    later = {"2024": None, "2025": 8.0}
+    assert rows(hub_report.hub_report(2024, today=TODAY), "grades") == {"2024": None}
+    assert rows(hub_report.hub_report(year, today=TODAY), "grades") == later
+
+
 def test_a_year_without_labs_has_zeroes_not_errors(year):
     report = hub_report.hub_report(2030, today=TODAY)
     assert report.headline.programmes == 0 and report.table("labs_by_kind").rows == []
@@ -63,6 +70,10 @@ def test_page_shows_headline_charts_and_tables(client, auth, seeded, year):
     html = client.get("/rapportages/hub/2025").get_data(as_text=True)
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
     assert "1 programma, 6 deelnemers, gemiddeld 8,0." in text
+    # The second Lab is the speedlab, which the headline does not count as a programme: it says so.
+    assert "Labs (alle soorten) 2 (waarvan 1 speedlab: een speedlab telt niet als programma)" in text
+    # The labels of the bar charts are whole where they fit ("…" only past 38 characters).
+    assert ">Politie Zeeland-West-Brabant<" in html
     assert html.count('role="img"') == len(hub_report.hub_report(2025, today=TODAY).tables)
     assert 'id="report-participants_by_organisation-table"' in html
     assert client.get("/rapportages/hub/1800").status_code == 404
@@ -85,6 +96,9 @@ def test_csv_and_xlsx_hold_the_same_rows_and_are_audited(client, auth, seeded, y
     response = client.get("/rapportages/hub/2025.xlsx")
     workbook = load_workbook(io.BytesIO(response.data))
     assert "Deelnemers naar organisatie" in workbook.sheetnames
+    # A title longer than Excel's 31 characters has a tab name of its own, not a cut one.
+    assert "100-dagenchallenges" in workbook.sheetnames and "100-dagenchallenges en hun resu" not in workbook.sheetnames
+    assert (workbook.properties.title, workbook.properties.creator) == ("Field Labs in 2025", "Fieldlab")
     sheet = workbook["Deelnemers naar organisatie"]
     assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
         ["Organisatie", "Deelnemers"], ["Politie Zeeland-West-Brabant", 3], ["Gemeente Tilburg", 2], ["Rabobank", 1]]

@@ -1,3 +1,6 @@
+from datetime import date, timedelta
+
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -98,6 +101,28 @@ class ChallengeForm(FlaskForm):
 class StartDateForm(FlaskForm):
     starts_on = DateField(_l("Startdatum (dag 1)"), validators=[InputRequired(REQUIRED)],
                           description=_l("Dag n van de challenge is de startdatum plus n − 1 dagen."))
+    # Shown only next to the warning that the challenge would be over already (`warn_over`).
+    confirm_over = BooleanField(_l("Toch opslaan: de challenge is al voorbij"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.over_warned = False
+
+    def warn_over(self, *, today: date, previous: date | None) -> bool:
+        """A start so long ago that day 100 has passed shows the challenge as finished at once, and
+        is rarely meant (a wrong year): ask once, with the date kept. Not when the person
+        confirmed, nor when the date stays as it was. True when the form must be shown again."""
+        starts_on = self.starts_on.data
+        if starts_on is None or self.confirm_over.data or starts_on == previous:
+            return False
+        day_100 = starts_on + timedelta(days=CHALLENGE_DAYS - 1)
+        if day_100 >= today:
+            return False
+        self.over_warned = True
+        self.starts_on.errors.append(_l(
+            "Met deze startdatum is de challenge al voorbij: dag 100 was %(day)s. Kies een latere datum, of vink "
+            "hieronder ‘Toch opslaan’ aan als het zo bedoeld is.", day=format_date(day_100, "long")))
+        return True
 
 
 class LeaderForm(FlaskForm):

@@ -386,7 +386,8 @@ def set_start_date(team_id):
     board = _board_or_404(team_id, "challenge.schedule")
     services.load_members(board)
     form = StartDateForm()
-    if not form.validate_on_submit():
+    previous = board.challenge.starts_on if board.challenge else None
+    if not form.validate_on_submit() or form.warn_over(today=_today(), previous=previous):
         return _render_challenge(board, start_form=form, status=422)
     now = utcnow()
     challenge = services.ensure_challenge(board.team, now=now)
@@ -394,11 +395,19 @@ def set_start_date(team_id):
     review = services.return_days_review_asked(challenge, now=now)
     db.session.commit()
     flash(_("De startdatum is %(date)s.", date=format_day(form.starts_on.data, "long")), "success")
-    if review:
+    if review and current_user.id in board.team.lab.facilitator_ids:
+        # The facilitator who moved it is the one to re-plan: told so, not that "the facilitator" was asked.
+        flash(ngettext("De terugkomdag van dag %(days)s was al vastgelegd en blijft op zijn datum tot u hem opnieuw "
+                       "plant onder Terugkomdagen.",
+                       "De terugkomdagen van dag %(days)s waren al vastgelegd en blijven op hun datum tot u ze "
+                       "opnieuw plant onder Terugkomdagen.", len(review.split(",")), days=spoken_list(review)),
+              "warning")
+    elif review:
         flash(ngettext("De terugkomdag van dag %(days)s was al vastgelegd; de facilitator is gevraagd hem opnieuw "
                        "te plannen. Tot dan blijft hij op zijn datum.",
                        "De terugkomdagen van dag %(days)s waren al vastgelegd; de facilitator is gevraagd ze opnieuw "
-                       "te plannen. Tot dan blijven ze op hun datum.", len(review.split(",")), days=spoken_list(review)), "warning")
+                       "te plannen. Tot dan blijven ze op hun datum.", len(review.split(",")), days=spoken_list(review)),
+              "warning")
     return redirect(url_for("boards.challenge", team_id=team_id), code=303)
 
 

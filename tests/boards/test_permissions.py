@@ -69,7 +69,7 @@ def test_unknown_team_is_404(client, auth, world):
 def test_facilitator_sets_the_start_date_but_does_not_edit_cards(client, auth, world):
     auth.login(world.facilitator)
     assert client.post(f"/teams/{world.team.id}/challenge/startdatum",
-                       data={"starts_on": "2025-05-01"}).status_code == 303
+                       data={"starts_on": "2025-05-01", "confirm_over": "y"}).status_code == 303
     assert client.post(f"/teams/{world.team.id}/challenge", data={"goal": "x"}).status_code == 403
 
 

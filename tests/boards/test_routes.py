@@ -2,6 +2,7 @@
 refresh that answers 204 when nothing changed, and the conflict when two people edit one card."""
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -227,7 +228,15 @@ def test_challenge_page_saves_goal_plan_and_start_date(member_client, world):
         "goal": "Op dag 100 zijn 40 panden gecontroleerd.", "intervention_plan": "Samen controleren.",
         "team_agreement": "Elke maandag overleg.", "hours_committed": "300"})
     assert response.status_code == 303
-    start = member_client.post(f"/teams/{world.team.id}/challenge/startdatum", data={"starts_on": "2025-04-01"})
+    # A start so long ago that day 100 has passed is asked about once, the date kept.
+    warned = member_client.post(f"/teams/{world.team.id}/challenge/startdatum", data={"starts_on": "2025-04-01"})
+    assert warned.status_code == 422
+    text = warned.get_data(as_text=True)
+    assert "Met deze startdatum is de challenge al voorbij: dag 100 was 9 juli 2025." in text
+    assert 'value="2025-04-01"' in text and "Toch opslaan: de challenge is al voorbij" in text
+    assert db.session.get(Challenge, world.challenge.id).starts_on != date(2025, 4, 1)
+    start = member_client.post(f"/teams/{world.team.id}/challenge/startdatum",
+                               data={"starts_on": "2025-04-01", "confirm_over": "y"})
     assert start.status_code == 303
     db.session.expire_all()
     challenge = db.session.get(Challenge, world.challenge.id)

@@ -199,3 +199,17 @@ def test_shared_lab_days_follow_the_earliest_team_and_are_flagged_when_teams_mov
     assert sorted(local(day.starts_at).date() for day in shared_days) == \
         [date(2026, 10, 12), date(2026, 11, 30), date(2027, 1, 19)]
     assert moves.moved_days(setting.lab, None) == []
+
+
+def test_the_facilitator_who_moves_the_start_is_told_to_re_plan_not_that_a_facilitator_was_asked(app, client, auth):
+    start = local(utcnow()).date() + timedelta(days=40)
+    setting = arrange_team(start)
+    _confirm_all(setting.lab, setting.team, setting.team.challenge, setting.facilitator, utcnow())
+    db.session.commit()
+    auth.login(setting.facilitator)
+    response = client.post(f"/teams/{setting.team.id}/challenge/startdatum",
+                           data={"starts_on": (start + timedelta(days=7)).isoformat()}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert ("De terugkomdagen van dag 1, 50 en 100 waren al vastgelegd en blijven op hun datum tot u ze opnieuw "
+            "plant onder Terugkomdagen.") in page
+    assert "de facilitator is gevraagd" not in page

@@ -66,7 +66,7 @@ REQUIRED = _l("Dit veld is verplicht.")
 
 class OptionalMarker:
     """What a field that may stay empty says after its label, where "(optioneel)" would mislead:
-    a draft may be saved without it, but submitting needs it (`TO_SUBMIT`), or one of two fields
+    a draft may be saved without it, but submitting needs it (`to_submit()`), or one of two fields
     will do. It checks nothing; the feature's submit step does, and names what is missing."""
 
     def __init__(self, text):

@@ -18,7 +18,7 @@ STOPWORDS = frozenset("""
 aan al alle als bij binnen dan dat de deze die dit door een en er geen het hoe in is je kan maar meer met
 na naar niet nog of om onder ook op over per te tegen tot uit van veel voor wat wie wij wordt worden zijn zo
 zij ze via zonder tussen rond rondom waar waarbij welke wanneer andere ander elk elke hun haar
-the and for with from via
+the and for with from
 """.split())
 
 # How much a word counts, by where it was written: the theme names the phenomenon, tags the

@@ -55,7 +55,11 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { focusErrorSummary(document); });
-  document.addEventListener("htmx:afterSettle", function (event) { focusErrorSummary(event.detail.elt); });
+  // After a form sent with htmx only: a refresh that polls (a GET) must never take the focus away.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var config = event.detail.requestConfig;
+    if (config && config.verb && config.verb.toLowerCase() !== "get") { focusErrorSummary(event.detail.elt); }
+  });
   document.addEventListener("DOMContentLoaded", markScrollingTables);
   window.addEventListener("resize", markScrollingTables);
   document.addEventListener("htmx:afterSettle", markScrollingTables);

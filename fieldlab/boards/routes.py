@@ -7,6 +7,7 @@ the board's version is unchanged: one indexed query, nothing rendered, answered 
 `refresh_shortcut`.
 """
 
+import json
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
@@ -323,7 +324,12 @@ def move_card(team_id, card_id):
     if inline:
         board = _board_or_404(team_id)
         card = services.get_card(board, card_id)
-        return _changed(render_template("boards/_card.html", card=card, view=refreshing.ColumnsView.of(board, True)))
+        response = _changed(render_template("boards/_card.html", card=card, view=refreshing.ColumnsView.of(board, True)))
+        # Said aloud by the board's live region, as the plain form's flash says it on the next page
+        # (JSON with \u escapes: a header carries ASCII only).
+        response.headers["HX-Trigger"] = json.dumps({BOARD_CHANGED: None, "board-announce": _(
+            "Kaart ‘%(title)s’ staat nu in %(column)s.", title=moved.title, column=moved.column.label)})
+        return response
     if htmx:
         return _changed("", status=200)
     flash(_("Kaart ‘%(title)s’ staat nu in %(column)s.", title=moved.title, column=moved.column.label), "success")

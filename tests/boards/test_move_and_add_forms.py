@@ -3,6 +3,7 @@ own (no JavaScript). Refused with 403 for a reader and 404 for anyone who may no
 asks for another team's card; invalid input comes back with a Dutch error next to the field, the
 input kept and nothing saved."""
 
+import json
 import re
 
 import pytest
@@ -226,7 +227,10 @@ def test_a_successful_inline_move_answers_the_card_in_read_mode_and_triggers_a_r
                                   data={"column": "doing", "position": "1"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert response.headers["HX-Trigger"] == "board-changed"
+    # The columns refresh, and the board's live region says where the card went.
+    assert json.loads(response.headers["HX-Trigger"]) == {
+        "board-changed": None, "board-announce": "Kaart ‘Actie 2’ staat nu in Bezig."}
+    assert response.headers["HX-Trigger"].isascii()
     assert html.lstrip().startswith(f'<li id="board-card-{cards[2].id}" class="board-card"')
     assert "board-card--editing" not in html and "<form" not in html
     assert "Actie 2" in html and "Anna Teamlid" in html

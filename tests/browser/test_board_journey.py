@@ -85,6 +85,8 @@ def test_two_members_see_each_others_changes_and_a_conflict_keeps_the_text(live_
     expect(column(anna, "Bezig").get_by_role("heading", name="Bel de woningcorporatie")).to_be_visible()
     # The focus follows the card to its new place.
     expect(column(anna, "Bezig").get_by_role("link", name="Verplaatsen: Bel de woningcorporatie")).to_be_focused()
+    # The board's live region says where it went (the focus alone does not say the column).
+    expect(anna.locator("#board-announcer")).to_have_text("Kaart ‘Bel de woningcorporatie’ staat nu in Bezig.")
     expect(column(bram, "Bezig").get_by_role("heading", name="Bel de woningcorporatie")).to_be_visible(
         timeout=10_000)
     expect(column(bram, "Gepland").get_by_role("heading", name="Bel de woningcorporatie")).to_have_count(0)

@@ -73,6 +73,13 @@
     }
   });
 
+  // A move with the inline form is said aloud ("Kaart ‘…’ staat nu in Klaar."): the focus follows the
+  // card, and the live region says where it went.
+  document.addEventListener("board-announce", function (event) {
+    var region = document.getElementById("board-announcer");
+    if (region && event.detail && event.detail.value) { region.textContent = event.detail.value; }
+  });
+
   // Noted before the swap: afterwards the form is out of the page and its events reach nobody.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var form = event.detail.requestConfig ? event.detail.requestConfig.elt : null;

@@ -82,6 +82,7 @@ class TeamCourse:
     indicators: list[Series] = field(default_factory=list)
     # The day-100 result (submitted or draft) with its 6-month answer; its texts only with `details`.
     result: TeamResult | None = None
+    finished: bool = False  # day 100 has passed: "afgerond", as the board says, not "dag 100 van 100"
 
     @property
     def submitted_result(self) -> TeamResult | None:
@@ -200,6 +201,7 @@ def _team_course(team: Team, *, reader: User, cards: list[BoardCard], updates: l
         cards_total=len(cards), cards_done=sum(1 for card in cards if card.column_key == Column.DONE),
         status_counts=[(status, counts.get(status, 0)) for status in Status],
         latest_status=Status(updates[0].status) if updates else None, result=result,
+        finished=bool(challenge and challenge.day_on(today) and challenge.day_on(today) > CHALLENGE_DAYS),
     )
     if challenge is not None:
         course.cards_done_series = cards_done_series(challenge, cards, today=today)

@@ -3,7 +3,7 @@ confidential vraagstukken for everyone but facilitators, who may read it, and th
 
 import io
 import re
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 import pytest
 from pypdf import PdfReader
@@ -42,6 +42,10 @@ def test_report_numbers_of_the_seeded_lab(seeded):
     assert (baken.team.name, baken.cards_total, baken.cards_done) == ("Baken", 4, 2)
     assert dict(baken.status_counts) == {"on_track": 2, "at_risk": 1, "behind": 0}
     assert baken.latest_status == "on_track" and baken.day == 100
+    # Past day 100 the report says "afgerond", as the board does; on day 50 it says the day.
+    assert baken.finished and not lab_report.lab_report(
+        seeded.lab, reader=seeded.facilitator, now=datetime.combine(date(2025, 3, 10), time(12), LOCAL_ZONE)
+    ).teams[0].finished
     assert [row.name for row in baken.members] == ["Anna", "Bart", "Bea"] and baken.members[0].leader
     assert baken.cards_done_series.table_rows == [(1, 0.0), (3, 1.0), (10, 2.0), (100, 2.0)]
     assert baken.indicators[0].table_rows == [(30, 12.0), (60, 25.0)]

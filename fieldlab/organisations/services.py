@@ -97,11 +97,11 @@ def get(organisation_id: int) -> Organisation | None:
 
 
 def organisation_rows() -> list:
-    """Id and name of every concrete organisation, for a select list or a filter. Only the two
-    columns: loading the whole reference list as ORM objects on every form and list page cost
+    """Id, name and sector of every concrete organisation, for a select list or a filter. Only
+    these columns: loading the whole reference list as ORM objects on every form and list page cost
     more than the page's other queries together."""
     return reference_cache.cached_list("organisation_rows", lambda: db.session.execute(
-        select(Organisation.id, Organisation.name).where(Organisation.generic.is_(False))
+        select(Organisation.id, Organisation.name, Organisation.sector).where(Organisation.generic.is_(False))
         .order_by(func.lower(Organisation.name))
     ).all())
 
@@ -113,10 +113,7 @@ def organisation_choices() -> list[tuple[int, str]]:
 def public_organisation_choices() -> list[tuple[int, str]]:
     """The concrete public organisations: who may submit a bestuurlijk signaal (the Loket's rule)."""
     return reference_cache.cached_list("public_organisation_choices", lambda: [
-        (row.id, row.name) for row in db.session.execute(
-            select(Organisation.id, Organisation.name)
-            .where(Organisation.generic.is_(False), Organisation.sector == Sector.PUBLIC)
-            .order_by(func.lower(Organisation.name)))])
+        (row.id, row.name) for row in organisation_rows() if row.sector == Sector.PUBLIC])
 
 
 def involved_choices() -> list[tuple[int, str]]:

@@ -103,6 +103,15 @@ def moment_formatter(length: str = "short"):
     return format_moment
 
 
+# A downloaded document's language (Word, Excel) by the reader's: the tag spelling checks and
+# speech go by; English is British, as the dates are European.
+DOCUMENT_LANGUAGES = {"nl": "nl-NL", "en": "en-GB"}
+
+
+def document_language() -> str:
+    return DOCUMENT_LANGUAGES.get(getattr(get_locale(), "language", "nl"), "nl-NL")
+
+
 def spoken_list(items) -> str:
     """Items as a sentence lists them in the reader's language: "1 en 50", "1, 50 en 100" ("1 and
     50" in English), never "1, 50". Accepts the "1, 50" that board events store as their detail."""

@@ -5,11 +5,11 @@ import csv
 import io
 import re
 
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from fieldlab.formats import document_language
 from fieldlab.reports.hub_report import HubReport
 
 
@@ -49,7 +49,7 @@ def hub_xlsx(report: HubReport) -> bytes:
     workbook = Workbook()
     workbook.properties.title = _("Field Labs in %(year)s", year=report.year)
     workbook.properties.creator = "Fieldlab"
-    workbook.properties.language = "en-GB" if getattr(get_locale(), "language", "nl") == "en" else "nl-NL"
+    workbook.properties.language = document_language()
     workbook.remove(workbook.active)
     used: set[str] = set()
     for table in report.tables:

@@ -12,18 +12,17 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Pt
 from flask import Response, render_template
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from weasyprint import CSS, HTML
 
+from fieldlab.formats import document_language
 from fieldlab.signals.criteria import check_criteria
 from fieldlab.signals.models import Signal
 from fieldlab.timeutil import utcnow
 
 PRINT_CSS = Path(__file__).resolve().parent.parent / "static" / "css" / "signal-print.css"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-# Word's language tags for the UI languages (English readers are European, see fieldlab.formats).
-DOCX_LANGUAGES = {"nl": "nl-NL", "en": "en-GB"}
 
 
 def sections(signal: Signal) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -74,7 +73,7 @@ def _describe(document, signal: Signal) -> None:
     """The file's own properties, which Word shows under Info and a screen reader and the spelling
     check go by: python-docx's template says "python-docx", 2013 and American English, so Word
     would check Dutch text as English and read it aloud with an English voice."""
-    language = DOCX_LANGUAGES.get(getattr(get_locale(), "language", "nl"), "nl-NL")
+    language = document_language()
     properties = document.core_properties
     properties.title = f"{_l('Bestuurlijk signaal')}: {signal.bottleneck}"[:255]
     properties.subject = str(_l("Aan het Landelijk Loket Bestuurlijke Signalen"))

@@ -69,22 +69,32 @@ def invitation_for_rsvp(invitation_id: int, token: str, *, now: datetime) -> Inv
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or not _rsvp_address_matches(invitation, data):
         raise RsvpRefused("other")
-    if invitation.removed_at is not None or invitation.return_day.status == ReturnDayStatus.CANCELLED:
-        raise RsvpRefused("removed")
-    if now >= invitation.return_day.starts_at:
-        raise RsvpRefused("expired")
+    reason = closed_reason(invitation, now=now)
+    if reason is not None:
+        raise RsvpRefused(reason)
     return invitation
 
 
+def closed_reason(invitation: Invitation, *, now: datetime) -> str | None:
+    """Why an invitation can no longer be answered ("removed": off the list or the day cancelled;
+    "expired": the day has begun), or None. One rule for the mailed link and the return day's page."""
+    if invitation.removed_at is not None or invitation.return_day.status == ReturnDayStatus.CANCELLED:
+        return "removed"
+    if now >= invitation.return_day.starts_at:
+        return "expired"
+    return None
+
+
 def open_invitation_of(return_day, user, *, now: datetime) -> Invitation | None:
-    """`user`'s own invitation to `return_day` while it can still be answered in the app: the same
-    rules as the link (still on the list, the day confirmed and not begun), so a signed-in
+    """`user`'s own invitation to `return_day` while it can still be answered in the app: the
+    link's rule (`closed_reason`), on a confirmed day (the link goes out only then), so a signed-in
     invitee answers on the return day's page without looking for the mail."""
-    if user is None or return_day.status != ReturnDayStatus.CONFIRMED or now >= return_day.starts_at:
+    if user is None or return_day.status != ReturnDayStatus.CONFIRMED:
         return None
-    return db.session.scalar(select(Invitation).where(
+    invitation = db.session.scalar(select(Invitation).where(
         Invitation.return_day_id == return_day.id, Invitation.user_id == user.id, Invitation.removed_at.is_(None))
         .order_by(Invitation.id).limit(1))
+    return invitation if invitation is not None and closed_reason(invitation, now=now) is None else None
 
 
 def record_response(invitation: Invitation, *, response: Response, remark: str, now: datetime) -> None:

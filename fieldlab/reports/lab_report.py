@@ -192,16 +192,17 @@ def _team_course(team: Team, *, reader: User, cards: list[BoardCard], updates: l
          for membership in team.memberships),
         key=lambda row: (not row.leader, row.name.lower()))
     counts = Counter(Status(progress.status) for progress in updates)
+    day = challenge.day_on(today) if challenge else None
     course = TeamCourse(
         team=team, problem_title=team.problem.title if team.problem else "", details=details, members=members,
         starts_on=challenge.starts_on if challenge else None,
-        day=min(challenge.day_on(today), CHALLENGE_DAYS) if challenge and challenge.day_on(today) else None,
+        day=min(day, CHALLENGE_DAYS) if day else None,
         day_100_on=challenge.date_of_day(CHALLENGE_DAYS) if challenge else None,
         goal=challenge.goal if challenge and details else "",
         cards_total=len(cards), cards_done=sum(1 for card in cards if card.column_key == Column.DONE),
         status_counts=[(status, counts.get(status, 0)) for status in Status],
         latest_status=Status(updates[0].status) if updates else None, result=result,
-        finished=bool(challenge and challenge.day_on(today) and challenge.day_on(today) > CHALLENGE_DAYS),
+        finished=bool(day and day > CHALLENGE_DAYS),
     )
     if challenge is not None:
         course.cards_done_series = cards_done_series(challenge, cards, today=today)

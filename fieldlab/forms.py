@@ -2,6 +2,7 @@
 
 import math
 from collections.abc import Callable
+from functools import cache
 
 import flask_babel
 from flask_babel import lazy_gettext as _l
@@ -13,6 +14,7 @@ from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import StopValidation
 
 from fieldlab import reference_cache
+from fieldlab.extensions import request_language
 from fieldlab.reference_cache import ReferenceList
 from fieldlab.submissions import new_token
 
@@ -110,24 +112,37 @@ class FiniteNumber:
 _GROUP_TYPES = ("CheckboxListField", "RadioField")
 
 
+# markupsafe's escape for a plain string (the same entities), without the Markup object it builds:
+# a form page escapes some four hundred attribute values, and `escape` cost a microsecond each.
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
+
+
+@cache
 def _clean_key(key: str) -> str:
-    """WTForms' spelling of an attribute name: `class_` is `class`, `data_x`/`aria_x` are `data-x`."""
+    """WTForms' spelling of an attribute name: `class_` is `class`, `data_x`/`aria_x` are `data-x`.
+    (Names come from the code, not from input: a few dozen, so each is worked out once.)"""
     key = key.rstrip("_")
     if key.startswith(("data_", "aria_")):
         key = key.replace("_", "-")
     return key
 
 
+@cache
+def _attribute_name(key: str) -> str:
+    return str(escape(_clean_key(key)))
+
+
 def _attributes(attributes: dict) -> str:
     """`html_params` of WTForms, without its per-attribute `Markup.format`: names sorted, True is
-    a bare attribute, False leaves it out, values escaped (quotes as `&quot;`)."""
+    a bare attribute, False leaves it out, values escaped (quotes as `&quot;` where the value is
+    markup already)."""
     parts = []
     for key, value in sorted(attributes.items()):
-        key = _clean_key(key)
         if value is True:
-            parts.append(key)
+            parts.append(_attribute_name(key))
         elif value is not False:
-            parts.append(f'{escape(key)}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+            text = value.translate(_ESCAPES) if type(value) is str else str(escape(value)).replace('"', "&quot;")
+            parts.append(f'{_attribute_name(key)}="{text}"')
     return " ".join(parts)
 
 
@@ -231,7 +246,7 @@ def _fixed_choices_key(choices) -> tuple | None:
     language, the values and the messages. None for any other choices: they are written each time."""
     if type(choices) is not list:
         return None
-    key: list = [str(flask_babel.get_locale())]
+    key: list = [str(request_language()[0])]
     for choice in choices:
         if type(choice) is not tuple or len(choice) != 2:
             return None
@@ -261,6 +276,15 @@ def _select(field, widget, attributes: dict) -> str:
     return f"<select {_attributes(attributes)}>{_kept_options(field, lambda: _select_options(field))}</select>"
 
 
+def _has_groups(field) -> bool:
+    """`field.has_groups()`, kept with a kept list: WTForms answers it by normalising every choice
+    (sixteen objects for the kinds of organisation) on every render."""
+    choices = field.choices
+    if type(choices) is ReferenceList:
+        return reference_cache.cached(("has-groups", choices.key), field.has_groups)
+    return field.has_groups()
+
+
 _PLAIN_INPUTS = (widgets.TextInput, widgets.EmailInput, widgets.SearchInput, widgets.TelInput, widgets.URLInput,
                  widgets.PasswordInput, widgets.NumberInput, widgets.DateInput, widgets.TimeInput)
 
@@ -277,7 +301,7 @@ def render_widget(field, attributes: dict) -> str:
         return _input(field, widget, attributes)
     if widget_type is widgets.TextArea:
         return _textarea(field, widget, attributes)
-    if widget_type is widgets.Select and not widget.multiple and not field.has_groups():
+    if widget_type is widgets.Select and not widget.multiple and not _has_groups(field):
         return _select(field, widget, attributes)
     return str(field(**attributes))
 
@@ -317,7 +341,7 @@ def _group_options(f, field_id: str, input_type: str, translations) -> str:
 
 def _optional_marker(f, translations) -> str:
     marker = getattr(f.flags, "optional_marker", None)
-    text = _text(marker, translations) if marker else translations.ugettext("(optioneel)")
+    text = _text(marker, translations) if marker is not None else translations.ugettext("(optioneel)")
     return f' <span class="field__optional">{escape(text)}</span>'
 
 
@@ -325,7 +349,7 @@ def render_field(f, type=None, autocomplete=None, wide=False, attrs=None) -> Mar
     """One field with its label, hint and error message, linked by aria-describedby; optional
     fields say so; a group of radios or checkboxes is a fieldset with a legend. (`type` is
     accepted for the templates that pass it; the field's widget decides the input's type.)"""
-    translations = flask_babel.get_translations()
+    translations = request_language()[1]
     field_id = escape(f.id)
     description = _text(f.description, translations)
     description = escape(description) if description else ""

@@ -96,7 +96,7 @@ def _forms(cls):
         elif field.type == "BooleanField":
             data.add(field.name, "y")
         else:
-            data.add(field.name, 'Een "titel" <b>& meer</b>')
+            data.add(field.name, 'Een "titel" <b>& meer</b> van \'t jaar')
     return [empty, cls(formdata=data)]
 
 

@@ -117,6 +117,17 @@ _GROUP_TYPES = ("CheckboxListField", "RadioField")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
 
 
+def _escaped(value) -> str:
+    """`escape(value)` as text: markup stays as it is, a plain string is escaped without building
+    a Markup object, anything else goes through markupsafe."""
+    value_type = type(value)
+    if value_type is Markup:
+        return value
+    if value_type is str:
+        return value.translate(_ESCAPES)
+    return escape(value)
+
+
 @cache
 def _clean_key(key: str) -> str:
     """WTForms' spelling of an attribute name: `class_` is `class`, `data_x`/`aria_x` are `data-x`.
@@ -189,7 +200,7 @@ def _textarea(field, widget, attributes: dict) -> str:
     attributes.setdefault("id", field.id)
     _validation_attributes(field, widget, attributes)
     attributes["name"] = field.name
-    return f"<textarea {_attributes(attributes)}>\r\n{escape(field._value())}</textarea>"
+    return f"<textarea {_attributes(attributes)}>\r\n{_escaped(field._value())}</textarea>"
 
 
 def _kept_options(field, write: Callable[[], str]) -> str:
@@ -327,7 +338,7 @@ def _messages(field, field_id: str, description: str) -> str:
 
 
 def _group_options(f, field_id: str, input_type: str, translations) -> str:
-    name = escape(f.name)
+    name = _escaped(f.name)
     html = []
     for index, choice in enumerate(f._iter_choices_normalized()):
         option_id = f"{field_id}-{index}"
@@ -342,7 +353,7 @@ def _group_options(f, field_id: str, input_type: str, translations) -> str:
 def _optional_marker(f, translations) -> str:
     marker = getattr(f.flags, "optional_marker", None)
     text = _text(marker, translations) if marker is not None else translations.ugettext("(optioneel)")
-    return f' <span class="field__optional">{escape(text)}</span>'
+    return f' <span class="field__optional">{_escaped(text)}</span>'
 
 
 def render_field(f, type=None, autocomplete=None, wide=False, attrs=None) -> Markup:  # noqa: A002
@@ -350,16 +361,16 @@ def render_field(f, type=None, autocomplete=None, wide=False, attrs=None) -> Mar
     fields say so; a group of radios or checkboxes is a fieldset with a legend. (`type` is
     accepted for the templates that pass it; the field's widget decides the input's type.)"""
     translations = request_language()[1]
-    field_id = escape(f.id)
+    field_id = _escaped(f.id)
     description = _text(f.description, translations)
-    description = escape(description) if description else ""
+    description = _escaped(description) if description else ""
     described = []
     if description:
         described.append(f"{f.id}-hint")
     if f.errors:
         described.append(f"{f.id}-error")
     invalid = " field--invalid" if f.errors else ""
-    label = escape(_text(f.label.text, translations))
+    label = _escaped(_text(f.label.text, translations))
     field_type = f.type
     if field_type in _GROUP_TYPES:
         optional = "" if f.flags.required else _optional_marker(f, translations)

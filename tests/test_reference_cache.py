@@ -366,3 +366,65 @@ def test_radio_buttons_fixed_in_the_code_are_kept_per_chosen_value_and_language(
     assert re.findall(r'value="(\w+)" checked', written["en", "intern"]) == ["intern"]
     assert " checked" not in written["nl", None]
     assert ">vertrouwelijk<" in written["nl", None] and ">confidential<" in written["en", None]
+
+
+def _form_body(html: str) -> str:
+    """The Nieuw vraagstuk form between its CSRF token and its end."""
+    return re.search(r'name="csrf_token" type="hidden" value="[^"]+">(.*)</form>', html, re.S).group(1)
+
+
+def _csrf_token(html: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def _blank_form_entries(app) -> list:
+    return [key for key in app.extensions[reference_cache.EXTENSION_KEY]._entries if key[0] == "blank-problem-form"]
+
+
+def test_the_empty_form_is_kept_once_per_language_and_each_person_keeps_their_own_token(app, client, login_as,
+                                                                                        auth):
+    """The empty Nieuw vraagstuk form is the same HTML for every opdrachtgever: rendered once, in
+    their language, while the CSRF token in the page is each session's own and is accepted."""
+    tilburg, bank = factories.make_organisation("Gemeente Tilburg"), factories.make_organisation("ING")
+    db.session.commit()
+    login_as(Role.COMMISSIONER, organisation=tilburg)
+    first = _page(client, "/vraagstukken/nieuw")
+    assert len(_blank_form_entries(app)) == 1
+    auth.logout()
+    login_as(Role.COMMISSIONER, organisation=bank)
+    second = _page(client, "/vraagstukken/nieuw")
+    assert _form_body(second) == _form_body(first) and len(_blank_form_entries(app)) == 1
+    assert _csrf_token(second) != _csrf_token(first)
+    assert client.post("/taal", data={"locale": "en", "next": "/"}).status_code in (302, 303)
+    english = _page(client, "/vraagstukken/nieuw")
+    assert "Organisations involved" in _form_body(english) and "Betrokken organisaties" not in _form_body(english)
+    assert len(_blank_form_entries(app)) == 2
+
+    draft = {"title": "Ondermijning", "staff_offered": "0", "confidentiality": "intern", "new_organisation_kind": "",
+             "action": "draft"}
+    assert client.post("/vraagstukken/nieuw", data={**draft, "csrf_token": _csrf_token(first)}).status_code != 303
+    response = client.post("/vraagstukken/nieuw", data={**draft, "csrf_token": _csrf_token(second)})
+    assert response.status_code == 303, re.findall(r'field__error[^>]*>([^<]+)', response.get_data(as_text=True))
+
+
+def test_the_kept_empty_form_shows_a_new_organisation_theme_and_tag_at_the_next_page(app, client, tmp_path,
+                                                                                    login_as):
+    """What the form offers comes from the reference lists: a change to one of them, made by
+    another worker, is on this worker's next empty form."""
+    factories.make_organisation("Gemeente Almere")
+    db.session.commit()
+    user = login_as(Role.COMMISSIONER)
+    before = _form_body(_page(client, "/vraagstukken/nieuw"))
+    assert "Gemeente Zwolle" not in before and "havenlogistiek" not in before and "containerscan" not in before
+
+    other = create_app({**app.config, "INSTANCE_PATH": str(tmp_path / "other")})
+    with other.app_context():
+        factories.make_organisation("Gemeente Zwolle")
+        factories.make_problem(db.session.get(type(user), user.id), theme="havenlogistiek")
+        expertise.store_tags(["containerscan"])
+        db.session.commit()
+        db.engine.dispose()
+    after = _form_body(_page(client, "/vraagstukken/nieuw"))
+    assert ">Gemeente Zwolle</label>" in after
+    assert '<option value="havenlogistiek"></option>' in after
+    assert '<option value="containerscan"></option>' in after

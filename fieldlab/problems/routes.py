@@ -1,9 +1,12 @@
 from datetime import date
 
 from flask import Blueprint, flash, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
+from fieldlab import reference_cache
 from fieldlab.access import child_or_404, get_or_404_for, require
 from fieldlab.auth.permissions import can
 from fieldlab.extensions import db, htmx
@@ -97,7 +100,22 @@ def _form_page(form: ProblemForm, problem: Problem | None, status: int = 200, st
                                          if isinstance(form.staff_offered.data, int) else 0,
                                          alumni_available=_alumni_available())
     return render_template("problems/form.html", form=form, problem=problem, advice=advice,
-                           themes=listing.known_themes(), stale=stale), status
+                           themes=listing.known_themes(), stale=stale, blank_body=None), status
+
+
+def _blank_form_body() -> Markup:
+    """The fields of an empty Nieuw vraagstuk form: the same HTML for every opdrachtgever in a
+    language until a reference list (organisations, kinds, themes, expertise) changes, so it is
+    kept with those lists (`reference_cache`) and rendered about once per version and language
+    instead of twenty fields on every visit. The CSRF token stays outside, in the page. The advice
+    of an empty form has no answer to go on yet, so it does not ask whether there are alumni."""
+    def render() -> Markup:
+        form = ProblemForm()
+        answers = {question.key: field.data for question, field in form.suitability_fields}
+        return Markup(render_template("problems/_form_body.html", form=form, problem=None,
+                                      advice=services.suitability_advice(answers), themes=listing.known_themes()))
+
+    return reference_cache.cached(("blank-problem-form", str(get_locale())), render)
 
 
 @bp.route("/nieuw", methods=["GET", "POST"])
@@ -105,6 +123,9 @@ def _form_page(form: ProblemForm, problem: Problem | None, status: int = 200, st
 @login_required
 def new():
     require("problem.submit")
+    if request.method == "GET":
+        return render_template("problems/form.html", form=None, problem=None, stale=None,
+                               blank_body=_blank_form_body())
     submitting = request.form.get("action") == "submit"
     form = ProblemForm(submitting=submitting)
     if form.validate_on_submit():

@@ -169,6 +169,16 @@ def test_advice_without_answers_invites_to_answer():
     assert advice.answered == 0 and "Beantwoord de vragen" in advice.summary
 
 
+def test_the_advice_on_an_empty_form_does_not_depend_on_alumni():
+    """The empty Nieuw vraagstuk form, advice included, is kept for everyone without asking
+    whether there are alumni (problems.routes._blank_form_body): that holds while no answer is given."""
+    blank = {key: None for key in services.SUITABILITY_KEYS}
+    with_alumni = services.suitability_advice(blank, alumni_available=True)
+    assert with_alumni == services.suitability_advice(blank, alumni_available=False)
+    assert (str(with_alumni.summary), with_alumni.notes, with_alumni.reasons) == (
+        str(services.suitability_advice(blank).summary), [], [])
+
+
 def test_parse_tags_trims_and_drops_duplicates():
     assert services.parse_tags(" vastgoed, Witwassen ,vastgoed,, ") == ["vastgoed", "Witwassen"]
 

@@ -21,6 +21,7 @@ from fieldlab.auth import services as accounts
 from fieldlab.auth.models import Role, User, normalise_email
 from fieldlab.expertise import services as expertise_tags
 from fieldlab.extensions import db
+from fieldlab.labs import hooks
 from fieldlab.labs.models import Lab, Level, ParticipantProfile, Participation
 from fieldlab.labs.services import LabError
 from fieldlab.mail.services import external_url, queue_message
@@ -211,8 +212,10 @@ def register_participants(lab: Lab, lines: list[ParticipantLine], *, by: User,
 
 
 def remove_participant(participation: Participation, *, by: User, now: datetime | None = None) -> None:
+    """Off the Lab, and out of its teams (`hooks.participant_leaving`)."""
     lab = participation.lab
     audit.record("participant_removed", actor=by, obj=lab, subject_user=participation.user, now=now)
+    hooks.participant_leaving.send(participation)
     lab.participations.remove(participation)
     db.session.flush()
 

@@ -9,6 +9,7 @@ from fieldlab.access import child_or_404, get_or_404_for, require
 from fieldlab.auth.models import User
 from fieldlab.auth.permissions import can
 from fieldlab.extensions import db
+from fieldlab.formats import spoken_list
 from fieldlab.forms import EmptyForm
 from fieldlab.labs import alumni as lab_alumni
 from fieldlab.labs import participants as lab_participants
@@ -142,7 +143,7 @@ def _participants_page(lab: Lab, status: int = 200, *, add_form=None, paste_form
         add_form=add_form or ParticipantAddForm(formdata=None, may_add_organisation=_may_add_organisation()),
         paste_form=paste_form or ParticipantPasteForm(),
         manager_form=manager_form or ManagerForm(participations=participations, candidates=candidates),
-        preview=preview, remove_form=EmptyForm(), kind_form=kind_form,
+        preview=preview, kind_form=kind_form,
         may_add_organisation=_may_add_organisation(), question_for=organisation_list.question_for,
     ), status
 
@@ -274,12 +275,18 @@ def set_manager(lab_id):
     return _participants_page(lab, 422, manager_form=form)
 
 
-@bp.post("/labs/<int:lab_id>/deelnemers/<int:participation_id>/afmelden")
+@bp.route("/labs/<int:lab_id>/deelnemers/<int:participation_id>/afmelden", methods=["GET", "POST"])
 @login_required
 def remove_participant(lab_id, participation_id):
+    """Asked first (GET), then done (POST): taking someone off a Lab takes them out of its teams."""
     lab = _managed_lab(lab_id)
     participation = child_or_404(db.session.get(Participation, participation_id), lab.id, "lab_id")
-    if EmptyForm().validate_on_submit():
+    form = EmptyForm()
+    if request.method == "GET":
+        teams = [team for team in lab.teams if participation.user_id in team.member_ids]
+        return render_template("labs/remove_participant.html", lab=lab, participation=participation, form=form,
+                               teams=teams, team_names=spoken_list(team.name for team in teams))
+    if form.validate_on_submit():
         name = participation.user.name
         lab_participants.remove_participant(participation, by=current_user)
         db.session.commit()

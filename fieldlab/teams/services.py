@@ -362,6 +362,16 @@ def remove_pair_rule(lab: Lab, *, rule_id: int, expected_version: int | None, by
     return draft
 
 
+def leave_lab_teams(participation: Participation) -> None:
+    """A participant taken off the Lab leaves its teams too (`labs.hooks.participant_leaving`):
+    otherwise a team page and its board would still list someone the Lab no longer has, while the
+    team formation, which only places the Lab's participants, shows a change to confirm."""
+    for team in participation.lab.teams:
+        for membership in [m for m in team.memberships if m.user_id == participation.user_id]:
+            team.memberships.remove(membership)
+    db.session.flush()
+
+
 def confirm(lab: Lab, *, expected_version: int | None, by, now: datetime | None = None) -> list[Membership]:
     """Turn the draft into memberships, tell each member by e-mail (once), and log who formed the teams.
     Confirming again after a change tells only those whose team changed: the others' team is the same."""

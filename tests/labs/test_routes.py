@@ -188,3 +188,32 @@ def test_lab_page_counts_the_vraagstukken_it_lists_and_links_only_to_pages_the_r
     assert "1 vraagstuk gekoppeld die u niet kunt inzien" not in page
     assert "Aan dit Lab is 1 vraagstuk gekoppeld dat u niet kunt inzien" in page
     assert 'href="/labs"' not in page
+
+
+def test_taking_a_participant_off_a_lab_is_asked_first_and_takes_them_out_of_its_team(login_as, client, make):
+    """Before, "Afmelden" acted at once and left the person in their team: the team page and the
+    board still listed someone the Lab no longer had, while the team formation showed a change."""
+    facilitator = login_as(Role.FACILITATOR)
+    lab = make.make_lab(name="Field Lab Buitengebied", facilitators=[facilitator])
+    hanna, other = make.make_user(Role.PARTICIPANT, name="Hanna Peters"), make.make_user(Role.PARTICIPANT)
+    team = make.make_team(lab, members=[hanna, other], name="Team Akker")
+    db.session.commit()
+    participation_id = db.session.scalar(select(Participation.id).where(Participation.user_id == hanna.id))
+    url = f"/labs/{lab.id}/deelnemers/{participation_id}/afmelden"
+
+    listed = client.get(f"/labs/{lab.id}/deelnemers").get_data(as_text=True)
+    assert f'href="{url}"' in listed  # a link to the question, not a button that acts at once
+    asked = client.get(url)
+    assert asked.status_code == 200
+    page = asked.get_data(as_text=True)
+    assert "Hanna Peters afmelden voor Field Lab Buitengebied?" in page
+    assert "Hanna Peters gaat uit Team Akker en ziet het bord van dat team niet meer." in page
+    assert db.session.get(Participation, participation_id) is not None and hanna.id in team.member_ids
+
+    response = client.post(url)
+    assert response.status_code == 303
+    assert "Hanna Peters is afgemeld voor dit Lab." in client.get(response.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Participation, participation_id) is None
+    assert team.member_ids == {other.id}
+    assert "Hanna Peters" not in client.get(f"/teams/{team.id}/challenge").get_data(as_text=True)

@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
-from fieldlab.forms import REQUIRED
+from fieldlab.forms import REQUIRED, OptionalMarker
 from fieldlab.returndays.models import Response
 
 
@@ -27,10 +27,12 @@ class ReturnDayForm(FlaskForm):
     day = DateField(_l("Datum"), validators=[DataRequired(REQUIRED)])
     start = TimeField(_l("Begintijd"), validators=[DataRequired(REQUIRED)])
     end = TimeField(_l("Eindtijd"), validators=[DataRequired(REQUIRED)])
-    place = StringField(_l("Plaats"), validators=[Optional(), Length(max=200)],
+    # Not Optional(): it would stop the chain on an empty place before `validate_place`, which asks
+    # for a place or a link, could run (a day was confirmed with neither).
+    place = StringField(_l("Plaats"), validators=[Length(max=200), OptionalMarker(_l("(of een link)"))],
                         description=_l("Adres en zaal, of leeg laten bij een online bijeenkomst."))
     online_link = StringField(_l("Link voor online deelname"),
-                              validators=[Optional(), Length(max=500),
+                              validators=[Optional(), Length(max=500), OptionalMarker(_l("(of een plaats)")),
                                           URL(message=_l("Vul een volledige link in, beginnend met https://."))])
     agenda = TextAreaField(_l("Agenda"), validators=[Optional(), Length(max=5000)])
 

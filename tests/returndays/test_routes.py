@@ -60,6 +60,37 @@ def test_invalid_times_rerender_with_dutch_errors_and_keep_input(app, client, au
     assert db.session.query(ReturnDay).count() == 0
 
 
+def test_a_day_is_not_confirmed_without_a_place_or_a_link_and_the_errors_are_summed_up(app, client, auth):
+    """A confirmed day with neither went out as an invitation without a location line: the check
+    never ran, as the place's Optional() stopped its chain when the place was empty. The errors
+    now also have a summary with links above the form (the page's script moves focus to it)."""
+    setting = arrange_team(local(utcnow()).date() + timedelta(days=14))
+    db.session.commit()
+    auth.login(setting.facilitator)
+    day = setting.team.challenge.date_of_day(50).isoformat()
+    response = client.post(f"/terugkomdagen/team/{setting.team.id}/dag/50", data={
+        "day50-day": day, "day50-start": "10:00", "day50-end": "15:00", "day50-place": "", "day50-online_link": "",
+        "day50-agenda": ""})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Vul een plaats of een link voor online deelname in." in page
+    assert 'class="alert alert--error error-summary"' in page and 'href="#day50-place"' in page
+    assert 'Plaats <span class="field__optional">(of een link)</span>' in page
+    assert db.session.query(ReturnDay).count() == 0
+    response = client.post(f"/terugkomdagen/team/{setting.team.id}/dag/50", data={
+        "day50-day": day, "day50-start": "10:00", "day50-end": "15:00", "day50-place": "",
+        "day50-online_link": "https://meet.example.org/dag50", "day50-agenda": ""})
+    assert response.status_code == 303
+
+
+def test_planning_without_a_start_date_links_to_where_it_is_set(app, client, auth):
+    setting = arrange_team(None)
+    db.session.commit()
+    auth.login(setting.facilitator)
+    page = client.get(f"/terugkomdagen/team/{setting.team.id}").get_data(as_text=True)
+    assert "nog niet bekend" in page and f'href="/teams/{setting.team.id}/challenge"' in page
+
+
 def test_team_member_adds_a_stakeholder_but_cannot_manage(app, client, auth):
     setting = arrange_team(local(utcnow()).date() + timedelta(days=14))
     return_day = _confirmed(setting)

@@ -22,3 +22,17 @@ def test_manager_sees_teams_of_people_they_manage_in_that_lab_only(app, make):
 
     assert shown == [team_a]
     assert can(manager, "board.view", team_a) and not can(manager, "board.view", team_b)
+
+
+def test_the_hub_figures_say_one_in_the_singular(login_as, client, make):
+    """"1 vraagstukken wachten op beoordeling" read wrong; one is singular, two plural, in both languages."""
+    login_as(Role.FACILITATOR)
+    commissioner = make.make_user(Role.COMMISSIONER)
+    make.make_problem(commissioner)
+    db.session.commit()
+    page = client.get("/").get_data(as_text=True)
+    assert '1</span> <span class="stat__label">vraagstuk wacht op beoordeling</span>' in page
+    make.make_problem(commissioner)
+    db.session.commit()
+    page = client.get("/").get_data(as_text=True)
+    assert '2</span> <span class="stat__label">vraagstukken wachten op beoordeling</span>' in page

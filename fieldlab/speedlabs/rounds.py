@@ -12,8 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import delete, func, select
 
 from fieldlab import submissions
@@ -22,9 +22,17 @@ from fieldlab.auth.models import User
 from fieldlab.extensions import db
 from fieldlab.mail.services import external_url, queue_message
 from fieldlab.problems.models import Confidentiality, Problem, ProblemStatus
-from fieldlab.speedlabs.models import TIMED_PHASES, Cluster, Idea, Phase, SpeedlabInvitation, SpeedlabSession, Vote
+from fieldlab.speedlabs.models import (
+    TIMED_PHASES,
+    Cluster,
+    Idea,
+    InvitationStatus,
+    Phase,
+    SpeedlabInvitation,
+    SpeedlabSession,
+    Vote,
+)
 from fieldlab.speedlabs.services import SpeedlabError, ensure_not_cancelled, lock_session, participants
-from fieldlab.timeutil import local
 
 
 class RoundClosed(SpeedlabError):
@@ -197,6 +205,15 @@ def ideas_by_cluster(speedlab: SpeedlabSession) -> list[tuple[Cluster | None, li
 
 # --- Afterwards --------------------------------------------------------------------------------
 
+def took_part(speedlab: SpeedlabSession) -> list[SpeedlabInvitation]:
+    """Who the summary names as participants: those who said they would come and anyone who wrote
+    an idea or gave dots. Someone invited who never answered nor joined is not among them: the
+    summary goes to the problem owner, who would read the list as who was there."""
+    contributed = set(db.session.scalars(select(Idea.author_id).where(Idea.session_id == speedlab.id))) | set(
+        db.session.scalars(select(Vote.voter_id).where(Vote.session_id == speedlab.id)))
+    return [invitation for invitation in participants(speedlab)
+            if invitation.status == InvitationStatus.ACCEPTED or invitation.id in contributed]
+
 def send_summary(speedlab: SpeedlabSession, *, by: User, now: datetime):
     """Mail the summary to the problem owner: question, participants, ideas by cluster, ranking and
     the facilitator's notes (the session's own output; the vraagstuk's facts and concerns stay out)."""
@@ -206,7 +223,7 @@ def send_summary(speedlab: SpeedlabSession, *, by: User, now: datetime):
     message = queue_message(
         key=f"speedlab:{speedlab.id}:summary:rev{speedlab.revision}", to=address, template="speedlab_summary",
         locale=speedlab.owner_user.locale if speedlab.owner_user else "nl", now=now,
-        speedlab=speedlab, participants=participants(speedlab), groups=ideas_by_cluster(speedlab),
+        speedlab=speedlab, participants=took_part(speedlab), groups=ideas_by_cluster(speedlab),
         ranking=ranking(speedlab), link=external_url("speedlabs.summary", session_id=speedlab.id),
     )
     speedlab.summary_sent_at = now
@@ -228,7 +245,7 @@ def idea_to_problem(idea: Idea, *, by: User, now: datetime) -> Problem:
     commissioner = speedlab.owner_user or by
     description = idea.explanation
     source = _("Idee uit speedlab '%(title)s' van %(date)s.", title=speedlab.title,
-               date=local(speedlab.starts_at).strftime("%d-%m-%Y"))
+               date=format_date(speedlab.starts_at, "long"))
     problem = Problem(
         commissioner=commissioner,
         organisation=speedlab.owner_organisation or commissioner.organisation,

@@ -501,10 +501,10 @@ def summary(session_id, notes_form=None, status=200):
     speedlab = get_or_404_for(SpeedlabSession, session_id, "speedlab.summary")
     notes_form = notes_form or NotesForm(notes=speedlab.facilitator_notes)
     return render_template(
-        "speedlabs/summary.html", speedlab=speedlab, participants=services.participants(speedlab),
+        "speedlabs/summary.html", speedlab=speedlab, participants=rounds.took_part(speedlab),
         groups=rounds.ideas_by_cluster(speedlab), ranking=rounds.ranking(speedlab),
         may_run=can(current_user, "speedlab.run", speedlab), notes_form=notes_form,
-        board_teams=cards.teams_for_cards() if can(current_user, "speedlab.run", speedlab) else [],
+        board_teams=cards.teams_for_cards(today=local(utcnow()).date()) if can(current_user, "speedlab.run", speedlab) else [],
         on_boards=cards.boards_of_ideas(speedlab),
         starts=local(speedlab.starts_at), ends=local(speedlab.ends_at),
     ), status
@@ -543,7 +543,7 @@ def idea_to_card(session_id, idea_id):
     EmptyForm().validate_on_submit() or abort(400)
     team = db.session.get(Team, int_arg("team_id") or 0)
     summary_url = url_for("speedlabs.summary", session_id=speedlab.id) + f"#speedlab-idea-{idea.id}"
-    if team is None or team not in cards.teams_for_cards():
+    if team is None or team not in cards.teams_for_cards(today=local(utcnow()).date()):
         flash(_("Kies een team met een bord."), "error")
         return redirect_after_post(summary_url)
     try:

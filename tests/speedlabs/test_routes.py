@@ -11,7 +11,7 @@ from fieldlab.mail.models import OutboxMessage
 from fieldlab.problems.models import Problem
 from fieldlab.speedlabs import cards, invitations, links, rounds
 from fieldlab.speedlabs.models import InvitationStatus, Phase, SpeedlabSession
-from fieldlab.timeutil import utcnow
+from fieldlab.timeutil import local, utcnow
 from tests import factories
 from tests.speedlabs.helpers import add_participant, make_speedlab, run_to
 
@@ -236,6 +236,25 @@ def test_summary_mail_and_idea_to_draft_vraagstuk(app, client, auth):
     assert "Vraagstuk gemaakt: Vastgoedscan" in summary
 
 
+def test_the_summary_names_who_took_part_not_everyone_invited(app, client, auth):
+    """Someone invited who never answered nor joined was listed as a participant in the summary
+    that goes to the problem owner."""
+    speedlab = _running_speedlab()
+    coming = add_participant(speedlab, factories.make_user(Role.PARTICIPANT, name="Koen Komt"))
+    writer = add_participant(speedlab, factories.make_user(Role.PARTICIPANT, name="Sara Schrijft"),
+                             status=InvitationStatus.INVITED)
+    add_participant(speedlab, factories.make_user(Role.PARTICIPANT, name="Marieke Hendriks"),
+                    status=InvitationStatus.INVITED)
+    run_to(speedlab, Phase.IDEAS, now=utcnow())
+    rounds.add_idea(speedlab, author=writer, title="Huurders informeren", explanation="", now=utcnow())
+    db.session.commit()
+    auth.login(speedlab.facilitator)
+    summary = client.get(f"/speedlabs/{speedlab.id}/samenvatting").get_data(as_text=True)
+    listed = summary.split('id="speedlab-participants"')[1].split("</ul>")[0]
+    assert "Koen Komt" in listed and "Sara Schrijft" in listed and "Marieke Hendriks" not in listed
+    assert [invitation.id for invitation in rounds.took_part(speedlab)] == [coming.id, writer.id]
+
+
 def test_facilitator_puts_an_idea_on_a_teams_board(app, client, auth):
     from datetime import date
 
@@ -247,17 +266,23 @@ def test_facilitator_puts_an_idea_on_a_teams_board(app, client, auth):
     idea = rounds.add_idea(speedlab, author=None, title="Huurders informeren", explanation="Via de wijkteams",
                            now=utcnow())
     leader, member = factories.make_user(Role.PARTICIPANT), factories.make_user(Role.PARTICIPANT)
+    today = local(utcnow()).date()
     team = factories.make_team(factories.make_lab(), members=[member, leader], name="Team Baken",
-                               starts_on=date(2025, 2, 1))
+                               starts_on=today - timedelta(days=20))
     next(m for m in team.memberships if m.user_id == leader.id).role = TeamRole.LEADER
     no_board = factories.make_team(factories.make_lab(), members=[member], name="Team Zonder Bord")
+    # Day 100 was yesterday: last year's teams, say, no longer work on their boards.
+    finished = factories.make_team(factories.make_lab(), members=[member], name="Team Afgerond",
+                                   starts_on=today - timedelta(days=100))
     db.session.commit()
     auth.login(speedlab.facilitator)
 
-    assert "Team Baken" in client.get(f"/speedlabs/{speedlab.id}/samenvatting").get_data(as_text=True)
-    refused = client.post(f"/speedlabs/{speedlab.id}/ideeen/{idea.id}/kaart", data={"team_id": no_board.id},
-                          follow_redirects=True)
-    assert "Kies een team met een bord." in refused.get_data(as_text=True)
+    summary = client.get(f"/speedlabs/{speedlab.id}/samenvatting").get_data(as_text=True)
+    assert "Team Baken" in summary and "Team Afgerond" not in summary
+    for other in (no_board, finished):
+        refused = client.post(f"/speedlabs/{speedlab.id}/ideeen/{idea.id}/kaart", data={"team_id": other.id},
+                              follow_redirects=True)
+        assert "Kies een team met een bord." in refused.get_data(as_text=True)
     assert db.session.scalar(select(BoardCard).where(BoardCard.title == "Huurders informeren")) is None
 
     response = client.post(f"/speedlabs/{speedlab.id}/ideeen/{idea.id}/kaart", data={"team_id": team.id})
@@ -281,8 +306,6 @@ def test_facilitator_puts_an_idea_on_a_teams_board(app, client, auth):
 def test_the_database_refuses_a_second_link_of_one_idea_to_one_board(app):
     """Two facilitators at once: the check before the insert cannot see the other's row, the
     unique constraint can."""
-    from datetime import date
-
     from sqlalchemy.exc import IntegrityError
 
     from fieldlab.speedlabs.models import IdeaCard
@@ -291,8 +314,11 @@ def test_the_database_refuses_a_second_link_of_one_idea_to_one_board(app):
     run_to(speedlab, Phase.IDEAS, now=utcnow())
     idea = rounds.add_idea(speedlab, author=None, title="Idee", explanation="", now=utcnow())
     member = factories.make_user(Role.PARTICIPANT)
-    team = factories.make_team(factories.make_lab(), members=[member], starts_on=date(2025, 2, 1))
+    team = factories.make_team(factories.make_lab(), members=[member],
+                               starts_on=local(utcnow()).date() - timedelta(days=20))
     card = cards.idea_to_board_card(idea, team, by=speedlab.facilitator, now=utcnow())
+    # An idea without an explanation ends its card's text with a full stop, not a colon.
+    assert card.description == "Idee uit speedlab 'Speedlab vastgoed'."
     db.session.add(IdeaCard(idea_id=idea.id, challenge_id=team.challenge.id, card_id=card.id, created_at=utcnow()))
     with pytest.raises(IntegrityError):
         db.session.flush()
@@ -307,3 +333,15 @@ def test_only_facilitators_put_ideas_on_boards(app, client, auth):
     db.session.commit()
     auth.login(participant)
     assert client.post(f"/speedlabs/{speedlab.id}/ideeen/{idea.id}/kaart", data={"team_id": 1}).status_code == 404
+
+
+def test_an_idea_is_not_put_on_the_board_of_a_team_whose_100_days_are_over(app):
+    from fieldlab.speedlabs.services import SpeedlabError
+
+    speedlab = _running_speedlab()
+    run_to(speedlab, Phase.IDEAS, now=utcnow())
+    idea = rounds.add_idea(speedlab, author=None, title="Idee", explanation="", now=utcnow())
+    team = factories.make_team(factories.make_lab(), members=[factories.make_user(Role.PARTICIPANT)],
+                               name="Team Duin", starts_on=local(utcnow()).date() - timedelta(days=100))
+    with pytest.raises(SpeedlabError, match="De 100 dagen van Team Duin zijn voorbij"):
+        cards.idea_to_board_card(idea, team, by=speedlab.facilitator, now=utcnow())

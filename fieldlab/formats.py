@@ -9,12 +9,13 @@ English uses day-month-year with the month in words and a 24-hour clock ("4 Dece
 and time) reads the same way in Dutch ("4 dec 2026, 13:00"), without seconds or a zone's name.
 """
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 
 from babel.dates import DateTimePattern, get_date_format, get_datetime_format, get_time_format, parse_pattern
 from babel.lists import format_list
-from flask_babel import format_date, get_locale, get_timezone
+from flask_babel import format_date, format_datetime, format_time, get_locale, get_timezone, to_user_timezone
 
 # None: the locale's own CLDR pattern.
 PATTERNS = {
@@ -119,6 +120,27 @@ def spoken_list(items) -> str:
         items = [item.strip() for item in items.split(",") if item.strip()]
     items = [str(item) for item in items]
     return format_list(items, locale=get_locale() or "nl") if items else ""
+
+
+def time_span(starts_at: datetime, ends_at: datetime) -> str:
+    """When a meeting is, as the moments beside it read: "6 dec 2026, 21:30 – 23:30", or with the
+    end's date as well when it ends on another day; in the reader's language and time zone."""
+    start = format_datetime(starts_at, "short")
+    if to_user_timezone(starts_at).date() == to_user_timezone(ends_at).date():
+        return f"{start} – {format_time(ends_at, 'short')}"
+    return f"{start} – {format_datetime(ends_at, 'short')}"
+
+
+@dataclass(frozen=True)
+class TimeSpan:
+    """A meeting's time to be written later (`time_span`), in the language of whoever reads it:
+    a change is worked out once and then mailed to each invitee in their own language."""
+
+    starts_at: datetime
+    ends_at: datetime
+
+    def __str__(self) -> str:
+        return time_span(self.starts_at, self.ends_at)
 
 
 NAMED_LENGTHS = ("short", "medium", "long", "full")

@@ -149,6 +149,7 @@ def init_app(app: Flask) -> None:
     formats.install(babel)
     app.jinja_env.filters["dateformat"] = formats.format_day
     app.add_template_filter(formats.machine_datetime, "machine_datetime")
+    app.add_template_global(formats.time_span, "time_span")
     app.after_request(add_security_headers)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(CSRFError, handle_csrf_error)

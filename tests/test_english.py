@@ -144,3 +144,18 @@ def test_the_moment_formatter_of_lists_writes_what_datetimeformat_writes(app, la
         formatter = moment_formatter(length)
         for moment in moments:
             assert formatter(moment) == format_datetime(moment, length), moment
+
+
+def test_a_meeting_time_reads_like_the_moments_beside_it_in_either_language(app):
+    """Speedlabs wrote "06-12-2026 21:30 – 23:30" in both languages."""
+    from fieldlab.formats import TimeSpan, time_span
+
+    starts = datetime(2026, 12, 6, 20, 30, tzinfo=UTC)  # 21:30 in Amsterdam
+    with app.test_request_context():
+        with force_locale("nl"):
+            assert time_span(starts, datetime(2026, 12, 6, 22, 30, tzinfo=UTC)) == "6 dec 2026, 21:30 – 23:30"
+            assert time_span(starts, datetime(2026, 12, 7, 0, 30, tzinfo=UTC)) == \
+                "6 dec 2026, 21:30 – 7 dec 2026, 01:30"
+            span = TimeSpan(starts, datetime(2026, 12, 6, 22, 30, tzinfo=UTC))
+        with force_locale("en"):
+            assert str(span) == "6 Dec 2026, 21:30 – 23:30"

@@ -17,12 +17,12 @@ from sqlalchemy import select
 from fieldlab.audit.services import record
 from fieldlab.auth.models import User, normalise_email
 from fieldlab.extensions import db
+from fieldlab.formats import TimeSpan
 from fieldlab.labs.models import Lab
 from fieldlab.problems.models import Problem
 from fieldlab.speedlabs.invitations import queue_calendar_notice, queue_invitation
 from fieldlab.speedlabs.models import InvitationRole, InvitationStatus, Phase, SpeedlabInvitation, SpeedlabSession
 from fieldlab.speedlabs.services import SpeedlabError, ensure_not_cancelled, lock_session
-from fieldlab.timeutil import local
 
 # --- Creating --------------------------------------------------------------------------------
 
@@ -88,8 +88,8 @@ class Change:
     """One practical change as the invitees read it: `what` is when, place or online."""
 
     what: str
-    before: str
-    after: str
+    before: str | TimeSpan
+    after: str | TimeSpan
 
 
 @dataclass
@@ -99,17 +99,11 @@ class ChangeResult:
     notified: int = 0
 
 
-def _when(starts_at: datetime, ends_at: datetime) -> str:
-    starts, ends = local(starts_at), local(ends_at)
-    end_pattern = "%H:%M" if starts.date() == ends.date() else "%d-%m-%Y %H:%M"
-    return f"{starts:%d-%m-%Y %H:%M}–{ends.strftime(end_pattern)}"
-
-
 def _practical_changes(speedlab: SpeedlabSession, details: SpeedlabDetails) -> list[Change]:
     changes = []
     if (details.starts_at, details.ends_at) != (speedlab.starts_at, speedlab.ends_at):
-        changes.append(Change("when", _when(speedlab.starts_at, speedlab.ends_at),
-                              _when(details.starts_at, details.ends_at)))
+        changes.append(Change("when", TimeSpan(speedlab.starts_at, speedlab.ends_at),
+                              TimeSpan(details.starts_at, details.ends_at)))
     if details.place != speedlab.place:
         changes.append(Change("place", speedlab.place, details.place))
     if details.online_url != speedlab.online_url:

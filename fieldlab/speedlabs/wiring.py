@@ -4,7 +4,6 @@ from flask_babel import lazy_gettext as _l
 
 from fieldlab.audit.services import ACTION_LABELS
 from fieldlab.speedlabs import routes
-from fieldlab.timeutil import local
 
 AUDIT_LABELS = {
     "speedlab_created": _l("speedlab aangemaakt"),
@@ -20,9 +19,5 @@ AUDIT_LABELS = {
 
 def init_app(app) -> None:
     ACTION_LABELS.update(AUDIT_LABELS)
-
-    @app.template_filter("speedlab_time")
-    def speedlab_time(moment, pattern="%d-%m-%Y %H:%M"):
-        return local(moment).strftime(pattern) if moment else ""
 
     app.register_blueprint(routes.bp)

@@ -9,6 +9,7 @@ cancellation is an .ics CANCEL to the same people, and after it nothing happens 
 from datetime import datetime, time, timedelta
 
 import pytest
+from babel import dates as babel_dates
 from icalendar import Calendar
 from sqlalchemy import func, select
 
@@ -21,6 +22,11 @@ from fieldlab.speedlabs.models import InvitationStatus, Phase, SpeedlabSession
 from fieldlab.timeutil import LOCAL_ZONE, as_utc, local, utcnow
 from tests import factories
 from tests.speedlabs.helpers import NOW, make_speedlab, run_to
+
+
+def _dutch(day) -> str:
+    """A day as mail and pages write it in Dutch, like the moments beside it: "5 jan 2027"."""
+    return babel_dates.format_date(day, "d MMM y", locale="nl")
 
 
 def _messages_to(address):
@@ -99,7 +105,8 @@ def test_a_new_date_and_place_go_to_everyone_invited_who_did_not_say_no(app, cli
     for invitation in (speedlab.invitations[0], guests["Anna"], guests["Cas"]):
         update = _messages_to(invitation.email)[-1]
         assert update.subject == "Gewijzigd: speedlab Speedlab vastgoed"
-        assert f"Datum en tijd: {day:%d-%m-%Y} 13:00–15:30 → {new_day:%d-%m-%Y} 14:00–16:00" in update.body_text
+        assert (f"Datum en tijd: {_dutch(day)}, 13:00 – 15:30 → {_dutch(new_day)}, 14:00 – 16:00"
+                in update.body_text)
         assert "Plaats: Utrecht → Den Haag, Stadhuis" in update.body_text
         assert "/speedlabs/antwoord/" in update.body_text and "/speedlabs/deelnemen/" in update.body_text
         calendar_file, event, attachment = _event_of(update)
@@ -274,7 +281,7 @@ def test_cancelling_asks_a_reason_then_sends_a_cancel_to_everyone_who_did_not_sa
     assert speedlab.cancelled and speedlab.sequence == 1
     for invitation in (speedlab.invitations[0], guests["Anna"], guests["Cas"]):
         message = _messages_to(invitation.email)[-1]
-        assert message.subject == f"Geannuleerd: speedlab Speedlab vastgoed op {day:%d-%m-%Y}"
+        assert message.subject == f"Geannuleerd: speedlab Speedlab vastgoed op {_dutch(day)}"
         assert "gaat niet door" in message.body_text
         assert "Reden: De probleemeigenaar is verhinderd." in message.body_text
         calendar_file, event, attachment = _event_of(message)

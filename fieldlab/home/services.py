@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 
-from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy import Integer, and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from fieldlab.auth.models import Role, User
@@ -14,6 +14,7 @@ from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, ParticipantProfile, Participation
 from fieldlab.mail.models import MessageStatus, OutboxMessage
 from fieldlab.problems.models import Problem, ProblemStatus
+from fieldlab.returndays.models import ReturnDay, ReturnDayStatus
 from fieldlab.signals.models import Signal
 from fieldlab.signals.services import awaiting_confirmation_by
 from fieldlab.teams.models import Membership, Team
@@ -29,6 +30,10 @@ class TeamProgress:
     day_50: date | None
     day_100: date | None
     starts_on: date | None
+    # Day 50 and day 100 still to come: (day number, challenge day, its confirmed return day or
+    # None). The return day is the date to keep free, which a weekend or holiday may have moved
+    # off the challenge day (`with_return_days`).
+    coming: list[tuple[int, date, ReturnDay | None]] = field(default_factory=list)
 
     @property
     def total_days(self) -> int:
@@ -45,6 +50,39 @@ def team_progress(team: Team, today: date) -> TeamProgress:
         return TeamProgress(team, None, None, None, None)
     return TeamProgress(team, challenge.day_on(today), challenge.date_of_day(50), challenge.date_of_day(100),
                         challenge.starts_on)
+
+
+@cache
+def _confirmed_return_days_statement():
+    """Confirmed return days after day 50 and 100 of these teams, or shared by their Labs."""
+    return select(ReturnDay).where(
+        ReturnDay.status == ReturnDayStatus.CONFIRMED, ReturnDay.day_number.in_((50, 100)),
+        or_(ReturnDay.team_id.in_(bindparam("team_ids", expanding=True)),
+            and_(ReturnDay.team_id.is_(None), ReturnDay.lab_id.in_(bindparam("lab_ids", expanding=True)))))
+
+
+def with_return_days(progress: list[TeamProgress], *, today: date, now: datetime) -> list[TeamProgress]:
+    """Fill in each team's day 50 and 100 still to come, with its confirmed return day (its own,
+    else its Lab's shared one): one statement for all the teams, none when no team has a start
+    date. A day is past when its return day has ended, or, without one, when the challenge day is."""
+    started = [item for item in progress if item.starts_on is not None and not item.finished]
+    if not started:
+        return progress
+    days = db.session.scalars(_confirmed_return_days_statement(), {
+        "team_ids": [item.team.id for item in started], "lab_ids": sorted({item.team.lab_id for item in started})})
+    own: dict[tuple[int, int], ReturnDay] = {}
+    shared: dict[tuple[int, int], ReturnDay] = {}
+    for day in days:
+        if day.team_id is None:
+            shared[(day.lab_id, day.day_number)] = day
+        else:
+            own[(day.team_id, day.day_number)] = day
+    for item in started:
+        for number, challenge_day in ((50, item.day_50), (100, item.day_100)):
+            return_day = own.get((item.team.id, number)) or shared.get((item.team.lab_id, number))
+            if (return_day.ends_at > now) if return_day is not None else (challenge_day >= today):
+                item.coming.append((number, challenge_day, return_day))
+    return progress
 
 
 @dataclass
@@ -85,9 +123,10 @@ def _my_labs_statement():
 
 def dashboard_for(user: User, *, today: date, now: datetime | None = None) -> Dashboard:
     dashboard = Dashboard(roles=user.roles)
-    dashboard.open_evaluations = open_requests_for(user, now=now or utcnow())
+    now = now or utcnow()
+    dashboard.open_evaluations = open_requests_for(user, now=now)
     my_teams = db.session.scalars(_my_teams_statement(), {"user_id": user.id}).all()
-    dashboard.my_teams = [team_progress(team, today) for team in my_teams]
+    dashboard.my_teams = with_return_days([team_progress(team, today) for team in my_teams], today=today, now=now)
 
     if user.has_role(Role.MANAGER):
         # A team in which someone I manage *in that team's Lab* takes part: the same rule as board.view.
@@ -97,7 +136,8 @@ def dashboard_for(user: User, *, today: date, now: datetime | None = None) -> Da
             .where(Participation.manager_id == user.id)
             .distinct().order_by(Team.name)
         ).all()
-        dashboard.managed_teams = [team_progress(team, today) for team in teams]
+        dashboard.managed_teams = with_return_days([team_progress(team, today) for team in teams], today=today,
+                                                   now=now)
 
     if user.has_role(Role.COMMISSIONER) or user.has_role(Role.MANAGER):
         # A signal's strategic representative speaks for an organisation: an opdrachtgever or a

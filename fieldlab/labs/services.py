@@ -215,7 +215,7 @@ def timeline(lab: Lab, *, today: date) -> list[TimelineStep]:
                                       detail=str(_l("nog niet gepland"))))
             continue
         dates = sorted({challenge.date_of_day(day_number) for challenge in challenges})
-        detail = str(_l("per team verschillend, tot %(date)s", date=dates[-1].strftime("%d-%m-%Y"))) \
+        detail = str(_l("per team verschillend, tot %(date)s", date=format_date(dates[-1], "d MMMM y"))) \
             if len(dates) > 1 else ""
         step = TimelineStep(f"day{day_number}", str(_l("Dag %(day)s", day=day_number)), dates[0],
                             dates[-1] if len(dates) > 1 else None, detail=detail,

@@ -1,10 +1,14 @@
 """The home page shows a leidinggevende only the teams whose boards they may read."""
 
+from datetime import timedelta
+
 from fieldlab.auth.models import Role
 from fieldlab.auth.permissions import can
 from fieldlab.extensions import db
 from fieldlab.home.services import dashboard_for
+from fieldlab.returndays import decisions
 from fieldlab.timeutil import local, utcnow
+from tests.returndays.helpers import arrange_team, details
 
 
 def test_manager_sees_teams_of_people_they_manage_in_that_lab_only(app, make):
@@ -36,3 +40,33 @@ def test_the_hub_figures_say_one_in_the_singular(login_as, client, make):
     db.session.commit()
     page = client.get("/").get_data(as_text=True)
     assert '2</span> <span class="stat__label">vraagstukken wachten op beoordeling</span>' in page
+
+
+def test_home_names_the_confirmed_return_day_not_a_weekend_challenge_day(client, auth):
+    """Home said "Dag 50: 19 december 2026" (a Saturday) while the return day was Monday the 21st:
+    a leidinggevende would block the wrong day. The confirmed return day is named as such, with a
+    link to answer; a challenge day without one says that the return day is still to be set."""
+    starts = local(utcnow()).date() + timedelta(days=7)
+    while (starts + timedelta(days=49)).weekday() != 5:  # day 50 on a Saturday
+        starts += timedelta(days=1)
+    setting = arrange_team(starts)
+    monday = starts + timedelta(days=51)
+    return_day = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50,
+                                           details=details(monday), by=setting.facilitator, now=utcnow())
+    db.session.commit()
+    for person in (setting.members[0], setting.manager):
+        auth.login(person)
+        page = client.get("/").get_data(as_text=True)
+        assert "Terugkomdag na dag 50: maandag" in page
+        assert f'href="/terugkomdagen/{return_day.id}"' in page
+        assert "Dag 100 van de challenge:" in page and "de terugkomdag is nog niet vastgelegd" in page
+        assert "zaterdag" not in page
+        auth.logout()
+
+    # Travel to the evening of the return day: it is over, and day 100 is what comes next.
+    evening = return_day.ends_at + timedelta(hours=1)
+    coming = dashboard_for(setting.manager, today=local(evening).date(), now=evening).managed_teams[0].coming
+    assert [(number, day) for number, _, day in coming] == [(100, None)]
+    on_the_day = return_day.starts_at
+    coming = dashboard_for(setting.manager, today=local(on_the_day).date(), now=on_the_day).managed_teams[0].coming
+    assert [(number, day) for number, _, day in coming] == [(50, return_day), (100, None)]

@@ -1,10 +1,16 @@
 """Labs through HTTP: the Lab form, the pasted-participants preview and confirm, managers, profile."""
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from fieldlab.auth.models import Role, User
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, Level, ParticipantProfile, Participation
+from fieldlab.problems.models import ProblemStatus
+from fieldlab.returndays import decisions
+from fieldlab.timeutil import local, utcnow
+from tests.returndays.helpers import arrange_team, details
 
 LAB_FORM = {"name": "Field Lab Ondermijning", "kind": "teams", "theme": "ondermijning", "description": "",
             "days-0-held_on": "2027-02-01", "days-0-place": "Utrecht", "days-0-note": "", "action": "save"}
@@ -217,3 +223,17 @@ def test_taking_a_participant_off_a_lab_is_asked_first_and_takes_them_out_of_its
     assert db.session.get(Participation, participation_id) is None
     assert team.member_ids == {other.id}
     assert "Hanna Peters" not in client.get(f"/teams/{team.id}/challenge").get_data(as_text=True)
+
+
+def test_what_next_on_the_lab_page_names_the_return_day_beside_the_challenge_day(client, auth):
+    starts = local(utcnow()).date() + timedelta(days=10)
+    setting = arrange_team(starts)
+    setting.team.problem.status = ProblemStatus.ACCEPTED
+    setting.lab.programme_starts_on = setting.lab.programme_ends_on = starts - timedelta(days=20)
+    decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=1,
+                              details=details(starts + timedelta(days=1)), by=setting.facilitator, now=utcnow())
+    db.session.commit()
+    auth.login(setting.facilitator)
+    page = client.get(f"/labs/{setting.lab.id}").get_data(as_text=True)
+    what_next = page.split('id="labs-next"')[1].split("</p>")[0]
+    assert "Dag 1 op" in what_next and "Let op: terugkomdag vastgelegd op" in what_next

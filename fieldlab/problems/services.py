@@ -113,7 +113,8 @@ class Advice:
     @property
     def summary(self) -> str:
         if self.answered == 0:
-            return str(_l("Beantwoord de vragen hierboven; dan ziet u hier welk soort Lab het beste past."))
+            # Said where the questions are (the form) and where they are not (the vraagstuk's page).
+            return str(_l("Nog geen vraag beantwoord: met de antwoorden ziet u hier welk soort Lab het beste past."))
         if self.kind is not None:
             return str(_l("Advies: een %(kind)s.", kind=self.kind.label))
         if self.not_suitable:
@@ -169,7 +170,7 @@ def suitability_advice(answers: dict, *, staff_offered: int = 0, alumni_availabl
         advice.kind = LabKind.INDIVIDUAL
         advice.reasons = [_REASONS[key] for key in FIELD_LAB_KEYS if key in individual_keys]
     if open_keys:
-        advice.notes.append(_l("Nog open of 'weet ik niet': %(count)s van de zes vragen. Met die antwoorden kan het "
+        advice.notes.append(_l("Nog open of 'weet ik niet': %(count)s van de 6 vragen. Met die antwoorden kan het "
                                "advies nog veranderen.", count=len(open_keys)))
     return advice
 

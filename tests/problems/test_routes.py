@@ -259,3 +259,21 @@ def test_a_desired_start_in_the_past_is_refused_but_one_that_has_since_passed_st
     assert response.status_code == 303
     db.session.refresh(problem)
     assert problem.facts == "Nu vijftig adressen."
+
+
+def test_the_advice_on_a_vraagstuk_speaks_to_whoever_reads_it(client, auth, make):
+    """A facilitator read "U kunt een vraagstuk altijd indienen; de facilitator kiest samen met u.",
+    a sentence for the opdrachtgever; and "the questions above" where no questions are above."""
+    commissioner = make.make_user(Role.COMMISSIONER)
+    facilitator = make.make_user(Role.FACILITATOR)
+    problem = make.make_problem(commissioner)
+    db.session.commit()
+    auth.login(commissioner)
+    own = client.get(f"/vraagstukken/{problem.id}").get_data(as_text=True)
+    assert "de facilitator kiest samen met u" in own and "hierboven" not in own
+    assert "Nog geen vraag beantwoord" in own
+    auth.logout()
+    auth.login(facilitator)
+    theirs = client.get(f"/vraagstukken/{problem.id}").get_data(as_text=True)
+    assert "Dit advies zag de opdrachtgever bij het invullen" in theirs
+    assert "de facilitator kiest samen met u" not in theirs

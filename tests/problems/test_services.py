@@ -155,7 +155,7 @@ def test_i_do_not_know_asks_for_more_information_naming_the_open_questions():
 def test_a_yes_gives_advice_and_says_how_many_questions_are_still_open():
     advice = services.suitability_advice({"stuck": "ja", "many_partners": "weet-niet"}, staff_offered=4)
     assert advice.kind == LabKind.TEAMS
-    assert any("5 van de zes vragen" in str(note) for note in advice.notes)
+    assert any("5 van de 6 vragen" in str(note) for note in advice.notes)
 
 
 def test_quick_ideas_without_alumni_says_why_no_speedlab():
@@ -166,7 +166,7 @@ def test_quick_ideas_without_alumni_says_why_no_speedlab():
 
 def test_advice_without_answers_invites_to_answer():
     advice = services.suitability_advice({})
-    assert advice.answered == 0 and "Beantwoord de vragen" in advice.summary
+    assert advice.answered == 0 and "Nog geen vraag beantwoord" in advice.summary
 
 
 def test_the_advice_on_an_empty_form_does_not_depend_on_alumni():

@@ -11,6 +11,7 @@ from fieldlab.mail.models import OutboxMessage
 from fieldlab.problems.models import Problem
 from fieldlab.speedlabs import cards, invitations, links, rounds
 from fieldlab.speedlabs.models import InvitationStatus, Phase, SpeedlabSession
+from fieldlab.speedlabs.services import SpeedlabError
 from fieldlab.timeutil import local, utcnow
 from tests import factories
 from tests.speedlabs.helpers import add_participant, make_speedlab, run_to
@@ -256,7 +257,6 @@ def test_the_summary_names_who_took_part_not_everyone_invited(app, client, auth)
 
 
 def test_facilitator_puts_an_idea_on_a_teams_board(app, client, auth):
-    from datetime import date
 
     from fieldlab.boards.models import BoardCard, BoardEvent
     from fieldlab.teams.models import TeamRole
@@ -336,8 +336,6 @@ def test_only_facilitators_put_ideas_on_boards(app, client, auth):
 
 
 def test_an_idea_is_not_put_on_the_board_of_a_team_whose_100_days_are_over(app):
-    from fieldlab.speedlabs.services import SpeedlabError
-
     speedlab = _running_speedlab()
     run_to(speedlab, Phase.IDEAS, now=utcnow())
     idea = rounds.add_idea(speedlab, author=None, title="Idee", explanation="", now=utcnow())

@@ -133,6 +133,9 @@ OBJECT_KINDS = {
     "evaluationform": (_l("Evaluatie"), "evaluation_form", "title", []),
     "teamresult": (_l("Resultaat"), "team_result", None, [("team_id", "team", "name")]),
     "followupstep": (_l("Vervolgstap"), None, None, []),
+    "speedlabsession": (_l("Speedlab"), "speedlab_session", "title", []),
+    "boardcard": (_l("Kaart"), "board_card", "title", []),
+    "expertisetag": (_l("Expertise"), "expertise_tag", "label", []),
 }
 
 
@@ -195,9 +198,17 @@ REASONS = {
 }
 
 
+# A detail's value → its words, per detail key, registered by the features that record them (the
+# speedlabs say which round started: `phase`).
+DETAIL_WORDS: dict[str, dict[str, object]] = {}
+
+
 def _detail_text(event: AuditEvent) -> str:
     """The few facts an event keeps, in words: the roles before and after, why a login failed."""
     detail = event.detail or {}
+    for key, words in DETAIL_WORDS.items():
+        if key in detail:
+            return str(words.get(detail[key], detail[key]))
     if event.action == "roles_changed" and "after" in detail:
         return _("van %(before)s naar %(after)s", before=_role_words(detail.get("before")),
                  after=_role_words(detail.get("after")))

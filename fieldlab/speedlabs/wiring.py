@@ -2,8 +2,9 @@
 
 from flask_babel import lazy_gettext as _l
 
-from fieldlab.audit.services import ACTION_LABELS
+from fieldlab.audit.services import ACTION_LABELS, DETAIL_WORDS
 from fieldlab.speedlabs import routes
+from fieldlab.speedlabs.models import Phase
 
 AUDIT_LABELS = {
     "speedlab_created": _l("speedlab aangemaakt"),
@@ -19,5 +20,6 @@ AUDIT_LABELS = {
 
 def init_app(app) -> None:
     ACTION_LABELS.update(AUDIT_LABELS)
+    DETAIL_WORDS["phase"] = {phase.value: phase.lazy_label for phase in Phase}
 
     app.register_blueprint(routes.bp)

@@ -14,8 +14,12 @@ import fieldlab
 from fieldlab.audit import services as audit
 from fieldlab.audit.models import AuditEvent
 from fieldlab.auth.models import Role
+from fieldlab.boards import card_changes
+from fieldlab.expertise.models import ExpertiseTag
 from fieldlab.extensions import db
+from fieldlab.speedlabs.models import Phase
 from tests import factories
+from tests.speedlabs.helpers import make_speedlab
 
 
 def rows_of(response) -> str:
@@ -47,6 +51,29 @@ def test_the_log_names_organisations_labs_teams_and_the_roles_before_and_after(c
     assert "van deelnemer naar leidinggevende, deelnemer" in rows
     assert "Lab (verwijderd)" in rows
     assert not re.search(r"\b(organisation|lab|team) \d+", rows), "no bare type and id"
+
+
+def test_the_log_names_speedlabs_cards_and_tags_and_which_round_started(client, login_as, make):
+    """Speedlab rows said "speedlabsession" and a card "boardcard" under Betreft, and a round's
+    start did not say which round."""
+    facilitator = login_as(Role.FACILITATOR)
+    speedlab = make_speedlab(facilitator, title="Speedlab recreatieparken")
+    team = make.make_team(make.make_lab(), members=[make.make_user(Role.PARTICIPANT)], starts_on=datetime(
+        2026, 3, 2, tzinfo=UTC).date())
+    card = card_changes.add_card(team.challenge, title="Huurders informeren", description="",
+                                 owner_id=team.memberships[0].user_id, by=facilitator, now=datetime.now(UTC))
+    tag = ExpertiseTag(label="Havenlogistiek", key="havenlogistiek")
+    db.session.add(tag)
+    db.session.flush()
+    at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    audit.record("speedlab_round_started", actor=facilitator, obj=speedlab, now=at, phase=str(Phase.VOTING.value))
+    audit.record("speedlab_idea_to_card", actor=facilitator, obj=card, now=at)
+    audit.record("tag_merged", actor=facilitator, obj=tag, now=at)
+    db.session.commit()
+    rows = rows_of(client.get("/logboek/"))
+    assert "Speedlab: Speedlab recreatieparken" in rows and "stemronde" in rows
+    assert "Kaart: Huurders informeren" in rows and "Expertise: Havenlogistiek" in rows
+    assert "speedlabsession" not in rows and "boardcard" not in rows and "expertisetag" not in rows
 
 
 def test_english_readers_read_the_same_in_english(client, login_as, make):

@@ -30,11 +30,15 @@ def test_lab_form_refuses_a_place_without_a_date_and_duplicate_dates(login_as, c
     response = client.post("/labs/nieuw", data={**LAB_FORM, "days-1-held_on": "", "days-1-place": "Zwolle",
                                                 "days-1-note": ""})
     assert response.status_code == 422
-    assert "Vul de datum van deze dag in." in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Vul de datum van deze dag in." in page
+    # The summary links each error to its field, the day's named (it said only "the red borders").
+    assert '<a href="#days-1-held_on">Dag 2, datum: Vul de datum van deze dag in.</a>' in page
     response = client.post("/labs/nieuw", data={**LAB_FORM, "days-1-held_on": "2027-02-01", "days-1-place": "",
                                                 "days-1-note": ""})
     assert response.status_code == 422
     assert "een datum staat er nu dubbel in" in response.get_data(as_text=True)
+    assert '<a href="#labs-days">Programmadagen: Elke programmadag' in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Lab)) == 0
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from fieldlab.extensions import db
-from fieldlab.labs.models import Lab
+from fieldlab.labs.models import Lab, LabKind
 from fieldlab.paging import Page, page_size, paginate
 from fieldlab.returndays.models import Invitation, LabReturnDaySetting, ReturnDay, ReturnDayStatus
 
@@ -15,10 +15,11 @@ LABS_PER_TEAMS_TABLE = 5
 
 
 def labs_page(*, page: int) -> tuple[Page, dict, dict[int, bool]]:
-    """A page of Labs (newest programme first) with their teams; the return days of those Labs
-    keyed by (lab id, team id or None) and day number; and per Lab whether it plans one shared
-    return day. Four statements."""
-    labs = paginate(select(Lab).options(selectinload(Lab.teams))
+    """A page of team Labs (newest programme first) with their teams; the return days of those
+    Labs keyed by (lab id, team id or None) and day number; and per Lab whether it plans one shared
+    return day. Four statements. A speedlab or a Lab for individual participants has no 100-day
+    challenge, so no return days: it is not listed."""
+    labs = paginate(select(Lab).where(Lab.kind == LabKind.TEAMS).options(selectinload(Lab.teams))
                     .order_by(Lab.programme_starts_on.desc().nulls_last(), Lab.name, Lab.id),
                     page=page, per_page=max(1, page_size() // LABS_PER_TEAMS_TABLE))
     lab_ids = [lab.id for lab in labs]

@@ -8,6 +8,7 @@ from icalendar import Calendar
 from fieldlab.auth.models import Role
 from fieldlab.auth.permissions import can
 from fieldlab.extensions import db
+from fieldlab.labs.models import LabKind
 from fieldlab.returndays import decisions, pack, services
 from fieldlab.returndays.models import ReturnDay
 from fieldlab.timeutil import local, utcnow
@@ -231,7 +232,13 @@ def test_overview_pages_render(app, client, auth):
     _confirmed(setting, 1)
     db.session.commit()
     auth.login(setting.facilitator)
-    assert "Team Lovitura" in client.get("/terugkomdagen").get_data(as_text=True)
+    speedlab_lab = factories.make_lab(name="Speedlab Vastgoed", kind=LabKind.SPEEDLAB)
+    factories.make_lab(name="Lab voor individuele deelnemers", kind=LabKind.INDIVIDUAL)
+    db.session.commit()
+    overview_page = client.get("/terugkomdagen").get_data(as_text=True)
+    assert "Team Lovitura" in overview_page
+    # No 100-day challenge, so no return days: such Labs are not listed with "nog geen teams".
+    assert speedlab_lab.name not in overview_page and "Lab voor individuele deelnemers" not in overview_page
     lab_page = client.get(f"/terugkomdagen/lab/{setting.lab.id}")
     assert lab_page.status_code == 200
     assert f"Terugkomdagen van {setting.lab.name}" in lab_page.get_data(as_text=True)

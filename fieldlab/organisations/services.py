@@ -197,6 +197,11 @@ class KindQuestion:
     option: str | None  # None: the pickers do not offer to add one (the list is complete)
 
     @property
+    def example(self) -> str:
+        """A name as the list writes it, for the hint: "Gemeente Tilburg", "ABN AMRO"."""
+        return _example(self.kind_row)
+
+    @property
     def value(self) -> str:
         return f"{KIND_CHOICE_PREFIX}{self.kind_row.id}"
 
@@ -249,12 +254,24 @@ def _example(kind_row: Organisation) -> str:
     return examples.get(kind_row.kind, "Gemeente Tilburg")
 
 
+# Kinds whose members the list names "<Kind> <place>": asked "Welke gemeente?", people type the
+# place ("Waalwijk"), and an organisation called "Waalwijk" sorted apart from every "Gemeente …".
+NAMED_BY_PLACE = {"gemeente": "Gemeente", "provincie": "Provincie"}
+
+
 def add_for_kind(kind_row: Organisation, name: str, *, by, now=None) -> Organisation:
     """The concrete organisation of this kind with this name: the one already in the list when the
-    name (or short name) is known, else a new one with the kind's kind and sector."""
+    name (or short name) is known, else a new one with the kind's kind and sector. A gemeente or
+    provincie named by its place alone gets the word in front, as the list writes them."""
     check_concrete_name(kind_row, name)
     name = " ".join(name.split())
     found = find_by_name(name) or name_lookup().get(lookup_key(name))
     if found is not None:
         return found
+    prefix = NAMED_BY_PLACE.get(kind_row.kind)
+    if prefix and not name.casefold().startswith(prefix.casefold() + " "):
+        name = f"{prefix} {name[:1].upper()}{name[1:]}"
+        found = find_by_name(name) or name_lookup().get(lookup_key(name))
+        if found is not None:
+            return found
     return add_organisation(name=name, short_name="", kind=kind_row.kind, sector=kind_row.sector, by=by, now=now)

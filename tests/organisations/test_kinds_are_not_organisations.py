@@ -221,6 +221,28 @@ def test_answering_which_gemeente_in_the_row_puts_it_into_the_line(client, facil
             User.by_email("peter@bank.example").organisation.sector) == ("ABN AMRO", "privaat")
 
 
+def test_a_gemeente_named_by_its_place_is_written_as_the_list_writes_gemeenten(client, facilitator, make):
+    """Asked "Welke gemeente?", a facilitator typed "Waalwijk": an organisation called "Waalwijk"
+    then sorted at the end of every list, apart from "Gemeente Tilburg". The question now has a
+    hint, and a place alone becomes "Gemeente Waalwijk" (an existing one is used, not doubled)."""
+    lab = make.make_lab()
+    db.session.commit()
+    preview = client.post(f"/labs/{lab.id}/deelnemers/plakken", data={"lines": PASTE}).get_data(as_text=True)
+    assert '<p class="field__hint" id="labs-kind-name-2-hint">Bijvoorbeeld Gemeente Tilburg.</p>' in preview
+    assert '<p class="field__hint" id="labs-kind-name-3-hint">Bijvoorbeeld ABN AMRO.</p>' in preview
+    before = organisation_count()
+    response = client.post(f"/labs/{lab.id}/deelnemers/plakken/organisatie",
+                           data={"lines": PASTE, "line": "2", "kind_id": str(kind("Gemeente (elke gemeente)").id),
+                                 "name": "waalwijk"})
+    assert "Anouk Bos; anouk@ede.example; Gemeente Waalwijk; beleid; handhaving" in response.get_data(as_text=True)
+    assert organisation_count() == before + 1
+    again = client.post(f"/labs/{lab.id}/deelnemers/plakken/organisatie",
+                        data={"lines": PASTE, "line": "2", "kind_id": str(kind("Gemeente (elke gemeente)").id),
+                              "name": "Waalwijk"})
+    assert "Gemeente Waalwijk staat nu in de lijst" in again.get_data(as_text=True)
+    assert organisation_count() == before + 1
+
+
 def test_who_may_not_add_organisations_cannot_answer_for_a_pasted_kind(client, login_as, make):
     load_reference_list()
     lab = make.make_lab()

@@ -8,6 +8,7 @@ from sqlalchemy import Integer, and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from fieldlab.auth.models import Role, User
+from fieldlab.auth.permissions import remembered_alumnus
 from fieldlab.boards.models import CHALLENGE_DAYS, Challenge
 from fieldlab.evaluations.sending import open_requests_for
 from fieldlab.extensions import db
@@ -17,6 +18,8 @@ from fieldlab.problems.models import Problem, ProblemStatus
 from fieldlab.returndays.models import ReturnDay, ReturnDayStatus
 from fieldlab.signals.models import Signal
 from fieldlab.signals.services import awaiting_confirmation_by
+from fieldlab.speedlabs import services as speedlab_services
+from fieldlab.speedlabs.models import SpeedlabSession
 from fieldlab.teams.models import Membership, Team
 from fieldlab.timeutil import utcnow
 
@@ -99,6 +102,7 @@ class Dashboard:
     outbox_failed: int = 0
     open_evaluations: list = field(default_factory=list)
     signals_to_confirm: list[Signal] = field(default_factory=list)
+    speedlabs: list[SpeedlabSession] = field(default_factory=list)
 
 
 def _teams_query():
@@ -138,6 +142,11 @@ def dashboard_for(user: User, *, today: date, now: datetime | None = None) -> Da
         ).all()
         dashboard.managed_teams = with_return_days([team_progress(team, today) for team in teams], today=today,
                                                    now=now)
+
+    if user.has_role(Role.COMMISSIONER) or remembered_alumnus(user.id):
+        # Speedlabs invite alumni and the problem owner: asked of them only, so a deelnemer's
+        # home page (the most visited) costs no statement more.
+        dashboard.speedlabs = speedlab_services.coming_for(user, now=now)
 
     if user.has_role(Role.COMMISSIONER) or user.has_role(Role.MANAGER):
         # A signal's strategic representative speaks for an organisation: an opdrachtgever or a

@@ -77,6 +77,19 @@ def state_of(phase: str, round_open: bool, round_ends_at: datetime | None, now: 
     return board_state(phase, round_open, round_ends_at, now)
 
 
+def coming_for(user, *, now: datetime, limit: int = 5) -> list[SpeedlabSession]:
+    """The speedlabs not over yet that `user` may join (a seat or an unanswered invitation) or
+    owns as the problem owner, soonest first: the home page names them, since only facilitators
+    have the Speedlabs menu and the invitation mail was the only way in."""
+    invited = exists().where(SpeedlabInvitation.session_id == SpeedlabSession.id,
+                             SpeedlabInvitation.user_id == user.id, SpeedlabInvitation.status.in_(JOINABLE))
+    return list(db.session.scalars(
+        select(SpeedlabSession)
+        .where(SpeedlabSession.cancelled_at.is_(None), SpeedlabSession.ends_at > now,
+               or_(SpeedlabSession.owner_user_id == user.id, invited))
+        .order_by(SpeedlabSession.starts_at, SpeedlabSession.id).limit(limit)))
+
+
 def participants(speedlab: SpeedlabSession) -> list[SpeedlabInvitation]:
     return [i for i in speedlab.invitations if i.status in JOINABLE]
 

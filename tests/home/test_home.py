@@ -7,8 +7,10 @@ from fieldlab.auth.permissions import can
 from fieldlab.extensions import db
 from fieldlab.home.services import dashboard_for
 from fieldlab.returndays import decisions
+from fieldlab.speedlabs.models import InvitationStatus
 from fieldlab.timeutil import local, utcnow
 from tests.returndays.helpers import arrange_team, details
+from tests.speedlabs.helpers import add_participant, make_speedlab
 
 
 def test_manager_sees_teams_of_people_they_manage_in_that_lab_only(app, make):
@@ -70,3 +72,31 @@ def test_home_names_the_confirmed_return_day_not_a_weekend_challenge_day(client,
     on_the_day = return_day.starts_at
     coming = dashboard_for(setting.manager, today=local(on_the_day).date(), now=on_the_day).managed_teams[0].coming
     assert [(number, day) for number, _, day in coming] == [(50, return_day), (100, None)]
+
+
+def test_an_invited_alumnus_and_the_problem_owner_find_their_speedlab_on_home(client, auth, make):
+    """Only facilitators have the Speedlabs menu; an invitee's only way in was the mail."""
+    owner = make.make_user(Role.COMMISSIONER, name="Olga Opdrachtgever")
+    speedlab = make_speedlab(owner=owner, title="Speedlab recreatieparken")
+    speedlab.starts_at, speedlab.ends_at = utcnow() + timedelta(days=3), utcnow() + timedelta(days=3, hours=2)
+    alumnus = make.make_user(Role.PARTICIPANT, name="Anna Alumna")
+    old_lab = make.make_lab(programme_ends_on=local(utcnow()).date() - timedelta(days=200))
+    make.add_participant(old_lab, alumnus)
+    add_participant(speedlab, alumnus, status=InvitationStatus.INVITED)
+    cancelled = make_speedlab(owner=owner, title="Speedlab afgelast")
+    cancelled.starts_at, cancelled.ends_at = speedlab.starts_at, speedlab.ends_at
+    cancelled.cancelled_at, cancelled.cancellation_reason = utcnow(), "De eigenaar is verhinderd."
+    db.session.commit()
+    auth.login(alumnus)
+    page = client.get("/").get_data(as_text=True)
+    assert f'<a href="/speedlabs/{speedlab.id}/bord">Speedlab recreatieparken</a>' in page
+    assert "Speedlab afgelast" not in page
+    auth.logout()
+    auth.login(owner)
+    assert "Speedlab recreatieparken" in client.get("/").get_data(as_text=True)
+    auth.logout()
+    # After it ended, it is gone from home.
+    speedlab.starts_at, speedlab.ends_at = utcnow() - timedelta(hours=3), utcnow() - timedelta(hours=1)
+    db.session.commit()
+    auth.login(alumnus)
+    assert "Speedlab recreatieparken" not in client.get("/").get_data(as_text=True)

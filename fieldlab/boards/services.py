@@ -307,6 +307,26 @@ class TeamOverview:
     latest: ProgressUpdate | None
 
 
+def latest_updates(challenge_ids: list[int]) -> dict[int, ProgressUpdate]:
+    """Each challenge's latest progress update with its author, by challenge id (one statement;
+    none for no challenges)."""
+    latest: dict[int, ProgressUpdate] = {}
+    if not challenge_ids:
+        return latest
+    ranked = (
+        select(ProgressUpdate.id, func.row_number().over(
+            partition_by=ProgressUpdate.challenge_id,
+            order_by=(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())).label("rank"))
+        .where(ProgressUpdate.challenge_id.in_(challenge_ids)).subquery()
+    )
+    for progress in db.session.scalars(
+        select(ProgressUpdate).options(joinedload(ProgressUpdate.author).lazyload(User.role_rows))
+        .join(ranked, ranked.c.id == ProgressUpdate.id).where(ranked.c.rank == 1)
+    ):
+        latest[progress.challenge_id] = progress
+    return latest
+
+
 def overview(user, *, today: date, page: int = 1) -> Page:
     """One page of the teams whose board `user` may read, each with its latest progress update
     (4 queries: the count, the teams, the latest updates with their authors)."""
@@ -317,20 +337,7 @@ def overview(user, *, today: date, page: int = 1) -> Page:
         .where(visible_boards_clause(user)).order_by(Team.name, Team.id),
         page=page)
     teams = teams_page.items
-    challenge_ids = [team.challenge.id for team in teams if team.challenge is not None]
-    latest: dict[int, ProgressUpdate] = {}
-    if challenge_ids:
-        ranked = (
-            select(ProgressUpdate.id, func.row_number().over(
-                partition_by=ProgressUpdate.challenge_id,
-                order_by=(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())).label("rank"))
-            .where(ProgressUpdate.challenge_id.in_(challenge_ids)).subquery()
-        )
-        for progress in db.session.scalars(
-            select(ProgressUpdate).options(joinedload(ProgressUpdate.author).lazyload(User.role_rows))
-            .join(ranked, ranked.c.id == ProgressUpdate.id).where(ranked.c.rank == 1)
-        ):
-            latest[progress.challenge_id] = progress
+    latest = latest_updates([team.challenge.id for team in teams if team.challenge is not None])
     teams_page.items = [TeamOverview(team, team.challenge.day_on(today) if team.challenge else None,
                                      latest.get(team.challenge.id) if team.challenge else None) for team in teams]
     return teams_page

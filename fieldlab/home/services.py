@@ -9,7 +9,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from fieldlab.auth.models import Role, User
 from fieldlab.auth.permissions import remembered_alumnus
-from fieldlab.boards.models import CHALLENGE_DAYS, Challenge
+from fieldlab.boards import services as board_services
+from fieldlab.boards.models import CHALLENGE_DAYS, Challenge, ProgressUpdate
 from fieldlab.evaluations.sending import open_requests_for
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, ParticipantProfile, Participation
@@ -37,6 +38,9 @@ class TeamProgress:
     # None). The return day is the date to keep free, which a weekend or holiday may have moved
     # off the challenge day (`with_return_days`).
     coming: list[tuple[int, date, ReturnDay | None]] = field(default_factory=list)
+    # For a leidinggevende: the team's latest progress update (its traffic light and the help it
+    # asks of the managers), which otherwise only the board's Voortgang and /borden show.
+    latest: ProgressUpdate | None = None
 
     @property
     def total_days(self) -> int:
@@ -142,6 +146,9 @@ def dashboard_for(user: User, *, today: date, now: datetime | None = None) -> Da
         ).all()
         dashboard.managed_teams = with_return_days([team_progress(team, today) for team in teams], today=today,
                                                    now=now)
+        latest = board_services.latest_updates([team.challenge.id for team in teams if team.challenge is not None])
+        for item in dashboard.managed_teams:
+            item.latest = latest.get(item.team.challenge.id) if item.team.challenge is not None else None
 
     if user.has_role(Role.COMMISSIONER) or remembered_alumnus(user.id):
         # Speedlabs invite alumni and the problem owner: asked of them only, so a deelnemer's

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 from fieldlab.auth.models import Role
 from fieldlab.auth.permissions import can
+from fieldlab.boards import tracking
+from fieldlab.boards.models import Status
 from fieldlab.extensions import db
 from fieldlab.home.services import dashboard_for
 from fieldlab.returndays import decisions
@@ -100,3 +102,18 @@ def test_an_invited_alumnus_and_the_problem_owner_find_their_speedlab_on_home(cl
     db.session.commit()
     auth.login(alumnus)
     assert "Speedlab recreatieparken" not in client.get("/").get_data(as_text=True)
+
+
+def test_a_leidinggevende_reads_the_teams_traffic_light_and_the_help_it_asks_on_home(client, auth):
+    """The help asked of the managers was only on the board's Voortgang and /borden."""
+    setting = arrange_team(local(utcnow()).date() - timedelta(days=30))
+    tracking.add_progress_update(setting.team.challenge, status=Status.AT_RISK, help_needed="Budget voor een tolk.",
+                                 by=setting.members[0], now=utcnow())
+    db.session.commit()
+    auth.login(setting.manager)
+    page = client.get("/").get_data(as_text=True)
+    assert "Laatste voortgang" in page and "risico" in page
+    assert "Hulp gevraagd van de leidinggevenden:</strong> Budget voor een tolk." in page
+    auth.logout()
+    auth.login(setting.members[0])  # a member reads it on the board itself
+    assert "Hulp gevraagd van de leidinggevenden" not in client.get("/").get_data(as_text=True)

@@ -138,9 +138,12 @@ def set_dots(speedlab: SpeedlabSession, voter: SpeedlabInvitation, allocation: d
     if any(count < 0 for count in allocation.values()):
         raise TooManyDots(_("Een aantal stippen kan niet negatief zijn."))
     if sum(allocation.values()) > speedlab.dots_per_participant:
-        raise TooManyDots(ngettext("U heeft %(num)s stip; u verdeelde er %(total)s.",
-                                    "U heeft %(num)s stippen; u verdeelde er %(total)s.",
-                                    speedlab.dots_per_participant, total=sum(allocation.values())))
+        raise TooManyDots(ngettext("U heeft %(num)s stip; u verdeelde er %(total)s. Haal er %(over)s weg en "
+                                    "sla opnieuw op.",
+                                    "U heeft %(num)s stippen; u verdeelde er %(total)s. Haal er %(over)s weg en "
+                                    "sla opnieuw op.",
+                                    speedlab.dots_per_participant, total=sum(allocation.values()),
+                                    over=sum(allocation.values()) - speedlab.dots_per_participant))
     idea_ids = {idea.id for idea in speedlab.ideas}
     if not set(allocation) <= idea_ids:
         raise SpeedlabError(_("Dat idee hoort niet bij dit speedlab."))

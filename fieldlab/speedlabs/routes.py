@@ -483,6 +483,8 @@ def set_dots(session_id):
             errors.append(error.message)
     if errors:
         context = _board_context(speedlab, viewer, dots_errors=errors)
+        # The fields keep what was typed; the line above them says what is saved.
+        context["saved_dots"] = sum(context["my_dots"].values())
         context["my_dots"] = allocation
         return render_template("speedlabs/_input.html" if htmx else "speedlabs/board.html", **context), 422
     db.session.commit()

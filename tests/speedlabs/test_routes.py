@@ -211,6 +211,10 @@ def test_votes_stay_secret_until_voting_closes(app, client, auth):
     assert 'value="2"' in page and "5 stippen" not in page
     too_many = client.post(f"/speedlabs/{speedlab.id}/stippen", data={f"dots-{idea.id}": "4"})
     assert too_many.status_code == 422 and "U heeft 3 stippen" in too_many.get_data(as_text=True)
+    # The line above the fields says what is saved (2), not the 4 refused; the error says what to do.
+    refused = too_many.get_data(as_text=True)
+    assert "verdeeld: 2." in refused and "verdeeld: 4" not in refused and 'value="4"' in refused
+    assert "u verdeelde er 4. Haal er 1 weg en sla opnieuw op." in refused
     rounds.stop_round(speedlab, by=speedlab.facilitator, now=utcnow())
     db.session.commit()
     assert "5 stippen" in client.get(f"/speedlabs/{speedlab.id}/bord").get_data(as_text=True)

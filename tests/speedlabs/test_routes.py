@@ -139,6 +139,8 @@ def test_rsvp_no_frees_the_seat_for_the_waiting_list(app, client):
     db.session.commit()
     assert second.status == InvitationStatus.WAITING
     token = links.make_link_token(first, links.RSVP)
+    before = client.get(f"/speedlabs/antwoord/{token}").get_data(as_text=True)
+    assert '<dd id="speedlab-rsvp-status">nog geen antwoord</dd>' in before  # not "uitgenodigd"
     response = client.post(f"/speedlabs/antwoord/{token}", data={"answer": "nee"})
     assert response.status_code == 303
     assert "komt niet" in client.get(response.location).get_data(as_text=True)

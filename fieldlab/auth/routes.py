@@ -348,6 +348,8 @@ def users():
 def invite():
     require("users.manage")
     form = UserInviteForm(may_add_organisation=can(current_user, "organisations.add"))
+    if form.is_submitted() and form.asks_which_organisation():
+        return render_template("auth/invite.html", form=form)
     if form.validate_on_submit():
         organisation = form.picked_organisation(by=current_user)  # adds the gemeente named for a kind
         invitee = services.Invitee(

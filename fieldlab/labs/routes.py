@@ -164,6 +164,8 @@ def participants(lab_id):
 def add_participant(lab_id):
     lab = _managed_lab(lab_id)
     form = ParticipantAddForm(may_add_organisation=_may_add_organisation())
+    if form.is_submitted() and form.asks_which_organisation():
+        return _participants_page(lab, 200, add_form=form)
     if form.validate_on_submit():
         line = lab_participants.check_participant(ParticipantLine(
             number=1, name=form.name.data, email=form.email.data, level_text=form.level.data or "",

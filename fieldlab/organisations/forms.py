@@ -1,3 +1,4 @@
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField
@@ -27,6 +28,9 @@ class OrganisationAddForm(FlaskForm):
     def validate_name(self, field):
         if services.name_taken(field.data):
             raise ValidationError(_l("Deze organisatie staat al in de lijst."))
+
+
+ASKED_FIELD = "organisation_asked"
 
 
 class OrganisationPicker:
@@ -63,6 +67,22 @@ class OrganisationPicker:
         if chosen is not None:
             self.new_organisation_name.label.text = chosen.question
             self.new_organisation_name.flags.required = True
+
+    asking_which = False
+
+    def asks_which_organisation(self) -> bool:
+        """True when a kind was picked and its question was not on the screen yet: without
+        JavaScript the question stays hidden until the form is sent, so the form comes back with
+        the question (its field focused), not with an error about a field the person never saw.
+        The question's group says which kind it was shown for (`ASKED_FIELD`: the server writes it
+        when it shows the question, organisations.js when it does)."""
+        chosen = self.chosen_kind_question
+        if chosen is None or (self.new_organisation_name.data or "").strip():
+            return False
+        if request.form.get(ASKED_FIELD) == chosen.value:
+            return False
+        self.asking_which = True
+        return True
 
     @property
     def chosen_kind_question(self):

@@ -72,14 +72,23 @@ def test_picking_a_kind_without_javascript_asks_which_one_in_a_second_step(clien
 
     response = invite(client, organisation_id=f"soort-{gemeente.id}")
 
-    assert response.status_code == 422
+    # The question was hidden when the form was sent: it comes back asked, not as an error.
+    assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert 'id="new_organisation_name-group" hidden' not in page
     assert re.search(r'<label class="field__label" for="new_organisation_name">Welke gemeente\?</label>', page)
-    assert re.search(r'id="new_organisation_name-error">Welke gemeente\? Vul de naam in.', page)
+    assert "error-summary" not in page and 'id="new_organisation_name-error"' not in page
+    assert re.search(r'<input [^>]*autofocus[^>]*id="new_organisation_name"', page)
+    assert f'name="organisation_asked" value="soort-{gemeente.id}"' in page
     assert 'value="youssef@zwolle.example"' in page, "the rest of the input is kept"
     assert re.search(rf'<option selected value="soort-{gemeente.id}">|<option data-question="Welke gemeente\?" '
                      rf'selected value="soort-{gemeente.id}">', page)
+    assert organisation_count() == before and User.by_email("youssef@zwolle.example") is None
+
+    # Sent again with the question on the screen and still no name: now that is an error.
+    response = invite(client, organisation_id=f"soort-{gemeente.id}", organisation_asked=f"soort-{gemeente.id}")
+    assert response.status_code == 422
+    assert re.search(r'id="new_organisation_name-error">Welke gemeente\? Vul de naam in.', response.get_data(as_text=True))
     assert organisation_count() == before and User.by_email("youssef@zwolle.example") is None
 
 
@@ -135,8 +144,11 @@ def test_one_participant_with_a_kind_gets_the_concrete_organisation(client, faci
             "level": "", "expertise": ""}
 
     asked = client.post(f"/labs/{lab.id}/deelnemers/toevoegen", data=data)
-    assert asked.status_code == 422
-    assert "Welke universiteit of hogeschool? Vul de naam in." in asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Welke universiteit of hogeschool?" in asked.get_data(as_text=True)
+    empty = client.post(f"/labs/{lab.id}/deelnemers/toevoegen",
+                        data={**data, "organisation_asked": f"soort-{science.id}"})
+    assert empty.status_code == 422
+    assert "Welke universiteit of hogeschool? Vul de naam in." in empty.get_data(as_text=True)
 
     response = client.post(f"/labs/{lab.id}/deelnemers/toevoegen", data={**data, "new_organisation_name": "Tilburg University"})
 

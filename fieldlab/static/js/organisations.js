@@ -18,6 +18,9 @@
     } else {
       group.hidden = true;
     }
+    // Tells the server the question was on the screen for this kind: left empty now, it is an error.
+    var asked = group.querySelector("[data-organisation-asked]");
+    if (asked) { asked.value = question ? select.value : ""; }
   }
 
   function wire(root) {

@@ -451,18 +451,19 @@ def account_or_404(user_id: int) -> User:
     return db.first_or_404(select(User).where(User.id == user_id, User.erased_at.is_(None)))
 
 
-def people_query(text: str | None = None):
-    """Accounts by name, optionally those whose name or e-mail address contains `text` (the way
-    a person is looked up on the accounts and privacy pages: a list of every account would not
-    fit a page once the Hub has thousands)."""
+def people_query(text: str | None = None, *, organisation: bool = False):
+    """Accounts by name, optionally those whose name or e-mail address (with `organisation`, or
+    organisation) contains `text` (the way a person is looked up on the accounts and privacy
+    pages: a list of every account would not fit a page once the Hub has thousands)."""
     # Erased people (fieldlab/privacy) are no accounts any more: their row stays only for history.
     query = (select(User).options(joinedload(User.organisation)).where(User.erased_at.is_(None))
              .order_by(User.name, User.id))
     if text:
-        query = query.where(person_matches(text))
+        query = query.where(person_matches(text, organisation=organisation))
     return query
 
 
 def people_page(text: str | None, *, page: int) -> Page:
-    """One page of accounts (count, rows with their organisation, their roles: three statements)."""
-    return paginate(people_query(text), page=page)
+    """One page of accounts (count, rows with their organisation, their roles: three statements),
+    found by name, e-mail address or organisation (people look a colleague up by where they work)."""
+    return paginate(people_query(text, organisation=True), page=page)

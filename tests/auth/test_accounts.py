@@ -273,3 +273,15 @@ def test_audit_page_shows_logins_and_failed_logins(app, client, facilitator, mak
     assert re.search(r"ingelogd</td>\s*<td>Marieke Hendriks", page)
     filtered = client.get("/logboek/?actie=login_failed").get_data(as_text=True)
     assert "inloggen mislukt" in filtered and "<td>ingelogd</td>" not in filtered
+
+
+def test_the_accounts_list_names_organisations_in_full_and_finds_people_by_them(client, facilitator, make):
+    """The list showed short names ("Tilburg", "NLA") where every other page says "Gemeente
+    Tilburg"; searching "oister" found nobody of Gemeente Oisterwijk."""
+    oisterwijk = make.make_organisation("Gemeente Oisterwijk", short_name="Oisterwijk")
+    make.make_user(Role.PARTICIPANT, name="Bas Bakker", email="bas@voorbeeld.example", organisation=oisterwijk)
+    make.make_user(Role.PARTICIPANT, name="Iris Ander", email="iris@elders.example")
+    db.session.commit()
+    page = client.get("/accounts?zoek=oister").get_data(as_text=True)
+    assert "Bas Bakker" in page and "Iris Ander" not in page
+    assert "<td>Gemeente Oisterwijk</td>" in page

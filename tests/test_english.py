@@ -1,7 +1,7 @@
 """English is complete: what Dutch users read in Dutch, English users read in English, with dates in
 European English (4 December 2026, 13:00), never the American defaults of CLDR's `en`."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import render_template_string
@@ -14,6 +14,7 @@ from fieldlab.evaluations.models import EvaluationForm
 from fieldlab.extensions import db
 from fieldlab.formats import machine_datetime
 from fieldlab.returndays import decisions as returnday_decisions
+from fieldlab.timeutil import local, utcnow
 from tests.returndays.helpers import arrange_team, at, details
 
 MOMENT = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # 13:00 in Amsterdam
@@ -159,3 +160,19 @@ def test_a_meeting_time_reads_like_the_moments_beside_it_in_either_language(app)
             span = TimeSpan(starts, datetime(2026, 12, 6, 22, 30, tzinfo=UTC))
         with force_locale("en"):
             assert str(span) == "6 Dec 2026, 21:30 – 23:30"
+
+
+def test_return_days_say_confirmed_in_english_everywhere(client, auth):
+    """English mixed "scheduled" (the status), "Confirmed on …" and "Record day 1" (the button)
+    for the one Dutch word "vastgelegd"; "scheduled" reads like "proposed"."""
+    setting = arrange_team(local(utcnow()).date() + timedelta(days=14))
+    returnday_decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=1,
+                                        details=details(setting.team.challenge.date_of_day(1)),
+                                        by=setting.facilitator, now=utcnow())
+    setting.facilitator.locale = "en"
+    db.session.commit()
+    auth.login(setting.facilitator)
+    in_english(client)
+    page = client.get(f"/terugkomdagen/team/{setting.team.id}").get_data(as_text=True)
+    assert "<strong>confirmed</strong>" in page and "Confirm day 50" in page
+    assert "scheduled" not in page and "Record day" not in page

@@ -54,7 +54,26 @@
     }
   }
 
+  // A page link (macros/pagination.html) swaps the list it sits in, itself included, so the focus
+  // would fall back to <body> and a keyboard user would start again at the top of the page. It goes
+  // to the top of the new list instead: its count ("51–100 van 312 Labs"), else its first heading,
+  // else the list itself; tabindex="-1" lets the script focus it without adding a tab stop.
+  function focusPagedList(event) {
+    // requestConfig.elt is the link that asked; detail.elt is the new content once the link is gone.
+    var config = event.detail.requestConfig;
+    var link = config && config.elt;
+    var target = event.detail.target;
+    if (!link || !link.closest || !link.closest(".pager") || !target || !target.id) { return; }
+    var list = document.getElementById(target.id);  // the new element after an outerHTML swap
+    if (!list || list.contains(document.activeElement)) { return; }
+    var landing = list.querySelector(".pager__count, h2, h3") || list;
+    if (!landing.hasAttribute("tabindex")) { landing.setAttribute("tabindex", "-1"); }
+    // No scrolling here: the link's hx-swap "show:…:top" has already put the list's top in view.
+    landing.focus({ preventScroll: true });
+  }
+
   document.addEventListener("DOMContentLoaded", function () { focusErrorSummary(document); });
+  document.addEventListener("htmx:afterSettle", focusPagedList);
   // After a form sent with htmx only: a refresh that polls (a GET) must never take the focus away.
   document.addEventListener("htmx:afterSettle", function (event) {
     var config = event.detail.requestConfig;

@@ -129,8 +129,14 @@ def test_opdrachtgever_submits_and_facilitator_accepts_into_a_new_lab_with_parti
     for name in ("Daan Visser", "Ingrid Mulder", "Youssef El Amrani"):
         expect(table).to_contain_text(name)
     checked(hub)
-    assert fits_without_scrolling(table), "the participants table hides its Afmelden buttons at 1280 px"
-    expect(table.get_by_role("button", name="Afmelden Daan Visser")).to_be_in_viewport()
+    assert fits_without_scrolling(table), "the participants table hides its Afmelden links at 1280 px"
+    expect(table.get_by_role("link", name="Afmelden Daan Visser")).to_be_in_viewport()
+    # Afmelden asks first what it does; Annuleren leaves everything as it was.
+    table.get_by_role("link", name="Afmelden Daan Visser").click()
+    expect(hub.get_by_role("heading", level=1)).to_contain_text("Daan Visser afmelden voor")
+    checked(hub)
+    hub.get_by_role("link", name="Annuleren").click()
+    expect(hub.get_by_role("region", name="Deelnemers", exact=True)).to_contain_text("Daan Visser")
 
     # --- The opdrachtgever sees what came out of it ---
     page.reload()

@@ -277,3 +277,15 @@ def test_the_advice_on_a_vraagstuk_speaks_to_whoever_reads_it(client, auth, make
     theirs = client.get(f"/vraagstukken/{problem.id}").get_data(as_text=True)
     assert "Dit advies zag de opdrachtgever bij het invullen" in theirs
     assert "de facilitator kiest samen met u" not in theirs
+
+
+def test_a_sort_click_brings_the_new_order_into_the_search_form(login_as, client):
+    """A sort link swaps only the results; the form's hidden order fields stayed on the old order,
+    so a filter changed afterwards went back to the default sort."""
+    login_as(Role.FACILITATOR)
+    page = client.get("/vraagstukken/").get_data(as_text=True)
+    assert page.count('id="problems-sort-fields"') == 1 and 'hx-swap-oob' not in page
+    swapped = client.get("/vraagstukken/?sorteer=title&richting=asc",
+                         headers={"HX-Request": "true", "HX-Target": "problems-results"}).get_data(as_text=True)
+    assert '<span id="problems-sort-fields" hx-swap-oob="true">' in swapped
+    assert 'name="sorteer" value="title"' in swapped and 'name="richting" value="asc"' in swapped

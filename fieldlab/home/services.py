@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 
-from sqlalchemy import Integer, and_, bindparam, func, or_, select
+from sqlalchemy import Integer, Row, and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from fieldlab.auth.models import Role, User
@@ -37,7 +37,7 @@ class TeamProgress:
     # Day 50 and day 100 still to come: (day number, challenge day, its confirmed return day or
     # None). The return day is the date to keep free, which a weekend or holiday may have moved
     # off the challenge day (`with_return_days`).
-    coming: list[tuple[int, date, ReturnDay | None]] = field(default_factory=list)
+    coming: list[tuple[int, date, Row | None]] = field(default_factory=list)
     # For a leidinggevende: the team's latest progress update (its traffic light and the help it
     # asks of the managers), which otherwise only the board's Voortgang and /borden show.
     latest: ProgressUpdate | None = None
@@ -61,8 +61,11 @@ def team_progress(team: Team, today: date) -> TeamProgress:
 
 @cache
 def _confirmed_return_days_statement():
-    """Confirmed return days after day 50 and 100 of these teams, or shared by their Labs."""
-    return select(ReturnDay).where(
+    """Confirmed return days after day 50 and 100 of these teams, or shared by their Labs: the few
+    columns the home page shows, as rows on the session's connection (through the ORM, loading them
+    as objects cost as much as the statement)."""
+    return select(ReturnDay.id, ReturnDay.lab_id, ReturnDay.team_id, ReturnDay.day_number, ReturnDay.starts_at,
+                  ReturnDay.ends_at).where(
         ReturnDay.status == ReturnDayStatus.CONFIRMED, ReturnDay.day_number.in_((50, 100)),
         or_(ReturnDay.team_id.in_(bindparam("team_ids", expanding=True)),
             and_(ReturnDay.team_id.is_(None), ReturnDay.lab_id.in_(bindparam("lab_ids", expanding=True)))))
@@ -75,10 +78,10 @@ def with_return_days(progress: list[TeamProgress], *, today: date, now: datetime
     started = [item for item in progress if item.starts_on is not None and not item.finished]
     if not started:
         return progress
-    days = db.session.scalars(_confirmed_return_days_statement(), {
+    days = db.session.connection().execute(_confirmed_return_days_statement(), {
         "team_ids": [item.team.id for item in started], "lab_ids": sorted({item.team.lab_id for item in started})})
-    own: dict[tuple[int, int], ReturnDay] = {}
-    shared: dict[tuple[int, int], ReturnDay] = {}
+    own: dict[tuple[int, int], Row] = {}
+    shared: dict[tuple[int, int], Row] = {}
     for day in days:
         if day.team_id is None:
             shared[(day.lab_id, day.day_number)] = day
@@ -150,9 +153,9 @@ def dashboard_for(user: User, *, today: date, now: datetime | None = None) -> Da
         for item in dashboard.managed_teams:
             item.latest = latest.get(item.team.challenge.id) if item.team.challenge is not None else None
 
-    if user.has_role(Role.COMMISSIONER) or remembered_alumnus(user.id):
-        # Speedlabs invite alumni and the problem owner: asked of them only, so a deelnemer's
-        # home page (the most visited) costs no statement more.
+    if (user.has_role(Role.COMMISSIONER) or remembered_alumnus(user.id)) and speedlab_services.any_coming(now):
+        # Speedlabs invite alumni and the problem owner: asked of them only, and only while a
+        # speedlab is planned at all, so most home pages cost no statement more.
         dashboard.speedlabs = speedlab_services.coming_for(user, now=now)
 
     if user.has_role(Role.COMMISSIONER) or user.has_role(Role.MANAGER):

@@ -12,10 +12,12 @@ Services take `by=` and `now=`, flush but never commit. Everything several peopl
 """
 
 from datetime import datetime
+from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, literal, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, exists, func, literal, or_, select, update
 
+from fieldlab import reference_cache
 from fieldlab.auth.permissions import is_facilitator
 from fieldlab.extensions import db
 from fieldlab.paging import Page, paginate
@@ -81,13 +83,30 @@ def coming_for(user, *, now: datetime, limit: int = 5) -> list[SpeedlabSession]:
     """The speedlabs not over yet that `user` may join (a seat or an unanswered invitation) or
     owns as the problem owner, soonest first: the home page names them, since only facilitators
     have the Speedlabs menu and the invitation mail was the only way in."""
+    return list(db.session.scalars(_coming_statement(), {"user_id": user.id, "now": now, "limit": limit}))
+
+
+def any_coming(now: datetime) -> bool:
+    """Whether any speedlab is still to end, from the latest end kept with the reference lists
+    (`reference_cache`; speedlabs.wiring watches the sessions' times and cancellation): most home
+    pages then ask nothing more, since most days no speedlab is planned at all."""
+    last_end = reference_cache.cached(("speedlabs-last-end",), lambda: db.session.scalar(
+        select(func.max(SpeedlabSession.ends_at)).where(SpeedlabSession.cancelled_at.is_(None))))
+    return last_end is not None and last_end > now
+
+
+@cache
+def _coming_statement():
+    """Built once, the person and the moment as parameters: on a home page, building it cost as
+    much as running it."""
+    user_id = bindparam("user_id", type_=Integer)
     invited = exists().where(SpeedlabInvitation.session_id == SpeedlabSession.id,
-                             SpeedlabInvitation.user_id == user.id, SpeedlabInvitation.status.in_(JOINABLE))
-    return list(db.session.scalars(
-        select(SpeedlabSession)
-        .where(SpeedlabSession.cancelled_at.is_(None), SpeedlabSession.ends_at > now,
-               or_(SpeedlabSession.owner_user_id == user.id, invited))
-        .order_by(SpeedlabSession.starts_at, SpeedlabSession.id).limit(limit)))
+                             SpeedlabInvitation.user_id == user_id, SpeedlabInvitation.status.in_(JOINABLE))
+    return (select(SpeedlabSession)
+            .where(SpeedlabSession.cancelled_at.is_(None),
+                   SpeedlabSession.ends_at > bindparam("now", type_=SpeedlabSession.ends_at.type),
+                   or_(SpeedlabSession.owner_user_id == user_id, invited))
+            .order_by(SpeedlabSession.starts_at, SpeedlabSession.id).limit(bindparam("limit", type_=Integer)))
 
 
 def participants(speedlab: SpeedlabSession) -> list[SpeedlabInvitation]:

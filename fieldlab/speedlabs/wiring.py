@@ -2,9 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 
+from fieldlab import reference_cache
 from fieldlab.audit.services import ACTION_LABELS, DETAIL_WORDS
 from fieldlab.speedlabs import routes
-from fieldlab.speedlabs.models import Phase
+from fieldlab.speedlabs.models import Phase, SpeedlabSession
 
 AUDIT_LABELS = {
     "speedlab_created": _l("speedlab aangemaakt"),
@@ -20,6 +21,8 @@ AUDIT_LABELS = {
 
 def init_app(app) -> None:
     ACTION_LABELS.update(AUDIT_LABELS)
+    # `services.any_coming` keeps the latest end of the speedlabs not cancelled.
+    reference_cache.watch(SpeedlabSession, "starts_at", "ends_at", "cancelled_at")
     DETAIL_WORDS["phase"] = {phase.value: phase.lazy_label for phase in Phase}
 
     app.register_blueprint(routes.bp)

@@ -9,8 +9,10 @@ from fieldlab.boards.models import Status
 from fieldlab.extensions import db
 from fieldlab.home.services import dashboard_for
 from fieldlab.returndays import decisions
-from fieldlab.speedlabs.models import InvitationStatus
+from fieldlab.speedlabs import services as speedlab_services
+from fieldlab.speedlabs.models import InvitationStatus, SpeedlabSession
 from fieldlab.timeutil import local, utcnow
+from tests import factories
 from tests.returndays.helpers import arrange_team, details
 from tests.speedlabs.helpers import add_participant, make_speedlab
 
@@ -73,7 +75,7 @@ def test_home_names_the_confirmed_return_day_not_a_weekend_challenge_day(client,
     assert [(number, day) for number, _, day in coming] == [(100, None)]
     on_the_day = return_day.starts_at
     coming = dashboard_for(setting.manager, today=local(on_the_day).date(), now=on_the_day).managed_teams[0].coming
-    assert [(number, day) for number, _, day in coming] == [(50, return_day), (100, None)]
+    assert [(number, day and day.id) for number, _, day in coming] == [(50, return_day.id), (100, None)]
 
 
 def test_an_invited_alumnus_and_the_problem_owner_find_their_speedlab_on_home(client, auth, make):
@@ -117,3 +119,27 @@ def test_a_leidinggevende_reads_the_teams_traffic_light_and_the_help_it_asks_on_
     auth.logout()
     auth.login(setting.members[0])  # a member reads it on the board itself
     assert "Hulp gevraagd van de leidinggevenden" not in client.get("/").get_data(as_text=True)
+
+
+def test_whether_any_speedlab_is_coming_is_kept_and_follows_every_change(app):
+    """Most home pages ask no speedlab statement: the latest end of a speedlab is kept with the
+    reference lists, and creating, moving or cancelling one raises their version."""
+    factories.make_organisation("Gemeente Almere")  # a reference version to keep it under
+    db.session.commit()
+    now = utcnow()
+    with app.app_context():
+        assert not speedlab_services.any_coming(now)
+    with app.app_context():
+        speedlab = make_speedlab(title="Speedlab haven")
+        speedlab.starts_at, speedlab.ends_at = now + timedelta(days=2), now + timedelta(days=2, hours=2)
+        db.session.commit()
+        speedlab_id = speedlab.id
+    with app.app_context():
+        assert speedlab_services.any_coming(now)
+        assert not speedlab_services.any_coming(now + timedelta(days=3))
+    with app.app_context():
+        speedlab = db.session.get(SpeedlabSession, speedlab_id)
+        speedlab.cancelled_at, speedlab.cancellation_reason = now, "Verhinderd."
+        db.session.commit()
+    with app.app_context():
+        assert not speedlab_services.any_coming(now)

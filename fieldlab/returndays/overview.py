@@ -2,7 +2,9 @@
 invitations for everyone else. Paged, and loaded in a fixed number of statements whatever the
 number of Labs, teams or invitations (no settings row is created by looking)."""
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import case, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from fieldlab.extensions import db
@@ -34,14 +36,16 @@ def labs_page(*, page: int) -> tuple[Page, dict, dict[int, bool]]:
     return labs, by_owner, shared
 
 
-def invitations_page(user, *, page: int) -> Page:
-    """A page of the confirmed return days `user` is invited to, soonest first, with their team
-    and Lab (two statements)."""
+def invitations_page(user, *, page: int, now: datetime) -> Page:
+    """A page of the confirmed return days `user` is invited to, those still to come first (soonest
+    first), then those that are over (latest first), with their team and Lab (two statements)."""
+    over = ReturnDay.ends_at <= now
     return paginate(
         select(Invitation).join(Invitation.return_day)
         .options(contains_eager(Invitation.return_day).options(joinedload(ReturnDay.team),
                                                                 joinedload(ReturnDay.lab)))
         .where(Invitation.user_id == user.id, Invitation.removed_at.is_(None),
                ReturnDay.status == ReturnDayStatus.CONFIRMED)
-        .order_by(ReturnDay.starts_at, ReturnDay.id, Invitation.id),
+        .order_by(case((over, 1), else_=0), case((over, ReturnDay.starts_at), else_=None).desc(),
+                  ReturnDay.starts_at, ReturnDay.id, Invitation.id),
         page=page)

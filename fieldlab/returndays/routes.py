@@ -81,8 +81,10 @@ def index():
         labs, by_owner, shared = overview.labs_page(page=requested_page())
         return render_template("returndays/index.html", labs=labs, by_owner=by_owner, numbers=RETURN_DAY_NUMBERS,
                                mine=None, shared=shared)
+    now = utcnow()
     return render_template("returndays/index.html", labs=None, by_owner={}, numbers=RETURN_DAY_NUMBERS,
-                           mine=overview.invitations_page(current_user, page=requested_page()), shared={})
+                           mine=overview.invitations_page(current_user, page=requested_page(), now=now), shared={},
+                           now=now)
 
 
 @bp.get("/terugkomdagen/team/<int:team_id>")

@@ -238,3 +238,11 @@ def screenshots_dir():
     directory.mkdir(parents=True, exist_ok=True)
     return directory
 
+
+@pytest.fixture
+def small_pages(live_app):
+    """Two rows a page, so paging shows with a handful of rows."""
+    size = live_app.config["PAGE_SIZE"]
+    live_app.config["PAGE_SIZE"] = 2
+    yield
+    live_app.config["PAGE_SIZE"] = size

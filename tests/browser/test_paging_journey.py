@@ -15,14 +15,6 @@ from tests.browser.helpers import log_in
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def small_pages(live_app):
-    size = live_app.config["PAGE_SIZE"]
-    live_app.config["PAGE_SIZE"] = 2
-    yield
-    live_app.config["PAGE_SIZE"] = size
-
-
 def test_facilitator_pages_through_accounts_and_finds_a_person(live_db, page, small_pages):
     facilitator = factories.make_user(Role.FACILITATOR, name="Paging Facilitator")
     for number in range(5):

@@ -36,14 +36,6 @@ def right_edge(locator) -> float:
     return box["x"] + box["width"]
 
 
-@pytest.fixture
-def small_pages(live_app):
-    size = live_app.config["PAGE_SIZE"]
-    live_app.config["PAGE_SIZE"] = 2
-    yield
-    live_app.config["PAGE_SIZE"] = size
-
-
 def test_vraagstuk_and_message_fit_a_320_px_phone_and_keep_two_columns_on_a_laptop(live_db, new_page):
     commissioner = factories.make_user(Role.COMMISSIONER, name="Reflow Opdrachtgever")
     facilitator = factories.make_user(Role.FACILITATOR, name="Reflow Facilitator")

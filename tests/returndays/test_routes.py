@@ -250,3 +250,19 @@ def test_overview_pages_render(app, client, auth):
     auth.login(setting.members[0])
     mine = client.get("/terugkomdagen").get_data(as_text=True)
     assert "Dag 1 · Team Lovitura" in mine and "nog geen antwoord" in mine
+
+
+def test_ones_own_invitations_list_what_is_coming_first_and_mark_what_is_over(app, client, auth):
+    """The list put a past day 1 first with "Uw antwoord: nog geen antwoord", as if it could still
+    be answered."""
+    starts = local(utcnow()).date() - timedelta(days=60)
+    setting = arrange_team(starts)
+    _confirmed(setting, 1), _confirmed(setting, 100)
+    db.session.commit()
+    auth.login(setting.members[0])
+    mine = client.get("/terugkomdagen").get_data(as_text=True)
+    assert mine.index("Dag 100 · Team Lovitura") < mine.index("Dag 1 · Team Lovitura")
+    day_1 = mine.split("Dag 1 · Team Lovitura")[1].split("</li>")[0]
+    assert "voorbij" in day_1 and "nog geen antwoord" not in day_1
+    day_100 = mine.split("Dag 100 · Team Lovitura")[1].split("</li>")[0]
+    assert "nog geen antwoord" in day_100 and "voorbij" not in day_100

@@ -80,7 +80,7 @@ def request_language() -> tuple[Any, Any]:
     babel_context = g.get("_flask_babel") if has_app_context() else None
     kept = getattr(babel_context, "fieldlab_translations", None)
     if kept is not None and kept[0] is getattr(babel_context, "babel_locale", None):
-        return kept
+        return kept[0], kept[1]
     translations = babel.domain_instance.get_translations()
     return get_locale(), translations
 

@@ -1,5 +1,6 @@
-"""The board's refresh: whether an open board changed (`board_state`, `board_unchanged`) and the
-columns fragment the page and the refresh both render (`ColumnsView`, keyed by the board's version).
+"""The board's refresh: whether an open board changed (`board_state`, `board_unchanged`), the
+columns fragment the page and the refresh both render (`ColumnsView`, keyed by the board's version),
+and what the board page is kept under (`board_page`).
 
 It stands apart from the board's other reads because it is the hot path: every open board asks
 every few seconds, so its statements are built once, run without loading entities (the cheap path
@@ -22,9 +23,10 @@ from fieldlab.auth.models import User
 from fieldlab.auth.permissions import TeamRelation
 from fieldlab.auth.services import SessionLogin, live_session_clause
 from fieldlab.boards.models import BoardCard, Challenge, Column
-from fieldlab.boards.services import Board, load_cards_of
+from fieldlab.boards.services import Board, latest_status_column, load_cards_of
 from fieldlab.driver_sql import DriverStatement
 from fieldlab.extensions import db
+from fieldlab.labs.models import Lab
 from fieldlab.teams.models import Team
 from fieldlab.teams.visibility import board_readers_clause, team_relation_columns
 
@@ -63,6 +65,48 @@ def board_state(user, team_id: int) -> BoardState | None:
     relation = TeamRelation(None, bool(member), bool(manager), bool(commissioner), bool(lab_participant),
                             bool(boards_open))
     return BoardState(relation, challenge_id, version or 0, changed_at, starts_on)
+
+
+@dataclass
+class BoardPage(BoardState):
+    """What the board page shows besides the cards and the feed: the header's names and traffic
+    light. With the version it is everything the page's content depends on (`content_key`)."""
+
+    team_name: str
+    lab_name: str
+    latest_status: str | None
+
+    def content_key(self, team_id: int, *, editable: bool, today: date, language: str) -> tuple:
+        """The page's content (header, columns, feed) is the same for every reader of the board
+        until one of these changes: every change on the board raises its version, a renamed team
+        or Lab and a new traffic light change the names and status, a new day the day number."""
+        return ("board-page", team_id, self.challenge_id, self.version, self.changed_at, self.starts_on,
+                self.team_name, self.lab_name, self.latest_status, editable, today, language)
+
+
+@cache
+def _page_statement():
+    viewer = bindparam("viewer_id", type_=Integer)
+    return (
+        select(Challenge.id, Challenge.board_version, Challenge.board_changed_at, Challenge.starts_on,
+               *team_relation_columns(viewer), Team.name, Lab.name, latest_status_column())
+        .select_from(Team).join(Lab, Lab.id == Team.lab_id).outerjoin(Challenge, Challenge.team_id == Team.id)
+        .where(Team.id == bindparam("team_id", type_=Integer))
+    )
+
+
+def board_page(user, team_id: int) -> BoardPage | None:
+    """`board_state` with the header's names and status: one indexed query, no entities. The board
+    page asks this first and loads the board itself only when its content is not kept yet."""
+    row = db.session.connection().execute(_page_statement(), {"viewer_id": user.id, "team_id": team_id}).first()
+    if row is None:
+        return None
+    (challenge_id, version, changed_at, starts_on, member, manager, commissioner, lab_participant, boards_open,
+     team_name, lab_name, latest_status) = row
+    relation = TeamRelation(None, bool(member), bool(manager), bool(commissioner), bool(lab_participant),
+                            bool(boards_open))
+    return BoardPage(relation, challenge_id, version or 0, changed_at, starts_on, team_name, lab_name,
+                     latest_status)
 
 
 @cache

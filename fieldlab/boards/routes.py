@@ -130,17 +130,27 @@ def _changed(response_body, status: int = 200, *, event: str = BOARD_CHANGED) ->
 @reads_only
 @login_required
 def board(team_id):
+    """The page everyone of a team opens most. Its content (header, columns, feed) is the same for
+    every reader until the board changes, so it is kept under the board's version and what the
+    header shows (`refreshing.BoardPage`): while it is kept the page costs one Core query, and
+    the team, its challenge, cards and events are loaded only to render it anew."""
+    page = _guarded(refreshing.board_page(current_user, team_id), None)
+    editable = can(current_user, "board.edit", page.relation)
+    today = _today()
+    key = page.content_key(team_id, editable=editable, today=today, language=str(get_locale()))
+    content_html = fragments.cached(key, lambda: _board_content(team_id, editable=editable, today=today))
+    return render_template("boards/board.html", team_name=page.team_name, content_html=content_html,
+                           editable=editable)
+
+
+def _board_content(team_id: int, *, editable: bool, today) -> str:
+    """The page's content as it is now; the columns and the feed come from the fragment store
+    when someone has seen them at this version (then neither cards nor events are loaded)."""
     board = _board_or_404(team_id)
-    return _full_board(board, editable=can(current_user, "board.edit", board.relation))
-
-
-def _full_board(board: services.Board, *, editable: bool):
-    """The page; the columns and the feed come rendered from the fragment store when the board
-    has not changed since someone last opened it, and then neither cards nor events are loaded."""
     view = refreshing.ColumnsView.of(board, editable)
     activity_html = _activity_html(board.team.id, view.challenge_id, view.version, view.changed_at)
-    return render_template("boards/board.html", board=board, view=view, columns_html=_columns_html(view),
-                           activity_html=activity_html, editable=editable, today=_today())
+    return render_template("boards/_board_content.html", board=board, view=view, columns_html=_columns_html(view),
+                           activity_html=activity_html, editable=editable, today=today)
 
 
 @bp.get("/teams/<int:team_id>/bord/ververs")

@@ -75,7 +75,8 @@ class Board:
         return Status(self.latest_status).label if self.latest_status else None
 
 
-def _latest_status_column():
+def latest_status_column():
+    """SQL on `Challenge`: the traffic light of its latest weekly update (the board header's status)."""
     return (
         select(ProgressUpdate.status)
         .where(ProgressUpdate.challenge_id == Challenge.id)
@@ -92,7 +93,7 @@ def _board_statement():
     0.20 in-process; a route that does need them gets them when it asks, in a query of its own)."""
     viewer = bindparam("viewer_id", type_=Integer)
     return (
-        select(Team, Lab.name.label("lab_name"), *team_relation_columns(viewer), _latest_status_column())
+        select(Team, Lab.name.label("lab_name"), *team_relation_columns(viewer), latest_status_column())
         .join(Lab, Lab.id == Team.lab_id)
         .outerjoin(Team.challenge)
         .options(contains_eager(Team.challenge))

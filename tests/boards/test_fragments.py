@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from fieldlab import fragments
 from fieldlab.boards import card_changes, routes, services
-from fieldlab.boards.models import BoardCard, BoardEvent, Challenge, Column, EventKind
+from fieldlab.boards.models import BoardCard, BoardEvent, Challenge, Column, EventKind, ProgressUpdate, Status
 from fieldlab.extensions import db
 from fieldlab.fragments import FragmentCache
 from fieldlab.privacy.erasure import anonymise
@@ -194,11 +194,13 @@ def page(client, world) -> str:
 
 
 def page_counted(client, world):
+    url = board_url(world)  # before counting: world.team is expired below
     db.session.expire_all()
     g.pop("_login_user", None)
     with QueryCounter(db.engine) as counter:
-        html = page(client, world)
-    return html, counter.statements
+        response = client.get(url)
+    assert response.status_code == 200
+    return response.get_data(as_text=True), counter.statements
 
 
 def test_second_view_of_an_unchanged_board_loads_no_cards_and_no_events(member_client, world):
@@ -208,7 +210,9 @@ def test_second_view_of_an_unchanged_board_loads_no_cards_and_no_events(member_c
     store = fragments.cache()
     hits = store.hits
     second, second_statements = page_counted(member_client, world)
-    assert store.hits == hits + 3  # the columns, the feed and the header
+    assert store.hits == hits + 1  # the page's content: header, columns and feed as one
+    # The signed-in user and the page's facts: not even the team or its challenge is loaded.
+    assert len(second_statements) == 2, second_statements
     assert any(BoardCard.__tablename__ in statement for statement in first_statements)
     assert not any(re.search(r"\bboard_card\b|\bboard_event\b", statement) for statement in second_statements), \
         second_statements
@@ -294,7 +298,8 @@ def test_dutch_and_english_get_their_own_columns_and_feed(member_client, world):
     switched = member_client.post("/taal", data={"locale": "en", "next": board_url(world)})
     assert switched.status_code == 303
     english = page(member_client, world)
-    assert len(fragments.cache()) == size + 3  # a columns, a feed and a header entry of its own
+    # A columns, a feed, a header and a page content entry of its own.
+    assert len(fragments.cache()) == size + 4
     assert "Gepland" in columns_of(dutch) and ">Bewerken<" in columns_of(dutch)
     assert "Planned" in columns_of(english) and ">Edit<" in columns_of(english)
     assert "Gepland" not in columns_of(english) and "Bewerken" not in columns_of(english)
@@ -413,25 +418,40 @@ def test_with_the_store_turned_off_the_board_still_shows_every_change(member_cli
     assert len(fragments.cache()) == 0 and fragments.cache().hits == 0
 
 
-def test_the_header_is_kept_and_shows_each_change_of_what_it_shows(app, member_client, world):
-    """The header is kept under all it shows: a renamed team, a new start date, another language
-    or the next day (the day number) each write it anew; the same board the same day does not."""
+def test_the_header_is_kept_and_shows_each_change_of_what_it_shows(app, member_client, world, monkeypatch):
+    """The page's content is kept under all its header shows: a renamed team, a new start date,
+    another language or the next day (the day number) each write it anew; the same board the same
+    day does not."""
     first = header_of(page(member_client, world))
     store = fragments.cache()
     hits = store.hits
-    assert header_of(page(member_client, world)) == first and store.hits == hits + 3
+    assert header_of(page(member_client, world)) == first and store.hits == hits + 1
     day = re.search(r"dag (\d+) van 100", first)
     assert day, first
 
     world.team.name = "Team Hernoemd"
     world.challenge.starts_on -= timedelta(days=3)
     db.session.commit()
-    renamed = header_of(page(member_client, world))
-    assert "Team Hernoemd" in renamed and f"dag {int(day.group(1)) + 3} van 100" in renamed
+    renamed = page(member_client, world)
+    assert "Team Hernoemd" in header_of(renamed) and f"dag {int(day.group(1)) + 3} van 100" in header_of(renamed)
+    assert "<title>Bord · Team Hernoemd · Fieldlab</title>" in renamed
 
-    with app.test_request_context(board_url(world)):
-        app.preprocess_request()
-        board = services.load_board(world.member, world.team.id)
-        today = world.challenge.date_of_day(int(day.group(1)) + 3)
-        tomorrow = routes.header_html(board, "Bord", today + timedelta(days=1))
-    assert f"dag {int(day.group(1)) + 4} van 100" in tomorrow
+    # A day later, with nothing changed on the board: the next day's number.
+    tomorrow = routes.utcnow() + timedelta(days=1)
+    monkeypatch.setattr(routes, "utcnow", lambda: tomorrow)
+    assert f"dag {int(day.group(1)) + 4} van 100" in header_of(page(member_client, world))
+
+
+def test_a_renamed_lab_and_a_new_traffic_light_show_though_the_board_kept_its_version(member_client, world, now):
+    """Neither raises the board's version; both are in what the kept content is kept under."""
+    before = header_of(page(member_client, world))
+    assert "Field Lab Mensenhandel" in before and "nog geen update" in before
+    version = db.session.scalar(select(Challenge.board_version).where(Challenge.id == world.challenge.id))
+    world.lab.name = "Field Lab Arbeidsuitbuiting"
+    db.session.add(ProgressUpdate(challenge_id=world.challenge.id, author_id=world.member.id, created_at=now,
+                                  status=Status.BEHIND))
+    db.session.commit()
+    assert db.session.scalar(select(Challenge.board_version).where(Challenge.id == world.challenge.id)) == version
+    after = header_of(page(member_client, world))
+    assert "Field Lab Arbeidsuitbuiting" in after and "Field Lab Mensenhandel" not in after
+    assert "board-status--behind" in after and "nog geen update" not in after

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from fieldlab import reference_cache
+from fieldlab import fragments, reference_cache
 from fieldlab.access import child_or_404, get_or_404_for, require
 from fieldlab.auth.permissions import can
 from fieldlab.extensions import db, htmx
@@ -76,11 +76,35 @@ def index():
     require("problems.list")
     filters = _filters_from_request()
     page = listing.problems_page(current_user, filters)
-    context = dict(page=page, filters=filters, statuses=list(ProblemStatus), themes=listing.known_themes(),
-                   organisations=organisation_rows(), moment=moment_formatter("short"))
+    context = dict(page=page, filters=filters, row_html=_row_html)
     if htmx.target == RESULTS_TARGET:
         return render_template("problems/_results.html", **context)
-    return render_template("problems/index.html", **context)
+    return render_template("problems/index.html", filters_html=_filters_html(filters), **context)
+
+
+def _row_html(row: listing.ProblemListRow) -> Markup:
+    """A row of the list, kept under its values and the language (`fragments`): a row shows only
+    what the row holds, so whoever the list query gave this row gets the same HTML, and a changed
+    title, status, Lab or open question is another key. Written anew, the rows were a third of
+    the page."""
+    language = str(get_locale())
+    return fragments.cached(("problem-row", language, row), lambda: render_template(
+        "problems/_row.html", problem=row, moment=moment_formatter("short")))
+
+
+def _filters_html(filters: listing.ProblemFilters) -> Markup:
+    """The search and filter form: the same HTML for everyone with the same filters in one
+    language, until a theme or organisation it offers changes. So it is kept with the reference
+    lists (`reference_cache`), except with a search text, which is anyone's free text."""
+    def render() -> Markup:
+        return Markup(render_template("problems/_filters.html", filters=filters, statuses=list(ProblemStatus),
+                                      themes=listing.known_themes(), organisations=organisation_rows()))
+
+    if filters.q:
+        return render()
+    key = ("problems-filters", str(get_locale()), filters.status, filters.theme, filters.organisation_id,
+           filters.submitted_from, filters.submitted_to, filters.sort, filters.direction)
+    return reference_cache.cached(key, render)
 
 
 @bp.get("/advies")

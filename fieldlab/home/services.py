@@ -46,6 +46,16 @@ class TeamProgress:
     def total_days(self) -> int:
         return CHALLENGE_DAYS
 
+    def fragment_key(self, language: str) -> tuple:
+        """Everything `home/_team_progress.html` shows, for keeping it (`fragments`): the same for
+        every member or manager of the team on one day in one language."""
+        latest = self.latest
+        return ("team-progress", language, self.team.id, self.team.name, self.team.lab.name, self.day,
+                self.starts_on,
+                tuple((number, day, (found.id, found.starts_at) if found is not None else None)
+                      for number, day, found in self.coming),
+                (latest.id, latest.status, latest.created_at, latest.help_needed) if latest is not None else None)
+
     @property
     def finished(self) -> bool:
         return self.day is not None and self.day > CHALLENGE_DAYS
@@ -102,7 +112,7 @@ class Dashboard:
     managed_teams: list[TeamProgress] = field(default_factory=list)
     my_problems: list[Problem] = field(default_factory=list)
     labs: list[Lab] = field(default_factory=list)
-    my_labs: list[Lab] = field(default_factory=list)
+    my_labs: list[Row] = field(default_factory=list)  # id, name, programme_starts_on
     profile_incomplete: bool = False
     problems_to_review: int = 0
     outbox_queued: int = 0
@@ -128,8 +138,16 @@ def _my_teams_statement():
 
 @cache
 def _my_labs_statement():
-    return (select(Lab).join(Participation).where(Participation.user_id == bindparam("user_id", type_=Integer))
+    """The deelnemer's Labs as the columns the page lists, rows on the session's connection: loaded
+    as objects, this and the profile below cost more than the statements themselves."""
+    return (select(Lab.id, Lab.name, Lab.programme_starts_on).join(Participation)
+            .where(Participation.user_id == bindparam("user_id", type_=Integer))
             .order_by(Lab.programme_starts_on.desc(), Lab.name))
+
+
+@cache
+def _profile_level_statement():
+    return select(ParticipantProfile.level).where(ParticipantProfile.user_id == bindparam("user_id", type_=Integer))
 
 
 def dashboard_for(user: User, *, today: date, now: datetime | None = None) -> Dashboard:
@@ -171,9 +189,10 @@ def dashboard_for(user: User, *, today: date, now: datetime | None = None) -> Da
         ).all()
 
     if user.has_role(Role.PARTICIPANT):
-        dashboard.my_labs = db.session.scalars(_my_labs_statement(), {"user_id": user.id}).all()
-        profile = db.session.get(ParticipantProfile, user.id)
-        dashboard.profile_incomplete = profile is None or not profile.level or user.organisation_id is None
+        connection = db.session.connection()
+        dashboard.my_labs = connection.execute(_my_labs_statement(), {"user_id": user.id}).all()
+        level = connection.execute(_profile_level_statement(), {"user_id": user.id}).scalar()
+        dashboard.profile_incomplete = not level or user.organisation_id is None
 
     if user.has_role(Role.FACILITATOR):
         dashboard.labs = db.session.scalars(

@@ -1,12 +1,16 @@
 """The home page shows a leidinggevende only the teams whose boards they may read."""
 
+import re
 from datetime import timedelta
 
+from fieldlab import fragments
 from fieldlab.auth.models import Role
 from fieldlab.auth.permissions import can
 from fieldlab.boards import tracking
 from fieldlab.boards.models import Status
 from fieldlab.extensions import db
+from fieldlab.home import routes as home_routes
+from fieldlab.home import services as home_services
 from fieldlab.home.services import dashboard_for
 from fieldlab.returndays import decisions
 from fieldlab.speedlabs import services as speedlab_services
@@ -143,3 +147,35 @@ def test_whether_any_speedlab_is_coming_is_kept_and_follows_every_change(app):
         db.session.commit()
     with app.app_context():
         assert not speedlab_services.any_coming(now)
+
+
+def test_a_teams_kept_progress_follows_the_day_a_confirmed_return_day_and_a_new_traffic_light(
+        client, auth, monkeypatch):
+    """A team's progress on home is kept under all it shows (`TeamProgress.fragment_key`): each of
+    these must still show on the next view, and the same view twice is written once."""
+    setting = arrange_team(local(utcnow()).date() - timedelta(days=10))
+    db.session.commit()
+    auth.login(setting.manager)
+    first = client.get("/").get_data(as_text=True)
+    day = int(re.search(r"dag (\d+) van 100", first).group(1))
+    hits = fragments.cache().hits
+    assert client.get("/").get_data(as_text=True).count(f"dag {day} van 100") == 1
+    assert fragments.cache().hits == hits + 1
+
+    monday = setting.team.challenge.date_of_day(50)
+    while monday.weekday() != 0:
+        monday += timedelta(days=1)
+    decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=50, details=details(monday),
+                              by=setting.facilitator, now=utcnow())
+    db.session.commit()
+    assert "Terugkomdag na dag 50: maandag" in client.get("/").get_data(as_text=True)
+
+    tracking.add_progress_update(setting.team.challenge, status=Status.BEHIND, by=setting.members[0], now=utcnow())
+    db.session.commit()
+    assert "board-status--behind" in client.get("/").get_data(as_text=True)
+
+    tomorrow = utcnow() + timedelta(days=1)
+    monkeypatch.setattr(home_routes, "utcnow", lambda: tomorrow)
+    monkeypatch.setattr(home_services, "utcnow", lambda: tomorrow)
+    later = client.get("/").get_data(as_text=True)
+    assert f"dag {day + 1} van 100" in later and f"dag {day} van 100" not in later

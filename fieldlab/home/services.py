@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 
-from sqlalchemy import Integer, Row, and_, bindparam, func, or_, select
+from sqlalchemy import Integer, Row, bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from fieldlab.auth.models import Role, User
@@ -16,7 +16,7 @@ from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, ParticipantProfile, Participation
 from fieldlab.mail.models import MessageStatus, OutboxMessage
 from fieldlab.problems.models import Problem, ProblemStatus
-from fieldlab.returndays.models import ReturnDay, ReturnDayStatus
+from fieldlab.returndays.models import ReturnDay, ReturnDayStatus, of_teams_or_shared
 from fieldlab.signals.models import Signal
 from fieldlab.signals.services import awaiting_confirmation_by
 from fieldlab.speedlabs import services as speedlab_services
@@ -77,8 +77,7 @@ def _confirmed_return_days_statement():
     return select(ReturnDay.id, ReturnDay.lab_id, ReturnDay.team_id, ReturnDay.day_number, ReturnDay.starts_at,
                   ReturnDay.ends_at).where(
         ReturnDay.status == ReturnDayStatus.CONFIRMED, ReturnDay.day_number.in_((50, 100)),
-        or_(ReturnDay.team_id.in_(bindparam("team_ids", expanding=True)),
-            and_(ReturnDay.team_id.is_(None), ReturnDay.lab_id.in_(bindparam("lab_ids", expanding=True)))))
+        of_teams_or_shared(bindparam("team_ids", expanding=True), bindparam("lab_ids", expanding=True)))
 
 
 def with_return_days(progress: list[TeamProgress], *, today: date, now: datetime) -> list[TeamProgress]:

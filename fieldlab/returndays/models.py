@@ -10,7 +10,7 @@ it; the scheduler's poller runs the rows that are due (see jobs.py).
 from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, Text, Time, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, Text, Time, UniqueConstraint, and_, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldlab.extensions import db
@@ -141,6 +141,13 @@ class ReturnDay(db.Model):
 
     def __repr__(self) -> str:
         return f"<ReturnDay {self.id} day={self.day_number} {self.status}>"
+
+
+def of_teams_or_shared(team_ids, lab_ids):
+    """SQL on `ReturnDay`: a day of one of these teams, or one that their Labs share with all their
+    teams (no team). The one rule for which return days concern a team, wherever a page names them
+    (home, the vraagstuk page). `team_ids` and `lab_ids`: lists or expanding bind parameters."""
+    return or_(ReturnDay.team_id.in_(team_ids), and_(ReturnDay.team_id.is_(None), ReturnDay.lab_id.in_(lab_ids)))
 
 
 class Invitation(db.Model):

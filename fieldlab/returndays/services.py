@@ -18,7 +18,7 @@ import holidays
 from flask import url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from fieldlab.audit import services as audit
 from fieldlab.auth.models import User
@@ -34,6 +34,7 @@ from fieldlab.returndays.models import (
     ReturnDay,
     ReturnDayJob,
     ReturnDayStatus,
+    of_teams_or_shared,
 )
 from fieldlab.teams.models import Team
 from fieldlab.timeutil import LOCAL_ZONE, as_utc, local
@@ -269,8 +270,7 @@ def next_return_day_for_problem(problem, today: date, viewer: User):
     upcoming = db.session.scalars(
         select(ReturnDay)
         .where(ReturnDay.status == ReturnDayStatus.CONFIRMED, ReturnDay.starts_at >= start_of_today,
-               or_(ReturnDay.team_id.in_(team_ids),
-                   and_(ReturnDay.team_id.is_(None), ReturnDay.lab_id == problem.lab_id)))
+               of_teams_or_shared(team_ids, [problem.lab_id]))
         .order_by(ReturnDay.starts_at).limit(len(team_ids) + 1)
     ).all()
     if not upcoming:

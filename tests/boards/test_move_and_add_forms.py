@@ -357,3 +357,19 @@ def test_english_move_page_is_english(app, world, cards):
     response = client.post(move_url(world, cards[0].id), data={"column": "nonsense"})
     assert response.status_code == 422
     assert error_next_to(response.get_data(as_text=True), f"board-move-{cards[0].id}-column") == "Not a valid choice."
+
+
+@pytest.mark.parametrize("token", [None, "vervalst"])
+def test_a_drag_without_the_sessions_token_is_refused_and_moves_nothing(member_client, world, cards, token):
+    """A drag's form carries no token of its own (it renders nothing); the request's token is
+    what CSRFProtect checks first, and without it the card stays where it was."""
+    card = cards[0]
+    before, version = place_of(card.id), version_of(world)
+    headers = {"HX-Request": "true", **({"X-CSRFToken": token} if token else {})}
+    response = member_client.post(move_url(world, card.id), data={"column": "done", "position": "1"},
+                                  headers=headers, csrf=False)
+    assert response.status_code == 400
+    assert place_of(card.id) == before and version_of(world) == version
+    moved = member_client.post(move_url(world, card.id), data={"column": "done", "position": "1"},
+                               headers={"HX-Request": "true"})
+    assert moved.status_code == 200 and place_of(card.id)[0] == "done"

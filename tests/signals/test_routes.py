@@ -16,8 +16,14 @@ from fieldlab.extensions import db
 from fieldlab.mail.models import OutboxMessage
 from fieldlab.signals import services
 from fieldlab.signals.models import Signal
-from fieldlab.timeutil import utcnow
+from fieldlab.timeutil import local, utcnow
 from tests.signals.helpers import COMPLETE, complete_draft, to_consultation, to_submitted, world
+
+
+def local_today():
+    """Today where the Hub is: between 23:00 and midnight UTC (winter) the UTC date is yesterday
+    there, and a date the app checks against the local day must be the local one."""
+    return local(utcnow()).date()
 
 
 def page(response) -> str:
@@ -86,7 +92,7 @@ def test_a_future_offer_date_gets_a_message_next_to_the_field(w, client, auth):
     response = client.post(f"/signalen/{signal.id}/toetsingsoverleg", data={"on": "", "outcome": "confirmed"})
     assert response.status_code == 422 and "Vul de datum van het toetsingsoverleg in." in page(response)
     response = client.post(f"/signalen/{signal.id}/toetsingsoverleg",
-                           data={"on": utcnow().date().isoformat(), "outcome": "confirmed"})
+                           data={"on": local_today().isoformat(), "outcome": "confirmed"})
     assert response.status_code == 303
     [message] = db.session.scalars(select(OutboxMessage)).all()
     token = re.search(r"/signalen/bevestigen/(\S+)", message.body_text).group(1)
@@ -95,10 +101,10 @@ def test_a_future_offer_date_gets_a_message_next_to_the_field(w, client, auth):
     assert anonymous.post(f"/signalen/bevestigen/{token}").status_code == 200
     db.session.refresh(signal)
     assert signal.status == "submitted"
-    future = (utcnow() + timedelta(days=3)).date().isoformat()
+    future = (local_today() + timedelta(days=3)).isoformat()
     response = client.post(f"/signalen/{signal.id}/aangeboden", data={"offer-on": future})
     assert response.status_code == 422 and "Deze datum ligt in de toekomst." in page(response)
-    response = client.post(f"/signalen/{signal.id}/aangeboden", data={"offer-on": utcnow().date().isoformat()})
+    response = client.post(f"/signalen/{signal.id}/aangeboden", data={"offer-on": local_today().isoformat()})
     assert response.status_code == 303
     db.session.refresh(signal)
     assert signal.status == "offered" and len(followups.steps_for("signal_reminder", signal.id)) == 1
@@ -190,7 +196,7 @@ def test_the_facilitator_sends_the_representative_a_new_link(w, client, auth):
     db.session.commit()
     auth.login(w.facilitator)
     assert client.post(f"/signalen/{signal.id}/bevestiging-opnieuw").status_code == 422, "nothing confirmed yet"
-    services.record_consultation(signal, on=utcnow().date(), outcome="confirmed", notes="", by=w.facilitator,
+    services.record_consultation(signal, on=local_today(), outcome="confirmed", notes="", by=w.facilitator,
                                  now=utcnow())
     db.session.commit()
     assert "opnieuw versturen" in page(client.get(f"/signalen/{signal.id}"))

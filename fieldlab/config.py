@@ -123,7 +123,8 @@ class DefaultConfig:
     ITEMS_PER_PAGE = 25
     # Rows per page of the lists that page through fieldlab/paging.py (Labs, accounts, logboek, ...).
     PAGE_SIZE = 50
-    # Rendered board columns and activity feeds kept per process (fieldlab/fragments.py); 0 turns it off.
+    # Rendered fragments kept per process (fieldlab/fragments.py): board content, columns and feeds,
+    # vraagstukken rows, home's team progress. 0 turns it off.
     FRAGMENT_CACHE_ENTRIES = 512
     # Check that views marked `reads_only` send no statement that writes or locks
     # (fieldlab/reads_only.py). On in the tests, which walk every GET route as each role; off in

@@ -15,10 +15,12 @@ from sqlalchemy import Integer, and_, bindparam, case, func, insert, or_, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldlab import submissions
+from fieldlab.auth.models import User
+from fieldlab.auth.services import SessionLogin, live_session_clause
 from fieldlab.boards.models import CHALLENGE_DAYS, QUICK_WIN_DAYS, BoardCard, BoardEvent, Challenge, Column, EventKind
 from fieldlab.boards.services import BoardError, StaleCardError, lock_board, record_event
 from fieldlab.extensions import db
-from fieldlab.teams.models import Team
+from fieldlab.teams.models import Membership, Team
 
 MAX_POSITION = 2**31 - 1
 
@@ -210,6 +212,32 @@ def move_card_on(challenge_id: int | None, card_id: int, *, column: Column, posi
         for name, value in placed.items():
             set_committed_value(held, name, value)
     return Move(card_id=card_id, title=title, source=source, column=column, position=index)
+
+
+@cache
+def _member_board_statement(two_factor_roles: tuple[str, ...]):
+    viewer = bindparam("viewer_id", type_=Integer)
+    return (select(Challenge.id)
+            .select_from(Team).join(Challenge, Challenge.team_id == Team.id).join(User, User.id == viewer)
+            .join(Membership, and_(Membership.team_id == Team.id, Membership.user_id == viewer))
+            .where(Team.id == bindparam("team_id", type_=Integer),
+                   live_session_clause(viewer, bindparam("session_token"), two_factor_roles)))
+
+
+def member_board(login: SessionLogin, team_id: int, *, two_factor_roles) -> int | None:
+    """The team's board (its challenge's id) when the session (`auth.services.SessionLogin`) is
+    live and its user is a member of the team: `board.edit`, which is membership alone
+    (`auth.permissions`), in one indexed query without loading the user. For a card dragged on
+    the board (`boards.shortcuts`); None for any doubt, after which the app decides."""
+    return db.session.connection().execute(_member_board_statement(tuple(two_factor_roles)), {
+        "viewer_id": login.user_id, "session_token": login.session_token, "team_id": team_id}).scalar()
+
+
+@dataclass(frozen=True)
+class Mover:
+    """Who moved a card, where only their id is known (`member_board` checked the rest)."""
+
+    id: int
 
 
 def _forget_positions(challenge_id: int) -> None:

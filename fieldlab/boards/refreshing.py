@@ -130,7 +130,7 @@ def board_unchanged(engine: Engine, login: SessionLogin, team_id: int, version: 
     at `version`, the session (`auth.services.SessionLogin`) is live and may read the board.
     False for any doubt, after which the caller takes the normal path that loads and checks
     everything. On a connection of `engine`'s own, not the ORM session's: nothing here is an
-    entity, and the caller (`refresh_shortcut`) answers before Flask has a request or a session."""
+    entity, and the caller (`shortcuts`) answers before Flask has a request or a session."""
     parameters = {"viewer_id": login.user_id, "session_token": login.session_token, "team_id": team_id,
                   "version": version}
     with engine.connect() as connection:

@@ -4,7 +4,7 @@ Every route: parse → guard (404 when the board is not the user's to see) → s
 render. htmx requests get the fragment, plain form posts a 303 back to the page, both through the
 same service. The refresh the other members' browsers make every few seconds answers 204 when
 the board's version is unchanged: one indexed query, nothing rendered, answered before Flask by
-`refresh_shortcut`.
+`shortcuts`, as is a card dragged by a member with a good token.
 """
 
 import json
@@ -157,7 +157,7 @@ def _board_content(team_id: int, *, editable: bool, today) -> str:
 @skips_two_factor_gate
 def board_refresh(team_id):
     """What every open board asks every few seconds. The unchanged case (204) is answered before
-    Flask by `refresh_shortcut`, in one indexed query; what reaches this route is the rest, or a
+    Flask by `shortcuts`, in one indexed query; what reaches this route is the rest, or a
     doubt: a changed board, no or another session, a version that is not a number."""
     return _refreshed_columns(team_id, int_arg("versie"))
 
@@ -318,7 +318,8 @@ def move_card_form(team_id, card_id):
 def move_card(team_id, card_id):
     """From dragging (htmx, nothing to swap), from the inline form (htmx, the card comes back in
     read mode and the refresh puts it in its new place) or from the plain form (303 to the board).
-    Dragging is the board's most frequent write: only the access facts are loaded up front."""
+    Dragging is the board's most frequent write: a member's drag with a good token is moved before
+    Flask by `shortcuts` (the same move); what reaches this route is the rest, or a doubt."""
     state = _state_or_404(team_id, "board.edit")
     inline = htmx.target == f"board-card-{card_id}"
     dragged = bool(htmx) and not inline

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from fieldlab import extensions, fragments, pool, reads_only, reference_cache, scheduler, web
+from fieldlab import csrf_tokens, extensions, fragments, pool, reads_only, reference_cache, scheduler, web
 from fieldlab.config import DefaultConfig, environment_settings, normalise_database_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.migrate.init_app(app, extensions.db, directory=str(PROJECT_ROOT / "migrations"),
                                 render_as_batch=True)
     extensions.csrf.init_app(app)
+    csrf_tokens.init_app(app)
     extensions.htmx.init_app(app)
     extensions.limiter.init_app(app)
     web.init_app(app)

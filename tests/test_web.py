@@ -2,6 +2,7 @@
 cookie flags, CSRF on every POST, and the language switch."""
 
 import re
+import time
 
 import itsdangerous
 import pytest
@@ -10,6 +11,7 @@ from flask import request as flask_request
 from sqlalchemy import func, select
 from werkzeug.routing import IntegerConverter
 
+from fieldlab import csrf_tokens
 from fieldlab.auth.models import Role, User
 from fieldlab.config import environment_settings
 from fieldlab.extensions import db
@@ -344,6 +346,75 @@ def test_read_only_accepts_and_refuses_a_cookie_as_open_session_does(app, monkey
     finally:
         app.config.update(SECRET_KEY=old_key, SECRET_KEY_FALLBACKS=[])
     assert dict(interface.read_only(app, cookie)) == value
+
+
+def test_a_session_with_flash_messages_is_decoded_anew_so_a_change_in_place_is_not_kept(app):
+    """`open_session` keeps what a cookie decodes to; a list in it (flash messages) must not be
+    the kept one, or appending to it in one request would show in the next with the same cookie."""
+    interface = app.session_interface
+    value = {"_user_id": "7:token", "_flashes": [["success", "Opgeslagen."]]}
+    cookie = interface.get_signing_serializer(app).dumps(value)
+
+    def opened():
+        with app.test_request_context(headers={"Cookie": f"fieldlab_session={cookie}"}):
+            return interface.open_session(app, flask_request._get_current_object())
+
+    first = opened()
+    first["_flashes"].append(["error", "Mislukt."])
+    first["_user_id"] = "8:other"
+    assert opened() == value
+    plain = {"_user_id": "7:token", "_id": "abc", "csrf_token": "abc", "_fresh": True, "locale": "en"}
+    cookie = interface.get_signing_serializer(app).dumps(plain)
+    first = opened()
+    first["_user_id"] = "8:other"
+    assert opened() == plain and not opened().modified
+
+
+def test_a_flash_message_shows_once_though_the_cookie_was_read_before(client, login_as):
+    """The cookie that carries a flash message is read (and kept) before the page that shows it;
+    the next page, with the cookie that page wrote, shows it no more."""
+    login_as(Role.FACILITATOR)
+    client.get("/")
+    response = client.post("/taal", data={"locale": "en", "next": "/"})
+    assert response.status_code == 303
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Eenmalige melding.")]
+    assert "Eenmalige melding." in client.get("/").get_data(as_text=True)
+    assert "Eenmalige melding." not in client.get("/").get_data(as_text=True)
+
+
+def test_the_pages_csrf_token_is_signed_once_per_session_secret_and_works(app, client, login_as):
+    """Tokens have no time limit, so the token signed for the session's secret is kept: every
+    page of the session carries the same one, which the app accepts; another session, another."""
+    login_as(Role.FACILITATOR)
+
+    def token_on(page: str) -> str:
+        return re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+
+    first, again = token_on(client.get("/").get_data(as_text=True)), token_on(client.get("/").get_data(as_text=True))
+    assert first == again
+    with client.session_transaction() as session:
+        secret = session["csrf_token"]
+    assert first == csrf_tokens.signed_token(app.secret_key, secret)
+    assert first != csrf_tokens.signed_token(app.secret_key, secret + "x")
+    other = app.test_client()
+    assert token_on(other.get("/inloggen").get_data(as_text=True)) != first
+    assert client.post("/uitloggen", headers={"X-CSRFToken": first}, csrf=False).status_code == 303
+    # Logging out ended the secret: its kept token is refused from now on.
+    assert client.post("/uitloggen", headers={"X-CSRFToken": first}, csrf=False).status_code == 400
+
+
+@pytest.mark.parametrize("app_config", [{"WTF_CSRF_TIME_LIMIT": 3600}])
+def test_with_a_time_limit_every_page_signs_its_token_anew(app, client, login_as, monkeypatch):
+    """Where tokens expire, their timestamp is their expiry: Flask-WTF signs each, as it does."""
+    login_as(Role.FACILITATOR)
+    now = int(time.time())
+    monkeypatch.setattr(itsdangerous.TimestampSigner, "get_timestamp", lambda self: now + 1)
+    first = client.get("/").get_data(as_text=True)
+    monkeypatch.setattr(itsdangerous.TimestampSigner, "get_timestamp", lambda self: now + 61)
+    later = client.get("/").get_data(as_text=True)
+    token = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+    assert token.search(first).group(1) != token.search(later).group(1)
 
 
 def test_a_request_that_only_reads_the_session_sets_no_cookie(client, login_as):

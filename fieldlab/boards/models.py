@@ -40,6 +40,21 @@ class Status(LabelledEnum):
     BEHIND = "behind", _l("achter")
 
 
+def date_of_day(starts_on: date | None, day_number: int) -> date | None:
+    """The date of a challenge's day `day_number` (day 1 is the start), for a challenge that
+    starts on `starts_on`; None without a start date. For pages that have the start as a column."""
+    if starts_on is None:
+        return None
+    return starts_on + timedelta(days=day_number - 1)
+
+
+def day_on(starts_on: date | None, today: date) -> int | None:
+    """The challenge day `today` is, or None before day 1 or without a start date."""
+    if starts_on is None or today < starts_on:
+        return None
+    return (today - starts_on).days + 1
+
+
 class Challenge(db.Model):
     """A team's 100-day challenge. Day n is `starts_on + (n - 1)` calendar days."""
 
@@ -65,15 +80,11 @@ class Challenge(db.Model):
         back_populates="challenge", cascade="all, delete-orphan", order_by="Indicator.id")
 
     def date_of_day(self, day_number: int) -> date | None:
-        if self.starts_on is None:
-            return None
-        return self.starts_on + timedelta(days=day_number - 1)
+        return date_of_day(self.starts_on, day_number)
 
     def day_on(self, today: date) -> int | None:
         """The challenge day `today` is, or None before day 1 or without a start date."""
-        if self.starts_on is None or today < self.starts_on:
-            return None
-        return (today - self.starts_on).days + 1
+        return day_on(self.starts_on, today)
 
     def __repr__(self) -> str:
         return f"<Challenge {self.id} team={self.team_id}>"

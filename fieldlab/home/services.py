@@ -5,13 +5,13 @@ from datetime import date, datetime
 from functools import cache
 
 from sqlalchemy import Integer, Row, bindparam, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from fieldlab.auth.models import Role, User
 from fieldlab.auth.permissions import remembered_alumnus
 from fieldlab.boards import services as board_services
-from fieldlab.boards.models import CHALLENGE_DAYS, Challenge, ProgressUpdate
-from fieldlab.evaluations.sending import open_requests_for
+from fieldlab.boards.models import CHALLENGE_DAYS, Challenge, ProgressUpdate, date_of_day, day_on
+from fieldlab.evaluations.sending import OpenEvaluation, open_requests_for
 from fieldlab.extensions import db
 from fieldlab.labs.models import Lab, ParticipantProfile, Participation
 from fieldlab.mail.models import MessageStatus, OutboxMessage
@@ -25,11 +25,24 @@ from fieldlab.teams.models import Membership, Team
 from fieldlab.timeutil import utcnow
 
 
+@dataclass(frozen=True)
+class TeamSummary:
+    """A team as home shows it: its names and its challenge's start, one row of a statement
+    (loaded as Team, Challenge and Lab objects, they cost about fifteen times the statement)."""
+
+    id: int
+    name: str
+    lab_id: int
+    lab_name: str
+    challenge_id: int | None
+    starts_on: date | None
+
+
 @dataclass
 class TeamProgress:
     """One team's place in its 100-day challenge, as the home page shows it."""
 
-    team: Team
+    team: TeamSummary
     day: int | None
     day_50: date | None
     day_100: date | None
@@ -50,7 +63,7 @@ class TeamProgress:
         """Everything `home/_team_progress.html` shows, for keeping it (`fragments`): the same for
         every member or manager of the team on one day in one language."""
         latest = self.latest
-        return ("team-progress", language, self.team.id, self.team.name, self.team.lab.name, self.day,
+        return ("team-progress", language, self.team.id, self.team.name, self.team.lab_name, self.day,
                 self.starts_on,
                 tuple((number, day, (found.id, found.starts_at) if found is not None else None)
                       for number, day, found in self.coming),
@@ -61,12 +74,11 @@ class TeamProgress:
         return self.day is not None and self.day > CHALLENGE_DAYS
 
 
-def team_progress(team: Team, today: date) -> TeamProgress:
-    challenge: Challenge | None = team.challenge
-    if challenge is None:
+def team_progress(team: TeamSummary, today: date) -> TeamProgress:
+    if team.challenge_id is None:
         return TeamProgress(team, None, None, None, None)
-    return TeamProgress(team, challenge.day_on(today), challenge.date_of_day(50), challenge.date_of_day(100),
-                        challenge.starts_on)
+    return TeamProgress(team, day_on(team.starts_on, today), date_of_day(team.starts_on, 50),
+                        date_of_day(team.starts_on, 100), team.starts_on)
 
 
 @cache
@@ -116,14 +128,19 @@ class Dashboard:
     problems_to_review: int = 0
     outbox_queued: int = 0
     outbox_failed: int = 0
-    open_evaluations: list = field(default_factory=list)
+    open_evaluations: list[OpenEvaluation] = field(default_factory=list)
     signals_to_confirm: list[Signal] = field(default_factory=list)
     speedlabs: list[SpeedlabSession] = field(default_factory=list)
 
 
 def _teams_query():
-    # A team's challenge and Lab are one row each: joined into the same statement, not two more.
-    return select(Team).options(joinedload(Team.challenge), joinedload(Team.lab))
+    """Teams as `TeamSummary` rows: the team, its Lab and its challenge in one statement."""
+    return (select(Team.id, Team.name, Team.lab_id, Lab.name, Challenge.id, Challenge.starts_on)
+            .select_from(Team).join(Lab, Lab.id == Team.lab_id).outerjoin(Challenge, Challenge.team_id == Team.id))
+
+
+def _summaries(statement, parameters=None) -> list[TeamSummary]:
+    return [TeamSummary(*row) for row in db.session.connection().execute(statement, parameters or {})]
 
 
 # The statements every deelnemer's home page runs are built once, the person as a parameter:
@@ -131,8 +148,8 @@ def _teams_query():
 
 @cache
 def _my_teams_statement():
-    return (_teams_query().join(Membership).where(Membership.user_id == bindparam("user_id", type_=Integer))
-            .order_by(Team.name))
+    return (_teams_query().join(Membership, Membership.team_id == Team.id)
+            .where(Membership.user_id == bindparam("user_id", type_=Integer)).order_by(Team.name, Team.id))
 
 
 @cache
@@ -153,22 +170,22 @@ def dashboard_for(user: User, *, today: date, now: datetime | None = None) -> Da
     dashboard = Dashboard(roles=user.roles)
     now = now or utcnow()
     dashboard.open_evaluations = open_requests_for(user, now=now)
-    my_teams = db.session.scalars(_my_teams_statement(), {"user_id": user.id}).all()
+    my_teams = _summaries(_my_teams_statement(), {"user_id": user.id})
     dashboard.my_teams = with_return_days([team_progress(team, today) for team in my_teams], today=today, now=now)
 
     if user.has_role(Role.MANAGER):
         # A team in which someone I manage *in that team's Lab* takes part: the same rule as board.view.
-        teams = db.session.scalars(
-            _teams_query().join(Membership)
+        teams = _summaries(
+            _teams_query().join(Membership, Membership.team_id == Team.id)
             .join(Participation, (Participation.lab_id == Team.lab_id) & (Participation.user_id == Membership.user_id))
             .where(Participation.manager_id == user.id)
-            .distinct().order_by(Team.name)
-        ).all()
+            .distinct().order_by(Team.name, Team.id)
+        )
         dashboard.managed_teams = with_return_days([team_progress(team, today) for team in teams], today=today,
                                                    now=now)
-        latest = board_services.latest_updates([team.challenge.id for team in teams if team.challenge is not None])
+        latest = board_services.latest_updates([team.challenge_id for team in teams if team.challenge_id is not None])
         for item in dashboard.managed_teams:
-            item.latest = latest.get(item.team.challenge.id) if item.team.challenge is not None else None
+            item.latest = latest.get(item.team.challenge_id) if item.team.challenge_id is not None else None
 
     if (user.has_role(Role.COMMISSIONER) or remembered_alumnus(user.id)) and speedlab_services.any_coming(now):
         # Speedlabs invite alumni and the problem owner: asked of them only, and only while a

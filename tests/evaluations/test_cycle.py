@@ -9,10 +9,12 @@ from sqlalchemy import func, select
 from fieldlab.evaluations import answering, jobs, sending, services
 from fieldlab.evaluations.models import EvaluationRequest, EvaluationResponse
 from fieldlab.extensions import db
+from fieldlab.home.services import dashboard_for
 from fieldlab.mail.models import OutboxMessage
 from fieldlab.returndays import decisions, invitations, rsvp
 from fieldlab.scheduler import create_scheduler
 from tests.evaluations.conftest import PROGRAMME_END, answers_for, link_from_outbox, path_of
+from tests.returndays.helpers import arrange_team, at, details
 
 
 def outbox_count(suffix: str) -> int:
@@ -92,7 +94,6 @@ def test_scheduling_adds_three_jobs_with_deterministic_ids(app, programme):
 
 
 def test_return_day_form_asks_the_people_the_caller_passes(app, make, programme, now):
-    from tests.returndays.helpers import arrange_team, at, details
 
     setting = arrange_team(date(2025, 2, 10))
     return_day = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=1,
@@ -111,7 +112,6 @@ def test_return_day_form_asks_the_people_the_caller_passes(app, make, programme,
 
 def test_a_return_day_that_ends_asks_its_team_members_who_did_not_decline(app):
     from fieldlab.returndays.models import Response
-    from tests.returndays.helpers import arrange_team, at, details
 
     setting = arrange_team(date(2025, 2, 10), members=3)
     return_day = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=1,
@@ -166,6 +166,40 @@ def test_logged_in_participant_finds_open_evaluation_on_home_page(app, client, a
     assert client.get(answer_url).status_code == 200
     assert "Uw antwoorden zijn al ontvangen" in client.get(answer_url).get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(EvaluationResponse)) == 1
+
+
+def test_home_lists_each_open_evaluation_as_its_form_says_and_leaves_the_others_out(app):
+    """Home's lines are rows, not forms: each names what `form_subject` names (the Lab; for a
+    return day's form its team and date too), soonest deadline first; a form past its deadline,
+    closed, or answered by this person is not listed (`EvaluationForm.is_open`, in SQL)."""
+    setting = arrange_team(date(2025, 2, 10), members=2)
+    person = setting.members[0]
+    return_day = decisions.save_return_day(lab=setting.lab, team=setting.team, day_number=1,
+                                            details=details(date(2025, 2, 10)), by=setting.facilitator,
+                                            now=at(date(2025, 1, 6), 9))
+    asked = at(date(2025, 2, 10), 16)
+    day_form = services.create_form(return_day_id=return_day.id, lab=setting.lab, title="Terugkomdag", now=asked)
+    programme_form = services.create_form(lab=setting.lab, title="Programma", now=asked)
+    late_form = services.create_form(lab=setting.lab, title="Verlopen", now=asked)
+    closed_form = services.create_form(lab=setting.lab, title="Gesloten", now=asked)
+    answered_form = services.create_form(lab=setting.lab, title="Beantwoord", now=asked)
+    for form in (day_form, programme_form, late_form, closed_form, answered_form):
+        sending.create_requests(form, [person.id], now=asked)
+    day_form.deadline_at, programme_form.deadline_at = asked + timedelta(days=3), asked + timedelta(days=9)
+    late_form.deadline_at = asked + timedelta(hours=2)
+    closed_form.closed_at = asked + timedelta(hours=1)
+    sending.request_for_user(answered_form, person).used = True
+    db.session.commit()
+
+    lines = dashboard_for(person, today=date(2025, 2, 11), now=asked + timedelta(hours=3)).open_evaluations
+    assert [line.title for line in lines] == ["Terugkomdag", "Programma"]
+    assert [line.subject for line in lines] == [sending.form_subject(day_form), sending.form_subject(programme_form)]
+    assert lines[0].subject == f"{setting.lab.name} · {setting.team.name} · terugkomdag 10 feb 2025"
+    assert lines[1].subject == f"{setting.lab.name} · programma"
+    assert [line.form_id for line in lines] == [day_form.id, programme_form.id]
+    # At its deadline a form is closed (`is_closed`): the line goes.
+    assert [line.title for line in dashboard_for(person, today=date(2025, 2, 13),
+                                                 now=day_form.deadline_at).open_evaluations] == ["Programma"]
 
 
 def test_missing_and_invalid_answers_show_dutch_errors_and_keep_input(app, client, programme):

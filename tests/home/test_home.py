@@ -32,9 +32,9 @@ def test_manager_sees_teams_of_people_they_manage_in_that_lab_only(app, make):
     team_b = make.make_team(lab_b, members=[mine], name="Team B")
     db.session.commit()
 
-    shown = [progress.team for progress in dashboard_for(manager, today=local(utcnow()).date()).managed_teams]
+    shown = [progress.team.id for progress in dashboard_for(manager, today=local(utcnow()).date()).managed_teams]
 
-    assert shown == [team_a]
+    assert shown == [team_a.id]
     assert can(manager, "board.view", team_a) and not can(manager, "board.view", team_b)
 
 

@@ -169,9 +169,13 @@ class BoardShortcuts:
         config = self.app.config
         if not (config.get("WTF_CSRF_ENABLED", True) and config.get("WTF_CSRF_CHECK_DEFAULT", True)):
             return False
+        if config.get("TRUSTED_HOSTS"):
+            return False  # the app's request checks the host first; the shortcut leaves that to it
         field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
         secret = session.get(field)
+        # Where Flask-WTF looks, in its order: the field, a prefixed field, then the headers.
         token = fields.get(field) or next(
+            (value for key, value in fields.items() if key.endswith(field) and value), None) or next(
             (value for header in config.get("WTF_CSRF_HEADERS", ("X-CSRFToken", "X-CSRF-Token"))
              if (value := environ.get("HTTP_" + header.upper().replace("-", "_")))), None)
         if not isinstance(secret, str) or not token:

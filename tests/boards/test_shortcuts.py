@@ -427,6 +427,23 @@ def test_the_token_may_come_in_the_form_as_with_flask_wtf(app, drag_world, flask
                            data={"column": "doing", "position": "1", "csrf_token": token_of(client)})
     assert response.status_code == 200 and flask_requests == []
     assert place_of(first.id) == ("doing", 0)
+    # As Flask-WTF: a token in the form (also under a prefixed name) counts before the header's.
+    for field in ("csrf_token", "move-csrf_token"):
+        refused = client.post(move_url(board_world.team, first.id), headers={**HX, "X-CSRFToken": token_of(client)},
+                              csrf=False, data={"column": "done", "position": "1", field: "vervalst"})
+        assert refused.status_code == 400 and place_of(first.id) == ("doing", 0)
+    assert len(flask_requests) == 2
+
+
+@pytest.mark.parametrize("app_config", [{"TRUSTED_HOSTS": ["localhost"]}])
+def test_with_trusted_hosts_set_the_app_checks_the_host_and_answers(app, drag_world, flask_requests):
+    board_world, (first, _) = drag_world
+    client = logged_in_client(app, board_world.member)
+    flask_requests.clear()
+    response = client.post(move_url(board_world.team, first.id), data={"column": "doing", "position": "1"},
+                           headers=HX)
+    assert response.status_code == 200 and len(flask_requests) == 1
+    assert place_of(first.id) == ("doing", 0)
 
 
 @pytest.mark.parametrize("who, status", [("manager", 403), ("lab_participant", 404), ("stranger", 404)])

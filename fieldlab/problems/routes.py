@@ -76,7 +76,7 @@ def index():
     require("problems.list")
     filters = _filters_from_request()
     page = listing.problems_page(current_user, filters)
-    context = dict(page=page, filters=filters, row_html=_row_html)
+    context = dict(page=page, filters=filters, row_html=_row_html, head_html=_head_html)
     if htmx.target == RESULTS_TARGET:
         return render_template("problems/_results.html", **context)
     return render_template("problems/index.html", filters_html=_filters_html(filters), **context)
@@ -90,6 +90,20 @@ def _row_html(row: listing.ProblemListRow) -> Markup:
     language = str(get_locale())
     return fragments.cached(("problem-row", language, row), lambda: render_template(
         "problems/_row.html", problem=row, moment=moment_formatter("short")))
+
+
+def _head_html(filters: listing.ProblemFilters) -> Markup:
+    """The sortable column heads: links that keep the filters, the same for everyone with the same
+    filters in one language, so kept (`fragments`); with a search text (anyone's free text, part
+    of every link) written anew. Written each time, they were a tenth of the list's template."""
+    def render() -> Markup:
+        return Markup(render_template("problems/_head.html", filters=filters))
+
+    if filters.q:
+        return render()
+    return fragments.cached(("problems-head", str(get_locale()), request.script_root, filters.status, filters.theme,
+                             filters.organisation_id, filters.submitted_from, filters.submitted_to, filters.sort,
+                             filters.direction), render)
 
 
 def _filters_html(filters: listing.ProblemFilters) -> Markup:

@@ -59,12 +59,15 @@ def board_state(user, team_id: int) -> BoardState | None:
     """The cheap refresh check: one indexed query (team and challenge by key) for the board's
     version together with the access facts. Core, not ORM: nothing here is an entity."""
     row = db.session.connection().execute(_state_statement(), {"viewer_id": user.id, "team_id": team_id}).first()
-    if row is None:
-        return None
-    challenge_id, version, changed_at, starts_on, member, manager, commissioner, lab_participant, boards_open = row
+    return None if row is None else BoardState(*_state_values(row))
+
+
+def _state_values(row) -> tuple[TeamRelation, int | None, int, datetime | None, date | None]:
+    """`BoardState`'s fields from the first columns of `_state_statement` (and of the page's)."""
+    challenge_id, version, changed_at, starts_on, member, manager, commissioner, lab_participant, boards_open = row[:9]
     relation = TeamRelation(None, bool(member), bool(manager), bool(commissioner), bool(lab_participant),
                             bool(boards_open))
-    return BoardState(relation, challenge_id, version or 0, changed_at, starts_on)
+    return relation, challenge_id, version or 0, changed_at, starts_on
 
 
 @dataclass
@@ -86,13 +89,9 @@ class BoardPage(BoardState):
 
 @cache
 def _page_statement():
-    viewer = bindparam("viewer_id", type_=Integer)
-    return (
-        select(Challenge.id, Challenge.board_version, Challenge.board_changed_at, Challenge.starts_on,
-               *team_relation_columns(viewer), Team.name, Lab.name, latest_status_column())
-        .select_from(Team).join(Lab, Lab.id == Team.lab_id).outerjoin(Challenge, Challenge.team_id == Team.id)
-        .where(Team.id == bindparam("team_id", type_=Integer))
-    )
+    """`_state_statement` with the header's names and the latest traffic light."""
+    return (_state_statement().add_columns(Team.name, Lab.name, latest_status_column())
+            .join(Lab, Lab.id == Team.lab_id))
 
 
 def board_page(user, team_id: int) -> BoardPage | None:
@@ -101,12 +100,8 @@ def board_page(user, team_id: int) -> BoardPage | None:
     row = db.session.connection().execute(_page_statement(), {"viewer_id": user.id, "team_id": team_id}).first()
     if row is None:
         return None
-    (challenge_id, version, changed_at, starts_on, member, manager, commissioner, lab_participant, boards_open,
-     team_name, lab_name, latest_status) = row
-    relation = TeamRelation(None, bool(member), bool(manager), bool(commissioner), bool(lab_participant),
-                            bool(boards_open))
-    return BoardPage(relation, challenge_id, version or 0, changed_at, starts_on, team_name, lab_name,
-                     latest_status)
+    team_name, lab_name, latest_status = row[9:]
+    return BoardPage(*_state_values(row), team_name, lab_name, latest_status)
 
 
 @cache
